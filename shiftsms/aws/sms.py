@@ -1,0 +1,61 @@
+"""End User Messaging SMS (``pinpoint-sms-voice-v2``): send one text, map its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from shiftsms.errors import RecipientOptedOut, SendRejected, SendThrottled
+
+if TYPE_CHECKING:
+    from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
+
+# Errors that a later retry can fix; everything else is a permanent refusal.
+TRANSIENT = frozenset({"ThrottlingException", "InternalServerException", "ServiceUnavailable"})
+OPTED_OUT = "DESTINATION_PHONE_NUMBER_OPTED_OUT"
+
+
+class EndUserMessagingSms:
+    """SmsSender on End User Messaging SMS ``SendTextMessage``."""
+
+    def __init__(
+        self, client: PinpointSMSVoiceV2Client, configuration_set: str | None = None
+    ) -> None:
+        self.client = client
+        self.configuration_set = configuration_set
+
+    def send(
+        self,
+        to: str,
+        body: str,
+        origination: str,
+        *,
+        context: Mapping[str, str] | None = None,
+        ttl_seconds: int | None = None,
+    ) -> str:
+        """Send ``body`` to ``to`` as a TRANSACTIONAL text; return End User Messaging's id."""
+        request: dict[str, Any] = {
+            "DestinationPhoneNumber": to,
+            "OriginationIdentity": origination,
+            "MessageBody": body,
+            "MessageType": "TRANSACTIONAL",
+        }
+        if ttl_seconds is not None:
+            request["TimeToLive"] = max(5, min(259200, ttl_seconds))
+        if context:
+            request["Context"] = dict(context)
+        if self.configuration_set:
+            request["ConfigurationSetName"] = self.configuration_set
+        try:
+            resp = self.client.send_text_message(**request)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            reason = str(exc.response.get("Reason", ""))
+            if code == "ConflictException" and reason == OPTED_OUT:
+                raise RecipientOptedOut("recipient has opted out") from exc
+            if code in TRANSIENT:
+                raise SendThrottled(f"{code}: retry later") from exc
+            raise SendRejected(f"{code}: {reason or exc}") from exc
+        return str(resp.get("MessageId", ""))

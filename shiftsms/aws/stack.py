@@ -1,0 +1,59 @@
+"""Find the deployed resources from the CloudFormation stack's outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shiftsms.errors import ShiftsmsError
+from shiftsms.settings import Settings
+
+DEFAULT_STACK = "shiftsms"
+
+
+class StackNotFound(ShiftsmsError):
+    """The stack does not exist (or is not visible with these credentials and region)."""
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """A stack's name, status, outputs and parameters."""
+
+    name: str
+    status: str
+    outputs: dict[str, str]
+    parameters: dict[str, str]
+
+    def settings(self) -> Settings:
+        """Settings for services run from the CLI against this stack."""
+        out = self.outputs
+        return Settings(
+            shifts_table=out.get("ShiftsTableName", ""),
+            staff_table=out.get("StaffTableName", ""),
+            campaigns_table=out.get("CampaignsTableName", ""),
+            state_table=out.get("StateTableName", ""),
+            origination_identity=out.get("OriginationIdentity", ""),
+            send_queue_url=out.get("SendQueueUrl", ""),
+            default_region=out.get("DefaultPhoneRegion", "GB") or "GB",
+        )
+
+
+def describe(cloudformation: Any, name: str) -> StackInfo:
+    """Read ``name``'s status, outputs and parameters; raise StackNotFound if absent."""
+    try:
+        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in str(exc.response.get("Error", {}).get("Message", "")):
+            raise StackNotFound(f"stack {name!r} not found") from exc
+        raise
+    stack = stacks[0]
+    return StackInfo(
+        name=stack["StackName"],
+        status=stack["StackStatus"],
+        outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
+        parameters={
+            p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])
+        },
+    )

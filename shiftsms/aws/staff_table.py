@@ -1,0 +1,160 @@
+"""The allow list: one item per E.164 number; it is also the campaign roster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
+from shiftsms.core.models import StaffMember
+from shiftsms.errors import StaffNotFound
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+RECIPIENTS_INDEX = "campaign-recipients"
+# The sparse index key: present only on entries that get campaigns and have not opted out.
+POOL_ATTR = "recipient_pool"
+POOL = "all"
+
+
+def member_from_item(item: dict[str, Any]) -> StaffMember:
+    """A stored item (as plain values) to a StaffMember."""
+    groups = item.get("groups") or ()
+    return StaffMember(
+        phone=str(item["phone"]),
+        name=str(item.get("name", "")),
+        campaigns=bool(item.get("campaigns", True)),
+        opted_out=bool(item.get("opted_out", False)),
+        groups=tuple(sorted(str(g) for g in groups)),
+        added_at=str(item["added_at"]) if item.get("added_at") else None,
+        list_cursor=str(item["list_cursor"]) if item.get("list_cursor") else None,
+    )
+
+
+class StaffTable:
+    """StaffStore on DynamoDB."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self.client = client
+        self.table = table_name
+
+    def get(self, phone: str) -> StaffMember | None:
+        """The entry for ``phone`` (one GetItem), or None."""
+        resp = self.client.get_item(TableName=self.table, Key={"phone": {"S": phone}})
+        item = resp.get("Item")
+        return member_from_item(from_item(item)) if item else None
+
+    def set_opted_out(self, phone: str, opted_out: bool, at: datetime) -> None:
+        """Record opt-out/opt-in and keep the sparse recipients index in step."""
+        stamp = at.isoformat(timespec="seconds")
+        if opted_out:
+            expr = f"SET opted_out = :yes, opted_out_at = :at REMOVE {POOL_ATTR}"
+            vals = values(yes=True, at=stamp)
+        else:
+            expr = f"SET opted_out = :no, opted_in_at = :at, {POOL_ATTR} = :pool"
+            vals = values(no=False, at=stamp, pool=POOL, off=False)
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"phone": {"S": phone}},
+                UpdateExpression=expr,
+                # Opt-in restores the index key only for entries that take campaigns.
+                ConditionExpression=(
+                    "attribute_exists(phone)"
+                    if opted_out
+                    else "attribute_exists(phone) AND NOT campaigns = :off"
+                ),
+                ExpressionAttributeValues=vals,
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            if not opted_out:
+                self._clear_opt_out(phone, stamp)
+
+    def _clear_opt_out(self, phone: str, stamp: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"phone": {"S": phone}},
+                UpdateExpression="SET opted_out = :no, opted_in_at = :at",
+                ConditionExpression="attribute_exists(phone)",
+                ExpressionAttributeValues=values(no=False, at=stamp),
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+    def set_list_cursor(self, phone: str, cursor: str | None) -> None:
+        """Store (or clear) where this sender's REQUEST list stopped."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"phone": {"S": phone}},
+            "ConditionExpression": "attribute_exists(phone)",
+        }
+        if cursor is None:
+            kwargs["UpdateExpression"] = "REMOVE list_cursor"
+        else:
+            kwargs["UpdateExpression"] = "SET list_cursor = :c"
+            kwargs["ExpressionAttributeValues"] = values(c=cursor)
+        try:
+            self.client.update_item(**kwargs)
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+    def put(self, member: StaffMember, *, replace: bool = True) -> bool:
+        """Add or update an entry, keeping opt-out state; True if the number was new."""
+        existing = self.get(member.phone)
+        opted_out = existing.opted_out if existing else member.opted_out
+        data: dict[str, Any] = {
+            "phone": member.phone,
+            "name": member.name,
+            "campaigns": member.campaigns,
+            "opted_out": opted_out,
+            "groups": set(member.groups) or None,
+            "added_at": (existing.added_at if existing else None) or member.added_at,
+        }
+        if member.campaigns and not opted_out:
+            data[POOL_ATTR] = POOL
+        if existing is not None and not replace:
+            return False
+        self.client.put_item(TableName=self.table, Item=to_item(data))
+        return existing is None
+
+    def delete(self, phone: str) -> None:
+        """Remove ``phone`` from the allow list."""
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key={"phone": {"S": phone}},
+                ConditionExpression="attribute_exists(phone)",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise StaffNotFound(f"{phone} is not on the allow list") from exc
+            raise
+
+    def all(self) -> Iterator[StaffMember]:
+        """Every entry. An operator listing reads the whole list by nature; never a hot path."""
+        paginator = self.client.get_paginator("scan")
+        for page in paginator.paginate(TableName=self.table):
+            for item in page.get("Items", []):
+                yield member_from_item(from_item(item))
+
+    def recipients(self) -> Iterator[StaffMember]:
+        """Campaign recipients, read from the sparse index (only those who get campaigns)."""
+        paginator = self.client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table,
+            IndexName=RECIPIENTS_INDEX,
+            KeyConditionExpression=f"{POOL_ATTR} = :pool",
+            ExpressionAttributeValues=values(pool=POOL),
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield member_from_item(from_item(item))

@@ -1,0 +1,109 @@
+"""Reply texts. Every text is GSM-7 and, shift lists aside, fits one 160-character segment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, septets, to_gsm7, truncate_septets
+from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
+
+HOW_TO_LIST = "Reply REQUEST for open shifts."
+
+NOT_AUTHORISED = "This number is not registered for shift booking. Ask your manager to add it."
+NOT_A_CODE = "That is not a valid shift code. Reply REQUEST to see the open shifts."
+TOO_MANY_CODES = "Please send at most 10 shift codes in one text. " + HOW_TO_LIST
+AGENT_CALLING = "Thanks. An agent will call you back soon."
+AGENT_UNAVAILABLE = "Sorry, call-backs are not offered here. " + HOW_TO_LIST
+AGENT_FAILED = "Sorry, we could not arrange a call-back just now. Please try AGENT again later."
+NO_OPEN_SHIFTS = "There are no open shifts right now. We will text you when new ones are posted."
+NO_MORE_SHIFTS = "No more open shifts. Reply REQUEST to see the list again."
+
+MAX_INFO_SEPTETS = 40
+
+
+def budget(max_segments: int) -> int:
+    """Septets available in ``max_segments`` GSM-7 segments."""
+    return GSM7_SINGLE if max_segments <= 1 else GSM7_PART * max_segments
+
+
+def _label(codes: Sequence[str], room: int) -> str:
+    """Codes joined with commas, cut to ``room`` septets with a count of what was left out."""
+    shown: list[str] = []
+    for i, code in enumerate(codes):
+        rest = len(codes) - i - 1
+        candidate = ", ".join([*shown, code])
+        tail = f" +{rest} more" if rest else ""
+        if septets(candidate + tail) > room and shown:
+            return ", ".join(shown) + f" +{len(codes) - len(shown)} more"
+        shown.append(code)
+    return ", ".join(shown)
+
+
+def booking_summary(outcomes: Mapping[str, BookingOutcome]) -> str:
+    """One text that sums up a booking: booked / already yours / no longer available / unknown."""
+    groups: dict[BookingOutcome, list[str]] = {o: [] for o in BookingOutcome}
+    for code, outcome in outcomes.items():
+        groups[outcome].append(code)
+    titles = [
+        (BookingOutcome.BOOKED, "Booked"),
+        (BookingOutcome.ALREADY_YOURS, "Already yours"),
+        (BookingOutcome.TAKEN, "No longer available"),
+        (BookingOutcome.UNKNOWN, "Not a valid code"),
+    ]
+    present = [(title, groups[o]) for o, title in titles if groups[o]]
+    footer = HOW_TO_LIST if not groups[BookingOutcome.BOOKED] else "Thank you!"
+    fixed = sum(septets(f"{title}: . ") for title, _ in present) + septets(footer)
+    room_each = max(8, (GSM7_SINGLE - fixed) // max(1, len(present)))
+    parts = [f"{title}: {_label(codes, room_each)}." for title, codes in present]
+    return truncate_septets(" ".join([*parts, footer]), GSM7_SINGLE)
+
+
+def drop_summary(outcomes: Mapping[str, DropOutcome]) -> str:
+    """One text that sums up a DROP: released / not yours / unknown."""
+    groups: dict[DropOutcome, list[str]] = {o: [] for o in DropOutcome}
+    for code, outcome in outcomes.items():
+        groups[outcome].append(code)
+    titles = [
+        (DropOutcome.RELEASED, "Released"),
+        (DropOutcome.NOT_YOURS, "Not booked by you"),
+        (DropOutcome.UNKNOWN, "Not a valid code"),
+    ]
+    present = [(title, groups[o]) for o, title in titles if groups[o]]
+    room_each = max(8, (GSM7_SINGLE - 40) // max(1, len(present)))
+    parts = [f"{title}: {_label(codes, room_each)}." for title, codes in present]
+    return truncate_septets(" ".join(parts), GSM7_SINGLE)
+
+
+def _item(shift: Shift) -> str:
+    info = " ".join(to_gsm7(shift.shift_info, replacement="").split())
+    info = truncate_septets(info, MAX_INFO_SEPTETS) if info else ""
+    return f"{shift.shift_id} {info}".strip()
+
+
+def shift_page(shifts: Sequence[Shift], more_after: int, max_segments: int = 1) -> tuple[str, int]:
+    """Compose a list of open shifts within ``max_segments``.
+
+    ``shifts`` are the next open shifts in order and ``more_after`` how many more are open
+    beyond them. Returns the text and how many of ``shifts`` it shows; when not all open
+    shifts fit, the text says how many more there are and that MORE sends them.
+    """
+    if not shifts:
+        return NO_OPEN_SHIFTS, 0
+    room = budget(max_segments)
+    head = "Open shifts: "
+    book_hint = " Reply a code to book."
+    items: list[str] = []
+    for count, shift in enumerate(shifts, start=1):
+        remaining = len(shifts) - count + more_after
+        tail = f" {remaining} more: reply MORE." if remaining else book_hint
+        candidate = head + "; ".join([*items, _item(shift)]) + "." + tail
+        if septets(candidate) > room:
+            break
+        items.append(_item(shift))
+    if not items:
+        # Even one shift does not fit with its info: show the code alone.
+        items.append(shifts[0].shift_id)
+    shown = len(items)
+    remaining = len(shifts) - shown + more_after
+    tail = f" {remaining} more: reply MORE." if remaining else book_hint
+    return truncate_septets(head + "; ".join(items) + "." + tail, room), shown

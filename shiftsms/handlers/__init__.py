@@ -1,0 +1,1 @@
+"""Lambda entry logic: read the event, build services once per container, log, report."""

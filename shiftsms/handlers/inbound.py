@@ -1,0 +1,117 @@
+"""Inbound SMS: End User Messaging two-way SMS -> SNS -> this function -> one reply."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+
+from shiftsms.aws.clients import client
+from shiftsms.aws.connect import ConnectCaller
+from shiftsms.aws.reply_limiter import DynamoReplyLimiter
+from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.sms import EndUserMessagingSms
+from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.events import MalformedEvent, parse_inbound
+from shiftsms.core.models import InboundSms
+from shiftsms.handlers.logs import logger
+from shiftsms.ports import Caller, SmsSender
+from shiftsms.services.inbound import InboundService
+from shiftsms.settings import Settings
+
+
+class InboundApp:
+    """The inbound service with AWS adapters, and once-per-message processing."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sms: SmsSender | None = None,
+        caller: Caller | None = None,
+    ) -> None:
+        """Wire AWS adapters; ``sms`` and ``caller`` replace End User Messaging and Connect."""
+        dynamodb = client("dynamodb")
+        if caller is None and settings.connect:
+            caller = ConnectCaller(client("connect"), settings.connect)
+        self.service = InboundService(
+            settings=settings,
+            shifts=ShiftsTable(dynamodb, settings.shifts_table),
+            staff=StaffTable(dynamodb, settings.staff_table),
+            sms=sms or EndUserMessagingSms(client("pinpoint-sms-voice-v2")),
+            limiter=DynamoReplyLimiter(
+                dynamodb,
+                settings.state_table,
+                window_hours=settings.unauthorised_reply_window_hours,
+                hourly_cap=settings.unauthorised_replies_per_hour,
+            ),
+            caller=caller,
+        )
+        self.config = IdempotencyConfig(
+            event_key_jmespath="message_id",
+            expires_after_seconds=settings.idempotency_ttl_seconds,
+            raise_on_no_idempotency_key=True,
+        )
+        persistence = DynamoDBPersistenceLayer(
+            table_name=settings.state_table, boto3_client=dynamodb
+        )
+        self._once = idempotent_function(
+            self._process,
+            data_keyword_argument="sms",
+            persistence_store=persistence,
+            config=self.config,
+        )
+
+    def _process(self, sms: dict[str, Any]) -> dict[str, Any]:
+        return self.service.handle(InboundSms(**sms))
+
+    def handle(self, event: Any, context: Any) -> dict[str, int]:
+        """Handle every record; drop malformed ones; re-raise only what a retry can fix."""
+        if context is not None:
+            self.config.register_lambda_context(context)
+        records = event.get("Records") if isinstance(event, dict) else None
+        if not isinstance(records, list):
+            logger.warning("dropped: event has no Records list")
+            return {"handled": 0, "dropped": 1}
+        handled = dropped = 0
+        retry: Exception | None = None
+        for record in records:
+            try:
+                message = record["Sns"]["Message"]
+                sms = parse_inbound(message)
+            except (MalformedEvent, KeyError, TypeError) as exc:
+                logger.warning("dropped malformed record", extra={"reason": str(exc)})
+                dropped += 1
+                continue
+            try:
+                self._once(sms=asdict(sms))
+                handled += 1
+            except IdempotencyAlreadyInProgressError as exc:
+                logger.info("same message in progress elsewhere; retry later")
+                retry = exc
+            except Exception as exc:
+                logger.exception("record failed; it will be retried")
+                retry = exc
+        if retry is not None:
+            raise retry
+        return {"handled": handled, "dropped": dropped}
+
+
+@functools.cache
+def app() -> InboundApp:
+    """The app for this container, built on first use from the environment."""
+    return InboundApp(Settings.from_env())
+
+
+def handle(event: Any, context: Any) -> dict[str, int]:
+    """Lambda entry point body (see ``lambdas/inbound.py``)."""
+    return app().handle(event, context)
