@@ -1,0 +1,5 @@
+"""``python -m shiftsms``."""
+
+from shiftsms.cli import main
+
+main()

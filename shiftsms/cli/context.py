@@ -1,0 +1,75 @@
+"""Options every command shares (stack, region, profile) and the AWS session they define."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import boto3
+import typer
+
+from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
+
+
+@dataclass
+class CliContext:
+    """Where the CLI points: a stack in a region, through a profile (or AWS_ENDPOINT_URL)."""
+
+    stack_name: str = DEFAULT_STACK
+    region: str | None = None
+    profile: str | None = None
+    _session: boto3.session.Session | None = field(default=None, repr=False)
+    _stack: StackInfo | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> boto3.session.Session:
+        """A boto3 session for the chosen profile and region (created once)."""
+        if self._session is None:
+            self._session = boto3.session.Session(
+                profile_name=self.profile, region_name=self.region
+            )
+        return self._session
+
+    def client(self, service: str) -> Any:
+        """A boto3 client in this session (honours AWS_ENDPOINT_URL)."""
+        from shiftsms.aws.clients import client
+
+        return client(service, self.session)
+
+    def stack(self) -> StackInfo:
+        """The stack's status and outputs (read once per command)."""
+        if self._stack is None:
+            self._stack = describe(self.client("cloudformation"), self.stack_name)
+        return self._stack
+
+
+def common_options(
+    ctx: typer.Context,
+    stack_name: Annotated[
+        str,
+        typer.Option(
+            "--stack-name", envvar="SHIFTSMS_STACK", help="CloudFormation stack to work on."
+        ),
+    ] = DEFAULT_STACK,
+    region: Annotated[
+        str | None, typer.Option("--region", help="AWS region (default: your AWS config).")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="AWS named profile to use.")
+    ] = None,
+) -> None:
+    """Fill open shifts by SMS on AWS End User Messaging.
+
+    Every command finds its tables from the stack's outputs. Point boto3's standard
+    AWS_ENDPOINT_URL at an emulator (see `shiftsms local up`) to work without AWS.
+    """
+    ctx.obj = CliContext(stack_name=stack_name, region=region, profile=profile)
+
+
+def get_context(ctx: typer.Context) -> CliContext:
+    """The CliContext the root callback stored."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, CliContext):
+        obj = CliContext()
+        ctx.find_root().obj = obj
+    return obj
