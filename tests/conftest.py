@@ -45,7 +45,8 @@ def deploy_template(name: str = "shiftsms", parameters: dict[str, str] | None = 
     """Create the real template as a stack in the current moto backend; return its info."""
     s3 = boto3.client("s3", region_name=REGION)
     bucket = "shiftsms-test-artifacts"
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:  # a second stack
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_object(Bucket=bucket, Key="bundle.zip", Body=tiny_bundle())
     params = {
         "OriginationNumber": ORIGINATION,

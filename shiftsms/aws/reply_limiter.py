@@ -35,18 +35,31 @@ class DynamoReplyLimiter:
         self.window = timedelta(hours=window_hours)
         self.hourly_cap = hourly_cap
 
-    def allow_unauthorised_reply(self, sender: str, at: datetime) -> bool:
-        """True if a "not authorised" reply to ``sender`` may be sent now."""
+    def allow_unauthorised_reply(
+        self, sender: str, at: datetime, *, ref: str | None = None
+    ) -> bool:
+        """True if a "not authorised" reply to ``sender`` may be sent now.
+
+        The slot is taken for ``ref`` (the inbound message id): when sending that reply failed
+        and the message is retried, the retry gets through again rather than silence.
+        """
+        if self.hourly_cap <= 0:
+            return False  # replies to unknown numbers are switched off
         now = int(at.timestamp())
+        key = {"id": {"S": f"unauthorised#{fingerprint(sender)}"}}
+        item = {**key, "expiration": {"N": str(int((at + self.window).timestamp()))}}
+        condition = "attribute_not_exists(id) OR expiration < :now"
+        vals = values(now=now)
+        if ref is not None:
+            item["message_ref"] = {"S": ref}
+            condition += " OR message_ref = :ref"
+            vals.update(values(ref=ref))
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item={
-                    "id": {"S": f"unauthorised#{fingerprint(sender)}"},
-                    "expiration": {"N": str(int((at + self.window).timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                ExpressionAttributeValues=values(now=now),
+                Item=item,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=vals,
             )
         except ClientError as exc:
             if is_condition_failure(exc):
@@ -62,6 +75,8 @@ class DynamoReplyLimiter:
                 ExpressionAttributeValues=values(one=1, cap=self.hourly_cap, exp=now + 2 * 3600),
             )
         except ClientError as exc:
+            # Over the cap, this number got no reply: give back its slot so a later hour can.
+            self.client.delete_item(TableName=self.table, Key=key)
             if is_condition_failure(exc):
                 return False
             raise

@@ -68,20 +68,28 @@ class ShiftsTable:
             return BookingOutcome.TAKEN
         return BookingOutcome.BOOKED
 
-    def release(self, shift_id: str, employee: str | None = None) -> DropOutcome:
-        """Taken -> available (only by its holder when ``employee`` is given)."""
+    def release(
+        self, shift_id: str, employee: str | None = None, *, ref: str | None = None
+    ) -> DropOutcome:
+        """Taken -> available (only by its holder when ``employee`` is given).
+
+        ``ref`` (the inbound message id) is stored on the shift, so a retried DROP reports
+        RELEASED again rather than "not yours".
+        """
         condition = "attribute_exists(shift_id) AND shift_status = :taken"
         vals: dict[str, Any] = {"available": AVAILABLE, "taken": TAKEN}
+        update = "SET shift_status = :available"
         if employee is not None:
             condition += " AND employee = :employee"
             vals["employee"] = employee
+        if ref is not None:
+            update += ", release_ref = :ref"
+            vals["ref"] = ref
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key={"shift_id": {"S": shift_id}},
-                UpdateExpression=(
-                    "SET shift_status = :available REMOVE employee, booked_at, booking_ref"
-                ),
+                UpdateExpression=f"{update} REMOVE employee, booked_at, booking_ref",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values(**vals),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -89,8 +97,12 @@ class ShiftsTable:
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            old = exc.response.get("Item")
-            return DropOutcome.NOT_YOURS if old else DropOutcome.UNKNOWN
+            old = from_item(exc.response.get("Item", {}))  # type: ignore[arg-type]
+            if not old:
+                return DropOutcome.UNKNOWN
+            if ref is not None and old.get("release_ref") == ref:
+                return DropOutcome.RELEASED
+            return DropOutcome.NOT_YOURS
         return DropOutcome.RELEASED
 
     def _query_status(self, status: str, after: str | None, **extra: Any) -> dict[str, Any]:
@@ -187,3 +199,20 @@ class ShiftsTable:
             if is_condition_failure(exc):
                 raise ShiftNotFound(f"no shift {shift_id}") from exc
             raise
+
+    def set_info(self, shift_id: str, shift_info: str) -> Shift:
+        """Change an existing shift's text only, keeping any booking; return the new shift."""
+        try:
+            resp = self.client.update_item(
+                TableName=self.table,
+                Key={"shift_id": {"S": shift_id}},
+                UpdateExpression="SET shift_info = :info",
+                ConditionExpression="attribute_exists(shift_id)",
+                ExpressionAttributeValues=values(info=shift_info),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise ShiftNotFound(f"no shift {shift_id}") from exc
+            raise
+        return shift_from_item(from_item(resp["Attributes"]))

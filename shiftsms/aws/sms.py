@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from shiftsms.core.phone import redact
 from shiftsms.errors import RecipientOptedOut, SendRejected, SendThrottled
 
 if TYPE_CHECKING:
@@ -51,11 +52,16 @@ class EndUserMessagingSms:
         try:
             resp = self.client.send_text_message(**request)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            # botocore puts an error shape's modeled members (ConflictException.Reason) at the
+            # top of the response, beside "Error"; it is the same with the Stubber.
             reason = str(exc.response.get("Reason", ""))
             if code == "ConflictException" and reason == OPTED_OUT:
                 raise RecipientOptedOut("recipient has opted out") from exc
             if code in TRANSIENT:
                 raise SendThrottled(f"{code}: retry later") from exc
-            raise SendRejected(f"{code}: {reason or exc}") from exc
+            # AWS messages may quote the destination number: never carry it into logs.
+            detail = reason or redact(str(error.get("Message", "")))
+            raise SendRejected(f"{code}: {detail}" if detail else code) from exc
         return str(resp.get("MessageId", ""))

@@ -43,8 +43,13 @@ class StaffTable:
         self.table = table_name
 
     def get(self, phone: str) -> StaffMember | None:
-        """The entry for ``phone`` (one GetItem), or None."""
-        resp = self.client.get_item(TableName=self.table, Key={"phone": {"S": phone}})
+        """The entry for ``phone`` (one strongly consistent GetItem), or None.
+
+        Consistent, so a MORE right after a REQUEST reads the cursor that REQUEST stored.
+        """
+        resp = self.client.get_item(
+            TableName=self.table, Key={"phone": {"S": phone}}, ConsistentRead=True
+        )
         item = resp.get("Item")
         return member_from_item(from_item(item)) if item else None
 

@@ -27,7 +27,9 @@ SHIFTSMS_KEYWORDS = REQUEST_WORDS | MORE_WORDS | AGENT_WORDS | DROP_WORDS
 RESERVED_WORDS = CARRIER_KEYWORDS | SHIFTSMS_KEYWORDS
 
 SHIFT_ID_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{1,19}")
-_SEPARATORS = re.compile(r"[\s,;/&+]+")
+_TOKEN = re.compile(r"[^\s,;/&+]+")
+# Punctuation people put after a word ("Request.", "AGENT:", "XYZ123!") is not part of it.
+_TRAILING = ".!?:"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -85,7 +87,7 @@ def _unique(items: list[str]) -> tuple[str, ...]:
 
 def _codes(tokens: list[str]) -> tuple[str, ...] | None:
     """The tokens as shift codes, or None if any token cannot be one."""
-    upper = [t.upper() for t in tokens]
+    upper = [u for u in (t.upper().strip(_TRAILING) for t in tokens) if u]
     if not upper or not all(
         SHIFT_ID_PATTERN.fullmatch(t) and t not in RESERVED_WORDS for t in upper
     ):
@@ -118,16 +120,17 @@ def parse(body: object) -> Command:
     carrier keyword counts when it is the first word, as End User Messaging matches them.
     """
     text = clean_body(body)
-    if not text:
+    first_match = _TOKEN.search(text)
+    if first_match is None:
         return Command(Kind.EMPTY)
-    tokens = [t for t in _SEPARATORS.split(text) if t]
-    first = tokens[0].upper().strip(".!?") if tokens else ""
+    tokens = _TOKEN.findall(text)
+    first = first_match.group().upper().strip(_TRAILING)
     simple = _FIRST_WORD.get(first)
     if simple is not None:
         return Command(simple)
     if first in AGENT_WORDS:
-        note = text[len(tokens[0]) :].strip(" :,-")
-        return Command(Kind.AGENT, note=note[:MAX_NOTE_LENGTH])
+        note = text[first_match.end() :].strip(" :,-")
+        return Command(Kind.AGENT, note=note[:MAX_NOTE_LENGTH].rstrip())
     if first in DROP_WORDS:
         return _with_codes(Kind.DROP, tokens[1:])
     return _with_codes(Kind.BOOK, tokens)

@@ -81,20 +81,36 @@ def septets(text: str) -> int:
     return sum(2 if ch in _EXTENSION else 1 for ch in text)
 
 
+def _costs(text: str, gsm: bool) -> list[int]:
+    """Code units each character takes: septets in GSM-7, UTF-16 units in UCS-2."""
+    if gsm:
+        return [2 if ch in _EXTENSION else 1 for ch in text]
+    return [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+
+
+def _split_count(costs: list[int], part: int) -> int:
+    """Segments of ``part`` units needed when no character may straddle two segments.
+
+    An extension character's escape pair, and a UTF-16 surrogate pair, stay in one segment.
+    """
+    count, used = 1, 0
+    for cost in costs:
+        if used + cost > part:
+            count, used = count + 1, 0
+        used += cost
+    return count
+
+
 def segment_info(text: str) -> SegmentInfo:
     """Encoding and segment count of ``text`` as an SMS carrier bills it."""
-    if is_gsm7(text):
-        units = septets(text)
-        single, part = GSM7_SINGLE, GSM7_PART
-        encoding: Encoding = "GSM-7"
-    else:
-        # UCS-2 counts UTF-16 code units: characters beyond the BMP take two.
-        units = len(text.encode("utf-16-le")) // 2
-        single, part = UCS2_SINGLE, UCS2_PART
-        encoding = "UCS-2"
+    gsm = is_gsm7(text)
+    costs = _costs(text, gsm)
+    units = sum(costs)
+    encoding: Encoding = "GSM-7" if gsm else "UCS-2"
+    single, part = (GSM7_SINGLE, GSM7_PART) if gsm else (UCS2_SINGLE, UCS2_PART)
     if units <= single:
         return SegmentInfo(encoding, units, 1 if units else 0)
-    return SegmentInfo(encoding, units, -(-units // part))
+    return SegmentInfo(encoding, units, _split_count(costs, part))
 
 
 def segments(text: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import phonenumbers
 
@@ -16,7 +17,11 @@ _REASONS = {
     phonenumbers.ValidationResult.TOO_SHORT: "too short",
     phonenumbers.ValidationResult.TOO_LONG: "too long",
     phonenumbers.ValidationResult.INVALID_LENGTH: "wrong length for its country",
+    # Dialable only from inside its area: no E.164 form reaches it (a missing area code).
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "too short: missing its area code",
 }
+# Runs of digits long enough to be (part of) a phone number, with optional + and separators.
+_NUMBER_LIKE = re.compile(r"\+?\d(?:[\d \-.()]{4,}\d)")
 
 
 def normalise(raw: str, default_region: str | None = None) -> str:
@@ -34,14 +39,12 @@ def normalise(raw: str, default_region: str | None = None) -> str:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
-            hint = "start it with + and the country code" if not region else "unknown country code"
+            known = text.startswith("+") or region
+            hint = "unknown country code" if known else "start it with + and the country code"
             raise InvalidPhoneNumber(f"{raw!r}: {hint}") from exc
         raise InvalidPhoneNumber(f"{raw!r}: not a phone number") from exc
     reason = phonenumbers.is_possible_number_with_reason(parsed)
-    if reason not in (
-        phonenumbers.ValidationResult.IS_POSSIBLE,
-        phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
-    ):
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise InvalidPhoneNumber(f"{raw!r}: {_REASONS.get(reason, 'not a possible number')}")
     # Possible (right length for its country) is the bar, not is_valid_number: validity follows
     # phonenumbers' snapshot of allocated ranges, which lags the carriers and rejects the
@@ -58,13 +61,32 @@ def try_normalise(raw: str, default_region: str | None = None) -> str | None:
 
 
 def mask(number: str) -> str:
-    """A number safe for logs: country prefix and last two digits only (``+44*******23``)."""
+    """A number safe for logs: at most the first three characters and the last two.
+
+    ``+447700900123`` -> ``+44********23``. Short strings show less (the tail only, then
+    nothing), so at least six characters are always hidden.
+    """
     if not number:
         return ""
-    keep_head = 3 if number.startswith("+") else 0
-    if len(number) <= keep_head + 2:
-        return "*" * len(number)
-    return number[:keep_head] + "*" * (len(number) - keep_head - 2) + number[-2:]
+    head = 3 if len(number) >= 11 else 0
+    tail = 2 if len(number) >= 8 else 0
+    return number[:head] + "*" * (len(number) - head - tail) + number[len(number) - tail :]
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    text = match.group()
+    digits = re.sub(r"[^\d+]", "", text)
+    if sum(c.isdigit() for c in digits) < 7 or _DATE.fullmatch(text):
+        return text
+    return mask(digits)
+
+
+def redact(text: str) -> str:
+    """``text`` with anything that looks like a phone number masked (for error messages)."""
+    return _NUMBER_LIKE.sub(_mask_match, text)
 
 
 def fingerprint(number: str) -> str:

@@ -26,17 +26,35 @@ def budget(max_segments: int) -> int:
     return GSM7_SINGLE if max_segments <= 1 else GSM7_PART * max_segments
 
 
-def _label(codes: Sequence[str], room: int) -> str:
-    """Codes joined with commas, cut to ``room`` septets with a count of what was left out."""
-    shown: list[str] = []
-    for i, code in enumerate(codes):
-        rest = len(codes) - i - 1
-        candidate = ", ".join([*shown, code])
-        tail = f" +{rest} more" if rest else ""
-        if septets(candidate + tail) > room and shown:
-            return ", ".join(shown) + f" +{len(codes) - len(shown)} more"
-        shown.append(code)
-    return ", ".join(shown)
+def _section(title: str, codes: Sequence[str], shown: int) -> str:
+    """``Title: A, B +3 more.``; with nothing shown, just how many codes."""
+    if shown <= 0:
+        noun = "code" if len(codes) == 1 else "codes"
+        return f"{title}: {len(codes)} {noun}."
+    listed = ", ".join(codes[:shown])
+    rest = len(codes) - shown
+    return f"{title}: {listed}{f' +{rest} more' if rest else ''}."
+
+
+def _summary(sections: Sequence[tuple[str, Sequence[str]]], footer: str) -> str:
+    """Sections then ``footer`` in one segment, shortening the longest code lists first."""
+    present = [(title, list(codes)) for title, codes in sections if codes]
+    shown = [len(codes) for _, codes in present]
+
+    def render(with_footer: bool) -> str:
+        parts = [_section(t, c, k) for (t, c), k in zip(present, shown, strict=True)]
+        return " ".join([*parts, footer] if with_footer and footer else parts)
+
+    while septets(render(True)) > GSM7_SINGLE and any(shown):
+        longest = max(
+            (i for i, k in enumerate(shown) if k),
+            key=lambda i: septets(_section(*present[i], shown[i])),
+        )
+        shown[longest] -= 1
+    text = render(True)
+    if septets(text) > GSM7_SINGLE:
+        text = render(False)
+    return truncate_septets(text, GSM7_SINGLE)
 
 
 def booking_summary(outcomes: Mapping[str, BookingOutcome]) -> str:
@@ -50,12 +68,8 @@ def booking_summary(outcomes: Mapping[str, BookingOutcome]) -> str:
         (BookingOutcome.TAKEN, "No longer available"),
         (BookingOutcome.UNKNOWN, "Not a valid code"),
     ]
-    present = [(title, groups[o]) for o, title in titles if groups[o]]
     footer = HOW_TO_LIST if not groups[BookingOutcome.BOOKED] else "Thank you!"
-    fixed = sum(septets(f"{title}: . ") for title, _ in present) + septets(footer)
-    room_each = max(8, (GSM7_SINGLE - fixed) // max(1, len(present)))
-    parts = [f"{title}: {_label(codes, room_each)}." for title, codes in present]
-    return truncate_septets(" ".join([*parts, footer]), GSM7_SINGLE)
+    return _summary([(title, groups[o]) for o, title in titles], footer)
 
 
 def drop_summary(outcomes: Mapping[str, DropOutcome]) -> str:
@@ -68,16 +82,13 @@ def drop_summary(outcomes: Mapping[str, DropOutcome]) -> str:
         (DropOutcome.NOT_YOURS, "Not booked by you"),
         (DropOutcome.UNKNOWN, "Not a valid code"),
     ]
-    present = [(title, groups[o]) for o, title in titles if groups[o]]
-    room_each = max(8, (GSM7_SINGLE - 40) // max(1, len(present)))
-    parts = [f"{title}: {_label(codes, room_each)}." for title, codes in present]
-    return truncate_septets(" ".join(parts), GSM7_SINGLE)
+    return _summary([(title, groups[o]) for o, title in titles], "")
 
 
 def _item(shift: Shift) -> str:
     info = " ".join(to_gsm7(shift.shift_info, replacement="").split())
     info = truncate_septets(info, MAX_INFO_SEPTETS) if info else ""
-    return f"{shift.shift_id} {info}".strip()
+    return f"{to_gsm7(shift.shift_id)} {info}".strip()
 
 
 def shift_page(shifts: Sequence[Shift], more_after: int, max_segments: int = 1) -> tuple[str, int]:
@@ -102,7 +113,7 @@ def shift_page(shifts: Sequence[Shift], more_after: int, max_segments: int = 1) 
         items.append(_item(shift))
     if not items:
         # Even one shift does not fit with its info: show the code alone.
-        items.append(shifts[0].shift_id)
+        items.append(to_gsm7(shifts[0].shift_id))
     shown = len(items)
     remaining = len(shifts) - shown + more_after
     tail = f" {remaining} more: reply MORE." if remaining else book_hint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import traceback
 from dataclasses import asdict
 from typing import Any
 
@@ -23,6 +24,7 @@ from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.events import MalformedEvent, parse_inbound
 from shiftsms.core.models import InboundSms
+from shiftsms.core.phone import redact
 from shiftsms.handlers.logs import logger
 from shiftsms.ports import Caller, SmsSender
 from shiftsms.services.inbound import InboundService
@@ -99,7 +101,12 @@ class InboundApp:
                 logger.info("same message in progress elsewhere; retry later")
                 retry = exc
             except Exception as exc:
-                logger.exception("record failed; it will be retried")
+                # Error texts (AWS's included) may quote a phone number: log them redacted.
+                trace = "".join(traceback.format_exception(exc))
+                logger.error(
+                    "record failed; it will be retried",
+                    extra={"error": redact(f"{type(exc).__name__}: {exc}"), "trace": redact(trace)},
+                )
                 retry = exc
         if retry is not None:
             raise retry
