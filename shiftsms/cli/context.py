@@ -8,7 +8,9 @@ from typing import Annotated, Any
 import boto3
 import typer
 
+from shiftsms.aws import clients
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
+from shiftsms.errors import NotConfigured
 
 
 @dataclass
@@ -32,15 +34,23 @@ class CliContext:
 
     def client(self, service: str) -> Any:
         """A boto3 client in this session (honours AWS_ENDPOINT_URL)."""
-        from shiftsms.aws.clients import client
-
-        return client(service, self.session)
+        return clients.client(service, self.session)
 
     def stack(self) -> StackInfo:
         """The stack's status and outputs (read once per command)."""
         if self._stack is None:
             self._stack = describe(self.client("cloudformation"), self.stack_name)
         return self._stack
+
+    def output(self, key: str) -> str:
+        """One stack output; NotConfigured (a clear message) if the stack lacks it."""
+        value = self.stack().outputs.get(key, "")
+        if not value:
+            raise NotConfigured(
+                f"stack {self.stack_name!r} has no output {key}: is it a shiftsms stack, "
+                "fully deployed? Deploy it again"
+            )
+        return value
 
 
 def common_options(

@@ -1,0 +1,181 @@
+"""``shiftsms allowlist``: who may book shifts by SMS and who gets campaigns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from shiftsms.aws.staff_table import StaffTable
+from shiftsms.cli.context import get_context
+from shiftsms.cli.output import handle_errors, print_json, progress, read_text, say, stdout, warn
+from shiftsms.core.models import StaffMember
+from shiftsms.services.allowlist import AllowlistService, check_region
+
+app = typer.Typer(
+    name="allowlist",
+    help="The allow list: staff numbers that may book shifts by SMS and get campaigns.",
+    no_args_is_help=True,
+)
+
+MAX_LISTED = 20
+
+NumberArg = Annotated[
+    str, typer.Argument(help='Phone number, e.g. "+44 7700 900123" (stored as E.164).')
+]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--default-region",
+        help="Region for numbers written without +, e.g. GB "
+        "(default: the stack's DefaultPhoneRegion, else GB).",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _service(ctx: typer.Context, region: str | None) -> AllowlistService:
+    checked = check_region(region) if region is not None else None
+    cli = get_context(ctx)
+    store = StaffTable(cli.client("dynamodb"), cli.output("StaffTableName"))
+    return AllowlistService(store, checked or cli.stack().settings().default_region)
+
+
+def _who(member: StaffMember) -> str:
+    return f"{member.phone} ({member.name})" if member.name else member.phone
+
+
+def _as_json(member: StaffMember) -> dict[str, Any]:
+    return {
+        "phone": member.phone,
+        "name": member.name,
+        "campaigns": member.campaigns,
+        "opted_out": member.opted_out,
+        "groups": list(member.groups),
+        "added_at": member.added_at,
+    }
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+@app.command("add")
+@handle_errors
+def add(
+    ctx: typer.Context,
+    number: NumberArg,
+    *,
+    name: Annotated[str, typer.Option("--name", "-n", help="Who this is.")] = "",
+    campaigns: Annotated[
+        bool,
+        typer.Option("--campaigns/--no-campaigns", help="Whether they get campaign texts."),
+    ] = True,
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", "-g", help="A group they belong to (repeat for several)."),
+    ] = None,
+    default_region: RegionOpt = None,
+) -> None:
+    """Add a number to the allow list, or update its entry (opt-out state is kept)."""
+    member, created = _service(ctx, default_region).add(
+        number, name, campaigns=campaigns, groups=group or ()
+    )
+    notes = [] if member.campaigns else ["no campaigns"]
+    if member.groups:
+        notes.append(f"groups: {', '.join(member.groups)}")
+    extra = f" [{'; '.join(notes)}]" if notes else ""
+    verb = "Added" if created else "Updated"
+    where = "to" if created else "on"
+    say(f"{verb} {_who(member)} {where} the allow list{extra}.")
+    if member.opted_out:
+        warn(f"{member.phone} has opted out of texts; they get none until they text START.")
+
+
+@app.command("remove")
+@handle_errors
+def remove(ctx: typer.Context, number: NumberArg, default_region: RegionOpt = None) -> None:
+    """Take a number off the allow list."""
+    phone = _service(ctx, default_region).remove(number)
+    say(f"Removed {phone} from the allow list.")
+
+
+@app.command("list")
+@handle_errors
+def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the allow list, with who gets campaigns and who has opted out."""
+    members = _service(ctx, None).members()
+    if as_json:
+        print_json([_as_json(m) for m in members])
+        return
+    if not members:
+        say("The allow list is empty.")
+        return
+    table = Table("Phone", "Name", "Campaigns", "Opted out", "Groups", "Added")
+    for m in members:
+        table.add_row(
+            m.phone,
+            m.name,
+            _yes(m.campaigns),
+            _yes(m.opted_out),
+            ", ".join(m.groups),
+            m.added_at or "",
+            style="dim" if m.opted_out else None,
+        )
+    stdout().print(table)
+
+
+@app.command("import")
+@handle_errors
+def import_(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A phone,name CSV, or the Pinpoint segment export "
+            "(Id,ChannelType,Address,User.UserId).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+    default_region: RegionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add numbers from a CSV file; numbers already on the list are skipped.
+
+    Every row is checked first: if any number is invalid (or repeated), each bad line is
+    reported with the reason and nothing is written. Pinpoint rows of other channels than
+    SMS are left out; the name comes from User.UserId.
+    """
+    text = read_text(file)
+    service = _service(ctx, default_region)
+    parsed = service.read_file(text)
+    with progress("Importing numbers", len(parsed.rows)) as advance:
+        result = service.import_rows(parsed.rows, on_row=lambda _row: advance())
+    if as_json:
+        print_json(
+            {
+                "format": parsed.format,
+                "added": result.added,
+                "skipped": result.skipped,
+                "not_sms": parsed.not_sms,
+            }
+        )
+        return
+    if parsed.not_sms:
+        say(
+            f"Left out {parsed.not_sms} row{'s' if parsed.not_sms != 1 else ''} of other "
+            "channels than SMS."
+        )
+    added = len(result.added)
+    say(
+        f"Added {added} number{'s' if added != 1 else ''}, "
+        f"skipped {len(result.skipped)} already on the allow list."
+    )
+    if result.skipped:
+        more = len(result.skipped) - MAX_LISTED
+        listed = ", ".join(result.skipped[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+        say(f"Skipped: {listed}")

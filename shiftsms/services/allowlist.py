@@ -1,0 +1,169 @@
+"""Operator use cases on the allow list (the roster): add, remove, list, import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import phonenumbers
+
+from shiftsms.core.models import StaffMember
+from shiftsms.core.phone import InvalidPhoneNumber, normalise
+from shiftsms.errors import InvalidInput, RowsRejected
+from shiftsms.ports import StaffStore
+from shiftsms.services.csv_rows import CsvRecord, duplicates, read_csv, stopped_note
+
+FALLBACK_REGION = "GB"
+# The Pinpoint segment export of the original sample: Id,ChannelType,Address,User.UserId.
+PINPOINT_COLUMNS = ("channeltype", "address")
+PINPOINT_NAME = "user.userid"
+PINPOINT_OPT_OUT = "optout"
+PLAIN_COLUMNS = ("phone", "name")
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+def check_region(region: str) -> str:
+    """``region`` upper-cased if phonenumbers knows it (``GB``, ``US``); else InvalidInput."""
+    code = (region or "").strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"{region!r} is not a region code such as GB, US or FR")
+    return code
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    """One valid row of an import file."""
+
+    line: int
+    member: StaffMember
+
+
+@dataclass(frozen=True)
+class StaffFile:
+    """A parsed, fully valid import file."""
+
+    format: str  # "pinpoint" or "plain"
+    rows: list[StaffRow]
+    not_sms: int = 0  # Pinpoint rows of another channel (EMAIL, PUSH...), left out
+
+
+@dataclass
+class ImportResult:
+    """Numbers an import added, and numbers it skipped because they were already listed."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AllowlistService:
+    """The operator's allow-list use cases, run against a staff store."""
+
+    store: StaffStore
+    default_region: str = FALLBACK_REGION
+    clock: Callable[[], datetime] = utc_now
+
+    def number(self, raw: str) -> str:
+        """``raw`` as E.164 (numbers without ``+`` read in the default region)."""
+        return normalise(raw, self.default_region)
+
+    def add(
+        self, number: str, name: str = "", *, campaigns: bool = True, groups: Sequence[str] = ()
+    ) -> tuple[StaffMember, bool]:
+        """Add or update an entry (opt-out state is kept); return it and whether it was new.
+
+        Raises InvalidPhoneNumber (the message says why) or InvalidInput for an empty group.
+        """
+        phone = self.number(number)
+        clean_groups = tuple(sorted({g.strip() for g in groups}))
+        if any(not g for g in clean_groups):
+            raise InvalidInput("a group name cannot be empty")
+        member = StaffMember(
+            phone=phone,
+            name=name.strip(),
+            campaigns=campaigns,
+            groups=clean_groups,
+            added_at=self.clock().isoformat(timespec="seconds"),
+        )
+        created = self.store.put(member)
+        return self.store.get(phone) or member, created
+
+    def remove(self, number: str) -> str:
+        """Take a number off the list; return it as E.164. Raises StaffNotFound."""
+        phone = self.number(number)
+        self.store.delete(phone)
+        return phone
+
+    def members(self) -> list[StaffMember]:
+        """Every entry, by name then number."""
+        return sorted(self.store.all(), key=lambda m: (m.name.casefold(), m.phone))
+
+    def read_file(self, text: str) -> StaffFile:
+        """Validate a Pinpoint segment CSV or a ``phone,name`` CSV.
+
+        Raises RowsRejected naming each bad line (invalid number, with the reason; a number
+        that appears twice) so that nothing is imported from a file with any bad row.
+        """
+        table = read_csv(text)
+        if all(c in table.columns for c in PINPOINT_COLUMNS):
+            kind, phone_col, name_col = "pinpoint", "address", PINPOINT_NAME
+        elif "phone" in table.columns:
+            kind, phone_col, name_col = "plain", "phone", "name"
+        else:
+            raise RowsRejected(
+                [
+                    (
+                        1,
+                        "the header must be phone,name or the Pinpoint segment export's "
+                        "Id,ChannelType,Address,User.UserId",
+                    )
+                ]
+            )
+        problems: list[tuple[int, str]] = list(table.problems)
+        rows: list[StaffRow] = []
+        not_sms = 0
+        for rec in table.records:
+            if kind == "pinpoint" and rec.get("channeltype").upper() != "SMS":
+                not_sms += 1
+                continue
+            try:
+                phone = self.number(rec.get(phone_col))
+            except InvalidPhoneNumber as exc:
+                problems.append((rec.line, str(exc)))
+                continue
+            rows.append(StaffRow(rec.line, self._member(rec, phone, name_col)))
+        problems.extend(duplicates([(r.line, r.member.phone) for r in rows]))
+        if problems:
+            raise RowsRejected(problems)
+        return StaffFile(kind, rows, not_sms)
+
+    def _member(self, rec: CsvRecord, phone: str, name_col: str) -> StaffMember:
+        return StaffMember(
+            phone=phone,
+            name=rec.get(name_col),
+            opted_out=rec.get(PINPOINT_OPT_OUT).upper() == "ALL",
+            added_at=self.clock().isoformat(timespec="seconds"),
+        )
+
+    def import_rows(
+        self, rows: Iterable[StaffRow], on_row: Callable[[StaffRow], None] | None = None
+    ) -> ImportResult:
+        """Add each row; numbers already on the list are skipped, never changed."""
+        result = ImportResult()
+        try:
+            for row in rows:
+                if self.store.put(row.member, replace=False):
+                    result.added.append(row.member.phone)
+                else:
+                    result.skipped.append(row.member.phone)
+                if on_row is not None:
+                    on_row(row)
+        except Exception as exc:
+            exc.add_note(stopped_note(len(result.added)))
+            raise
+        return result

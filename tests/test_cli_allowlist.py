@@ -1,0 +1,308 @@
+"""``shiftsms allowlist``: what the operator sees, the exit codes, and what DynamoDB stores."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from shiftsms.aws.dynamo import from_item
+from shiftsms.aws.staff_table import StaffTable
+from tests.clitools import command_paths, invoke, table_rows
+from tests.conftest import REGION, Deployed, deploy_template
+
+SEED_CSV = Path(__file__).parent / "data" / "Pinpoint_Imported_SMS_Segment.csv"
+ANA = "+447700900123"
+BEN = "+447700900456"
+
+
+def stored(deployed: Deployed) -> dict[str, dict[str, Any]]:
+    """Every allow-list item, by number, as plain values."""
+    items = deployed.dynamodb.scan(TableName=deployed.outputs["StaffTableName"])["Items"]
+    return {i["phone"]["S"]: from_item(i) for i in items}
+
+
+def write_csv(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "staff.csv"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# -- add -------------------------------------------------------------------------------------
+
+
+def test_add_normalises_to_e164(deployed: Deployed) -> None:
+    result = invoke("allowlist", "add", "+44 7700 900123", "--name", "Ana")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Added {ANA} (Ana) to the allow list.\n"
+    item = stored(deployed)[ANA]
+    added_at = datetime.fromisoformat(item.pop("added_at"))
+    assert abs((datetime.now(UTC) - added_at).total_seconds()) < 60
+    assert item == {
+        "phone": ANA,
+        "name": "Ana",
+        "campaigns": True,
+        "opted_out": False,
+        "recipient_pool": "all",
+    }
+
+
+def test_national_number_uses_the_stack_default_region(deployed: Deployed) -> None:
+    assert deployed.outputs["DefaultPhoneRegion"] == "GB"
+    result = invoke("allowlist", "add", "07700 900456", "--name", "Ben")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Added {BEN} (Ben) to the allow list.\n"
+    assert list(stored(deployed)) == [BEN]
+
+
+def test_default_region_option_wins(deployed: Deployed) -> None:
+    result = invoke("allowlist", "add", "06 12 34 56 78", "--default-region", "fr")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Added +33612345678 to the allow list.\n"
+    assert stored(deployed)["+33612345678"]["name"] == ""
+
+
+@pytest.fixture
+def us_stack() -> Iterator[Deployed]:
+    """The template deployed with DefaultPhoneRegion=US."""
+    with mock_aws():
+        info = deploy_template(parameters={"DefaultPhoneRegion": "US"})
+        yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
+
+
+def test_stack_output_region_is_read(us_stack: Deployed) -> None:
+    result = invoke("allowlist", "add", "(201) 555-0123", "--name", "Cy")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Added +12015550123 (Cy) to the allow list.\n"
+    assert list(stored(us_stack)) == ["+12015550123"]
+
+
+def test_no_campaigns_and_groups(deployed: Deployed) -> None:
+    result = invoke(
+        "allowlist", "add", ANA, "--name", "Ana", "--no-campaigns", "-g", "night", "-g", "A&E"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"Added {ANA} (Ana) to the allow list [no campaigns; groups: A&E, night].\n"
+    )
+    item = stored(deployed)[ANA]
+    assert item["campaigns"] is False
+    assert item["groups"] == {"night", "A&E"}
+    assert "recipient_pool" not in item
+
+
+def test_add_again_updates_and_keeps_opt_out(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana").exit_code == 0
+    staff = StaffTable(deployed.dynamodb, deployed.outputs["StaffTableName"])
+    staff.set_opted_out(ANA, True, datetime(2026, 11, 28, tzinfo=UTC))
+    first_added = stored(deployed)[ANA]["added_at"]
+    result = invoke("allowlist", "add", "+44 7700 900 123", "--name", "Ana Silva")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Updated {ANA} (Ana Silva) on the allow list.\n"
+    assert result.stderr == (
+        f"Warning: {ANA} has opted out of texts; they get none until they text START.\n"
+    )
+    item = stored(deployed)[ANA]
+    assert item["name"] == "Ana Silva"
+    assert item["opted_out"] is True
+    assert item["added_at"] == first_added
+    assert "recipient_pool" not in item
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["12"], "Error: '12': too short"),
+        (["hello"], "Error: 'hello': not a phone number"),
+        (["+999 123 456"], "Error: '+999 123 456': unknown country code"),
+        ([ANA, "--default-region", "XX"], "Error: 'XX' is not a region code such as GB, US or FR"),
+        ([ANA, "--group", " "], "Error: a group name cannot be empty"),
+    ],
+)
+def test_invalid_input_is_refused_with_the_reason(
+    deployed: Deployed, args: list[str], message: str
+) -> None:
+    result = invoke("allowlist", "add", *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == message + "\n"
+    assert stored(deployed) == {}
+
+
+# -- remove ----------------------------------------------------------------------------------
+
+
+def test_remove(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana").exit_code == 0
+    assert invoke("allowlist", "add", BEN, "--name", "Ben").exit_code == 0
+    result = invoke("allowlist", "remove", "07700 900123")
+    assert result.exit_code == 0
+    assert result.stdout == f"Removed {ANA} from the allow list.\n"
+    assert list(stored(deployed)) == [BEN]
+    result = invoke("allowlist", "remove", ANA)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {ANA} is not on the allow list\n"
+    assert list(stored(deployed)) == [BEN]
+
+
+# -- list ------------------------------------------------------------------------------------
+
+
+def seed_staff(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", BEN, "--name", "Ben", "--group", "night").exit_code == 0
+    assert invoke("allowlist", "add", ANA, "--name", "Ana", "--no-campaigns").exit_code == 0
+    assert invoke("allowlist", "add", "+447700900789", "--name", "Cy").exit_code == 0
+    staff = StaffTable(deployed.dynamodb, deployed.outputs["StaffTableName"])
+    staff.set_opted_out("+447700900789", True, datetime(2026, 11, 28, tzinfo=UTC))
+
+
+def test_list_shows_opted_out_state(deployed: Deployed) -> None:
+    seed_staff(deployed)
+    result = invoke("allowlist", "list")
+    assert result.exit_code == 0, result.output
+    rows = table_rows(result.stdout)
+    assert rows[0] == ["Phone", "Name", "Campaigns", "Opted out", "Groups", "Added"]
+    assert [r[:5] for r in rows[1:]] == [
+        [ANA, "Ana", "no", "no", ""],
+        [BEN, "Ben", "yes", "no", "night"],
+        ["+447700900789", "Cy", "yes", "yes", ""],
+    ]
+    assert all(datetime.fromisoformat(r[5]) for r in rows[1:])
+
+
+def test_list_json(deployed: Deployed) -> None:
+    seed_staff(deployed)
+    result = invoke("allowlist", "list", "--json")
+    assert result.exit_code == 0
+    listed = json.loads(result.stdout)
+    for entry in listed:
+        assert datetime.fromisoformat(entry.pop("added_at"))
+    assert listed == [
+        {"phone": ANA, "name": "Ana", "campaigns": False, "opted_out": False, "groups": []},
+        {"phone": BEN, "name": "Ben", "campaigns": True, "opted_out": False, "groups": ["night"]},
+        {
+            "phone": "+447700900789",
+            "name": "Cy",
+            "campaigns": True,
+            "opted_out": True,
+            "groups": [],
+        },
+    ]
+
+
+def test_list_when_empty(deployed: Deployed) -> None:
+    assert invoke("allowlist", "list").stdout == "The allow list is empty.\n"
+    assert invoke("allowlist", "list", "--json").stdout == "[]\n"
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def test_seed_pinpoint_csv_placeholder_is_reported(deployed: Deployed) -> None:
+    assert SEED_CSV.read_text().splitlines()[1] == "111,SMS,+44......9,user1"
+    result = invoke("allowlist", "import", str(SEED_CSV))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "Error: 1 bad row: nothing was imported",
+        "  line 2: '+44......9': not a phone number",
+    ]
+    assert stored(deployed) == {}
+
+
+def test_pinpoint_csv_import(deployed: Deployed, tmp_path: Path) -> None:
+    assert invoke("allowlist", "add", BEN, "--name", "Benjamin").exit_code == 0
+    path = write_csv(
+        tmp_path,
+        "Id,ChannelType,Address,User.UserId,OptOut\n"
+        "111,SMS,+44 7700 900123,user1,NONE\n"
+        "112,EMAIL,someone@example.com,user2,NONE\n"
+        "113,SMS,07700900456,user3,\n"
+        "114,sms,+447700900789,user4,ALL\n",
+    )
+    result = invoke("allowlist", "import", path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Left out 1 row of other channels than SMS.",
+        "Added 2 numbers, skipped 1 already on the allow list.",
+        f"Skipped: {BEN}",
+    ]
+    items = stored(deployed)
+    assert {k: (v["name"], v["opted_out"], "recipient_pool" in v) for k, v in items.items()} == {
+        ANA: ("user1", False, True),
+        BEN: ("Benjamin", False, True),
+        "+447700900789": ("user4", True, False),
+    }
+
+
+def test_plain_csv_import_json(deployed: Deployed, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "phone,name\n+44 7700 900123,Ana\n0033 6 12 34 56 78,Zoé\n")
+    result = invoke("allowlist", "import", path, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "format": "plain",
+        "added": [ANA, "+33612345678"],
+        "skipped": [],
+        "not_sms": 0,
+    }
+    assert {k: v["name"] for k, v in stored(deployed).items()} == {
+        ANA: "Ana",
+        "+33612345678": "Zoé",
+    }
+
+
+def test_import_with_default_region(deployed: Deployed, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "phone,name\n(201) 555-0123,Cy\n")
+    result = invoke("allowlist", "import", path, "--default-region", "US")
+    assert result.exit_code == 0, result.output
+    assert list(stored(deployed)) == ["+12015550123"]
+
+
+def test_import_bad_rows_by_line_and_nothing_written(deployed: Deployed, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        "phone,name\n"
+        "+447700900123,Ana\n"
+        "12,Shorty\n"
+        "\n"
+        "07700 900123,Ana again\n"
+        ",Nobody\n"
+        "+447700900456,Ben\n",
+    )
+    result = invoke("allowlist", "import", path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Error: 3 bad rows: nothing was imported",
+        "  line 3: '12': too short",
+        f"  line 5: {ANA} appears again (first on line 2)",
+        "  line 6: empty phone number",
+    ]
+    assert stored(deployed) == {}
+
+
+def test_import_needs_a_known_header(deployed: Deployed, tmp_path: Path) -> None:
+    result = invoke("allowlist", "import", write_csv(tmp_path, "+447700900123,Ana\n"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Error: 1 bad row: nothing was imported",
+        "  line 1: the header must be phone,name or the Pinpoint segment export's "
+        "Id,ChannelType,Address,User.UserId",
+    ]
+    assert stored(deployed) == {}
+
+
+# -- help ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["add", "remove", "list", "import"])
+def test_every_allowlist_command_has_help(command: str) -> None:
+    assert ["allowlist", command] in command_paths()
+    result = invoke("allowlist", command, "--help")
+    assert result.exit_code == 0
+    assert f"Usage: shiftsms allowlist {command}" in result.stdout
