@@ -1,0 +1,341 @@
+"""``shiftsms deploy``, ``status`` and ``destroy``: the stack's life cycle, rendered with rich."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from shiftsms.cli.context import get_context
+from shiftsms.cli.output import fail, handle_errors, print_json, say, stderr, stdout
+from shiftsms.deploy.deployer import (
+    BundleReady,
+    ChangeSetReady,
+    ConnectOptions,
+    Deployer,
+    DeployEvent,
+    DeployOptions,
+    DeployResult,
+    Progress,
+    StackStatus,
+)
+from shiftsms.deploy.stack import ChangeSet, StackEvent, StackFailed
+from shiftsms.errors import InvalidInput
+
+RECENT_EVENTS = 12
+_STATUS_STYLE = {"COMPLETE": "green", "IN_PROGRESS": "yellow", "FAILED": "bold red"}
+
+
+def _style(status: str) -> str:
+    for suffix, style in _STATUS_STYLE.items():
+        if status.endswith(suffix):
+            return "red" if "ROLLBACK" in status or "DELETE_FAILED" in status else style
+    return ""
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.0f} kB"
+
+
+class DeployView:
+    """Renders deploy events on stderr: steps as lines, stack events in a live table."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or stderr()
+        self.resources: dict[str, StackEvent] = {}
+        self.recent: list[StackEvent] = []
+        self.live: Live | None = None
+
+    def __call__(self, event: DeployEvent) -> None:
+        """Show one event."""
+        if isinstance(event, Progress):
+            self.console.print(Text(f"• {event.message}"), soft_wrap=True)
+        elif isinstance(event, BundleReady):
+            b = event.bundle
+            where = "uploaded to" if event.uploaded else "unchanged, already in"
+            self.console.print(
+                Text(
+                    f"• Bundle {b.sha256[:12]} ({_size(b.size)} zipped, "
+                    f"{_size(b.unzipped_bytes)} unzipped, {b.files} files) "
+                    f"{where} s3://{event.bucket}"
+                ),
+                soft_wrap=True,
+            )
+        elif isinstance(event, ChangeSetReady):
+            self.show_changes(event.change_set)
+        else:
+            self.stack_event(event)
+
+    def show_changes(self, change_set: ChangeSet) -> None:
+        """The change set as a table (or that there is nothing to change)."""
+        if change_set.no_op:
+            return
+        if not change_set.changes:
+            self.console.print(Text("• No resource changes (parameters or outputs only)"))
+            return
+        table = Table("Action", "Resource", "Type", "Replacement", title="Changes")
+        for c in change_set.changes:
+            style = {"Add": "green", "Remove": "red", "Modify": "yellow"}.get(c.action, "")
+            table.add_row(Text(c.action, style=style), c.logical_id, c.resource_type, c.replacement)
+        self.console.print(table)
+
+    def stack_event(self, event: StackEvent) -> None:
+        """Update the live table of resources with one stack event."""
+        self.resources[event.logical_id] = event
+        self.recent = [*self.recent, event][-RECENT_EVENTS:]
+        if not self.console.is_terminal:
+            line = Text(f"  {event.logical_id:<28} ") + Text(
+                event.status, style=_style(event.status)
+            )
+            if event.reason:
+                line += Text(f"  {event.reason}")
+            self.console.print(line, soft_wrap=True)
+            return
+        if self.live is None:
+            self.live = Live(self._render(), console=self.console, refresh_per_second=4)
+            self.live.start()
+        self.live.update(self._render())
+
+    def _render(self) -> Group:
+        table = Table("Resource", "Type", "Status", "Reason", title="Stack events")
+        for logical_id, event in sorted(self.resources.items()):
+            table.add_row(
+                logical_id,
+                event.resource_type,
+                Text(event.status, style=_style(event.status)),
+                event.reason,
+            )
+        return Group(table)
+
+    def stop(self) -> None:
+        """Stop the live view (leaving its last state on screen)."""
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+
+def _confirm(yes: bool, question: str) -> Any:
+    def ask(change_set: ChangeSet) -> bool:
+        if yes:
+            return True
+        return bool(
+            typer.confirm(question.format(n=len(change_set.changes) or "the"), default=False)
+        )
+
+    return ask
+
+
+def _connect(
+    instance_id: str | None, flow_id: str | None, queue_id: str | None, source: str | None
+) -> ConnectOptions | None:
+    if not any((instance_id, flow_id, queue_id, source)):
+        return None
+    if not (instance_id and flow_id):
+        raise InvalidInput(
+            "Amazon Connect call-backs need --connect-instance-id and --connect-contact-flow-id"
+        )
+    if not (queue_id or source):
+        raise InvalidInput(
+            "Amazon Connect call-backs need --connect-queue-id or --connect-source-number"
+        )
+    return ConnectOptions(
+        instance_id=instance_id,
+        contact_flow_id=flow_id,
+        queue_id=queue_id or "",
+        source_number=source or "",
+    )
+
+
+def _print_result(result: DeployResult) -> None:
+    out = result.stack.outputs
+    if result.changed:
+        say(f"Stack {result.stack.name} is {result.stack.status}.", style="green")
+    else:
+        say(f"No changes: stack {result.stack.name} is up to date ({result.stack.status}).")
+    table = Table("Output", "Value", title="Outputs")
+    for key, value in sorted(out.items()):
+        table.add_row(key, value)
+    stdout().print(table)
+    if result.seeded:
+        say(f"Added to the allow list: {', '.join(result.seeded)}")
+    if result.configured:
+        say(f"Two-way SMS is on for {result.configured}, to {out.get('InboundTopicArn', '')}.")
+    else:
+        say(
+            "Next step: turn on two-way SMS for "
+            f"{out.get('OriginationIdentity', 'your number')} with the SNS topic "
+            f"{out.get('InboundTopicArn', '')} as its destination (End User Messaging "
+            "console: Phone numbers > your number > Two-way SMS), or run "
+            "`shiftsms deploy --configure-number`."
+        )
+
+
+@handle_errors
+def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
+    ctx: typer.Context,
+    origination_number: Annotated[
+        str | None,
+        typer.Option(
+            "--origination-number",
+            help="End User Messaging phone number (E.164), phone number id/ARN or pool id/ARN "
+            "that sends and receives. Needed on the first deploy.",
+        ),
+    ] = None,
+    approved_numbers: Annotated[
+        str | None,
+        typer.Option(
+            "--approved-numbers",
+            help="Comma-separated numbers to add to the allow list (existing entries are kept).",
+        ),
+    ] = None,
+    connect_instance_id: Annotated[
+        str | None, typer.Option("--connect-instance-id", help="Amazon Connect instance id.")
+    ] = None,
+    connect_contact_flow_id: Annotated[
+        str | None,
+        typer.Option("--connect-contact-flow-id", help="Connect contact flow for call-backs."),
+    ] = None,
+    connect_queue_id: Annotated[
+        str | None, typer.Option("--connect-queue-id", help="Connect queue for call-backs.")
+    ] = None,
+    connect_source_number: Annotated[
+        str | None,
+        typer.Option("--connect-source-number", help="Connect number the call-back comes from."),
+    ] = None,
+    s3_bucket: Annotated[
+        str | None,
+        typer.Option(
+            "--s3-bucket",
+            help="Bucket for the Lambda bundle (default: an artifacts bucket created for you).",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Execute the change set without asking.")
+    ] = False,
+    configure_number: Annotated[
+        bool,
+        typer.Option(
+            "--configure-number",
+            help="Turn on two-way SMS on the origination number with the inbound topic.",
+        ),
+    ] = False,
+) -> None:
+    """Build the Lambda bundle and create or update the stack through a change set."""
+    cli = get_context(ctx)
+    options = DeployOptions(
+        stack_name=cli.stack_name,
+        origination_number=origination_number,
+        approved_numbers=None if approved_numbers is None else approved_numbers.split(","),
+        connect=_connect(
+            connect_instance_id, connect_contact_flow_id, connect_queue_id, connect_source_number
+        ),
+        s3_bucket=s3_bucket,
+        configure_number=configure_number,
+    )
+    view = DeployView()
+    deployer = Deployer(
+        cli.session,
+        on_event=view,
+        confirm=_confirm(yes, "Execute {n} change(s) on the stack?"),
+    )
+    try:
+        result = deployer.deploy(options)
+    except StackFailed as exc:
+        view.stop()
+        fail(str(exc), details=[str(f) for f in exc.failures])
+    finally:
+        view.stop()
+    _print_result(result)
+
+
+@handle_errors
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
+) -> None:
+    """Stack status and outputs, shifts by status, allow-list size, recent campaigns."""
+    cli = get_context(ctx)
+    report = Deployer(cli.session).status(cli.stack_name)
+    if as_json:
+        print_json(report.as_dict())
+        return
+    _print_status(report)
+
+
+def _print_status(report: StackStatus) -> None:
+    info = report.stack
+    say(Text(f"Stack {info.name}: ") + Text(info.status, style=_style(info.status)))
+    outputs = Table("Output", "Value", title="Outputs")
+    for key, value in sorted(info.outputs.items()):
+        outputs.add_row(key, value)
+    console = stdout()
+    console.print(outputs)
+    shifts = ", ".join(f"{n} {state}" for state, n in report.shifts.items()) or "unknown"
+    say(f"Shifts: {shifts}")
+    say(f"Allow list: {report.allow_list if report.allow_list is not None else 'unknown'}")
+    if not report.campaigns:
+        say("Campaigns: none yet")
+        return
+    table = Table("Campaign", "Status", "Created", "Recipients", "Sent", "Failed", "Opted out")
+    for c in report.campaigns:
+        table.add_row(
+            c["campaign_id"],
+            c["status"],
+            c["created_at"] or "",
+            "" if c["recipients"] is None else str(c["recipients"]),
+            str(c["sent"]),
+            str(c["failed"]),
+            str(c["opted_out"]),
+        )
+    console.print(table)
+
+
+@handle_errors
+def destroy(
+    ctx: typer.Context,
+    delete_data: Annotated[
+        bool,
+        typer.Option(
+            "--delete-data",
+            help="Also delete the data tables (shifts, allow list, campaigns) and their key.",
+        ),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete the stack. Data tables are kept unless --delete-data."""
+    cli = get_context(ctx)
+    what = (
+        "and ALL its data (shifts, allow list, campaigns); this cannot be undone"
+        if delete_data
+        else "(the data tables and their key are kept)"
+    )
+    if not yes and not typer.confirm(f"Delete stack {cli.stack_name} {what}?", default=False):
+        fail("destroy cancelled: nothing was deleted")
+    view = DeployView()
+    try:
+        result = Deployer(cli.session, on_event=view).destroy(
+            cli.stack_name, delete_data=delete_data
+        )
+    except StackFailed as exc:
+        view.stop()
+        fail(str(exc), details=[str(f) for f in exc.failures])
+    finally:
+        view.stop()
+    say(f"Stack {result.stack} deleted.", style="green")
+    if result.kept_tables:
+        say(f"Kept tables: {', '.join(result.kept_tables)} (delete them with --delete-data).")
+    if result.deleted_tables:
+        say(f"Deleted tables: {', '.join(result.deleted_tables)}.")
+    if result.key_scheduled_for_deletion:
+        say(f"KMS key {result.key_scheduled_for_deletion} is scheduled for deletion.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``deploy``, ``status`` and ``destroy`` to the root app."""
+    app.command("deploy")(deploy)
+    app.command("status")(status)
+    app.command("destroy")(destroy)

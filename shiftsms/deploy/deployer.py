@@ -1,0 +1,602 @@
+"""Deploy, inspect and remove a shiftsms stack: the library behind ``shiftsms deploy``.
+
+No terminal output here: progress goes to an ``on_event`` callback (the CLI renders it) and
+the decision to execute a change set to a ``confirm`` callback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.clients import client as make_client
+from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, StackNotFound, describe
+from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.models import StaffMember
+from shiftsms.core.phone import normalise
+from shiftsms.deploy.bundle import Bundle, build_bundle, project_root
+from shiftsms.deploy.stack import (
+    TEMPLATE_BODY_LIMIT,
+    UPDATABLE,
+    ChangeSet,
+    DeployAborted,
+    DeployError,
+    StackBusy,
+    StackEvent,
+    StackOps,
+)
+
+TEMPLATE_KEY_PREFIX = "shiftsms/templates/"
+# Data the stack keeps when it is deleted (DeletionPolicy: Retain); --delete-data removes it.
+RETAINED_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::KMS::Key"})
+KEY_DELETION_DAYS = 7
+
+
+def default_template() -> Path:
+    """``cloudformation/template.yaml`` in the source checkout."""
+    return project_root() / "cloudformation" / "template.yaml"
+
+
+# ---------------------------------------------------------------------------- options, events
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """Amazon Connect call-backs (the template's ConnectEnable=YES and its ids)."""
+
+    instance_id: str
+    contact_flow_id: str
+    queue_id: str = ""
+    source_number: str = ""
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """What to deploy. ``None`` keeps the deployed stack's value on an update."""
+
+    stack_name: str = DEFAULT_STACK
+    origination_number: str | None = None
+    approved_numbers: Sequence[str] | None = None
+    connect: ConnectOptions | None = None
+    s3_bucket: str | None = None
+    template: Path | None = None
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    configure_number: bool = False
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A step has started (``message`` says which)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class BundleReady:
+    """The bundle is built and in S3 (``uploaded`` False: it was there already)."""
+
+    bundle: Bundle
+    bucket: str
+    uploaded: bool
+
+
+@dataclass(frozen=True)
+class ChangeSetReady:
+    """A change set was created; ``change_set.changes`` lists what executing it would do."""
+
+    change_set: ChangeSet
+
+
+DeployEvent = Progress | BundleReady | ChangeSetReady | StackEvent
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """What a deploy did."""
+
+    stack: StackInfo
+    changed: bool
+    bundle: Bundle
+    bucket: str
+    uploaded: bool
+    seeded: tuple[str, ...] = ()
+    configured: str | None = None
+
+
+@dataclass(frozen=True)
+class DestroyResult:
+    """What a destroy removed, and what it kept."""
+
+    stack: str
+    deleted_tables: tuple[str, ...] = ()
+    kept_tables: tuple[str, ...] = ()
+    key_scheduled_for_deletion: str | None = None
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    """``shiftsms status``: the stack and a summary of its data."""
+
+    stack: StackInfo
+    shifts: dict[str, int]
+    allow_list: int | None
+    campaigns: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (for ``--json``)."""
+        return {
+            "stack": self.stack.name,
+            "status": self.stack.status,
+            "outputs": dict(sorted(self.stack.outputs.items())),
+            "shifts": self.shifts,
+            "allow_list": self.allow_list,
+            "recent_campaigns": self.campaigns,
+        }
+
+
+def _ignore(_: DeployEvent) -> None:
+    return None
+
+
+def _yes(_: ChangeSet) -> bool:
+    return True
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def parse_numbers(raw: str | Sequence[str], default_region: str | None = "GB") -> list[str]:
+    """Comma-separated (or listed) numbers as E.164, deduplicated, in the given order.
+
+    Raises ``InvalidPhoneNumber`` (a usage error) for the first number that is not valid.
+    """
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    numbers: list[str] = []
+    for item in items:
+        if item.strip():
+            number = normalise(item, default_region)
+            if number not in numbers:
+                numbers.append(number)
+    return numbers
+
+
+def seed_allow_list(dynamodb: Any, table: str, numbers: Sequence[str]) -> tuple[str, ...]:
+    """Add ``numbers`` to the allow list; entries already there are left exactly as they are.
+
+    Idempotent, and never touches an existing entry's opt-out state, name or groups.
+    Returns the numbers that were new.
+    """
+    staff = StaffTable(dynamodb, table)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    added = [n for n in numbers if staff.put(StaffMember(phone=n, added_at=now), replace=False)]
+    return tuple(added)
+
+
+def configure_two_way(sms: Any, identity: str, topic_arn: str) -> str:
+    """Turn on two-way SMS on ``identity`` with ``topic_arn`` as its destination.
+
+    ``identity`` is a phone number (E.164, id or ARN) or a pool (id or ARN). End User
+    Messaging publishes with the topic's resource policy, so no TwoWayChannelRole is sent.
+    Returns the phone number id or pool id that was updated.
+    """
+    if identity.startswith("pool-") or ":pool/" in identity:
+        sms.update_pool(PoolId=identity, TwoWayEnabled=True, TwoWayChannelArn=topic_arn)
+        return identity
+    if identity.startswith("+"):
+        number_id = _phone_number_id(sms, identity)
+    elif identity.startswith("phone-") or ":phone-number/" in identity:
+        number_id = identity
+    else:
+        raise DeployError(
+            f"two-way SMS needs a phone number or a pool; {identity!r} is neither "
+            "(a sender id cannot receive replies)"
+        )
+    sms.update_phone_number(PhoneNumberId=number_id, TwoWayEnabled=True, TwoWayChannelArn=topic_arn)
+    return number_id
+
+
+def _phone_number_id(sms: Any, number: str) -> str:
+    """The End User Messaging id of the E.164 ``number`` in this account and region."""
+    for page in sms.get_paginator("describe_phone_numbers").paginate():
+        for phone in page.get("PhoneNumbers", []):
+            if phone.get("PhoneNumber") == number:
+                return str(phone["PhoneNumberId"])
+    raise DeployError(
+        f"{number} is not an End User Messaging phone number in this account and region"
+    )
+
+
+# ---------------------------------------------------------------------------- the deployer
+
+
+class Deployer:
+    """Deploys the stack (bundle, change set, wait), reports its status, destroys it."""
+
+    def __init__(
+        self,
+        session: boto3.session.Session | None = None,
+        *,
+        on_event: Callable[[DeployEvent], None] = _ignore,
+        confirm: Callable[[ChangeSet], bool] = _yes,
+        poll_seconds: float = 2.0,
+        clients: Callable[[str], Any] | None = None,
+    ) -> None:
+        """``clients`` (service name -> boto3 client) replaces the session's clients."""
+        self.session = session or boto3.session.Session()
+        self.on_event = on_event
+        self.confirm = confirm
+        self._clients: dict[str, Any] = {}
+        self._factory = clients or (lambda service: make_client(service, self.session))
+        self.ops = StackOps(self.client("cloudformation"), poll_seconds=poll_seconds)
+
+    def client(self, service: str) -> Any:
+        """One client per service for this deployer."""
+        if service not in self._clients:
+            self._clients[service] = self._factory(service)
+        return self._clients[service]
+
+    @property
+    def region(self) -> str:
+        """The region the clients talk to."""
+        return str(self.client("cloudformation").meta.region_name)
+
+    # ------------------------------------------------------------------ deploy
+
+    def deploy(self, options: DeployOptions) -> DeployResult:
+        """Create or update the stack; seed the allow list; optionally configure the number."""
+        stack = options.stack_name
+        template_path = options.template or default_template()
+        try:
+            template_body = template_path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DeployError(f"cannot read the template {template_path}: {exc}") from exc
+
+        status = self.ops.status(stack)
+        kind = self._change_set_kind(stack, status)
+        deployed = self.ops.parameters(stack) if kind == "UPDATE" else {}
+        region_code = (
+            options.parameters.get("DefaultPhoneRegion")
+            or deployed.get("DefaultPhoneRegion")
+            or "GB"
+        )
+        approved = (
+            None
+            if options.approved_numbers is None
+            else parse_numbers(options.approved_numbers, region_code)
+        )
+        if kind == "CREATE" and not options.origination_number:
+            raise DeployError(
+                "a first deploy needs --origination-number (the End User Messaging phone "
+                "number, pool or origination identity that sends and receives)"
+            )
+
+        bucket = self.ensure_bucket(options.s3_bucket)
+        self.on_event(Progress("Building the Lambda bundle"))
+        bundle = build_bundle()
+        uploaded = self.upload(bucket, bundle.key, bundle.data)
+        self.on_event(BundleReady(bundle=bundle, bucket=bucket, uploaded=uploaded))
+
+        given = self._given_parameters(options, approved, bucket, bundle)
+        template = self._template_source(bucket, template_body)
+        parameters = self._parameters(stack, kind, template, given)
+
+        self.on_event(Progress(f"Creating a change set for stack {stack}"))
+        change_set = self.ops.create_change_set(stack, kind, template, parameters)
+        self.on_event(ChangeSetReady(change_set))
+        changed = not change_set.no_op
+        if changed:
+            if not self.confirm(change_set):
+                self._discard(change_set)
+                raise DeployAborted("deploy cancelled: nothing was changed")
+            self.ops.execute(change_set, self.on_event)
+        info = describe(self.client("cloudformation"), stack)
+
+        seeded: tuple[str, ...] = ()
+        if approved:
+            self.on_event(Progress(f"Adding {len(approved)} approved number(s) to the allow list"))
+            seeded = seed_allow_list(
+                self.client("dynamodb"), _output(info, "StaffTableName"), approved
+            )
+        configured = None
+        if options.configure_number:
+            self.on_event(Progress("Turning on two-way SMS with the inbound topic"))
+            configured = configure_two_way(
+                self.client("pinpoint-sms-voice-v2"),
+                _output(info, "OriginationIdentity"),
+                _output(info, "InboundTopicArn"),
+            )
+        return DeployResult(
+            stack=info,
+            changed=changed,
+            bundle=bundle,
+            bucket=bucket,
+            uploaded=uploaded,
+            seeded=seeded,
+            configured=configured,
+        )
+
+    def _change_set_kind(self, stack: str, status: str | None) -> str:
+        if status is None or status == "REVIEW_IN_PROGRESS":
+            return "CREATE"
+        if status in UPDATABLE:
+            return "UPDATE"
+        if status.endswith("_IN_PROGRESS"):
+            raise StackBusy(f"stack {stack} is busy ({status}): wait for it to finish")
+        if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"):
+            raise StackBusy(
+                f"stack {stack} is {status} after a failed create or delete and cannot be "
+                "updated: run `shiftsms destroy`, then deploy again"
+            )
+        raise StackBusy(
+            f"stack {stack} is {status}: finish or roll back the last update in the "
+            "CloudFormation console, then deploy again"
+        )
+
+    def _given_parameters(
+        self,
+        options: DeployOptions,
+        approved: list[str] | None,
+        bucket: str,
+        bundle: Bundle,
+    ) -> dict[str, str]:
+        given = {**options.parameters, "CodeBucket": bucket, "CodeKey": bundle.key}
+        if options.origination_number:
+            given["OriginationNumber"] = options.origination_number.strip()
+        if approved is not None:
+            given["ApprovedNumbers"] = ",".join(approved)
+        if options.connect is not None:
+            given.update(
+                ConnectEnable="YES",
+                InstanceId=options.connect.instance_id,
+                ContactFlowID=options.connect.contact_flow_id,
+                QueueID=options.connect.queue_id,
+                SourcePhoneNumber=options.connect.source_number,
+            )
+        return given
+
+    def _template_source(self, bucket: str, body: str) -> dict[str, str]:
+        """TemplateBody, or (past CloudFormation's inline limit) a TemplateURL in the bucket."""
+        if len(body.encode("utf-8")) <= TEMPLATE_BODY_LIMIT:
+            return {"TemplateBody": body}
+        key = f"{TEMPLATE_KEY_PREFIX}{hashlib.sha256(body.encode()).hexdigest()}.yaml"
+        self.upload(bucket, key, body.encode("utf-8"))
+        domain = "amazonaws.com.cn" if self.region.startswith("cn-") else "amazonaws.com"
+        return {"TemplateURL": f"https://{bucket}.s3.{self.region}.{domain}/{key}"}
+
+    def _parameters(
+        self, stack: str, kind: str, template: Mapping[str, str], given: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        """Given values; on an update every other deployed parameter keeps its value."""
+        try:
+            summary = self.client("cloudformation").get_template_summary(**template)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") != "ValidationError":
+                raise
+            raise DeployError(
+                f"CloudFormation rejected the template: {error.get('Message')}"
+            ) from exc
+        declared = {p["ParameterKey"] for p in summary.get("Parameters", [])}
+        unknown = sorted(set(given) - declared)
+        if unknown:
+            raise DeployError(f"the template has no parameter {', '.join(unknown)}")
+        params: list[dict[str, Any]] = [
+            {"ParameterKey": k, "ParameterValue": v} for k, v in sorted(given.items())
+        ]
+        if kind == "UPDATE":
+            previous = self.ops.parameters(stack)
+            params += [
+                {"ParameterKey": k, "UsePreviousValue": True}
+                for k in sorted(previous)
+                if k in declared and k not in given
+            ]
+        return params
+
+    def _discard(self, change_set: ChangeSet) -> None:
+        """Delete a declined change set (and the empty stack a declined create leaves)."""
+        self.ops.delete_change_set(change_set.stack, change_set.name)
+        if change_set.kind == "CREATE":
+            self.client("cloudformation").delete_stack(StackName=change_set.stack)
+
+    # ------------------------------------------------------------------ artifacts
+
+    def default_bucket(self) -> str:
+        """``shiftsms-artifacts-<account>-<region>``: one per account and region."""
+        account = self.client("sts").get_caller_identity()["Account"]
+        return f"shiftsms-artifacts-{account}-{self.region}"
+
+    def ensure_bucket(self, bucket: str | None) -> str:
+        """Use ``bucket``, or create the default artifacts bucket if it does not exist."""
+        s3 = self.client("s3")
+        if bucket:
+            self._check_bucket(bucket)
+            return bucket
+        bucket = self.default_bucket()
+        try:
+            s3.head_bucket(Bucket=bucket)
+            return bucket
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code not in ("404", "NoSuchBucket", "NotFound"):
+                raise DeployError(
+                    f"artifacts bucket {bucket} exists but is not yours ({code}); pass --s3-bucket"
+                ) from exc
+        self.on_event(Progress(f"Creating artifacts bucket {bucket}"))
+        self.create_bucket(bucket)
+        return bucket
+
+    def _check_bucket(self, bucket: str) -> None:
+        try:
+            self.client("s3").head_bucket(Bucket=bucket)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            raise DeployError(f"cannot use bucket {bucket} ({code or exc})") from exc
+
+    def create_bucket(self, bucket: str) -> None:
+        """A private bucket: encrypted, public access blocked, versioned."""
+        s3 = self.client("s3")
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if self.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        s3.create_bucket(**kwargs)
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    def upload(self, bucket: str, key: str, data: bytes) -> bool:
+        """Put ``data`` at ``key`` unless it is there already; True if it was uploaded."""
+        s3 = self.client("s3")
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+            return False
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code not in ("404", "NoSuchKey", "NotFound"):
+                raise
+        self.on_event(Progress(f"Uploading s3://{bucket}/{key}"))
+        s3.put_object(Bucket=bucket, Key=key, Body=data)
+        return True
+
+    # ------------------------------------------------------------------ status, destroy
+
+    def status(self, stack_name: str = DEFAULT_STACK) -> StackStatus:
+        """The stack, shifts by status, allow-list size and the five latest campaigns."""
+        info = describe(self.client("cloudformation"), stack_name)
+        dynamodb = self.client("dynamodb")
+        out = info.outputs
+        shifts: dict[str, int] = {}
+        if out.get("ShiftsTableName"):
+            for state in ("available", "taken"):
+                shifts[state] = _count(
+                    dynamodb,
+                    TableName=out["ShiftsTableName"],
+                    IndexName="by-status",
+                    KeyConditionExpression="shift_status = :s",
+                    ExpressionAttributeValues={":s": {"S": state}},
+                )
+        allow_list = (
+            _count(dynamodb, TableName=out["StaffTableName"], scan=True)
+            if out.get("StaffTableName")
+            else None
+        )
+        campaigns = (
+            _recent_campaigns(dynamodb, out["CampaignsTableName"])
+            if out.get("CampaignsTableName")
+            else []
+        )
+        return StackStatus(stack=info, shifts=shifts, allow_list=allow_list, campaigns=campaigns)
+
+    def destroy(
+        self, stack_name: str = DEFAULT_STACK, *, delete_data: bool = False
+    ) -> DestroyResult:
+        """Delete the stack; with ``delete_data``, then its retained tables and key too."""
+        status = self.ops.status(stack_name)
+        if status is None:
+            raise StackNotFound(f"stack {stack_name!r} not found")
+        if status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
+            raise StackBusy(f"stack {stack_name} is busy ({status}): wait for it to finish")
+        retained = self._retained(stack_name)
+        tables = tuple(pid for rtype, pid in retained if rtype == "AWS::DynamoDB::Table")
+        keys = [pid for rtype, pid in retained if rtype == "AWS::KMS::Key"]
+        self.on_event(Progress(f"Deleting stack {stack_name}"))
+        self.ops.delete(stack_name, self.on_event)
+        dynamodb = self.client("dynamodb")
+        tables = tuple(t for t in tables if _table_exists(dynamodb, t))  # the retained ones
+        if not delete_data:
+            return DestroyResult(stack=stack_name, kept_tables=tables)
+        for table in tables:
+            self.on_event(Progress(f"Deleting table {table}"))
+            try:
+                dynamodb.delete_table(TableName=table)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                    raise
+        scheduled = None
+        for key in keys:
+            self.on_event(Progress(f"Scheduling deletion of KMS key {key}"))
+            self.client("kms").schedule_key_deletion(
+                KeyId=key, PendingWindowInDays=KEY_DELETION_DAYS
+            )
+            scheduled = key
+        return DestroyResult(
+            stack=stack_name, deleted_tables=tables, key_scheduled_for_deletion=scheduled
+        )
+
+    def _retained(self, stack_name: str) -> list[tuple[str, str]]:
+        """(type, physical id) of the stack's resources that outlive it."""
+        found = []
+        paginator = self.client("cloudformation").get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=stack_name):
+            for summary in page.get("StackResourceSummaries", []):
+                rtype = summary.get("ResourceType", "")
+                pid = summary.get("PhysicalResourceId")
+                if rtype in RETAINED_TYPES and pid:
+                    found.append((rtype, str(pid)))
+        return found
+
+
+def _output(info: StackInfo, key: str) -> str:
+    value = info.outputs.get(key)
+    if not value:
+        raise DeployError(f"stack {info.name} ({info.status}) has no output {key}")
+    return value
+
+
+def _table_exists(dynamodb: Any, table: str) -> bool:
+    try:
+        dynamodb.describe_table(TableName=table)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return False
+        raise
+    return True
+
+
+def _count(dynamodb: Any, *, scan: bool = False, **kwargs: Any) -> int:
+    """Items matching a Query (or a Scan), counted page by page."""
+    paginator = dynamodb.get_paginator("scan" if scan else "query")
+    return sum(int(page.get("Count", 0)) for page in paginator.paginate(Select="COUNT", **kwargs))
+
+
+def _recent_campaigns(dynamodb: Any, table: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The latest campaigns (by created_at) with their status and counters."""
+    rows = [
+        {
+            "campaign_id": c.campaign_id,
+            "status": c.effective_status,
+            "created_at": c.created_at,
+            "recipients": c.recipients,
+            "sent": c.sent,
+            "failed": c.failed,
+            "opted_out": c.opted_out,
+        }
+        for c in CampaignsTable(dynamodb, table).all()
+    ]
+    rows.sort(key=lambda r: r["created_at"] or "", reverse=True)
+    return rows[:limit]

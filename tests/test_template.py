@@ -1,0 +1,335 @@
+"""The template against the code: environment the handlers read, outputs the CLI reads, hardening.
+
+The template is read with cfn-lint's own loader (it knows ``!Ref``, ``!GetAtt``, ``!If``), and
+the code is read with ``ast``, so a variable or output added on one side only fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "cloudformation" / "template.yaml"
+# Code that runs in Lambda (the CLI, sandbox and deploy code never do).
+LAMBDA_CODE = [
+    p
+    for p in [*(ROOT / "shiftsms").rglob("*.py"), *(ROOT / "lambdas").rglob("*.py")]
+    if not {"cli", "local", "deploy"} & set(p.relative_to(ROOT).parts)
+]
+SAMPLE_PARAMETERS = (
+    "ApprovedNumbers",
+    "OriginationNumber",
+    "ConnectEnable",
+    "InstanceId",
+    "ContactFlowID",
+    "QueueID",
+    "SourcePhoneNumber",
+)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    tpl, problems = decode(str(TEMPLATE))
+    assert not problems, problems
+    assert isinstance(tpl, dict)
+    return tpl
+
+
+def resources(tpl: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in tpl["Resources"].items() if v["Type"] == rtype}
+
+
+def _parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _env_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isupper():
+        return node.value
+    return None
+
+
+def _is_env(node: ast.AST) -> bool:
+    """``env`` or ``os.environ``."""
+    if isinstance(node, ast.Name):
+        return node.id == "env"
+    return isinstance(node, ast.Attribute) and node.attr == "environ"
+
+
+def env_reads(tree: ast.AST) -> set[str]:
+    """Names read with env[...] / env.get(...) / os.environ / os.getenv / _int(env, ...)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and _is_env(node.value):
+            found |= {n for n in [_env_name(node.slice)] if n}
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            first = _env_name(node.args[0])
+            is_get = isinstance(func, ast.Attribute) and func.attr == "get" and _is_env(func.value)
+            if is_get or (isinstance(func, ast.Attribute) and func.attr == "getenv"):
+                found |= {first} if first else set()
+            elif (
+                isinstance(func, ast.Name)
+                and len(node.args) > 1
+                and _is_env(node.args[0])
+                and (name := _env_name(node.args[1]))
+            ):
+                found.add(name)  # _int(env, "NAME", default)
+    return found
+
+
+def settings_fields() -> tuple[dict[str, set[str]], set[str]]:
+    """Settings field -> the variables ``Settings.from_env`` fills it from; and the required."""
+    tree = _parse(ROOT / "shiftsms" / "settings.py")
+    from_env = next(
+        n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "from_env"
+    )
+    assigned = {
+        t.id: node.value
+        for node in ast.walk(from_env)
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    fields: dict[str, set[str]] = {}
+    required: set[str] = set()
+    for node in ast.walk(from_env):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "cls":
+            for kw in node.keywords:
+                value = kw.value
+                if isinstance(value, ast.Name) and value.id in assigned:
+                    value = assigned[value.id]
+                assert kw.arg is not None
+                fields[kw.arg] = {
+                    n for sub in ast.walk(value) if (n := _env_name(sub)) and "_" in n
+                } | env_reads(value)
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "missing" for t in node.targets
+        ):
+            required = {n for sub in ast.walk(node.value) if (n := _env_name(sub))}
+    return fields, required
+
+
+def _module_file(module: str) -> Path | None:
+    path = ROOT.joinpath(*module.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def handler_modules(handler: str) -> Iterator[Path]:
+    """The handler's module and every shiftsms module it imports, transitively."""
+    start = handler.rsplit(".", 1)[0]
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        path = _module_file(module)
+        if path is None:
+            continue
+        yield path
+        for node in ast.walk(_parse(path)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module.startswith(("shiftsms", "lambdas")):
+                    todo.append(node.module)
+                    todo.extend(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                todo.extend(a.name for a in node.names if a.name.startswith("shiftsms"))
+
+
+def settings_used(paths: Iterator[Path]) -> set[str]:
+    """Attributes read from a ``settings`` object (``settings.x``, ``self.settings.x``)."""
+    used: set[str] = set()
+    for path in paths:
+        for node in ast.walk(_parse(path)):
+            if isinstance(node, ast.Attribute):
+                owner = node.value
+                name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+                if name == "settings":
+                    used.add(node.attr)
+    return used
+
+
+def test_every_variable_the_code_reads_is_set_for_each_function_that_needs_it(
+    template: dict[str, Any],
+) -> None:
+    fields, required = settings_fields()
+    assert required >= {"SHIFTS_TABLE", "STAFF_TABLE"}
+    functions = resources(template, "AWS::Lambda::Function")
+    assert {"InboundFunction"} <= set(functions)
+    set_anywhere: set[str] = set()
+    for name, fn in functions.items():
+        props = fn["Properties"]
+        env = set(props.get("Environment", {}).get("Variables", {}))
+        set_anywhere |= env
+        used = settings_used(handler_modules(props["Handler"]))
+        assert used, f"{name}: found no settings use behind {props['Handler']}"
+        needed = required | {var for f in used for var in fields.get(f, set())}
+        missing = needed - env
+        assert not missing, f"{name} ({props['Handler']}) reads {sorted(missing)}, unset"
+    read = set().union(*(env_reads(_parse(p)) for p in LAMBDA_CODE))
+    assert read >= {"SHIFTS_TABLE", "STAFF_TABLE", "ORIGINATION_IDENTITY"}
+    assert not read - set_anywhere, f"read by the code, set by no function: {read - set_anywhere}"
+
+
+def _outputs_read(tree: ast.AST) -> set[str]:
+    """Output keys read as ``x.output("K")``, ``outputs["K"]``, ``out.get("K")``."""
+
+    def is_outputs(node: ast.AST) -> bool:
+        name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+        return name in {"out", "outputs"}
+
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        key = None
+        if isinstance(node, ast.Subscript) and is_outputs(node.value):
+            key = node.slice
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.args
+            and (
+                node.func.attr == "output"
+                or (node.func.attr == "get" and is_outputs(node.func.value))
+            )
+        ):
+            key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            found.add(key.value)
+    return found
+
+
+def test_every_output_the_cli_reads_exists(template: dict[str, Any]) -> None:
+    read = set().union(*(_outputs_read(_parse(p)) for p in (ROOT / "shiftsms").rglob("*.py")))
+    # StackInfo.settings() and the deploy code read these at least.
+    assert read >= {
+        "ShiftsTableName",
+        "StaffTableName",
+        "CampaignsTableName",
+        "StateTableName",
+        "InboundTopicArn",
+        "OriginationIdentity",
+        "SendQueueUrl",
+    }
+    outputs = template["Outputs"]
+    assert not read - set(outputs), f"read but not in the template: {read - set(outputs)}"
+    conditional = {k for k in read if "Condition" in outputs[k]}
+    assert not conditional, f"read but only sometimes there: {conditional}"
+
+
+def test_sample_parameters_keep_their_names(template: dict[str, Any]) -> None:
+    assert set(SAMPLE_PARAMETERS) <= set(template["Parameters"])
+    # Everything but the origination number has a default, so a minimal deploy works.
+    required = {k for k, v in template["Parameters"].items() if "Default" not in v}
+    assert required == {"OriginationNumber", "CodeBucket", "CodeKey"}
+
+
+def test_functions_are_current_arm64_with_encrypted_env_and_retained_logs(
+    template: dict[str, Any],
+) -> None:
+    groups = resources(template, "AWS::Logs::LogGroup")
+    for name, fn in resources(template, "AWS::Lambda::Function").items():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.13", name
+        assert props["Architectures"] == ["arm64"], name
+        assert props["KmsKeyArn"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}, name
+        group = props["LoggingConfig"]["LogGroup"]["Ref"]
+        assert "RetentionInDays" in groups[group]["Properties"], name
+        assert groups[group]["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
+
+
+def test_data_is_encrypted_with_the_customer_key_and_retained(template: dict[str, Any]) -> None:
+    key = template["Resources"]["EncryptionKey"]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    for name, table in resources(template, "AWS::DynamoDB::Table").items():
+        sse = table["Properties"]["SSESpecification"]
+        assert sse["KMSMasterKeyId"] == {"Ref": "EncryptionKey"}, name
+    for name in ("ShiftsTable", "StaffTable", "CampaignsTable"):
+        assert template["Resources"][name]["DeletionPolicy"] == "Retain"
+    for name, queue in resources(template, "AWS::SQS::Queue").items():
+        assert queue["Properties"]["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}, name
+    topic = template["Resources"]["InboundTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}
+
+
+def test_end_user_messaging_may_publish_only_for_this_account(template: dict[str, Any]) -> None:
+    (policy,) = resources(template, "AWS::SNS::TopicPolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "sms-voice.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    key_statements = template["Resources"]["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
+    sms = [s for s in key_statements if s["Principal"].get("Service") == "sms-voice.amazonaws.com"]
+    assert len(sms) == 1
+    assert sms[0]["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def _statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if "Fn::If" in statement:
+                condition, yes, _no = statement["Fn::If"]
+                yield {**yes, "_condition": condition}
+            else:
+                yield statement
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    """Every string or intrinsic a Resource may take, through !If branches and lists."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, dict) and "Fn::If" in value:
+        yield from _leaves(value["Fn::If"][1])
+        yield from _leaves(value["Fn::If"][2])
+    else:
+        yield value
+
+
+def test_roles_name_actions_and_resources(template: dict[str, Any]) -> None:
+    roles = resources(template, "AWS::IAM::Role")
+    assert {"InboundFunctionRole"} <= set(roles)
+    for name, role in roles.items():
+        for statement in _statements(role):
+            actions = statement["Action"]
+            for action in actions if isinstance(actions, list) else [actions]:
+                assert "*" not in action, f"{name}: wildcard action {action}"
+                if action.startswith("connect:"):
+                    assert statement.get("_condition") == "ConnectEnabled", name
+            for resource in _leaves(statement["Resource"]):
+                assert resource != "*", f"{name}: {actions} on every resource"
+                if isinstance(resource, dict) and "Fn::Sub" in resource:
+                    assert not resource["Fn::Sub"].endswith(":*"), f"{name}: {resource}"
+
+
+def test_inbound_failures_go_to_a_queue_after_bounded_retries(template: dict[str, Any]) -> None:
+    (config,) = resources(template, "AWS::Lambda::EventInvokeConfig").values()
+    props = config["Properties"]
+    assert props["FunctionName"] == {"Ref": "InboundFunction"}
+    assert 0 <= props["MaximumRetryAttempts"] <= 2
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["InboundFailureQueue", "Arn"]
+    }
+
+
+def test_checkov_suppressions_say_why(template: dict[str, Any]) -> None:
+    skips = [
+        (name, skip)
+        for name, res in template["Resources"].items()
+        for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for name, skip in skips:
+        assert skip["id"].startswith("CKV_"), name
+        assert len(skip.get("comment", "")) > 30, f"{name}: {skip['id']} needs a reason"
