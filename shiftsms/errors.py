@@ -7,6 +7,10 @@ class ShiftsmsError(Exception):
     """Base of every error shiftsms reports to a user."""
 
 
+class InvalidInput(ShiftsmsError):
+    """A value the user gave cannot be used (the CLI treats it as a usage error)."""
+
+
 class ShiftExists(ShiftsmsError):
     """A shift with that id already exists."""
 
@@ -45,3 +49,27 @@ class SendRejected(SendError):
 
 class CallError(ShiftsmsError):
     """An agent call-back could not be started."""
+
+
+class RowsRejected(ShiftsmsError):
+    """An import file has bad rows, so nothing was written.
+
+    ``problems`` holds ``(line, reason)`` pairs, line numbers counted from 1 (the header).
+    """
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        self.problems = sorted(problems)
+        count = len(self.problems)
+        super().__init__(f"{count} bad row{'s' if count != 1 else ''}: nothing was imported")
+
+
+class CampaignExists(ShiftsmsError):
+    """A campaign with that id already exists."""
+
+
+class CampaignNotFound(ShiftsmsError):
+    """No campaign has that id."""
+
+
+class SendDeferred(SendError):
+    """No send slot within the rate before the deadline: the job is retried later."""

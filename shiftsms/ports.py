@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, StaffMember
 
 
@@ -19,8 +20,13 @@ class ShiftStore(Protocol):
         """
         ...
 
-    def release(self, shift_id: str, employee: str | None = None) -> DropOutcome:
-        """Make a taken shift available again; with ``employee``, only if they hold it."""
+    def release(
+        self, shift_id: str, employee: str | None = None, *, ref: str | None = None
+    ) -> DropOutcome:
+        """Make a taken shift available again; with ``employee``, only if they hold it.
+
+        ``ref`` (the inbound message id) makes a retried release report RELEASED again.
+        """
         ...
 
     def open_page(self, after: str | None, limit: int) -> tuple[list[Shift], bool]:
@@ -111,6 +117,96 @@ class Caller(Protocol):
 class ReplyLimiter(Protocol):
     """Bounds what unknown senders can make us spend."""
 
-    def allow_unauthorised_reply(self, sender: str, at: datetime) -> bool:
-        """True at most once per sender per window, and within a global hourly cap."""
+    def allow_unauthorised_reply(
+        self, sender: str, at: datetime, *, ref: str | None = None
+    ) -> bool:
+        """True at most once per sender per window, and within a global hourly cap.
+
+        ``ref`` (the inbound message id) lets a retry of the same message through again.
+        """
+        ...
+
+
+class CampaignStore(Protocol):
+    """The campaigns table: items, fan-out claims and delivery counters."""
+
+    def create(self, campaign: Campaign) -> None:
+        """Write a new campaign item; raise CampaignExists if the id is taken."""
+        ...
+
+    def get(self, campaign_id: str) -> Campaign | None:
+        """One campaign, or None."""
+        ...
+
+    def all(self) -> Iterator[Campaign]:
+        """Every campaign (operator listing)."""
+        ...
+
+    def claim_fan_out(
+        self, campaign_id: str, token: str, text: str, at: datetime, expires_at: int
+    ) -> Campaign | None:
+        """Mark the campaign as fanning out under ``token``; None if it is not ours to fan out.
+
+        A campaign that is new (or has no status, as a console item) is claimed; one already
+        fanning out under the same ``token`` (a retried stream record) is claimed again, so an
+        interrupted fan-out resumes. Returns the campaign as stored after the claim.
+        """
+        ...
+
+    def save_progress(self, campaign_id: str, token: str, cursor: str) -> None:
+        """Remember the last recipient queued (recipients come in phone order), to resume."""
+        ...
+
+    def finish_fan_out(self, campaign_id: str, token: str, recipients: int, at: datetime) -> None:
+        """Record the recipient count and move the campaign to sending."""
+        ...
+
+    def reject(self, campaign_id: str, reason: str) -> None:
+        """Mark a campaign that cannot be sent (nothing to send), if still new."""
+        ...
+
+
+class SendQueue(Protocol):
+    """The queue of send jobs between the campaign and sender functions."""
+
+    def enqueue(self, jobs: Sequence[SendJob]) -> None:
+        """Put every job on the queue (in batches); raise if any could not be queued."""
+        ...
+
+
+class SendLedger(Protocol):
+    """Send-once markers per (campaign, recipient), settled together with the counters."""
+
+    def claim(self, campaign_id: str, to: str, at: datetime) -> str | None:
+        """Claim the one send to ``to``; return a claim token, or None if already claimed."""
+        ...
+
+    def settle(
+        self,
+        campaign_id: str,
+        to: str,
+        token: str,
+        outcome: SendOutcome,
+        at: datetime,
+        *,
+        message_id: str = "",
+        reason: str = "",
+    ) -> None:
+        """Record the claim's final outcome and count it on the campaign, atomically."""
+        ...
+
+    def release(self, campaign_id: str, to: str, token: str) -> None:
+        """Give a claim back after a transient failure, so a retry can send."""
+        ...
+
+    def sent_at(self, campaign_id: str, to: str) -> datetime | None:
+        """When the campaign's text was sent to ``to``, if it was."""
+        ...
+
+
+class SendRateLimiter(Protocol):
+    """Paces sends to the origination identity's rate across every concurrent sender."""
+
+    def acquire(self, deadline: float | None = None) -> bool:
+        """Wait for a send slot; False if none is free before ``deadline`` (epoch seconds)."""
         ...

@@ -1,0 +1,193 @@
+"""The campaigns table: ``campaign_id``, ``campaign_message`` (as the sample), status, counters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
+from shiftsms.core.campaigns import Campaign, CampaignStatus
+from shiftsms.errors import CampaignExists
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+STATUS = "campaign_status"
+# Counters the sender adds to, one per final outcome.
+COUNTERS = ("sent", "failed", "opted_out")
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def campaign_from_item(item: dict[str, Any]) -> Campaign:
+    """A stored item (as plain values) to a Campaign; tolerant of items added by hand."""
+    shift_ids = item.get("shift_ids") or ()
+    return Campaign(
+        campaign_id=str(item["campaign_id"]),
+        campaign_message=str(item.get("campaign_message", "")),
+        status=str(item.get(STATUS, CampaignStatus.NEW.value)),
+        shift_ids=tuple(str(s) for s in shift_ids),
+        created_at=str(item["created_at"]) if item.get("created_at") else None,
+        text=str(item["sms_text"]) if item.get("sms_text") else None,
+        fanout_at=str(item["fanout_at"]) if item.get("fanout_at") else None,
+        fanout_cursor=str(item["fanout_cursor"]) if item.get("fanout_cursor") else None,
+        queued_at=str(item["queued_at"]) if item.get("queued_at") else None,
+        expires_at=_int(item.get("expires_at")),
+        recipients=_int(item.get("recipients")),
+        sent=_int(item.get("sent")) or 0,
+        failed=_int(item.get("failed")) or 0,
+        opted_out=_int(item.get("opted_out")) or 0,
+        reason=str(item["reason"]) if item.get("reason") else None,
+    )
+
+
+def _stamp(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
+
+
+class CampaignsTable:
+    """CampaignStore on DynamoDB. Every state change is one conditional write."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self.client = client
+        self.table = table_name
+
+    def _key(self, campaign_id: str) -> dict[str, Any]:
+        return {"campaign_id": {"S": campaign_id}}
+
+    def create(self, campaign: Campaign) -> None:
+        """Write a new campaign item (its INSERT starts the fan-out)."""
+        item = to_item(
+            {
+                "campaign_id": campaign.campaign_id,
+                "campaign_message": campaign.campaign_message,
+                STATUS: campaign.status,
+                "shift_ids": list(campaign.shift_ids) or None,
+                "created_at": campaign.created_at,
+            }
+        )
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(campaign_id)",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise CampaignExists(f"campaign {campaign.campaign_id} already exists") from exc
+            raise
+
+    def get(self, campaign_id: str) -> Campaign | None:
+        """One campaign (strongly consistent, so counters are current)."""
+        resp = self.client.get_item(
+            TableName=self.table, Key=self._key(campaign_id), ConsistentRead=True
+        )
+        item = resp.get("Item")
+        return campaign_from_item(from_item(item)) if item else None
+
+    def all(self) -> Iterator[Campaign]:
+        """Every campaign, page by page (an operator listing)."""
+        paginator = self.client.get_paginator("scan")
+        for page in paginator.paginate(TableName=self.table):
+            for item in page.get("Items", []):
+                yield campaign_from_item(from_item(item))
+
+    def claim_fan_out(
+        self, campaign_id: str, token: str, text: str, at: datetime, expires_at: int
+    ) -> Campaign | None:
+        """new (or no status) -> fanning_out under ``token``; the same token may resume."""
+        try:
+            resp = self.client.update_item(
+                TableName=self.table,
+                Key=self._key(campaign_id),
+                UpdateExpression=(
+                    "SET #st = :fanning, fanout_token = :token, "
+                    "sms_text = if_not_exists(sms_text, :text), "
+                    "fanout_at = if_not_exists(fanout_at, :at), "
+                    "expires_at = if_not_exists(expires_at, :exp)"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(campaign_id) AND (attribute_not_exists(#st) OR #st = :new "
+                    "OR (#st = :fanning AND fanout_token = :token))"
+                ),
+                ExpressionAttributeNames={"#st": STATUS},
+                ExpressionAttributeValues=values(
+                    fanning=CampaignStatus.FANNING_OUT.value,
+                    new=CampaignStatus.NEW.value,
+                    token=token,
+                    text=text,
+                    at=_stamp(at),
+                    exp=expires_at,
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return campaign_from_item(from_item(resp["Attributes"]))
+
+    def save_progress(self, campaign_id: str, token: str, cursor: str) -> None:
+        """Remember the last recipient queued, while the fan-out under ``token`` runs."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(campaign_id),
+                UpdateExpression="SET fanout_cursor = :cursor",
+                ConditionExpression="#st = :fanning AND fanout_token = :token",
+                ExpressionAttributeNames={"#st": STATUS},
+                ExpressionAttributeValues=values(
+                    cursor=cursor, fanning=CampaignStatus.FANNING_OUT.value, token=token
+                ),
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+    def finish_fan_out(self, campaign_id: str, token: str, recipients: int, at: datetime) -> None:
+        """fanning_out -> sending, with the number of jobs queued."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(campaign_id),
+                UpdateExpression="SET #st = :sending, recipients = :n, queued_at = :at",
+                ConditionExpression="#st = :fanning AND fanout_token = :token",
+                ExpressionAttributeNames={"#st": STATUS},
+                ExpressionAttributeValues=values(
+                    sending=CampaignStatus.SENDING.value,
+                    fanning=CampaignStatus.FANNING_OUT.value,
+                    token=token,
+                    n=recipients,
+                    at=_stamp(at),
+                ),
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            # Another delivery of the same record finished first: its count stands.
+
+    def reject(self, campaign_id: str, reason: str) -> None:
+        """new (or no status) -> rejected, with the reason."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(campaign_id),
+                UpdateExpression="SET #st = :rejected, reason = :reason",
+                ConditionExpression=(
+                    "attribute_exists(campaign_id) AND (attribute_not_exists(#st) OR #st = :new)"
+                ),
+                ExpressionAttributeNames={"#st": STATUS},
+                ExpressionAttributeValues=values(
+                    rejected=CampaignStatus.REJECTED.value,
+                    new=CampaignStatus.NEW.value,
+                    reason=reason,
+                ),
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise

@@ -1,0 +1,214 @@
+"""``shiftsms campaign``: offer open shifts to staff by SMS and follow who books them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.send_markers import DynamoSendLedger
+from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.staff_table import StaffTable
+from shiftsms.cli.context import get_context
+from shiftsms.cli.output import handle_errors, print_json, say, stdout, warn
+from shiftsms.services.campaigns import CampaignDraft, CampaignService, CampaignSummary, ShiftFill
+
+app = typer.Typer(
+    name="campaign",
+    help="Text open shifts to everyone on the allow list; see who booked what.",
+    no_args_is_help=True,
+)
+
+EXIT_DECLINED = 1
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _service(ctx: typer.Context) -> CampaignService:
+    cli = get_context(ctx)
+    dynamodb = cli.client("dynamodb")
+    campaigns_table = cli.output("CampaignsTableName")
+    return CampaignService(
+        settings=cli.stack().settings(),
+        campaigns=CampaignsTable(dynamodb, campaigns_table),
+        staff=StaffTable(dynamodb, cli.output("StaffTableName")),
+        shifts=ShiftsTable(dynamodb, cli.output("ShiftsTableName")),
+        ledger=DynamoSendLedger(dynamodb, cli.output("StateTableName"), campaigns_table),
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _show_draft(draft: CampaignDraft) -> None:
+    info = draft.info
+    say(f"Campaign:   {draft.campaign_id}")
+    say(f"Text:       {draft.text}")
+    say(
+        f"Encoding:   {info.encoding}, {_plural(info.units, 'character')}, "
+        f"{_plural(info.segments, 'segment')}"
+    )
+    if draft.shift_ids:
+        extra = f" (+{draft.left_out} more in REQUEST)" if draft.left_out else ""
+        say(f"Shifts:     {', '.join(draft.shift_ids)}{extra}")
+    say(f"Recipients: {draft.recipients}")
+    say(
+        f"Billed:     {_plural(draft.billed_segments, 'segment')} "
+        f"({_plural(draft.recipients, 'recipient')} x {_plural(info.segments, 'segment')})"
+    )
+
+
+@app.command("create")
+@handle_errors
+def create(
+    ctx: typer.Context,
+    *,
+    campaign_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="CAMPAIGN_ID",
+            help="A unique id for the campaign (default: generated from the time).",
+        ),
+    ] = None,
+    shifts: Annotated[
+        str | None,
+        typer.Option("--shifts", help="Shift codes to offer, comma separated: XYZ123,XYZ124."),
+    ] = None,
+    all_available: Annotated[
+        bool, typer.Option("--all-available", help="Offer every open shift.")
+    ] = False,
+    message: Annotated[
+        str | None,
+        typer.Option(
+            "--message",
+            help="Your own list of shifts with their codes, as the sample's campaign_message.",
+        ),
+    ] = None,
+    max_segments: Annotated[
+        int,
+        typer.Option(
+            "--max-segments",
+            min=1,
+            max=10,
+            help="Segments the text may use (--shifts, --all-available).",
+        ),
+    ] = 1,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the text and its cost; write nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Compose a campaign, show its text and cost, and (once confirmed) send it."""
+    service = _service(ctx)
+    draft = service.prepare(
+        campaign_id,
+        shift_ids=shifts.split(",") if shifts is not None else None,
+        all_available=all_available,
+        message=message,
+        max_segments=max_segments,
+    )
+    _show_draft(draft)
+    if draft.recipients == 0:
+        warn("nobody on the allow list receives campaigns: this campaign would text no one")
+    if dry_run:
+        say("Dry run: nothing written.")
+        return
+    if not yes and not typer.confirm("Send this campaign?", default=False):
+        say("Not sent.")
+        raise typer.Exit(EXIT_DECLINED)
+    service.create(draft)
+    say(
+        f"Campaign {draft.campaign_id} created: texting {_plural(draft.recipients, 'recipient')}. "
+        f"Follow it with: shiftsms campaign show {draft.campaign_id}"
+    )
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+@app.command("list")
+@handle_errors
+def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every campaign with its status and delivery counters, newest first."""
+    summaries = _service(ctx).list()
+    if as_json:
+        print_json([s.to_json() for s in summaries])
+        return
+    if not summaries:
+        say("No campaigns yet. Create one with: shiftsms campaign create --all-available")
+        return
+    table = Table(
+        "Campaign", "Status", "Created", "Recipients", "Sent", "Failed", "Opted out", "Pending"
+    )
+    for s in summaries:
+        table.add_row(
+            s.campaign_id,
+            s.status,
+            s.created_at or "-",
+            _count(s.recipients),
+            str(s.sent),
+            str(s.failed),
+            str(s.opted_out),
+            _count(s.pending),
+        )
+    stdout().print(table)
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def _fill_line(fill: ShiftFill) -> str:
+    head = f"  {fill.shift_id}  {fill.shift_info}: "
+    if fill.employee is None:
+        return head + ("not booked" if fill.status == "available" else fill.status)
+    who = f"{fill.employee_name} ({fill.employee})" if fill.employee_name else fill.employee
+    when = (
+        f", {_duration(fill.seconds_to_book)} after the text"
+        if fill.seconds_to_book is not None
+        else ""
+    )
+    return head + f"booked by {who}{when}"
+
+
+def _show_summary(s: CampaignSummary) -> None:
+    say(f"Campaign:   {s.campaign_id}")
+    say(f"Status:     {s.status}")
+    say(f"Created:    {s.created_at or '-'}")
+    say(f"Sent at:    {s.sent_at or '-'}")
+    say(f"Text:       {s.text or '-'}")
+    say(
+        f"Recipients: {_count(s.recipients)} (sent {s.sent}, failed {s.failed}, "
+        f"opted out {s.opted_out}, pending {_count(s.pending)})"
+    )
+    if not s.shifts:
+        say("Shifts:     none recognised in the message")
+        return
+    booked = sum(1 for f in s.shifts if f.employee)
+    say(f"Shifts:     {booked} of {len(s.shifts)} booked")
+    for fill in s.shifts:
+        say(_fill_line(fill))
+
+
+@app.command("show")
+@handle_errors
+def show(
+    ctx: typer.Context,
+    campaign_id: Annotated[str, typer.Argument(metavar="CAMPAIGN_ID", help="The campaign's id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One campaign: status, delivery counters, and who booked each shift, how soon."""
+    summary = _service(ctx).summarise(campaign_id)
+    if as_json:
+        print_json(summary.to_json())
+        return
+    _show_summary(summary)

@@ -1,0 +1,130 @@
+"""Campaign texts: the open shifts with their codes and one short line on how to book.
+
+Every text is GSM-7 only. The campaign item's ``campaign_message`` keeps the sample's meaning
+(the list of shifts, e.g. ``15/08 5h nightshift XYZ123, 18/08 3h dayshift XYZ124``);
+:func:`campaign_text` wraps it into the SMS, so an item typed in the console and one written
+by the CLI are sent the same way. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shiftsms.core.commands import RESERVED_WORDS, SHIFT_ID_PATTERN
+from shiftsms.core.gsm import (
+    GSM7_PART,
+    GSM7_SINGLE,
+    SegmentInfo,
+    segment_info,
+    septets,
+    to_gsm7,
+    truncate_septets,
+)
+from shiftsms.core.models import Shift
+
+PREFIX = "Open shifts: "
+HOW_TO_BOOK = "Reply a code to book, REQUEST for all open shifts, STOP to opt out."
+MAX_INFO_SEPTETS = 40
+# A console item's message is sent as typed, but never beyond this many segments.
+MAX_SEGMENTS = 10
+
+# The original AWS sample's campaign text (its campaign Lambda, verbatim), kept to compare
+# costs (bench/segments.py): "Available shifts: " + campaign_message + these instructions.
+# Its README's example message takes 3 segments with Connect enabled and 2 without.
+ORIGINAL_PREFIX = "Available shifts: "
+ORIGINAL_INSTRUCTIONS = (
+    ". To book a shift reply by typing the codes separated by comma e.g. XYZ123, XYZ222. "
+    "Text REQUEST to receive all available shifts or STOP to stop receiving such notifications"
+)
+ORIGINAL_AGENT_INSTRUCTIONS = (
+    ". If you want to speak to an agent text AGENT and what you need help with."
+)
+SAMPLE_CAMPAIGN_MESSAGE = "15/08 5h nightshift XYZ123, 18/08 3h dayshift XYZ124"
+SAMPLE_SHIFTS = (
+    Shift("XYZ123", "15/08 5h nightshift"),
+    Shift("XYZ124", "18/08 3h dayshift"),
+)
+
+_TOKENS = re.compile(r"[\s,;/&+.:()]+")
+
+
+def original_text(campaign_message: str, connect_enabled: bool) -> str:
+    """The text the original sample sent for ``campaign_message``."""
+    tail = ORIGINAL_INSTRUCTIONS + (ORIGINAL_AGENT_INSTRUCTIONS if connect_enabled else "")
+    return ORIGINAL_PREFIX + campaign_message + tail
+
+
+def budget(max_segments: int) -> int:
+    """Septets available in ``max_segments`` GSM-7 segments."""
+    return GSM7_SINGLE if max_segments <= 1 else GSM7_PART * max_segments
+
+
+def clean_message(message: str) -> str:
+    """A campaign message as it will be sent: GSM-7, single spaces, no trailing full stop."""
+    text = " ".join(to_gsm7(message or "", replacement="").split())
+    return text.rstrip(" .")
+
+
+def campaign_text(message: str, max_segments: int = MAX_SEGMENTS) -> str:
+    """The SMS for a campaign message: prefix, the shifts, and how to book."""
+    listing = clean_message(message)
+    room = budget(max_segments) - septets(PREFIX) - septets(". " + HOW_TO_BOOK)
+    listing = truncate_septets(listing, max(room, 10))
+    return f"{PREFIX}{listing}. {HOW_TO_BOOK}"
+
+
+def shift_item(shift: Shift) -> str:
+    """One shift as the sample writes it: its info, then its code."""
+    info = " ".join(to_gsm7(shift.shift_info, replacement="").split()).rstrip(" .,")
+    info = truncate_septets(info, MAX_INFO_SEPTETS) if info else ""
+    return f"{info} {shift.shift_id}".strip()
+
+
+@dataclass(frozen=True)
+class ComposedCampaign:
+    """A campaign composed from shifts: the message to store and the SMS it becomes."""
+
+    message: str
+    text: str
+    shown: tuple[str, ...]
+    left_out: int
+    info: SegmentInfo
+
+
+def compose(shifts: Sequence[Shift], max_segments: int = 1) -> ComposedCampaign:
+    """The campaign for ``shifts`` within ``max_segments``.
+
+    As many shifts as fit are listed in order; when some do not fit, the text says how many
+    more there are (REQUEST lists them all).
+    """
+    if not shifts:
+        raise ValueError("a campaign needs at least one shift")
+    room = budget(max_segments)
+    items: list[str] = []
+    for count, shift in enumerate(shifts, start=1):
+        rest = len(shifts) - count
+        candidate = ", ".join([*items, shift_item(shift)]) + (f" +{rest} more" if rest else "")
+        if septets(campaign_text(candidate)) > room and items:
+            break
+        items.append(shift_item(shift))
+    left_out = len(shifts) - len(items)
+    message = ", ".join(items) + (f" +{left_out} more" if left_out else "")
+    text = campaign_text(message)
+    shown = tuple(s.shift_id for s in shifts[: len(items)])
+    return ComposedCampaign(message, text, shown, left_out, segment_info(text))
+
+
+def candidate_codes(message: str) -> tuple[str, ...]:
+    """Words of a typed campaign message that could be shift codes (they contain a digit)."""
+    found: list[str] = []
+    for token in _TOKENS.split(message.upper()):
+        if (
+            SHIFT_ID_PATTERN.fullmatch(token)
+            and token not in RESERVED_WORDS
+            and any(c.isdigit() for c in token)
+            and any(c.isalpha() for c in token)
+        ):
+            found.append(token)
+    return tuple(dict.fromkeys(found))

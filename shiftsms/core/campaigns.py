@@ -1,0 +1,120 @@
+"""Campaign records and send jobs. Pure: no I/O."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+MAX_JOB_BYTES = 4096
+
+
+class CampaignStatus(StrEnum):
+    """Where a campaign is. ``done`` is derived: every recipient has an outcome."""
+
+    NEW = "new"
+    FANNING_OUT = "fanning_out"
+    SENDING = "sending"
+    DONE = "done"
+    REJECTED = "rejected"
+
+
+class SendOutcome(StrEnum):
+    """What became of one send job."""
+
+    SENT = "sent"
+    DUPLICATE = "duplicate"
+    OPTED_OUT = "opted_out"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign item: the sample's two attributes plus status and counters.
+
+    An item added by hand in the console has only ``campaign_id`` and ``campaign_message``;
+    every other field then takes its default.
+    """
+
+    campaign_id: str
+    campaign_message: str = ""
+    status: str = CampaignStatus.NEW.value
+    shift_ids: tuple[str, ...] = field(default=())
+    created_at: str | None = None
+    text: str | None = None
+    fanout_at: str | None = None
+    fanout_cursor: str | None = None
+    queued_at: str | None = None
+    expires_at: int | None = None
+    recipients: int | None = None
+    sent: int = 0
+    failed: int = 0
+    opted_out: int = 0
+    reason: str | None = None
+
+    @property
+    def settled(self) -> int:
+        """Recipients with a final outcome (sent, failed or opted out)."""
+        return self.sent + self.failed + self.opted_out
+
+    @property
+    def effective_status(self) -> str:
+        """The stored status, or ``done`` once every queued recipient has an outcome."""
+        if (
+            self.status == CampaignStatus.SENDING
+            and self.recipients is not None
+            and self.settled >= self.recipients
+        ):
+            return CampaignStatus.DONE.value
+        return self.status
+
+
+class MalformedJob(ValueError):
+    """A send-queue message that is not a send job (it ends in the DLQ)."""
+
+
+@dataclass(frozen=True)
+class SendJob:
+    """One text to one recipient, as it travels on the send queue."""
+
+    campaign_id: str
+    to: str
+    text: str
+    expires_at: int
+
+    def to_json(self) -> str:
+        """The queue message body."""
+        body = {
+            "v": 1,
+            "campaign_id": self.campaign_id,
+            "to": self.to,
+            "text": self.text,
+            "expires_at": self.expires_at,
+        }
+        return json.dumps(body, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: object) -> SendJob:
+        """Read a queue message body; raise :class:`MalformedJob` if it is not a job."""
+        if not isinstance(body, str) or len(body) > MAX_JOB_BYTES:
+            raise MalformedJob("body is not a string of sensible size")
+        try:
+            data: Any = json.loads(body)
+        except ValueError as exc:
+            raise MalformedJob("body is not JSON") from exc
+        if not isinstance(data, dict):
+            raise MalformedJob("body is not a JSON object")
+        campaign_id, to, text, expires = (
+            data.get(k) for k in ("campaign_id", "to", "text", "expires_at")
+        )
+        if not (isinstance(campaign_id, str) and campaign_id):
+            raise MalformedJob("missing campaign_id")
+        if not (isinstance(to, str) and to.startswith("+")):
+            raise MalformedJob("missing or invalid 'to'")
+        if not (isinstance(text, str) and text.strip()):
+            raise MalformedJob("missing text")
+        if not isinstance(expires, int) or isinstance(expires, bool):
+            raise MalformedJob("missing expires_at")
+        return cls(campaign_id=campaign_id, to=to, text=text, expires_at=expires)

@@ -1,0 +1,91 @@
+"""Campaign sender: send queue (SQS) -> End User Messaging ``SendTextMessage``, paced, once."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shiftsms.aws.clients import client
+from shiftsms.aws.send_markers import DynamoSendLedger
+from shiftsms.aws.send_rate import DynamoSendRateLimiter
+from shiftsms.aws.sms import EndUserMessagingSms
+from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.campaigns import SendJob
+from shiftsms.ports import SendRateLimiter, SmsSender
+from shiftsms.services.campaigns import CampaignSender
+from shiftsms.settings import Settings
+
+# Stop taking send slots this long before the invocation's timeout; later jobs are retried.
+DEADLINE_MARGIN_SECONDS = 5.0
+
+
+class SenderApp:
+    """The campaign sender on AWS adapters, fed one SQS message at a time."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sms: SmsSender | None = None,
+        limiter: SendRateLimiter | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        """Wire adapters; ``sms`` replaces End User Messaging, ``limiter`` the shared limiter."""
+        dynamodb = client("dynamodb")
+        self.now = now
+        self.sender = CampaignSender(
+            settings=settings,
+            sms=sms or EndUserMessagingSms(client("pinpoint-sms-voice-v2")),
+            ledger=DynamoSendLedger(dynamodb, settings.state_table, settings.campaigns_table),
+            limiter=limiter
+            or DynamoSendRateLimiter(
+                dynamodb, settings.state_table, settings.send_rate_per_second, clock=now
+            ),
+            staff=StaffTable(dynamodb, settings.staff_table),
+            clock=lambda: datetime.fromtimestamp(self.now(), UTC),
+        )
+        self.processor = BatchProcessor(
+            event_type=EventType.SQS,
+            raise_on_entire_batch_failure=False,
+            logger=logging.getLogger("shiftsms.batch"),
+        )
+        self.deadline: float | None = None
+
+    def record(self, record: SQSRecord) -> str:
+        """Send one job. A malformed body raises, so it reaches the DLQ after its tries."""
+        job = SendJob.from_json(record.body)
+        return self.sender.send(job, self.deadline).value
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Process an SQS batch; failed jobs are reported for retry (ReportBatchItemFailures)."""
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        self.deadline = (
+            self.now() + remaining() / 1000 - DEADLINE_MARGIN_SECONDS if remaining else None
+        )
+        return dict(
+            process_partial_response(
+                event=event, record_handler=self.record, processor=self.processor, context=context
+            )
+        )
+
+
+@functools.cache
+def app() -> SenderApp:
+    """The app for this container, built on first use from the environment."""
+    return SenderApp(Settings.from_env())
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point body (see ``lambdas/sender.py``)."""
+    return app().handle(event, context)

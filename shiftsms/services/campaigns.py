@@ -1,0 +1,432 @@
+"""Campaign use cases: compose and create, fan out to the roster, send one job, summarise."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from shiftsms.core.campaign_text import (
+    campaign_text,
+    candidate_codes,
+    clean_message,
+    compose,
+)
+from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.commands import validate_shift_id
+from shiftsms.core.gsm import SegmentInfo, segment_info
+from shiftsms.core.models import AVAILABLE, Shift
+from shiftsms.core.phone import mask
+from shiftsms.errors import (
+    CampaignExists,
+    CampaignNotFound,
+    InvalidInput,
+    RecipientOptedOut,
+    SendDeferred,
+    SendRejected,
+)
+from shiftsms.ports import (
+    CampaignStore,
+    SendLedger,
+    SendQueue,
+    SendRateLimiter,
+    ShiftStore,
+    SmsSender,
+    StaffStore,
+)
+from shiftsms.settings import Settings
+
+log = logging.getLogger("shiftsms.campaigns")
+
+CAMPAIGN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+ENQUEUE_CHUNK = 100
+# End User Messaging's smallest TimeToLive: a job with less time left is not sent.
+MIN_TTL_SECONDS = 5
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+def validate_campaign_id(raw: str) -> str:
+    """``raw`` if it can be a campaign id (1-64 letters, digits, ``_.-``), else InvalidInput."""
+    value = (raw or "").strip()
+    if not CAMPAIGN_ID.fullmatch(value):
+        raise InvalidInput(
+            f"{raw!r}: a campaign id is 1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class CampaignDraft:
+    """A campaign ready to write: its text, what it costs, and who gets it."""
+
+    campaign_id: str
+    message: str
+    text: str
+    info: SegmentInfo
+    shift_ids: tuple[str, ...]
+    left_out: int
+    recipients: int
+
+    @property
+    def billed_segments(self) -> int:
+        """Segments billed for the whole campaign (recipients x segments per text)."""
+        return self.recipients * self.info.segments
+
+
+@dataclass(frozen=True)
+class FanOutResult:
+    """What a fan-out did: ``queued`` jobs, or why it did nothing."""
+
+    campaign_id: str
+    action: str
+    recipients: int = 0
+
+
+@dataclass(frozen=True)
+class ShiftFill:
+    """One shift a campaign offered: booked or not, by whom, how soon after the text."""
+
+    shift_id: str
+    shift_info: str
+    status: str
+    employee: str | None = None
+    employee_name: str | None = None
+    booked_at: str | None = None
+    seconds_to_book: int | None = None
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    """A campaign's status, delivery counters and (for ``show``) its shifts."""
+
+    campaign_id: str
+    status: str
+    message: str
+    text: str | None
+    created_at: str | None
+    sent_at: str | None
+    recipients: int | None
+    sent: int
+    failed: int
+    opted_out: int
+    pending: int | None
+    shifts: tuple[ShiftFill, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (for ``--json``)."""
+        data = asdict(self)
+        data["shifts"] = [asdict(s) for s in self.shifts]
+        return data
+
+
+def _parse_time(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass
+class CampaignService:
+    """Operator and fan-out use cases on campaigns."""
+
+    settings: Settings
+    campaigns: CampaignStore
+    staff: StaffStore
+    shifts: ShiftStore | None = None
+    queue: SendQueue | None = None
+    ledger: SendLedger | None = None
+    clock: Callable[[], datetime] = utc_now
+
+    # -- create ------------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """A fresh campaign id: the time and a random suffix (``c20261128-1840-3fa2``)."""
+        return f"c{self.clock():%Y%m%d-%H%M}-{secrets.token_hex(2)}"
+
+    def prepare(
+        self,
+        campaign_id: str | None = None,
+        *,
+        shift_ids: Sequence[str] | None = None,
+        all_available: bool = False,
+        message: str | None = None,
+        max_segments: int = 1,
+    ) -> CampaignDraft:
+        """Compose and check a campaign without writing it.
+
+        Exactly one of ``shift_ids``, ``all_available`` and ``message``. Unknown or taken
+        codes are refused; a typed message keeps the codes in it that name real shifts.
+        """
+        sources = sum([shift_ids is not None, all_available, message is not None])
+        if sources != 1:
+            raise InvalidInput("give exactly one of --shifts, --all-available or --message")
+        campaign_id = self.new_id() if campaign_id is None else validate_campaign_id(campaign_id)
+        if self.campaigns.get(campaign_id) is not None:
+            raise CampaignExists(f"campaign {campaign_id} already exists")
+        store = self._shift_store()
+        if message is not None:
+            listing = clean_message(message)
+            if not listing:
+                raise InvalidInput("the message is empty: list the shifts and their codes")
+            text = campaign_text(listing)
+            found = store.get_many(candidate_codes(listing))
+            ids = tuple(c for c in candidate_codes(listing) if c in found)
+            return self._draft(campaign_id, listing, text, ids, 0)
+        if all_available:
+            offered = sorted(store.by_status(AVAILABLE), key=lambda s: s.shift_id)
+            if not offered:
+                raise InvalidInput("there are no open shifts to offer")
+        else:
+            offered = self._requested(store, shift_ids or ())
+        composed = compose(offered, max_segments)
+        return self._draft(
+            campaign_id, composed.message, composed.text, composed.shown, composed.left_out
+        )
+
+    def _draft(
+        self, campaign_id: str, message: str, text: str, ids: tuple[str, ...], left_out: int
+    ) -> CampaignDraft:
+        recipients = sum(1 for _ in self.staff.recipients())
+        return CampaignDraft(
+            campaign_id, message, text, segment_info(text), ids, left_out, recipients
+        )
+
+    def _shift_store(self) -> ShiftStore:
+        if self.shifts is None:
+            raise RuntimeError("CampaignService needs a ShiftStore for this")
+        return self.shifts
+
+    def _requested(self, store: ShiftStore, raw_ids: Sequence[str]) -> list[Shift]:
+        ids = list(dict.fromkeys(validate_shift_id(r) for r in raw_ids if r.strip()))
+        if not ids:
+            raise InvalidInput("--shifts needs at least one shift code")
+        found = store.get_many(ids)
+        unknown = [i for i in ids if i not in found]
+        if unknown:
+            raise InvalidInput(f"unknown shift codes: {', '.join(unknown)}")
+        taken = [i for i in ids if not found[i].available]
+        if taken:
+            raise InvalidInput(f"already taken, cannot be offered: {', '.join(taken)}")
+        return [found[i] for i in ids]
+
+    def create(self, draft: CampaignDraft) -> Campaign:
+        """Write the campaign item; its INSERT on the stream starts the fan-out."""
+        campaign = Campaign(
+            campaign_id=draft.campaign_id,
+            campaign_message=draft.message,
+            status=CampaignStatus.NEW.value,
+            shift_ids=draft.shift_ids,
+            created_at=self.clock().isoformat(timespec="seconds"),
+        )
+        self.campaigns.create(campaign)
+        log.info("campaign created", extra={"campaign_id": draft.campaign_id})
+        return campaign
+
+    # -- fan out -----------------------------------------------------------------------------
+
+    def fan_out(self, campaign_id: str, message: str, token: str) -> FanOutResult:
+        """Put one send job per recipient on the queue, once per campaign.
+
+        ``token`` identifies the stream record: its redelivery resumes an interrupted fan-out
+        (jobs queued twice are sent once, by the send markers); any other delivery does
+        nothing.
+        """
+        queue = self.queue
+        if queue is None:
+            raise RuntimeError("CampaignService needs a SendQueue to fan out")
+        if not clean_message(message):
+            self.campaigns.reject(campaign_id, "campaign_message is empty")
+            log.warning("campaign rejected: empty message", extra={"campaign_id": campaign_id})
+            return FanOutResult(campaign_id, "rejected")
+        now = self.clock()
+        expires_at = int(now.timestamp()) + self.settings.message_ttl_seconds
+        claimed = self.campaigns.claim_fan_out(
+            campaign_id, token, campaign_text(message), now, expires_at
+        )
+        if claimed is None:
+            log.info("fan-out skipped: already done or not new", extra={"campaign_id": campaign_id})
+            return FanOutResult(campaign_id, "skipped")
+        text = claimed.text or campaign_text(message)
+        expires = claimed.expires_at or expires_at
+        # Recipients come in phone order: a resumed fan-out skips those already queued.
+        cursor = claimed.fanout_cursor
+        if cursor:
+            log.info("fan-out resumed", extra={"campaign_id": campaign_id})
+        count = 0
+        chunk: list[SendJob] = []
+        for member in self.staff.recipients():
+            count += 1
+            if cursor is not None and member.phone <= cursor:
+                continue
+            chunk.append(SendJob(campaign_id, member.phone, text, expires))
+            if len(chunk) >= ENQUEUE_CHUNK:
+                self._enqueue(queue, campaign_id, token, chunk)
+                chunk = []
+        if chunk:
+            self._enqueue(queue, campaign_id, token, chunk)
+        self.campaigns.finish_fan_out(campaign_id, token, count, self.clock())
+        log.info("fan-out done", extra={"campaign_id": campaign_id, "recipients": count})
+        return FanOutResult(campaign_id, "queued", count)
+
+    def _enqueue(
+        self, queue: SendQueue, campaign_id: str, token: str, chunk: list[SendJob]
+    ) -> None:
+        queue.enqueue(chunk)
+        self.campaigns.save_progress(campaign_id, token, chunk[-1].to)
+
+    # -- summarise ---------------------------------------------------------------------------
+
+    def get(self, campaign_id: str) -> Campaign:
+        """One campaign; CampaignNotFound if there is none."""
+        campaign = self.campaigns.get(campaign_id)
+        if campaign is None:
+            raise CampaignNotFound(f"no campaign {campaign_id}")
+        return campaign
+
+    def list(self) -> list[CampaignSummary]:
+        """Every campaign's status and counters, newest first."""
+        found = [self._summary(c, ()) for c in self.campaigns.all()]
+        return sorted(found, key=lambda s: (s.created_at or s.sent_at or "", s.campaign_id))[::-1]
+
+    def summarise(self, campaign_id: str) -> CampaignSummary:
+        """Status, counters, and for each shift offered: booked or not, by whom, how soon."""
+        campaign = self.get(campaign_id)
+        ids = campaign.shift_ids or candidate_codes(campaign.campaign_message)
+        found = self._shift_store().get_many(ids) if ids else {}
+        fills = tuple(self._fill(campaign, found[i]) for i in ids if i in found)
+        return self._summary(campaign, fills)
+
+    def _summary(self, campaign: Campaign, fills: tuple[ShiftFill, ...]) -> CampaignSummary:
+        pending = (
+            max(0, campaign.recipients - campaign.settled)
+            if campaign.recipients is not None
+            else None
+        )
+        return CampaignSummary(
+            campaign_id=campaign.campaign_id,
+            status=campaign.effective_status,
+            message=campaign.campaign_message,
+            text=campaign.text
+            or (campaign_text(campaign.campaign_message) if campaign.campaign_message else None),
+            created_at=campaign.created_at,
+            sent_at=campaign.fanout_at,
+            recipients=campaign.recipients,
+            sent=campaign.sent,
+            failed=campaign.failed,
+            opted_out=campaign.opted_out,
+            pending=pending,
+            shifts=fills,
+        )
+
+    def _fill(self, campaign: Campaign, shift: Shift) -> ShiftFill:
+        if shift.available or not shift.employee:
+            return ShiftFill(shift.shift_id, shift.shift_info, shift.shift_status)
+        member = self.staff.get(shift.employee)
+        booked = _parse_time(shift.booked_at)
+        sent = self.ledger.sent_at(campaign.campaign_id, shift.employee) if self.ledger else None
+        sent = sent or _parse_time(campaign.fanout_at)
+        seconds = None
+        if booked is not None and sent is not None and booked >= sent:
+            seconds = int((booked - sent).total_seconds())
+        return ShiftFill(
+            shift_id=shift.shift_id,
+            shift_info=shift.shift_info,
+            status=shift.shift_status,
+            employee=shift.employee,
+            employee_name=(member.name or None) if member else None,
+            booked_at=shift.booked_at,
+            seconds_to_book=seconds,
+        )
+
+
+@dataclass
+class CampaignSender:
+    """Sends one job: at the shared rate, at most once per (campaign, recipient)."""
+
+    settings: Settings
+    sms: SmsSender
+    ledger: SendLedger
+    limiter: SendRateLimiter
+    staff: StaffStore
+    clock: Callable[[], datetime] = utc_now
+
+    def send(self, job: SendJob, deadline: float | None = None) -> SendOutcome:
+        """Send ``job`` once; return the outcome.
+
+        The claim (send-once marker) comes first, then a send time from the shared limiter,
+        then the text. Raises (so the job is retried, its claim given back) when throttled, on
+        a transient error, or when no send time is free before ``deadline``; opted-out and
+        rejected sends are recorded and not retried.
+        """
+        who = mask(job.to)
+        ctx = {"campaign_id": job.campaign_id, "recipient": who}
+        remaining = job.expires_at - int(self.clock().timestamp())
+        if remaining < MIN_TTL_SECONDS:
+            return self._settle_without_send(job, SendOutcome.EXPIRED, "offer expired", ctx)
+        now = self.clock()
+        token = self.ledger.claim(job.campaign_id, job.to, now)
+        if token is None:
+            log.info("duplicate job: already sent or in progress", extra=ctx)
+            return SendOutcome.DUPLICATE
+        try:
+            # The send time comes last, so the text goes out right on it.
+            if not self.limiter.acquire(deadline):
+                raise SendDeferred("no send time free before the invocation's deadline")
+            now = self.clock()
+            remaining = job.expires_at - int(now.timestamp())
+            message_id = self.sms.send(
+                job.to,
+                job.text,
+                self.settings.origination_identity,
+                context={"campaign_id": job.campaign_id},
+                ttl_seconds=max(MIN_TTL_SECONDS, remaining),
+            )
+        except RecipientOptedOut:
+            self.ledger.settle(
+                job.campaign_id, job.to, token, SendOutcome.OPTED_OUT, now, reason="opted out"
+            )
+            self.staff.set_opted_out(job.to, True, now)
+            log.info("recipient opted out: recorded, not retried", extra=ctx)
+            return SendOutcome.OPTED_OUT
+        except SendRejected as exc:
+            self.ledger.settle(
+                job.campaign_id, job.to, token, SendOutcome.FAILED, now, reason=str(exc)
+            )
+            log.error("send rejected: recorded, not retried", extra={**ctx, "error": str(exc)})
+            return SendOutcome.FAILED
+        except BaseException:
+            self.ledger.release(job.campaign_id, job.to, token)
+            raise
+        try:
+            self.ledger.settle(
+                job.campaign_id, job.to, token, SendOutcome.SENT, now, message_id=message_id
+            )
+        except Exception:
+            # The text went out and the marker still blocks a resend: only the count is short.
+            log.exception("sent, but the outcome could not be recorded", extra=ctx)
+        log.info("sent", extra=ctx)
+        return SendOutcome.SENT
+
+    def _settle_without_send(
+        self, job: SendJob, outcome: SendOutcome, reason: str, ctx: dict[str, str]
+    ) -> SendOutcome:
+        now = self.clock()
+        token = self.ledger.claim(job.campaign_id, job.to, now)
+        if token is None:
+            return SendOutcome.DUPLICATE
+        self.ledger.settle(job.campaign_id, job.to, token, outcome, now, reason=reason)
+        log.warning(f"not sent: {reason}", extra=ctx)
+        return outcome

@@ -1,0 +1,273 @@
+"""``shiftsms campaign``: exact output, exit codes, and what the campaigns table stores."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shiftsms.aws.dynamo import from_item
+from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.core.campaign_text import SAMPLE_CAMPAIGN_MESSAGE, campaign_text
+from shiftsms.core.campaigns import Campaign
+from shiftsms.core.models import StaffMember
+from shiftsms.handlers.sender import SenderApp
+from tests.campaign_support import (
+    CampaignStack,
+    FakeContext,
+    apps,
+    campaign_stack,
+    drain,
+    stream_event,
+)
+from tests.clitools import command_paths, invoke, table_rows
+from tests.fakes import RecordingSms
+
+ANA, BEN = "+447700900101", "+447700900102"
+TEXT = campaign_text(SAMPLE_CAMPAIGN_MESSAGE)
+SENT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def stack() -> Iterator[CampaignStack]:
+    with campaign_stack() as deployed:
+        deployed.add_shift("XYZ123", "15/08 5h nightshift")
+        deployed.add_shift("XYZ124", "18/08 3h dayshift")
+        deployed.add_shift("XYZ125", "19/08 8h dayshift", status="taken")
+        deployed.add_staff(StaffMember(ANA, "Ana"), StaffMember(BEN, "Ben"))
+        yield deployed
+
+
+def campaign_items(stack: CampaignStack) -> dict[str, dict[str, object]]:
+    items = stack.dynamodb.scan(TableName=stack.outputs["CampaignsTableName"])["Items"]
+    return {i["campaign_id"]["S"]: from_item(i) for i in items}
+
+
+DRAFT = [
+    "Campaign:   c1",
+    f"Text:       {TEXT}",
+    "Encoding:   GSM-7, 134 characters, 1 segment",
+    "Shifts:     XYZ123, XYZ124",
+    "Recipients: 2",
+    "Billed:     2 segments (2 recipients x 1 segment)",
+]
+
+
+def test_every_campaign_command_has_help() -> None:
+    paths = [p for p in command_paths() if p[:1] == ["campaign"]]
+    assert paths == [["campaign", "create"], ["campaign", "list"], ["campaign", "show"]]
+    for path in paths:
+        result = invoke(*path, "--help")
+        assert result.exit_code == 0
+        assert "Usage:" in result.stdout
+
+
+def test_dry_run_shows_text_and_cost_and_writes_nothing(stack: CampaignStack) -> None:
+    result = invoke("campaign", "create", "c1", "--shifts", "xyz123, XYZ124", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [*DRAFT, "Dry run: nothing written."]
+    assert result.stderr == ""
+    assert campaign_items(stack) == {}
+
+
+def test_create_asks_and_writes_the_sample_item(stack: CampaignStack) -> None:
+    result = invoke("campaign", "create", "c1", "--shifts", "XYZ123,XYZ124", input="y\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        *DRAFT,
+        "Send this campaign? [y/N]: y",
+        "Campaign c1 created: texting 2 recipients. Follow it with: shiftsms campaign show c1",
+    ]
+    item = campaign_items(stack)["c1"]
+    assert item["campaign_message"] == SAMPLE_CAMPAIGN_MESSAGE
+    assert item["campaign_status"] == "new"
+    assert item["shift_ids"] == ["XYZ123", "XYZ124"]
+    assert set(item) == {
+        "campaign_id",
+        "campaign_message",
+        "campaign_status",
+        "shift_ids",
+        "created_at",
+    }
+
+
+def test_declining_writes_nothing(stack: CampaignStack) -> None:
+    result = invoke("campaign", "create", "c1", "--shifts", "XYZ123,XYZ124", input="n\n")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-2:] == ["Send this campaign? [y/N]: n", "Not sent."]
+    assert campaign_items(stack) == {}
+
+
+def test_generated_id(stack: CampaignStack) -> None:
+    result = invoke("campaign", "create", "--all-available", "--yes")
+    assert result.exit_code == 0, result.output
+    (campaign_id,) = campaign_items(stack)
+    assert re.fullmatch(r"c\d{8}-\d{4}-[0-9a-f]{4}", campaign_id)
+    assert result.stdout.splitlines()[0] == f"Campaign:   {campaign_id}"
+
+
+def test_message_is_wrapped_and_its_real_codes_tracked(stack: CampaignStack) -> None:
+    result = invoke("campaign", "create", "c2", "--message", "Sat “late” XYZ124 – ask Jo", "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:4] == [
+        'Text:       Open shifts: Sat "late" XYZ124 - ask Jo. Reply a code to book, '
+        "REQUEST for all open shifts, STOP to opt out.",
+        "Encoding:   GSM-7, 108 characters, 1 segment",
+        "Shifts:     XYZ124",
+    ]
+    item = campaign_items(stack)["c2"]
+    assert item["campaign_message"] == 'Sat "late" XYZ124 - ask Jo'
+    assert item["shift_ids"] == ["XYZ124"]
+
+
+KEYWORD = "that word is an SMS keyword, so staff could not book it"
+ONE_SOURCE = "Error: give exactly one of --shifts, --all-available or --message"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--shifts", "XYZ123,NOPE1"], "Error: unknown shift codes: NOPE1"),
+        (["--shifts", "XYZ125"], "Error: already taken, cannot be offered: XYZ125"),
+        (["--shifts", "STOP"], f"Error: 'STOP': {KEYWORD}"),
+        ([], ONE_SOURCE),
+        (["--all-available", "--message", "x"], ONE_SOURCE),
+        (["--message", "  "], "Error: the message is empty: list the shifts and their codes"),
+    ],
+)
+def test_bad_input_is_a_usage_error(stack: CampaignStack, args: list[str], error: str) -> None:
+    result = invoke("campaign", "create", "c1", *args, "--yes")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [error]
+    assert campaign_items(stack) == {}
+
+
+def test_existing_id_is_refused(stack: CampaignStack) -> None:
+    assert invoke("campaign", "create", "c1", "--shifts", "XYZ123", "--yes").exit_code == 0
+    result = invoke("campaign", "create", "c1", "--shifts", "XYZ124", "--yes")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["Error: campaign c1 already exists"]
+    assert campaign_items(stack)["c1"]["shift_ids"] == ["XYZ123"]
+
+
+def test_no_open_shifts(stack: CampaignStack) -> None:
+    shifts = ShiftsTable(stack.dynamodb, stack.outputs["ShiftsTableName"])
+    for code in ("XYZ123", "XYZ124"):
+        shifts.book(code, ANA, "m-1", SENT)
+    result = invoke("campaign", "create", "c1", "--all-available", "--yes")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["Error: there are no open shifts to offer"]
+
+
+def test_list_empty(stack: CampaignStack) -> None:
+    result = invoke("campaign", "list")
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "No campaigns yet. Create one with: shiftsms campaign create --all-available\n"
+    )
+    assert json.loads(invoke("campaign", "list", "--json").stdout) == []
+
+
+def sent_campaign(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> RecordingSms:
+    """Campaign c1 (XYZ123, XYZ124) created, fanned out and sent at SENT; Ana books XYZ123."""
+    created = "2026-11-28T08:55:00+00:00"
+    campaign = Campaign("c1", SAMPLE_CAMPAIGN_MESSAGE, shift_ids=("XYZ123", "XYZ124"))
+    stack.campaigns().create(replace(campaign, created_at=created))
+    sms = RecordingSms()
+    campaign_app, _ = apps(stack, sms)
+    campaign_app.service.clock = lambda: SENT
+    sender_app = SenderApp(stack.sender_settings(), sms=sms, now=SENT.timestamp)
+    campaign_app.handle(stream_event(stack.insert_record("c1")), None)
+    drain(stack, sender_app.handle, FakeContext())
+    ShiftsTable(stack.dynamodb, stack.outputs["ShiftsTableName"]).book(
+        "XYZ123", ANA, "m-9", SENT + timedelta(minutes=3, seconds=20)
+    )
+    return sms
+
+
+def test_show_after_a_booking(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    sms = sent_campaign(stack, monkeypatch)
+    assert sorted(s.to for s in sms.sent) == [ANA, BEN]
+    result = invoke("campaign", "show", "c1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Campaign:   c1",
+        "Status:     done",
+        "Created:    2026-11-28T08:55:00+00:00",
+        "Sent at:    2026-11-28T09:00:00+00:00",
+        f"Text:       {TEXT}",
+        "Recipients: 2 (sent 2, failed 0, opted out 0, pending 0)",
+        "Shifts:     1 of 2 booked",
+        f"  XYZ123  15/08 5h nightshift: booked by Ana ({ANA}), 3m 20s after the text",
+        "  XYZ124  18/08 3h dayshift: not booked",
+    ]
+
+
+def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent_campaign(stack, monkeypatch)
+    result = invoke("campaign", "show", "c1", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "campaign_id": "c1",
+        "status": "done",
+        "message": SAMPLE_CAMPAIGN_MESSAGE,
+        "text": TEXT,
+        "created_at": "2026-11-28T08:55:00+00:00",
+        "sent_at": "2026-11-28T09:00:00+00:00",
+        "recipients": 2,
+        "sent": 2,
+        "failed": 0,
+        "opted_out": 0,
+        "pending": 0,
+        "shifts": [
+            {
+                "shift_id": "XYZ123",
+                "shift_info": "15/08 5h nightshift",
+                "status": "taken",
+                "employee": ANA,
+                "employee_name": "Ana",
+                "booked_at": "2026-11-28T09:03:20+00:00",
+                "seconds_to_book": 200,
+            },
+            {
+                "shift_id": "XYZ124",
+                "shift_info": "18/08 3h dayshift",
+                "status": "available",
+                "employee": None,
+                "employee_name": None,
+                "booked_at": None,
+                "seconds_to_book": None,
+            },
+        ],
+    }
+
+
+def test_list_shows_status_and_counters(
+    stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent_campaign(stack, monkeypatch)
+    stack.campaigns().create(Campaign("c0", "XYZ124", created_at="2026-11-27T10:00:00+00:00"))
+    result = invoke("campaign", "list")
+    assert result.exit_code == 0
+    assert table_rows(result.stdout) == [
+        ["Campaign", "Status", "Created", "Recipients", "Sent", "Failed", "Opted out", "Pending"],
+        ["c1", "done", "2026-11-28T08:55:00+00:00", "2", "2", "0", "0", "0"],
+        ["c0", "new", "2026-11-27T10:00:00+00:00", "-", "0", "0", "0", "-"],
+    ]
+    listed = json.loads(invoke("campaign", "list", "--json").stdout)
+    assert [(c["campaign_id"], c["status"], c["sent"]) for c in listed] == [
+        ("c1", "done", 2),
+        ("c0", "new", 0),
+    ]
+
+
+def test_show_unknown_campaign(stack: CampaignStack) -> None:
+    result = invoke("campaign", "show", "nope")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == ["Error: no campaign nope"]
