@@ -1,0 +1,368 @@
+"""The embedded AWS emulator: moto's server app behind a middleware that adds what moto lacks.
+
+One endpoint on 127.0.0.1 serves every AWS API the system uses, so boto3 with
+``AWS_ENDPOINT_URL`` reaches all of it:
+
+- End User Messaging SMS (JSON 1.0, ``X-Amz-Target: PinpointSMSVoiceV2.*``) and Connect's
+  ``PUT /contact/outbound-voice`` go to :class:`~shiftsms.local.telecom.Telecom`; requests are
+  routed by the signing service in the Authorization header's credential scope.
+- ``/_shiftsms/*`` is the sandbox's own control API (status, outbox, texting in, shutdown).
+- Everything else goes to moto.
+
+moto would deliver DynamoDB stream records, SQS messages and SNS notifications to Lambda
+itself, through Docker (absent here): it clears the stream and re-receives queue messages when
+that fails. While an emulator runs, that delivery is switched off; the sandbox's event pump is
+the poller instead, as Lambda's is in AWS. And where moto executes a change set without
+updating the stack's template, parameters and outputs, the emulator adds that step, as
+CloudFormation does (moto 5.2.5).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.awslambda.models import LambdaBackend
+from moto.cloudformation.models import ChangeSet
+from moto.dynamodbstreams.models import dynamodbstreams_backends
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.sqs.models import sqs_backends
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from shiftsms.local.aws import client
+from shiftsms.local.state import HOST, port_free
+from shiftsms.local.telecom import ApiError, Telecom
+
+CONTROL_PREFIX = "/_shiftsms/"
+MAX_WAIT_SECONDS = 30.0
+
+StartResponse = Callable[..., Any]
+
+
+class PortInUse(OSError):
+    """The chosen port is taken on 127.0.0.1."""
+
+
+def _signing_service(environ: dict[str, Any]) -> str:
+    """The service in a SigV4 Authorization header's credential scope ('' if unsigned)."""
+    auth = str(environ.get("HTTP_AUTHORIZATION", ""))
+    marker = "Credential="
+    if marker not in auth:
+        return ""
+    scope = auth.split(marker, 1)[1].split(",", 1)[0].split("/")
+    return scope[3] if len(scope) >= 5 else ""
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        size = 0
+    return environ["wsgi.input"].read(size) if size > 0 else b""
+
+
+def _respond(
+    start_response: StartResponse,
+    status: int,
+    payload: Any,
+    content_type: str = "application/json",
+    headers: Iterable[tuple[str, str]] = (),
+) -> list[bytes]:
+    body = json.dumps(payload).encode("utf-8")
+    reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
+    start_response(
+        f"{status} {reasons.get(status, 'Error')}",
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", "shiftsms-sandbox"),
+            *headers,
+        ],
+    )
+    return [body]
+
+
+class SandboxApp:
+    """WSGI middleware: End User Messaging, Connect and the control API in front of moto."""
+
+    def __init__(self, moto_app: Any, telecom: Telecom, control: Control) -> None:
+        self.moto_app = moto_app
+        self.telecom = telecom
+        self.control = control
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        path = str(environ.get("PATH_INFO", ""))
+        if path.startswith(CONTROL_PREFIX):
+            return self.control.handle(environ, start_response)
+        service = _signing_service(environ)
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if service == "sms-voice" or target.startswith("PinpointSMSVoiceV2."):
+            return self._sms(environ, start_response, target.partition(".")[2])
+        if (
+            service == "connect"
+            and environ.get("REQUEST_METHOD") == "PUT"
+            and path == "/contact/outbound-voice"
+        ):
+            return self._connect(environ, start_response)
+        return self.moto_app(environ, start_response)
+
+    def _sms(self, environ: dict[str, Any], start_response: StartResponse, op: str) -> Any:
+        ctype = "application/x-amz-json-1.0"
+        try:
+            body = json.loads(_read_body(environ) or b"{}")
+            if not isinstance(body, dict):
+                raise ApiError("ValidationException", "request body is not a JSON object")
+            result = self.telecom.sms_api(op, body)
+        except ApiError as exc:
+            payload = {"__type": exc.code, "message": exc.message, **exc.extra}
+            return _respond(start_response, exc.status, payload, ctype)
+        except ValueError:
+            return _respond(start_response, 400, {"__type": "SerializationException"}, ctype)
+        return _respond(start_response, 200, result, ctype)
+
+    def _connect(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        try:
+            body = json.loads(_read_body(environ) or b"{}")
+            result = self.telecom.start_outbound_voice_contact(body)
+        except ApiError as exc:
+            return _respond(
+                start_response,
+                exc.status,
+                {"message": exc.message},
+                headers=[("x-amzn-ErrorType", exc.code)],
+            )
+        except ValueError:
+            return _respond(
+                start_response,
+                400,
+                {"message": "request body is not JSON"},
+                headers=[("x-amzn-ErrorType", "InvalidRequestException")],
+            )
+        return _respond(start_response, 200, result)
+
+
+class Control:
+    """The sandbox's control API under ``/_shiftsms/`` (JSON in, JSON out)."""
+
+    def __init__(self, telecom: Telecom) -> None:
+        self.telecom = telecom
+        self.status: Callable[[], dict[str, Any]] = lambda: {"ready": False}
+        self.on_shutdown: Callable[[], None] = lambda: None
+        self.default_destination: Callable[[], str] = lambda: ""
+
+    def handle(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        """Serve one control request."""
+        path = str(environ.get("PATH_INFO", ""))[len(CONTROL_PREFIX) :]
+        method = environ.get("REQUEST_METHOD", "GET")
+        query = {k: v[-1] for k, v in parse_qs(str(environ.get("QUERY_STRING", ""))).items()}
+        try:
+            if path == "status" and method == "GET":
+                return _respond(start_response, 200, self.status())
+            if path == "outbox" and method == "GET":
+                return _respond(start_response, 200, self._outbox(query))
+            if path == "calls" and method == "GET":
+                calls = [asdict(c) for c in self.telecom.calls]
+                return _respond(start_response, 200, {"calls": calls})
+            if path == "sms" and method == "POST":
+                body = json.loads(_read_body(environ) or b"{}")
+                return _respond(start_response, 200, self._sms(body))
+            if path == "shutdown" and method == "POST":
+                threading.Thread(target=self.on_shutdown, daemon=True).start()
+                return _respond(start_response, 200, {"stopping": True})
+        except ApiError as exc:
+            return _respond(start_response, exc.status, {"error": exc.message})
+        except (ValueError, KeyError, TypeError) as exc:
+            return _respond(start_response, 400, {"error": f"bad request: {exc}"})
+        return _respond(start_response, 404, {"error": f"no such control call: {path}"})
+
+    def _outbox(self, query: dict[str, str]) -> dict[str, Any]:
+        to = query.get("to") or None
+        after = int(query.get("after", "0"))
+        wait = min(float(query.get("wait", "0")), MAX_WAIT_SECONDS)
+        if wait > 0:
+            texts = self.telecom.wait_texts(to, after, wait)
+        else:
+            texts = self.telecom.texts(to, after)
+        return {"texts": [asdict(t) for t in texts], "last_seq": self.telecom.last_seq}
+
+    def _sms(self, body: dict[str, Any]) -> dict[str, Any]:
+        sender = str(body["from"])
+        text = str(body["body"])
+        to = str(body.get("to") or self.default_destination())
+        before = self.telecom.last_seq
+        result = self.telecom.receive(sender, to, text)
+        return {**result, "seq_before": before}
+
+
+# -- moto's own Lambda delivery ------------------------------------------------------------
+
+_patch_lock = threading.Lock()
+_patch_users = 0
+_originals: dict[str, Any] = {}
+
+
+def _install_delivery_patch() -> None:
+    """Stop moto delivering events to Lambda through Docker (ref-counted)."""
+    global _patch_users  # noqa: PLW0603
+    with _patch_lock:
+        _patch_users += 1
+        if _patch_users > 1:
+            return
+        _originals["send_sns_message"] = LambdaBackend.send_sns_message
+        _originals["send_dynamodb_items"] = LambdaBackend.send_dynamodb_items
+        _originals["create_event_source_mapping"] = LambdaBackend.create_event_source_mapping
+        original_create = LambdaBackend.create_event_source_mapping
+
+        def no_sns(self: Any, *args: Any, **kwargs: Any) -> None:
+            """The pump delivers SNS notifications (through its tap queue)."""
+
+        def keep_stream(self: Any, *args: Any, **kwargs: Any) -> None:
+            """Returning None keeps the stream records for GetRecords."""
+
+        def create_detached(self: Any, spec: dict[str, Any]) -> Any:
+            """Create the mapping, but let the pump poll its queue rather than moto."""
+            esm = original_create(self, spec)
+            for queue in sqs_backends[self.account_id][self.region_name].queues.values():
+                queue.lambda_event_source_mappings.pop(esm.function_arn, None)
+            return esm
+
+        original_apply = ChangeSet.apply
+        _originals["apply"] = original_apply
+
+        def apply_with_outputs(self: Any) -> None:
+            """moto's apply updates resources only; CloudFormation also updates the stack's
+            template, parameters and outputs."""
+            original_apply(self)
+            stack = self.stack
+            stack.template = self.template
+            stack._parse_template()
+            stack.parameters = self.parameters
+            stack.output_map = stack._create_output_map()
+
+        ChangeSet.apply = apply_with_outputs  # type: ignore[method-assign]
+        LambdaBackend.send_sns_message = no_sns  # type: ignore[method-assign]
+        LambdaBackend.send_dynamodb_items = keep_stream  # type: ignore[method-assign,assignment]
+        LambdaBackend.create_event_source_mapping = create_detached  # type: ignore[method-assign]
+
+
+def _remove_delivery_patch() -> None:
+    global _patch_users  # noqa: PLW0603
+    with _patch_lock:
+        _patch_users -= 1
+        if _patch_users > 0:
+            return
+        for name, fn in _originals.items():
+            owner = ChangeSet if name == "apply" else LambdaBackend
+            setattr(owner, name, fn)
+        _originals.clear()
+
+
+def _reset_moto() -> None:
+    moto_api_backend.reset()
+
+
+class Emulator:
+    """moto + End User Messaging + Connect on one 127.0.0.1 endpoint, in a thread."""
+
+    def __init__(self, port: int = 0, region: str = "eu-west-2") -> None:
+        self.requested_port = port
+        self.region = region
+        self.telecom = Telecom(region)
+        self.control = Control(self.telecom)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (after :meth:`start`)."""
+        if self._server is None:
+            raise RuntimeError("emulator not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> Emulator:
+        """Bind and serve; raise :class:`PortInUse` if the port is taken."""
+
+        class QuietHandler(MotoRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                """No access log on the terminal."""
+
+        app = SandboxApp(
+            DomainDispatcherApplication(create_backend_app), self.telecom, self.control
+        )
+        in_use = PortInUse(
+            errno.EADDRINUSE, f"port {self.requested_port} on {HOST} is already in use"
+        )
+        if self.requested_port and not port_free(self.requested_port):
+            raise in_use
+        try:
+            self._server = make_server(
+                HOST, self.requested_port, app, threaded=True, request_handler=QuietHandler
+            )
+        except SystemExit as exc:  # werkzeug prints and exits when the port is taken
+            raise in_use from exc
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise in_use from exc
+            raise
+        # moto keeps its state per process: one emulator per process, starting empty.
+        _install_delivery_patch()
+        _reset_moto()
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
+        )
+        self._thread.start()
+        self.telecom.publish = self._publish
+        return self
+
+    def prune_stream_iterators(self, keep: int = 5000) -> int:
+        """Forget all but the newest ``keep`` DynamoDB shard iterators; return how many went.
+
+        moto keeps every iterator GetRecords hands out, forever; AWS expires them after 15
+        minutes. A sandbox polling a stream for days would otherwise grow without bound.
+        """
+        dropped = 0
+        for regions in dynamodbstreams_backends.values():
+            for backend in regions.values():
+                iterators = backend.shard_iterators
+                for key in list(iterators)[: max(0, len(iterators) - keep)]:
+                    iterators.pop(key, None)
+                    dropped += 1
+        return dropped
+
+    def _publish(self, topic_arn: str, message: str) -> None:
+        client("sns", self.endpoint, self.region).publish(TopicArn=topic_arn, Message=message)
+
+    def stop(self) -> None:
+        """Stop serving, release the port, forget moto's state."""
+        if self._server is None:
+            return
+        self.telecom.close()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        _reset_moto()
+        _remove_delivery_patch()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

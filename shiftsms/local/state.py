@@ -1,0 +1,118 @@
+"""The sandbox's state folder, pid file and port checks (stdlib only: cheap for the CLI).
+
+The folder (``.shiftsms/`` in the current directory by default, or ``SHIFTSMS_STATE_DIR``)
+holds ``sandbox.json`` (pid, port and endpoint of the running sandbox), ``state.json`` (every
+item of the stack's tables and the phone network, saved periodically and on shutdown),
+``sandbox.log``, ``logs/<function>.log`` and ``functions/`` (the deployed bundles, extracted).
+Delete it to start afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from shiftsms.errors import ShiftsmsError
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4599
+STATE_FORMAT = "shiftsms-sandbox-state/1"
+PID_FILE = "sandbox.json"
+STATE_FILE = "state.json"
+
+
+class StateError(ShiftsmsError):
+    """The state folder cannot be used (corrupt, unreadable)."""
+
+
+def default_state_dir() -> Path:
+    """``$SHIFTSMS_STATE_DIR`` or ``./.shiftsms``."""
+    return Path(os.environ.get("SHIFTSMS_STATE_DIR") or ".shiftsms")
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON, atomically (a crash never leaves half a file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_state(state_dir: Path) -> dict[str, Any] | None:
+    """The saved state, None if there is none; raise :class:`StateError` if it is corrupt."""
+    path = state_dir / STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StateError(
+            f"{path} is corrupt ({exc}); delete the folder {state_dir} to start afresh"
+        ) from exc
+    if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+        raise StateError(
+            f"{path} is not shiftsms sandbox state (format {STATE_FORMAT} expected); "
+            f"delete the folder {state_dir} to start afresh"
+        )
+    tables = data.get("tables", {})
+    if not isinstance(tables, dict) or not all(isinstance(v, list) for v in tables.values()):
+        raise StateError(f"{path} is corrupt (tables); delete the folder {state_dir}")
+    return data
+
+
+@dataclass
+class SandboxInfo:
+    """What ``sandbox.json`` says about a running sandbox."""
+
+    pid: int
+    port: int
+    endpoint: str
+    region: str
+    stack: str
+    started_at: str
+
+
+def write_pid_file(state_dir: Path, info: SandboxInfo) -> None:
+    """Record the running sandbox in ``sandbox.json``."""
+    write_json(state_dir / PID_FILE, {f.name: getattr(info, f.name) for f in fields(info)})
+
+
+def read_pid_file(state_dir: Path) -> SandboxInfo | None:
+    """The running sandbox's record, None if there is none; StateError if unreadable."""
+    path = state_dir / PID_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return SandboxInfo(**{f.name: data[f.name] for f in fields(SandboxInfo)})
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StateError(f"{path} is corrupt ({exc}); delete it") from exc
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def port_free(port: int) -> bool:
+    """True if ``port`` can be bound on 127.0.0.1 now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True

@@ -1,0 +1,326 @@
+"""End to end through the sandbox: `shiftsms local up` in the background, the CLI pointed at it
+with AWS_ENDPOINT_URL, texts in and out, the interactive phone in a pseudo-terminal, a clean
+`local down`, state across a restart, and the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shiftsms.local.aws import environment
+
+pytestmark = pytest.mark.slow
+
+ANA = "+447700900123"
+BEN = "+447700900456"
+STRANGER = "+447700900666"
+CLI_TIMEOUT = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def base_env(tmp: Path) -> dict[str, str]:
+    """This environment without AWS settings, plus a plain terminal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SHIFTSMS_"))}
+    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="200", HOME=str(tmp), TMPDIR=str(tmp))
+    return env
+
+
+def shiftsms(
+    *args: str, env: dict[str, str], timeout: float = CLI_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shiftsms", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+def processes_mentioning(path: Path) -> list[str]:
+    """Pids of processes whose command line mentions ``path``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if str(path).encode() in (proc / "cmdline").read_bytes():
+                    found.append(proc.name)
+            except OSError:
+                pass
+    return found
+
+
+class Pty:
+    """A command on a pseudo-terminal, read with timeouts."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = os.openpty()
+        self.proc = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
+        os.close(slave)
+        self.seen = ""
+
+    def expect(self, text: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{text!r} not seen; the terminal shows:\n{self.seen}")
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"{text!r} not seen before EOF:\n{self.seen}")
+                self.seen += chunk.decode("utf-8", "replace")
+
+    def send(self, data: str) -> None:
+        os.write(self.master, data.encode("utf-8"))
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        os.close(self.master)
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path: Path) -> Iterator[Path]:
+    """A state folder; whatever sandbox runs from it is stopped afterwards."""
+    folder = tmp_path / "state"
+    try:
+        yield folder
+    finally:
+        pid_file = folder / "sandbox.json"
+        if pid_file.exists():
+            pid = json.loads(pid_file.read_text())["pid"]
+            if alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 20
+                while alive(pid) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def up(folder: Path, port: int, env: dict[str, str]) -> int:
+    result = shiftsms("local", "up", "--port", str(port), "--state-dir", str(folder), env=env)
+    assert result.returncode == 0, result.stderr + result.stdout
+    endpoint = f"http://127.0.0.1:{port}"
+    assert f"export AWS_ENDPOINT_URL={endpoint}" in result.stdout
+    return int(json.loads((folder / "sandbox.json").read_text())["pid"])
+
+
+def down(folder: Path, port: int, pid: int, env: dict[str, str]) -> None:
+    result = shiftsms("local", "down", "--state-dir", str(folder), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Sandbox stopped" in result.stdout
+    assert not alive(pid)
+    assert port_is_free(port)
+    assert not (folder / "sandbox.json").exists()
+    # The functions' worker processes (run from folder/functions) stopped with it.
+    deadline = time.monotonic() + 10
+    while processes_mentioning(folder.resolve()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_mentioning(folder.resolve()) == []
+
+
+def test_local_sandbox_end_to_end(sandbox_dir: Path, tmp_path: Path) -> None:
+    port = free_port()
+    env = base_env(tmp_path)
+    pid = up(sandbox_dir, port, env)
+    aws = {**env, **environment(f"http://127.0.0.1:{port}")}
+
+    # The operator's CLI, unchanged, through AWS_ENDPOINT_URL.
+    for args in (
+        ("allowlist", "add", ANA, "--name", "Ana"),
+        ("allowlist", "add", BEN, "--name", "Ben"),
+        ("shifts", "add", "XYZ123", "--info", "15/08 5h nightshift"),
+        ("shifts", "add", "XYZ124", "--info", "16/08 8h dayshift"),
+    ):
+        result = shiftsms(*args, env=aws)
+        assert result.returncode == 0, result.stderr
+
+    # One exchange: the reply is printed, and the booking is in the table.
+    booked = shiftsms(
+        "local", "sms", "--state-dir", str(sandbox_dir), "--from", ANA, "xyz123", env=env
+    )
+    assert booked.returncode == 0, booked.stderr
+    assert booked.stdout == "Booked: XYZ123. Thank you!\n"
+    listed = shiftsms("shifts", "list", "--json", env=aws)
+    assert listed.returncode == 0, listed.stderr
+    shifts = {s["shift_id"]: s for s in json.loads(listed.stdout)}
+    assert shifts["XYZ123"]["shift_status"] == "taken"
+    assert shifts["XYZ123"]["employee"] == ANA
+    assert shifts["XYZ124"]["shift_status"] == "available"
+
+    # An unknown number gets one refusal, then silence (rate-limited): a clear timeout.
+    first = shiftsms(
+        "local", "sms", "--state-dir", str(sandbox_dir), "--from", STRANGER, "hi", env=env
+    )
+    assert first.stdout.startswith("This number is not registered")
+    again = shiftsms(
+        "local",
+        "sms",
+        "--state-dir",
+        str(sandbox_dir),
+        "--from",
+        STRANGER,
+        "hi",
+        "--timeout",
+        "2",
+        env=env,
+    )
+    assert again.returncode == 1
+    assert "no reply to +447700900666 within 2s" in again.stderr
+
+    # The interactive phone: a campaign arrives while it is open; a booking by text; Ctrl-D.
+    phone = Pty(
+        [sys.executable, "-m", "shiftsms", "local", "phone", BEN, "--state-dir", str(sandbox_dir)],
+        env,
+    )
+    try:
+        phone.expect("Ctrl-D or /quit hangs up")
+        campaign = shiftsms("campaign", "create", "--shifts", "XYZ124", "--yes", env=aws)
+        assert campaign.returncode == 0, campaign.stderr
+        phone.expect("16/08 8h dayshift XYZ124")
+        phone.send("XYZ124\n")
+        phone.expect("Booked: XYZ124. Thank you!")
+        phone.send("\x04")
+        assert phone.proc.wait(timeout=15) == 0
+        phone.expect("Hung up.")
+    finally:
+        phone.close()
+
+    outbox = shiftsms("local", "outbox", "--json", "--state-dir", str(sandbox_dir), env=env)
+    texts = json.loads(outbox.stdout)
+    assert next(t["body"] for t in texts if t["destination"] == ANA) == "Booked: XYZ123. Thank you!"
+    assert all(t["origination"] == "+447700900000" for t in texts)
+
+    down(sandbox_dir, port, pid, env)
+
+    # State survives a restart: the tables and the outbox come back.
+    pid = up(sandbox_dir, port, env)
+    listed = shiftsms("shifts", "list", "--json", env=aws)
+    shifts = {s["shift_id"]: s for s in json.loads(listed.stdout)}
+    assert (shifts["XYZ123"]["employee"], shifts["XYZ124"]["employee"]) == (ANA, BEN)
+    outbox = shiftsms("local", "outbox", "--json", "--state-dir", str(sandbox_dir), env=env)
+    assert len(json.loads(outbox.stdout)) == len(texts)
+    # ...and the restored campaign item is not fanned out a second time.
+    time.sleep(1.5)
+    outbox = shiftsms("local", "outbox", "--json", "--state-dir", str(sandbox_dir), env=env)
+    assert len(json.loads(outbox.stdout)) == len(texts)
+    down(sandbox_dir, port, pid, env)
+
+
+def test_clear_errors_and_no_hangs(sandbox_dir: Path, tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    folder = str(sandbox_dir)
+
+    status = shiftsms("local", "status", "--state-dir", folder, env=env)
+    assert status.returncode == 1
+    assert "no sandbox is running" in status.stderr
+
+    # A stale pid file (its process is gone) is reported and removed.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(timeout=10)
+    sandbox_dir.mkdir(parents=True)
+    (sandbox_dir / "sandbox.json").write_text(
+        json.dumps(
+            {
+                "pid": gone.pid,
+                "port": 1,
+                "endpoint": "http://127.0.0.1:1",
+                "region": "eu-west-2",
+                "stack": "shiftsms",
+                "started_at": "",
+            }
+        )
+    )
+    stale = shiftsms("local", "down", "--state-dir", folder, env=env)
+    assert stale.returncode == 1
+    assert "not running any more" in stale.stderr and "stale pid file" in stale.stderr
+    assert not (sandbox_dir / "sandbox.json").exists()
+
+    # A port in use.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        taken = sock.getsockname()[1]
+        busy = shiftsms("local", "up", "--port", str(taken), "--state-dir", folder, env=env)
+    assert busy.returncode == 1
+    assert f"port {taken} on 127.0.0.1 is in use" in busy.stderr
+
+    # A corrupt state folder.
+    (sandbox_dir / "state.json").write_text("{not json")
+    corrupt = shiftsms("local", "up", "--port", str(free_port()), "--state-dir", folder, env=env)
+    assert corrupt.returncode == 1
+    assert "corrupt" in corrupt.stderr and "delete the folder" in corrupt.stderr
+    assert not (sandbox_dir / "sandbox.json").exists()
+
+
+def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    started = time.monotonic()
+    result = shiftsms("demo", env=env, timeout=120)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    for line in (
+        "$ shiftsms allowlist add +447700900123 --name Ana",
+        "$ shiftsms campaign create demo-overtime --shifts XYZ123,XYZ124 --yes",
+        "Booked: XYZ123. Thank you!",
+        "Booked: XYZ124. Thank you!",
+        "No longer available: XYZ124.",
+        "This number is not registered for shift booking.",
+        "An agent will call you back soon.",
+        "Connect calls Ben (+447700900456) back",
+        "2 of 2 booked",
+        "Demo finished in",
+    ):
+        assert line in out, f"{line!r} missing from the demo's output:\n{out}"
+    # The campaign text reached each of the three phones once.
+    assert out.count("<- Open shifts: 15/08 5h nightshift XYZ123") == 3
+    assert elapsed < 60
+    # Nothing left running (no function worker), nothing left in the temporary folder.
+    leftovers = processes_mentioning(tmp_path)
+    assert leftovers == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("shiftsms-demo-")] == []
