@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from shiftsms.cli import allowlist, campaign, local, shifts
+from shiftsms.cli import demo as demo_command
+from shiftsms.cli import deploy as stack_commands
 from shiftsms.cli.context import common_options
 
 app = typer.Typer(
@@ -14,6 +17,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.callback()(common_options)
+app.add_typer(shifts.app, name="shifts")
+app.add_typer(allowlist.app, name="allowlist")
+app.add_typer(campaign.app, name="campaign")
+stack_commands.register(app)  # deploy, status, destroy
+app.add_typer(local.app, name="local")
+demo_command.register(app)
 
 
 def main() -> None:
