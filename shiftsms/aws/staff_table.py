@@ -19,6 +19,8 @@ RECIPIENTS_INDEX = "campaign-recipients"
 # The sparse index key: present only on entries that get campaigns and have not opted out.
 POOL_ATTR = "recipient_pool"
 POOL = "all"
+# Read-then-update rounds before put gives up (each lost round means opt-out state changed).
+PUT_ATTEMPTS = 5
 
 
 def member_from_item(item: dict[str, Any]) -> StaffMember:
@@ -113,23 +115,91 @@ class StaffTable:
                 raise
 
     def put(self, member: StaffMember, *, replace: bool = True) -> bool:
-        """Add or update an entry, keeping opt-out state; True if the number was new."""
-        existing = self.get(member.phone)
-        opted_out = existing.opted_out if existing else member.opted_out
+        """Add or update an entry, keeping opt-out state; True if the number was new.
+
+        Every write is conditional, so concurrent adds, imports and opt-outs cannot be lost:
+
+        * A new number is written with ``attribute_not_exists(phone)``: of two concurrent
+          adds exactly one reports it new. With ``replace=False`` that is the only write,
+          and an existing entry is left exactly as it is (False).
+        * An existing entry (``replace=True``) is changed by an UpdateItem that sets name,
+          campaigns and groups, keeps ``added_at`` (``if_not_exists``) and never writes the
+          opt-out fields. Whether the sparse ``recipient_pool`` key is SET or REMOVEd depends
+          on the opt-out state, which an update expression cannot branch on, so this is
+          optimistic: the update is conditioned on ``opted_out`` still holding the value
+          just read. If a STOP (or START) lands between the read and the write, the
+          condition fails and the read and update are retried, so the index key always
+          matches the final state (present only if campaigns is on and not opted out).
+          A number deleted meanwhile fails the condition too and is then created afresh.
+
+        Attributes the update does not name (the list cursor, opt-out timestamps) are kept.
+        """
+        for _ in range(PUT_ATTEMPTS):
+            existing = None if not replace else self.get(member.phone)
+            try:
+                if existing is None:
+                    self._create(member)
+                    return True
+                self._update(member, existing.opted_out)
+                return False
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+                if not replace:
+                    return False
+                last = exc
+        raise last
+
+    def _create(self, member: StaffMember) -> None:
         data: dict[str, Any] = {
             "phone": member.phone,
             "name": member.name,
             "campaigns": member.campaigns,
-            "opted_out": opted_out,
+            "opted_out": member.opted_out,
             "groups": set(member.groups) or None,
-            "added_at": (existing.added_at if existing else None) or member.added_at,
+            "added_at": member.added_at,
         }
-        if member.campaigns and not opted_out:
+        if member.campaigns and not member.opted_out:
             data[POOL_ATTR] = POOL
-        if existing is not None and not replace:
-            return False
-        self.client.put_item(TableName=self.table, Item=to_item(data))
-        return existing is None
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_item(data),
+            ConditionExpression="attribute_not_exists(phone)",
+        )
+
+    def _update(self, member: StaffMember, seen_opted_out: bool) -> None:
+        sets = ["#n = :name", "campaigns = :campaigns", "opted_out = if_not_exists(opted_out, :no)"]
+        removes: list[str] = []
+        vals: dict[str, Any] = {"name": member.name, "campaigns": member.campaigns, "no": False}
+        if member.groups:
+            sets.append("#g = :groups")
+            vals["groups"] = set(member.groups)
+        else:
+            removes.append("#g")
+        if member.added_at:
+            sets.append("added_at = if_not_exists(added_at, :added)")
+            vals["added"] = member.added_at
+        if member.campaigns and not seen_opted_out:
+            sets.append(f"{POOL_ATTR} = :pool")
+            vals["pool"] = POOL
+        else:
+            removes.append(POOL_ATTR)
+        if seen_opted_out:
+            cond = "attribute_exists(phone) AND opted_out = :yes"
+            vals["yes"] = True
+        else:
+            cond = (
+                "attribute_exists(phone) AND (attribute_not_exists(opted_out) OR opted_out = :no)"
+            )
+        expr = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        self.client.update_item(
+            TableName=self.table,
+            Key={"phone": {"S": member.phone}},
+            UpdateExpression=expr,
+            ConditionExpression=cond,
+            ExpressionAttributeNames={"#n": "name", "#g": "groups"},
+            ExpressionAttributeValues=values(**vals),
+        )
 
     def delete(self, phone: str) -> None:
         """Remove ``phone`` from the allow list."""
