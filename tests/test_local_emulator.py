@@ -232,17 +232,23 @@ class RecordingFunction:
         return self.answers.pop(0) if self.answers else Invocation(ok=True, result=None)
 
 
-def test_stream_records_are_filtered_batched_and_retried_from_a_failure(
-    emulator: Emulator,
-) -> None:
-    ddb = client("dynamodb", emulator.endpoint)
-    arn = ddb.create_table(
-        TableName="campaigns",
+def _stream_table(ddb: Any, name: str) -> str:
+    """Create a table keyed ``id`` with a NEW_IMAGE stream; return the stream's ARN."""
+    arn: str = ddb.create_table(
+        TableName=name,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )["TableDescription"]["LatestStreamArn"]
+    return arn
+
+
+def test_stream_records_are_filtered_batched_and_retried_from_a_failure(
+    emulator: Emulator,
+) -> None:
+    ddb = client("dynamodb", emulator.endpoint)
+    arn = _stream_table(ddb, "campaigns")
     for i in range(3):
         ddb.put_item(TableName="campaigns", Item={"id": {"S": f"c{i}"}})
     ddb.put_item(TableName="campaigns", Item={"id": {"S": "c0"}, "x": {"S": "changed"}})
@@ -503,13 +509,7 @@ def test_old_stream_iterators_are_forgotten_and_the_newest_still_reads(
     emulator: Emulator,
 ) -> None:
     ddb = client("dynamodb", emulator.endpoint)
-    arn = ddb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )["TableDescription"]["LatestStreamArn"]
+    arn = _stream_table(ddb, "t")
     streams = client("dynamodbstreams", emulator.endpoint)
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     first = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import phonenumbers
@@ -12,7 +12,13 @@ from shiftsms.core.models import StaffMember
 from shiftsms.core.phone import InvalidPhoneNumber, normalise
 from shiftsms.errors import InvalidInput, RowsRejected
 from shiftsms.ports import StaffStore
-from shiftsms.services.csv_rows import CsvRecord, duplicates, read_csv, stopped_note
+from shiftsms.services.csv_rows import (
+    CsvRecord,
+    ImportResult,
+    duplicates,
+    read_csv,
+    write_new,
+)
 
 FALLBACK_REGION = "GB"
 # The Pinpoint segment export of the original sample: Id,ChannelType,Address,User.UserId.
@@ -50,14 +56,6 @@ class StaffFile:
     format: str  # "pinpoint" or "plain"
     rows: list[StaffRow]
     not_sms: int = 0  # Pinpoint rows of another channel (EMAIL, PUSH...), left out
-
-
-@dataclass
-class ImportResult:
-    """Numbers an import added, and numbers it skipped because they were already listed."""
-
-    added: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -154,16 +152,9 @@ class AllowlistService:
         self, rows: Iterable[StaffRow], on_row: Callable[[StaffRow], None] | None = None
     ) -> ImportResult:
         """Add each row; numbers already on the list are skipped, never changed."""
-        result = ImportResult()
-        try:
-            for row in rows:
-                if self.store.put(row.member, replace=False):
-                    result.added.append(row.member.phone)
-                else:
-                    result.skipped.append(row.member.phone)
-                if on_row is not None:
-                    on_row(row)
-        except Exception as exc:
-            exc.add_note(stopped_note(len(result.added)))
-            raise
-        return result
+        return write_new(
+            rows,
+            add=lambda row: self.store.put(row.member, replace=False),
+            key=lambda row: row.member.phone,
+            on_row=on_row,
+        )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from shiftsms.errors import RowsRejected
 
@@ -79,3 +80,36 @@ def stopped_note(added: int) -> str:
         f"the import stopped after adding {added} row{'s' if added != 1 else ''}; "
         "run it again: rows already added are skipped"
     )
+
+
+Row = TypeVar("Row")
+
+
+@dataclass
+class ImportResult:
+    """The keys an import added, and those it skipped because they were already there."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def write_new(
+    rows: Iterable[Row],
+    add: Callable[[Row], bool],
+    key: Callable[[Row], str],
+    on_row: Callable[[Row], None] | None = None,
+) -> ImportResult:
+    """Write each row with ``add`` (False: it already existed and was left alone).
+
+    If a write fails part way, the error carries a note saying how many rows were added.
+    """
+    result = ImportResult()
+    try:
+        for row in rows:
+            (result.added if add(row) else result.skipped).append(key(row))
+            if on_row is not None:
+                on_row(row)
+    except Exception as exc:
+        exc.add_note(stopped_note(len(result.added)))
+        raise
+    return result

@@ -17,7 +17,7 @@ from shiftsms.errors import (
     ShiftNotTaken,
 )
 from shiftsms.ports import ShiftStore
-from shiftsms.services.csv_rows import duplicates, read_csv, stopped_note
+from shiftsms.services.csv_rows import ImportResult, duplicates, read_csv, write_new
 
 STATUSES = (AVAILABLE, TAKEN)
 ID_COLUMN, INFO_COLUMN, STATUS_COLUMN = "shift_id", "shift_info", "shift_status"
@@ -75,14 +75,6 @@ class ShiftFile:
     def rewritten(self) -> list[ShiftRow]:
         """Rows whose info was rewritten to GSM-7."""
         return [r for r in self.rows if r.given_info != r.shift.shift_info]
-
-
-@dataclass
-class ImportResult:
-    """Which shift ids an import added, and which it skipped because they already existed."""
-
-    added: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
 
 
 def read_file(text: str) -> ShiftFile:
@@ -151,21 +143,14 @@ class ShiftService:
         self, rows: Iterable[ShiftRow], on_row: Callable[[ShiftRow], None] | None = None
     ) -> ImportResult:
         """Write each row as a new shift; ids that already exist are skipped, never changed."""
-        result = ImportResult()
+        return write_new(rows, self._put_new, key=lambda row: row.shift.shift_id, on_row=on_row)
+
+    def _put_new(self, row: ShiftRow) -> bool:
         try:
-            for row in rows:
-                try:
-                    self.store.put(row.shift)
-                except ShiftExists:
-                    result.skipped.append(row.shift.shift_id)
-                else:
-                    result.added.append(row.shift.shift_id)
-                if on_row is not None:
-                    on_row(row)
-        except Exception as exc:
-            exc.add_note(stopped_note(len(result.added)))
-            raise
-        return result
+            self.store.put(row.shift)
+        except ShiftExists:
+            return False
+        return True
 
     def listing(self, status: str | None = None) -> Iterator[Shift]:
         """Shifts with ``status`` (both statuses when None), read through the status index."""
