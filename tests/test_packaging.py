@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import shiftsms
 from shiftsms import resources
 from shiftsms.deploy.bundle import build_bundle
 from tests.clitools import invoke
@@ -48,6 +49,7 @@ def test_version_prints_the_package_metadata_version() -> None:
     result = invoke("--version")
     assert result.exit_code == 0
     assert result.stdout == f"shiftsms {importlib.metadata.version('shiftsms')}\n"
+    assert shiftsms.__version__ == importlib.metadata.version("shiftsms")
 
 
 @pytest.mark.parametrize("args", [["demo"], ["local", "up"], ["local", "status"]])
