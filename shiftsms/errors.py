@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class ShiftsmsError(Exception):
     """Base of every error shiftsms reports to a user."""
@@ -73,3 +75,51 @@ class CampaignNotFound(ShiftsmsError):
 
 class SendDeferred(SendError):
     """No send slot within the rate before the deadline: the job is retried later."""
+
+
+class StackNotFound(ShiftsmsError):
+    """The stack does not exist (or is not visible with these credentials and region)."""
+
+
+class DeployError(ShiftsmsError):
+    """A deploy step failed; the message says what and why."""
+
+
+class DeployAborted(DeployError):
+    """The operator declined the change set; nothing was changed."""
+
+
+class StackBusy(DeployError):
+    """The stack is in a state (in progress, or a failed create) that takes no deploy now."""
+
+
+class BucketNotOurs(DeployError):
+    """The artifacts bucket exists but another account owns it (or it cannot be reached)."""
+
+
+class BundleError(ShiftsmsError):
+    """The Lambda bundle cannot be built from what is installed here."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One resource that failed, with AWS's reason."""
+
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.logical_id} ({self.resource_type}) {self.status}: {self.reason}"
+
+
+class StackFailed(DeployError):
+    """The stack operation ended in a failed state; ``failures`` name resources and reasons."""
+
+    def __init__(self, stack: str, status: str, failures: list[Failure]) -> None:
+        self.stack = stack
+        self.status = status
+        self.failures = failures
+        first = f": {failures[0]}" if failures else ""
+        super().__init__(f"stack {stack} ended in {status}{first}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.metadata
 import io
 import json
 import logging
@@ -29,6 +30,7 @@ from moto.cloudformation import models as cfn_models
 from moto.kms.models import kms_backends
 from moto.server import ThreadedMotoServer
 
+from shiftsms import resources
 from shiftsms.aws.clients import client as make_client
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.models import StaffMember
@@ -346,6 +348,41 @@ def test_status_json_reports_stack_shifts_allow_list_and_campaigns(moto_server: 
     assert "Stack shiftsms: CREATE_COMPLETE" in human.stdout
     assert "Shifts: 1 available, 0 taken" in human.stdout
     assert "Allow list: 2" in human.stdout
+
+
+def test_status_shows_the_cli_and_stack_versions(moto_server: str) -> None:
+    version = importlib.metadata.version("shiftsms")
+    assert deploy().exit_code == 0
+    report = json.loads(invoke("status", "--json").stdout)
+    assert report["outputs"]["ShiftsmsVersion"] == version
+    assert report["version"] == {"cli": version, "stack": version, "warning": None}
+    human = invoke("status")
+    assert f"Version: shiftsms {version}, stack deployed by {version}" in human.stdout
+    assert human.stderr == ""
+
+
+def test_status_warns_when_the_stack_was_deployed_by_another_version(
+    moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = importlib.metadata.version("shiftsms")
+    with monkeypatch.context() as patched:
+        patched.setattr(resources, "version", lambda: "0.0.1")
+        assert deploy().exit_code == 0
+    warning = (
+        f"this shiftsms is {version} but stack shiftsms was deployed by 0.0.1: "
+        "run `shiftsms deploy` to update it"
+    )
+    as_json = invoke("status", "--json")
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout)["version"] == {
+        "cli": version,
+        "stack": "0.0.1",
+        "warning": warning,
+    }
+    human = invoke("status")
+    assert human.exit_code == 0
+    assert human.stderr == f"Warning: {warning}\n"
+    assert f"Version: shiftsms {version}, stack deployed by 0.0.1" in human.stdout
 
 
 def test_status_of_a_missing_stack_is_a_clear_error(moto_server: str) -> None:

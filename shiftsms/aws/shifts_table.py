@@ -127,8 +127,15 @@ class ShiftsTable:
 
     def count_open(self, after: str | None) -> int:
         """Available shifts after ``after``, counted on the index (no items returned)."""
+        return self._count(AVAILABLE, after)
+
+    def count_status(self, status: str) -> int:
+        """Every shift with ``status``, counted on the index (no items returned)."""
+        return self._count(status, None)
+
+    def _count(self, status: str, after: str | None) -> int:
         total = 0
-        kwargs = self._query_status(AVAILABLE, after, Select="COUNT")
+        kwargs = self._query_status(status, after, Select="COUNT")
         while True:
             resp = self.client.query(**kwargs)
             total += resp.get("Count", 0)

@@ -7,14 +7,21 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shiftsms.errors import ShiftsmsError
+from shiftsms.errors import StackNotFound
 from shiftsms.settings import Settings
+
+__all__ = ["DEFAULT_STACK", "StackInfo", "StackNotFound", "describe", "is_stack_missing"]
 
 DEFAULT_STACK = "shiftsms"
 
 
-class StackNotFound(ShiftsmsError):
-    """The stack does not exist (or is not visible with these credentials and region)."""
+def is_stack_missing(exc: ClientError) -> bool:
+    """True if DescribeStacks failed because the named stack does not exist.
+
+    CloudFormation answers a missing stack with ``ValidationError`` (HTTP 400), its one error
+    code for a stack name it cannot use; the message text is never read.
+    """
+    return str(exc.response.get("Error", {}).get("Code", "")) == "ValidationError"
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ def describe(cloudformation: Any, name: str) -> StackInfo:
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:
-        if "does not exist" in str(exc.response.get("Error", {}).get("Message", "")):
+        if is_stack_missing(exc):
             raise StackNotFound(f"stack {name!r} not found") from exc
         raise
     stack = stacks[0]
