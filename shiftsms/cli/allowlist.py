@@ -24,7 +24,8 @@ app = typer.Typer(
 MAX_LISTED = 20
 
 NumberArg = Annotated[
-    str, typer.Argument(help='Phone number, e.g. "+44 7700 900123" (stored as E.164).')
+    str,
+    typer.Argument(metavar="PHONE", help='Phone number, e.g. "+44 7700 900123" (stored as E.164).'),
 ]
 RegionOpt = Annotated[
     str | None,
@@ -74,9 +75,7 @@ CampaignsOpt = Annotated[
 ]
 GroupOpt = Annotated[
     list[str] | None,
-    typer.Option(
-        "--group", "-g", metavar="GROUP", help="A group they belong to (repeat for several)."
-    ),
+    typer.Option("--group", "-g", help="A group they belong to (repeat for several)."),
 ]
 
 
@@ -144,7 +143,6 @@ def update(
         typer.Option(
             "--group",
             "-g",
-            metavar="GROUP",
             help="Their groups become these (repeat for several). Excludes --no-groups.",
         ),
     ] = None,
@@ -201,6 +199,7 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
+            metavar="FILE",
             help="A phone,name CSV, or the Pinpoint segment export "
             "(Id,ChannelType,Address,User.UserId).",
             exists=True,

@@ -99,7 +99,10 @@ def _number(raw: str) -> str:
 @handle_errors
 def up(
     port: Annotated[
-        int, typer.Option("--port", "-p", help="Port on 127.0.0.1 (0: any free port).")
+        int,
+        typer.Option(
+            "--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."
+        ),
     ] = DEFAULT_PORT,
     state_dir: StateDirOpt = None,
     foreground: Annotated[
@@ -267,10 +270,13 @@ def _wait_reply(client: SandboxClient, to: str, after: int, timeout: float) -> l
 @app.command("sms")
 @handle_errors
 def sms(
-    text: Annotated[str, typer.Argument(help='What the phone texts, e.g. "XYZ123".')],
+    text: Annotated[
+        str, typer.Argument(metavar="TEXT", help='What the phone texts, e.g. "XYZ123".')
+    ],
     sender: Annotated[str, typer.Option("--from", help="The phone's number (E.164).")],
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for the reply.")
+        float,
+        typer.Option("--timeout", min=1, max=600, help="Seconds to wait for the reply."),
     ] = REPLY_TIMEOUT,
     state_dir: StateDirOpt = None,
 ) -> None:
@@ -291,7 +297,9 @@ def sms(
 @app.command("phone")
 @handle_errors
 def phone(
-    number: Annotated[str, typer.Argument(help="The phone's number, e.g. +447700900123.")],
+    number: Annotated[
+        str, typer.Argument(metavar="PHONE", help="The phone's number, e.g. +447700900123.")
+    ],
     state_dir: StateDirOpt = None,
 ) -> None:
     """An interactive phone: type texts to the service, see every text this number gets.
