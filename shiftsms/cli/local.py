@@ -294,6 +294,62 @@ def sms(
         typer.echo(reply["body"])
 
 
+class _PhoneScreen:
+    """The phone's terminal: texts that arrive are printed above the line being typed.
+
+    On a terminal the input line is ``you: `` plus what is typed (readline: editing and
+    history), so a sent text is shown once, as typed. A text that arrives while someone
+    types is printed on its own line and the input line is drawn again below it, with what
+    was typed so far. Piped input is not echoed by a terminal, so sent texts are printed.
+    """
+
+    PROMPT = "you: "
+
+    def __init__(self) -> None:
+        self.console = stdout()
+        self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        self.lock = threading.Lock()
+        self.reading = False
+        self._readline: Any = None
+        if self.interactive:
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: PLC0415 - line editing for input(), where available
+
+                self._readline = readline
+
+    def show(self, line: Text) -> None:
+        """Print ``line`` above the input line (kept as typed)."""
+        with self.lock:
+            if self.reading:
+                sys.stdout.write("\r\x1b[K")  # back to the start of the input line, clear it
+                sys.stdout.flush()
+            self.console.print(line, soft_wrap=True)
+            if self.reading:
+                typed = self._readline.get_line_buffer() if self._readline else ""
+                sys.stdout.write(self.PROMPT + typed)
+                sys.stdout.flush()
+
+    def read(self) -> str:
+        """One line typed (EOFError on Ctrl-D)."""
+        if not self.interactive:
+            return input()
+        with self.lock:
+            self.reading = True
+        try:
+            return input(self.PROMPT)
+        except EOFError:
+            sys.stdout.write("\n")
+            raise
+        finally:
+            with self.lock:
+                self.reading = False
+
+    def sent(self, body: str) -> None:
+        """Show a sent text, unless the terminal already shows it as typed."""
+        if not self.interactive:
+            self.show(Text(f"{self.PROMPT}{body}", style="cyan"))
+
+
 @app.command("phone")
 @handle_errors
 def phone(
@@ -304,29 +360,19 @@ def phone(
 ) -> None:
     """An interactive phone: type texts to the service, see every text this number gets.
 
+    Texts that arrive are printed above the line you are typing, which stays as typed.
     Ctrl-D or /quit hangs up.
     """
     me = _number(number)
     client = _client(_state_dir(state_dir))
     service = client.status()["origination"]
     _, last = client.texts(to=me)
-    console = stdout()
-    console.print(
+    screen = _PhoneScreen()
+    screen.show(
         Text(f"Phone {me} - texting {service}. Type a message and press Enter; ", style="bold")
         + Text("Ctrl-D or /quit hangs up.")
     )
     stop = threading.Event()
-    lock = threading.Lock()
-
-    def show(texts: list[dict[str, Any]]) -> None:
-        with lock:
-            for t in texts:
-                stamp = t["sent_at"][11:19]
-                console.print(
-                    Text(f"[{stamp}] {t['origination'] or service}: ", style="green")
-                    + Text(t["body"]),
-                    soft_wrap=True,
-                )
 
     def listen() -> None:
         after = last
@@ -335,12 +381,15 @@ def phone(
                 texts, _ = client.texts(to=me, after=after, wait=2.0)
             except SandboxUnreachable:
                 if not stop.is_set():
-                    with lock:
-                        console.print(Text("The sandbox stopped answering.", style="red"))
+                    screen.show(Text("The sandbox stopped answering.", style="red"))
                 stop.set()
                 return
             if texts and not stop.is_set():
-                show(texts)
+                for t in texts:
+                    screen.show(
+                        Text(f"[{t['sent_at'][11:19]}] {t['origination'] or service}: ", "green")
+                        + Text(t["body"])
+                    )
                 after = max(t["seq"] for t in texts)
 
     listener = threading.Thread(target=listen, daemon=True)
@@ -348,7 +397,7 @@ def phone(
     try:
         while not stop.is_set():
             try:
-                line = input()
+                line = screen.read()
             except EOFError:
                 break
             body = line.strip()
@@ -357,10 +406,9 @@ def phone(
             if not body:
                 continue
             client.text_in(me, body)
-            with lock:
-                console.print(Text(f"you: {body}", style="cyan"), soft_wrap=True)
+            screen.sent(body)
     except KeyboardInterrupt:
-        pass
+        sys.stdout.write("\n")
     finally:
         stop.set()
         listener.join(timeout=5)
