@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Protocol
 
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
-from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, StaffMember
+from shiftsms.core.models import (
+    BookingOutcome,
+    DropOutcome,
+    Shift,
+    StaffChange,
+    StaffEdit,
+    StaffMember,
+)
 
 
 class ShiftStore(Protocol):
@@ -75,6 +82,10 @@ class StaffStore(Protocol):
 
     def put(self, member: StaffMember, *, replace: bool = True) -> bool:
         """Add or update an entry; return True if it was new."""
+        ...
+
+    def update(self, phone: str, edit: StaffEdit) -> StaffChange:
+        """Change only the fields ``edit`` gives (conditional); raise StaffNotFound."""
         ...
 
     def delete(self, phone: str) -> None:

@@ -74,16 +74,24 @@ def create(
     ] = None,
     shifts: Annotated[
         str | None,
-        typer.Option("--shifts", help="Shift codes to offer, comma separated: XYZ123,XYZ124."),
+        typer.Option(
+            "--shifts",
+            help="Shift codes to offer, comma separated: XYZ123,XYZ124. "
+            "Excludes --all-available and --message.",
+        ),
     ] = None,
     all_available: Annotated[
-        bool, typer.Option("--all-available", help="Offer every open shift.")
+        bool,
+        typer.Option(
+            "--all-available", help="Offer every open shift. Excludes --shifts and --message."
+        ),
     ] = False,
     message: Annotated[
         str | None,
         typer.Option(
             "--message",
-            help="Your own list of shifts with their codes, as the sample's campaign_message.",
+            help="Your own list of shifts with their codes, as the sample's campaign_message. "
+            "Excludes --shifts and --all-available.",
         ),
     ] = None,
     max_segments: Annotated[
@@ -100,7 +108,10 @@ def create(
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Compose a campaign, show its text and cost, and (once confirmed) send it."""
+    """Compose a campaign, show its text and cost, and (once confirmed) send it.
+
+    Give exactly one of --shifts, --all-available or --message: they exclude each other.
+    """
     service = _service(ctx)
     draft = service.prepare(
         campaign_id,

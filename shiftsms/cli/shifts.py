@@ -32,7 +32,9 @@ class Status(StrEnum):
     taken = "taken"
 
 
-ShiftIdArg = Annotated[str, typer.Argument(help="Shift code staff text back, e.g. XYZ123.")]
+ShiftIdArg = Annotated[
+    str, typer.Argument(metavar="SHIFT_ID", help="Shift code staff text back, e.g. XYZ123.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
@@ -73,7 +75,12 @@ def add(
         typer.Option("--replace", help="Change the info of an existing shift (keeps its booking)."),
     ] = False,
 ) -> None:
-    """Post one available shift."""
+    """Post one available shift.
+
+    SHIFT_ID is what staff text back to book it: 2-20 letters, digits or '-', starting with
+    a letter or digit, e.g. XYZ123 or NIGHT-0815. It is stored in upper case (staff may text
+    it in any case) and cannot be an SMS keyword such as STOP, HELP, REQUEST or AGENT.
+    """
     try:
         result = _service(ctx).add(shift_id, info, replace=replace)
     except ShiftExists as exc:
@@ -96,6 +103,7 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
+            metavar="FILE",
             help="CSV with a header: shift_id,shift_info[,shift_status].",
             exists=True,
             dir_okay=False,

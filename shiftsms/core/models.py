@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 AVAILABLE = "available"
@@ -36,6 +36,53 @@ class StaffMember:
     groups: tuple[str, ...] = field(default=())
     added_at: str | None = None
     list_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffEdit:
+    """The fields of an allow-list entry an operator asked to change (None: leave as is)."""
+
+    name: str | None = None
+    campaigns: bool | None = None
+    groups: tuple[str, ...] | None = None
+
+    def applied_to(self, member: StaffMember) -> StaffMember:
+        """``member`` with the given fields changed."""
+        return replace(
+            member,
+            name=member.name if self.name is None else self.name,
+            campaigns=member.campaigns if self.campaigns is None else self.campaigns,
+            groups=member.groups if self.groups is None else tuple(sorted(self.groups)),
+        )
+
+    @property
+    def empty(self) -> bool:
+        """True when no field is given."""
+        return self.name is None and self.campaigns is None and self.groups is None
+
+
+@dataclass(frozen=True)
+class StaffChange:
+    """An allow-list entry before and after an add or update (``before`` None: it is new)."""
+
+    before: StaffMember | None
+    after: StaffMember
+
+    @property
+    def created(self) -> bool:
+        """True when the number was not on the list before."""
+        return self.before is None
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        """The operator-set fields that differ: name, campaigns, groups (in that order)."""
+        if self.before is None:
+            return ()
+        return tuple(
+            f
+            for f in ("name", "campaigns", "groups")
+            if getattr(self.before, f) != getattr(self.after, f)
+        )
 
 
 @dataclass(frozen=True)
