@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from shiftsms.settings import Settings
+from shiftsms.settings import FanOutSettings, SenderSettings
 from tests.campaign_support import CampaignStack, campaign_stack
 from tests.conftest import REGION
 
@@ -68,12 +68,12 @@ def test_send_queue_outlives_the_sender_and_redrives(stack: CampaignStack) -> No
 
 
 def test_functions_get_the_settings_they_need(stack: CampaignStack) -> None:
-    campaign = Settings.from_env(stack.campaign_env)
+    campaign = FanOutSettings.from_env(stack.campaign_env)
     assert campaign.campaigns_table == stack.outputs["CampaignsTableName"]
     assert campaign.staff_table == stack.outputs["StaffTableName"]
     assert campaign.send_queue_url == stack.queue_url
     assert campaign.message_ttl_seconds == 14400
-    sender = Settings.from_env(stack.sender_env)
+    sender = SenderSettings.from_env(stack.sender_env)
     assert sender.send_rate_per_second == 3.0
     assert sender.state_table == stack.outputs["StateTableName"]
     assert sender.campaigns_table == stack.outputs["CampaignsTableName"]

@@ -15,7 +15,7 @@ from shiftsms.core.campaign_text import (
     compose,
     original_text,
 )
-from shiftsms.core.campaigns import Campaign, MalformedJob, SendJob
+from shiftsms.core.campaigns import Campaign, CampaignStatus, MalformedJob, SendJob
 from shiftsms.core.gsm import is_gsm7, segment_info, segments
 from shiftsms.core.models import Shift
 
@@ -122,7 +122,8 @@ def test_malformed_jobs(body: object) -> None:
 
 
 def test_campaign_done_when_every_recipient_settled() -> None:
-    assert Campaign("c", status="sending", recipients=3, sent=2).effective_status == "sending"
-    done = Campaign("c", status="sending", recipients=3, sent=1, failed=1, opted_out=1)
+    sending = CampaignStatus.SENDING
+    assert Campaign("c", status=sending, recipients=3, sent=2).effective_status == "sending"
+    done = Campaign("c", status=sending, recipients=3, sent=1, failed=1, opted_out=1)
     assert done.effective_status == "done"
     assert Campaign("c").effective_status == "new"

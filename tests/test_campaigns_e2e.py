@@ -319,6 +319,33 @@ def test_console_item_with_only_the_sample_attributes_still_sends(
     assert [s["shift_id"] for s in shown["shifts"]] == ["XYZ123", "XYZ124"]
 
 
+def test_the_text_approved_at_create_is_the_text_sent(
+    stack: CampaignStack, sms: RecordingSms
+) -> None:
+    roster(stack)
+    created = invoke("campaign", "create", "camp-t", "--shifts", "XYZ123,XYZ124", "--yes")
+    assert created.exit_code == 0, created.output
+    assert f"Text:       {TEXT}" in created.stdout.splitlines()
+    assert stack.campaign_item("camp-t")["sms_text"] == {"S": TEXT}
+    # Stored with the item, the approved text wins over re-composing the message.
+    stack.dynamodb.put_item(
+        TableName=stack.outputs["CampaignsTableName"],
+        Item={
+            "campaign_id": {"S": "camp-u"},
+            "campaign_message": {"S": SAMPLE_CAMPAIGN_MESSAGE},
+            "sms_text": {"S": "Approved: XYZ123 tonight. Reply XYZ123 to book."},
+        },
+    )
+    assert run_campaign(stack.insert_record("camp-t")) == {"batchItemFailures": []}
+    assert run_campaign(stack.insert_record("camp-u")) == {"batchItemFailures": []}
+    drain(stack, run_sender, FakeContext())
+    bodies = sorted((s.context or {}).get("campaign_id", "") + ": " + s.body for s in sms.sent)
+    assert bodies == [
+        *[f"camp-t: {TEXT}"] * 3,
+        *["camp-u: Approved: XYZ123 tonight. Reply XYZ123 to book."] * 3,
+    ]
+
+
 def test_console_item_without_a_message_is_rejected(
     stack: CampaignStack, sms: RecordingSms
 ) -> None:

@@ -86,12 +86,14 @@ def test_create_asks_and_writes_the_sample_item(stack: CampaignStack) -> None:
     assert item["campaign_message"] == SAMPLE_CAMPAIGN_MESSAGE
     assert item["campaign_status"] == "new"
     assert item["shift_ids"] == ["XYZ123", "XYZ124"]
+    assert item["sms_text"] == TEXT
     assert set(item) == {
         "campaign_id",
         "campaign_message",
         "campaign_status",
         "shift_ids",
         "created_at",
+        "sms_text",
     }
 
 

@@ -30,7 +30,7 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
     return Campaign(
         campaign_id=str(item["campaign_id"]),
         campaign_message=str(item.get("campaign_message", "")),
-        status=str(item.get(STATUS, CampaignStatus.NEW.value)),
+        status=CampaignStatus.parse(item.get(STATUS)) or CampaignStatus.REJECTED,
         shift_ids=tuple(str(s) for s in shift_ids),
         created_at=str(item["created_at"]) if item.get("created_at") else None,
         text=str(item["sms_text"]) if item.get("sms_text") else None,
@@ -66,9 +66,10 @@ class CampaignsTable:
             {
                 "campaign_id": campaign.campaign_id,
                 "campaign_message": campaign.campaign_message,
-                STATUS: campaign.status,
+                STATUS: campaign.status.value,
                 "shift_ids": list(campaign.shift_ids) or None,
                 "created_at": campaign.created_at,
+                "sms_text": campaign.text,
             }
         )
         try:

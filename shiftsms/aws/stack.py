@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shiftsms.errors import ShiftsmsError
-from shiftsms.settings import Settings
+from shiftsms.settings import StackSettings
 
 DEFAULT_STACK = "shiftsms"
 
@@ -26,16 +26,17 @@ class StackInfo:
     outputs: dict[str, str]
     parameters: dict[str, str]
 
-    def settings(self) -> Settings:
+    def settings(self) -> StackSettings:
         """Settings for services run from the CLI against this stack."""
         out = self.outputs
-        return Settings(
+        return StackSettings(
             shifts_table=out.get("ShiftsTableName", ""),
             staff_table=out.get("StaffTableName", ""),
             campaigns_table=out.get("CampaignsTableName", ""),
             state_table=out.get("StateTableName", ""),
             origination_identity=out.get("OriginationIdentity", ""),
             send_queue_url=out.get("SendQueueUrl", ""),
+            send_dlq_url=out.get("SendDLQUrl", ""),
             default_region=out.get("DefaultPhoneRegion", "GB") or "GB",
         )
 

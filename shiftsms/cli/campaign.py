@@ -13,7 +13,14 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, say, stdout, warn
-from shiftsms.services.campaigns import CampaignDraft, CampaignService, CampaignSummary, ShiftFill
+from shiftsms.core.models import AVAILABLE
+from shiftsms.services.campaigns import (
+    CampaignDraft,
+    CampaignPlanner,
+    CampaignReports,
+    CampaignSummary,
+    ShiftFill,
+)
 
 app = typer.Typer(
     name="campaign",
@@ -25,12 +32,21 @@ EXIT_DECLINED = 1
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _service(ctx: typer.Context) -> CampaignService:
+def _planner(ctx: typer.Context) -> CampaignPlanner:
+    cli = get_context(ctx)
+    dynamodb = cli.client("dynamodb")
+    return CampaignPlanner(
+        campaigns=CampaignsTable(dynamodb, cli.output("CampaignsTableName")),
+        staff=StaffTable(dynamodb, cli.output("StaffTableName")),
+        shifts=ShiftsTable(dynamodb, cli.output("ShiftsTableName")),
+    )
+
+
+def _reports(ctx: typer.Context) -> CampaignReports:
     cli = get_context(ctx)
     dynamodb = cli.client("dynamodb")
     campaigns_table = cli.output("CampaignsTableName")
-    return CampaignService(
-        settings=cli.stack().settings(),
+    return CampaignReports(
         campaigns=CampaignsTable(dynamodb, campaigns_table),
         staff=StaffTable(dynamodb, cli.output("StaffTableName")),
         shifts=ShiftsTable(dynamodb, cli.output("ShiftsTableName")),
@@ -101,7 +117,7 @@ def create(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Compose a campaign, show its text and cost, and (once confirmed) send it."""
-    service = _service(ctx)
+    service = _planner(ctx)
     draft = service.prepare(
         campaign_id,
         shift_ids=shifts.split(",") if shifts is not None else None,
@@ -133,7 +149,7 @@ def _count(value: int | None) -> str:
 @handle_errors
 def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Every campaign with its status and delivery counters, newest first."""
-    summaries = _service(ctx).list()
+    summaries = _reports(ctx).list()
     if as_json:
         print_json([s.to_json() for s in summaries])
         return
@@ -170,7 +186,7 @@ def _duration(seconds: int) -> str:
 def _fill_line(fill: ShiftFill) -> str:
     head = f"  {fill.shift_id}  {fill.shift_info}: "
     if fill.employee is None:
-        return head + ("not booked" if fill.status == "available" else fill.status)
+        return head + ("not booked" if fill.status == AVAILABLE else fill.status)
     who = f"{fill.employee_name} ({fill.employee})" if fill.employee_name else fill.employee
     when = (
         f", {_duration(fill.seconds_to_book)} after the text"
@@ -207,7 +223,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """One campaign: status, delivery counters, and who booked each shift, how soon."""
-    summary = _service(ctx).summarise(campaign_id)
+    summary = _reports(ctx).summarise(campaign_id)
     if as_json:
         print_json(summary.to_json())
         return

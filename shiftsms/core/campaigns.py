@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from shiftsms.core.campaign_text import campaign_text, clean_message
+
 MAX_JOB_BYTES = 4096
 
 
@@ -18,6 +20,16 @@ class CampaignStatus(StrEnum):
     SENDING = "sending"
     DONE = "done"
     REJECTED = "rejected"
+
+    @classmethod
+    def parse(cls, raw: object) -> CampaignStatus | None:
+        """The status ``raw`` names (any case, no status: new), or None if it names none."""
+        if raw is None or raw == "":
+            return cls.NEW
+        try:
+            return cls(str(raw).strip().lower())
+        except ValueError:
+            return None
 
 
 class SendOutcome(StrEnum):
@@ -40,7 +52,7 @@ class Campaign:
 
     campaign_id: str
     campaign_message: str = ""
-    status: str = CampaignStatus.NEW.value
+    status: CampaignStatus = CampaignStatus.NEW
     shift_ids: tuple[str, ...] = field(default=())
     created_at: str | None = None
     text: str | None = None
@@ -60,15 +72,26 @@ class Campaign:
         return self.sent + self.failed + self.opted_out
 
     @property
-    def effective_status(self) -> str:
+    def effective_status(self) -> CampaignStatus:
         """The stored status, or ``done`` once every queued recipient has an outcome."""
         if (
-            self.status == CampaignStatus.SENDING
+            self.status is CampaignStatus.SENDING
             and self.recipients is not None
             and self.settled >= self.recipients
         ):
-            return CampaignStatus.DONE.value
+            return CampaignStatus.DONE
         return self.status
+
+    @property
+    def sms_text(self) -> str:
+        """The text sent: the one approved at ``campaign create``, or the message wrapped.
+
+        An item typed in the console has only ``campaign_message``: it is sent wrapped by
+        :func:`campaign_text`, as it always was ("" when there is no message to send).
+        """
+        if self.text:
+            return self.text
+        return campaign_text(self.campaign_message) if clean_message(self.campaign_message) else ""
 
 
 class MalformedJob(ValueError):

@@ -1,4 +1,4 @@
-"""Campaign use cases: compose and create, fan out to the roster, send one job, summarise."""
+"""Campaign use cases, one service each: plan (CLI), fan out, send one job, report (CLI)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shiftsms.core.campaign_text import (
-    campaign_text,
-    candidate_codes,
-    clean_message,
-    compose,
-)
+from shiftsms.core.campaign_text import candidate_codes, clean_message, compose
 from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
 from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
@@ -38,7 +33,7 @@ from shiftsms.ports import (
     SmsSender,
     StaffStore,
 )
-from shiftsms.settings import Settings
+from shiftsms.settings import FanOutSettings, SenderSettings
 
 log = logging.getLogger("shiftsms.campaigns")
 
@@ -139,18 +134,13 @@ def _parse_time(raw: str | None) -> datetime | None:
 
 
 @dataclass
-class CampaignService:
-    """Operator and fan-out use cases on campaigns."""
+class CampaignPlanner:
+    """Compose, preview and create campaigns (the CLI's ``campaign create``)."""
 
-    settings: Settings
     campaigns: CampaignStore
     staff: StaffStore
-    shifts: ShiftStore | None = None
-    queue: SendQueue | None = None
-    ledger: SendLedger | None = None
+    shifts: ShiftStore
     clock: Callable[[], datetime] = utc_now
-
-    # -- create ------------------------------------------------------------------------------
 
     def new_id(self) -> str:
         """A fresh campaign id: the time and a random suffix (``c20261128-1840-3fa2``)."""
@@ -176,21 +166,20 @@ class CampaignService:
         campaign_id = self.new_id() if campaign_id is None else validate_campaign_id(campaign_id)
         if self.campaigns.get(campaign_id) is not None:
             raise CampaignExists(f"campaign {campaign_id} already exists")
-        store = self._shift_store()
         if message is not None:
             listing = clean_message(message)
             if not listing:
                 raise InvalidInput("the message is empty: list the shifts and their codes")
-            text = campaign_text(listing)
-            found = store.get_many(candidate_codes(listing))
+            text = Campaign(campaign_id, listing).sms_text
+            found = self.shifts.get_many(candidate_codes(listing))
             ids = tuple(c for c in candidate_codes(listing) if c in found)
             return self._draft(campaign_id, listing, text, ids, 0)
         if all_available:
-            offered = sorted(store.by_status(AVAILABLE), key=lambda s: s.shift_id)
+            offered = sorted(self.shifts.by_status(AVAILABLE), key=lambda s: s.shift_id)
             if not offered:
                 raise InvalidInput("there are no open shifts to offer")
         else:
-            offered = self._requested(store, shift_ids or ())
+            offered = self._requested(shift_ids or ())
         composed = compose(offered, max_segments)
         return self._draft(
             campaign_id, composed.message, composed.text, composed.shown, composed.left_out
@@ -204,16 +193,11 @@ class CampaignService:
             campaign_id, message, text, segment_info(text), ids, left_out, recipients
         )
 
-    def _shift_store(self) -> ShiftStore:
-        if self.shifts is None:
-            raise RuntimeError("CampaignService needs a ShiftStore for this")
-        return self.shifts
-
-    def _requested(self, store: ShiftStore, raw_ids: Sequence[str]) -> list[Shift]:
+    def _requested(self, raw_ids: Sequence[str]) -> list[Shift]:
         ids = list(dict.fromkeys(validate_shift_id(r) for r in raw_ids if r.strip()))
         if not ids:
             raise InvalidInput("--shifts needs at least one shift code")
-        found = store.get_many(ids)
+        found = self.shifts.get_many(ids)
         unknown = [i for i in ids if i not in found]
         if unknown:
             raise InvalidInput(f"unknown shift codes: {', '.join(unknown)}")
@@ -223,43 +207,50 @@ class CampaignService:
         return [found[i] for i in ids]
 
     def create(self, draft: CampaignDraft) -> Campaign:
-        """Write the campaign item; its INSERT on the stream starts the fan-out."""
+        """Write the campaign item with the approved text; its INSERT starts the fan-out."""
         campaign = Campaign(
             campaign_id=draft.campaign_id,
             campaign_message=draft.message,
-            status=CampaignStatus.NEW.value,
+            status=CampaignStatus.NEW,
             shift_ids=draft.shift_ids,
             created_at=self.clock().isoformat(timespec="seconds"),
+            text=draft.text,
         )
         self.campaigns.create(campaign)
         log.info("campaign created", extra={"campaign_id": draft.campaign_id})
         return campaign
 
-    # -- fan out -----------------------------------------------------------------------------
 
-    def fan_out(self, campaign_id: str, message: str, token: str) -> FanOutResult:
+@dataclass
+class CampaignFanOut:
+    """Fan a new campaign out: one send job per recipient, once per campaign."""
+
+    settings: FanOutSettings
+    campaigns: CampaignStore
+    staff: StaffStore
+    queue: SendQueue
+    clock: Callable[[], datetime] = utc_now
+
+    def fan_out(self, campaign: Campaign, token: str) -> FanOutResult:
         """Put one send job per recipient on the queue, once per campaign.
 
-        ``token`` identifies the stream record: its redelivery resumes an interrupted fan-out
-        (jobs queued twice are sent once, by the send markers); any other delivery does
-        nothing.
+        ``campaign`` is the item as inserted; ``token`` identifies the stream record: its
+        redelivery resumes an interrupted fan-out (jobs queued twice are sent once, by the
+        send markers); any other delivery does nothing.
         """
-        queue = self.queue
-        if queue is None:
-            raise RuntimeError("CampaignService needs a SendQueue to fan out")
-        if not clean_message(message):
+        campaign_id = campaign.campaign_id
+        text = campaign.sms_text
+        if not text:
             self.campaigns.reject(campaign_id, "campaign_message is empty")
             log.warning("campaign rejected: empty message", extra={"campaign_id": campaign_id})
             return FanOutResult(campaign_id, "rejected")
         now = self.clock()
         expires_at = int(now.timestamp()) + self.settings.message_ttl_seconds
-        claimed = self.campaigns.claim_fan_out(
-            campaign_id, token, campaign_text(message), now, expires_at
-        )
+        claimed = self.campaigns.claim_fan_out(campaign_id, token, text, now, expires_at)
         if claimed is None:
             log.info("fan-out skipped: already done or not new", extra={"campaign_id": campaign_id})
             return FanOutResult(campaign_id, "skipped")
-        text = claimed.text or campaign_text(message)
+        text = claimed.sms_text or text
         expires = claimed.expires_at or expires_at
         # Recipients come in phone order: a resumed fan-out skips those already queued.
         cursor = claimed.fanout_cursor
@@ -273,21 +264,27 @@ class CampaignService:
                 continue
             chunk.append(SendJob(campaign_id, member.phone, text, expires))
             if len(chunk) >= ENQUEUE_CHUNK:
-                self._enqueue(queue, campaign_id, token, chunk)
+                self._enqueue(campaign_id, token, chunk)
                 chunk = []
         if chunk:
-            self._enqueue(queue, campaign_id, token, chunk)
+            self._enqueue(campaign_id, token, chunk)
         self.campaigns.finish_fan_out(campaign_id, token, count, self.clock())
         log.info("fan-out done", extra={"campaign_id": campaign_id, "recipients": count})
         return FanOutResult(campaign_id, "queued", count)
 
-    def _enqueue(
-        self, queue: SendQueue, campaign_id: str, token: str, chunk: list[SendJob]
-    ) -> None:
-        queue.enqueue(chunk)
+    def _enqueue(self, campaign_id: str, token: str, chunk: list[SendJob]) -> None:
+        self.queue.enqueue(chunk)
         self.campaigns.save_progress(campaign_id, token, chunk[-1].to)
 
-    # -- summarise ---------------------------------------------------------------------------
+
+@dataclass
+class CampaignReports:
+    """Campaign listings for the operator: status, counters, who booked what, how soon."""
+
+    campaigns: CampaignStore
+    staff: StaffStore
+    shifts: ShiftStore
+    ledger: SendLedger
 
     def get(self, campaign_id: str) -> Campaign:
         """One campaign; CampaignNotFound if there is none."""
@@ -305,7 +302,7 @@ class CampaignService:
         """Status, counters, and for each shift offered: booked or not, by whom, how soon."""
         campaign = self.get(campaign_id)
         ids = campaign.shift_ids or candidate_codes(campaign.campaign_message)
-        found = self._shift_store().get_many(ids) if ids else {}
+        found = self.shifts.get_many(ids) if ids else {}
         fills = tuple(self._fill(campaign, found[i]) for i in ids if i in found)
         return self._summary(campaign, fills)
 
@@ -317,10 +314,9 @@ class CampaignService:
         )
         return CampaignSummary(
             campaign_id=campaign.campaign_id,
-            status=campaign.effective_status,
+            status=campaign.effective_status.value,
             message=campaign.campaign_message,
-            text=campaign.text
-            or (campaign_text(campaign.campaign_message) if campaign.campaign_message else None),
+            text=campaign.sms_text or None,
             created_at=campaign.created_at,
             sent_at=campaign.fanout_at,
             recipients=campaign.recipients,
@@ -336,7 +332,7 @@ class CampaignService:
             return ShiftFill(shift.shift_id, shift.shift_info, shift.shift_status)
         member = self.staff.get(shift.employee)
         booked = _parse_time(shift.booked_at)
-        sent = self.ledger.sent_at(campaign.campaign_id, shift.employee) if self.ledger else None
+        sent = self.ledger.sent_at(campaign.campaign_id, shift.employee)
         sent = sent or _parse_time(campaign.fanout_at)
         seconds = None
         if booked is not None and sent is not None and booked >= sent:
@@ -356,7 +352,7 @@ class CampaignService:
 class CampaignSender:
     """Sends one job: at the shared rate, at most once per (campaign, recipient)."""
 
-    settings: Settings
+    settings: SenderSettings
     sms: SmsSender
     ledger: SendLedger
     limiter: SendRateLimiter
