@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
+from shiftsms.aws.send_markers import CLAIM_LEASE_SECONDS
 from shiftsms.settings import FanOutSettings, SenderSettings
 from tests.campaign_support import CampaignStack, campaign_stack
 from tests.conftest import REGION
@@ -62,6 +63,9 @@ def test_send_queue_outlives_the_sender_and_redrives(stack: CampaignStack) -> No
     redrive = json.loads(attrs["RedrivePolicy"])
     assert redrive["maxReceiveCount"] == 8
     assert redrive["deadLetterTargetArn"].rsplit(":", 1)[1] == stack.dlq_url().rsplit("/", 1)[1]
+    assert stack.outputs["SendDLQUrl"] == stack.dlq_url()
+    # A claim outlives any live invocation, and is stale when a dead one's job comes back.
+    assert sender["Timeout"] < CLAIM_LEASE_SECONDS < int(attrs["VisibilityTimeout"])
     assert sender["Handler"] == "lambdas.sender.handler"
     campaign = lam.get_function_configuration(FunctionName=stack.outputs["CampaignFunctionName"])
     assert campaign["Handler"] == "lambdas.campaign.handler"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -100,6 +102,9 @@ def test_candidate_codes() -> None:
 def test_send_job_round_trip() -> None:
     job = SendJob("c1", "+447700900101", "hello", 1795860000)
     assert SendJob.from_json(job.to_json()) == job
+    run = SendJob("c1", "+447700900101", "hello", 1795860000, run="3fa2c1d0e9b8a7f6")
+    assert json.loads(run.to_json())["run"] == "3fa2c1d0e9b8a7f6"
+    assert SendJob.from_json(run.to_json()) == run
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.send_markers import DynamoSendLedger
+from shiftsms.aws.send_queue import SqsDeadLetters
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import get_context
@@ -51,6 +52,7 @@ def _reports(ctx: typer.Context) -> CampaignReports:
         staff=StaffTable(dynamodb, cli.output("StaffTableName")),
         shifts=ShiftsTable(dynamodb, cli.output("ShiftsTableName")),
         ledger=DynamoSendLedger(dynamodb, cli.output("StateTableName"), campaigns_table),
+        dead_letters=SqsDeadLetters(cli.client("sqs"), cli.stack().settings().send_dlq_url),
     )
 
 
@@ -157,7 +159,15 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         say("No campaigns yet. Create one with: shiftsms campaign create --all-available")
         return
     table = Table(
-        "Campaign", "Status", "Created", "Recipients", "Sent", "Failed", "Opted out", "Pending"
+        "Campaign",
+        "Status",
+        "Created",
+        "Recipients",
+        "Sent",
+        "Failed",
+        "Opted out",
+        "Skipped",
+        "Pending",
     )
     for s in summaries:
         table.add_row(
@@ -168,9 +178,16 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             str(s.sent),
             str(s.failed),
             str(s.opted_out),
+            str(s.skipped),
             _count(s.pending),
         )
+        _warn_problems(s)
     stdout().print(table)
+
+
+def _warn_problems(s: CampaignSummary) -> None:
+    for problem in s.problems:
+        warn(f"campaign {s.campaign_id}: {problem}")
 
 
 def _duration(seconds: int) -> str:
@@ -204,8 +221,15 @@ def _show_summary(s: CampaignSummary) -> None:
     say(f"Text:       {s.text or '-'}")
     say(
         f"Recipients: {_count(s.recipients)} (sent {s.sent}, failed {s.failed}, "
-        f"opted out {s.opted_out}, pending {_count(s.pending)})"
+        f"opted out {s.opted_out}, skipped {s.skipped}, pending {_count(s.pending)})"
     )
+    if s.dead_lettered is not None:
+        say(
+            f"Dead-lettered: {_plural(s.dead_lettered, 'send job')} in the send DLQ (all campaigns)"
+        )
+    if s.reason:
+        say(f"Reason:     {s.reason}")
+    _warn_problems(s)
     if not s.shifts:
         say("Shifts:     none recognised in the message")
         return

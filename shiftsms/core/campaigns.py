@@ -10,6 +10,8 @@ from typing import Any
 from shiftsms.core.campaign_text import campaign_text, clean_message
 
 MAX_JOB_BYTES = 4096
+# A fan-out's run id: the first hex digits of a hash of its stream record's id.
+RUN_LENGTH = 16
 
 
 class CampaignStatus(StrEnum):
@@ -20,6 +22,8 @@ class CampaignStatus(StrEnum):
     SENDING = "sending"
     DONE = "done"
     REJECTED = "rejected"
+    # A status typed in the console that names none of these (shown, never acted on).
+    UNKNOWN = "unknown"
 
     @classmethod
     def parse(cls, raw: object) -> CampaignStatus | None:
@@ -40,6 +44,10 @@ class SendOutcome(StrEnum):
     OPTED_OUT = "opted_out"
     FAILED = "failed"
     EXPIRED = "expired"
+    # No longer on the allow list, opted out or off campaigns at send time: not texted.
+    SKIPPED = "skipped"
+    # The sender stopped between starting the send and recording it: not sent again.
+    UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True)
@@ -64,12 +72,15 @@ class Campaign:
     sent: int = 0
     failed: int = 0
     opted_out: int = 0
+    skipped: int = 0
     reason: str | None = None
+    fanout_token: str | None = None
+    problems: tuple[str, ...] = field(default=())
 
     @property
     def settled(self) -> int:
-        """Recipients with a final outcome (sent, failed or opted out)."""
-        return self.sent + self.failed + self.opted_out
+        """Recipients with a final outcome (sent, failed, opted out or skipped)."""
+        return self.sent + self.failed + self.opted_out + self.skipped
 
     @property
     def effective_status(self) -> CampaignStatus:
@@ -106,17 +117,28 @@ class SendJob:
     to: str
     text: str
     expires_at: int
+    # The fan-out that queued the job: send-once markers are per campaign instance, so a
+    # campaign id reused after its item was deleted starts clean. "" in jobs queued before.
+    run: str = ""
 
     def to_json(self) -> str:
         """The queue message body."""
-        body = {
+        body: dict[str, Any] = {
             "v": 1,
             "campaign_id": self.campaign_id,
             "to": self.to,
             "text": self.text,
             "expires_at": self.expires_at,
         }
+        if self.run:
+            body["run"] = self.run
         return json.dumps(body, separators=(",", ":"))
+
+    @classmethod
+    def largest_body(cls, text: str) -> int:
+        """The size of the largest job body ``text`` can travel in (longest id, number, run)."""
+        widest = cls("x" * 64, "+" + "9" * 15, text, 10**10, "f" * RUN_LENGTH)
+        return len(widest.to_json())
 
     @classmethod
     def from_json(cls, body: object) -> SendJob:
@@ -140,4 +162,7 @@ class SendJob:
             raise MalformedJob("missing text")
         if not isinstance(expires, int) or isinstance(expires, bool):
             raise MalformedJob("missing expires_at")
-        return cls(campaign_id=campaign_id, to=to, text=text, expires_at=expires)
+        run = data.get("run", "")
+        if not isinstance(run, str):
+            raise MalformedJob("run is not a string")
+        return cls(campaign_id=campaign_id, to=to, text=text, expires_at=expires, run=run)

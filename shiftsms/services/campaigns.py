@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -11,7 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shiftsms.core.campaign_text import candidate_codes, clean_message, compose
-from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.campaigns import (
+    MAX_JOB_BYTES,
+    RUN_LENGTH,
+    Campaign,
+    CampaignStatus,
+    SendJob,
+    SendOutcome,
+)
 from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import AVAILABLE, Shift
@@ -26,6 +34,7 @@ from shiftsms.errors import (
 )
 from shiftsms.ports import (
     CampaignStore,
+    DeadLetters,
     SendLedger,
     SendQueue,
     SendRateLimiter,
@@ -41,6 +50,19 @@ CAMPAIGN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ENQUEUE_CHUNK = 100
 # End User Messaging's smallest TimeToLive: a job with less time left is not sent.
 MIN_TTL_SECONDS = 5
+
+
+def run_id(token: str) -> str:
+    """The fan-out's run id for the stream record ``token``: short, fixed length, stable."""
+    return hashlib.sha256(token.encode()).hexdigest()[:RUN_LENGTH]
+
+
+def oversized(text: str) -> str:
+    """Why ``text`` cannot travel in a send job (too large for the sender), or ""."""
+    size = SendJob.largest_body(text)
+    if size <= MAX_JOB_BYTES:
+        return ""
+    return f"the text makes each send job {size} bytes, over the sender's {MAX_JOB_BYTES}"
 
 
 def utc_now() -> datetime:
@@ -114,6 +136,10 @@ class CampaignSummary:
     failed: int
     opted_out: int
     pending: int | None
+    skipped: int = 0
+    dead_lettered: int | None = None
+    reason: str | None = None
+    problems: tuple[str, ...] = field(default=())
     shifts: tuple[ShiftFill, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
@@ -188,6 +214,9 @@ class CampaignPlanner:
     def _draft(
         self, campaign_id: str, message: str, text: str, ids: tuple[str, ...], left_out: int
     ) -> CampaignDraft:
+        problem = oversized(text)
+        if problem:
+            raise InvalidInput(f"{problem}: shorten the message")
         recipients = sum(1 for _ in self.staff.recipients())
         return CampaignDraft(
             campaign_id, message, text, segment_info(text), ids, left_out, recipients
@@ -240,10 +269,12 @@ class CampaignFanOut:
         """
         campaign_id = campaign.campaign_id
         text = campaign.sms_text
-        if not text:
-            self.campaigns.reject(campaign_id, "campaign_message is empty")
-            log.warning("campaign rejected: empty message", extra={"campaign_id": campaign_id})
+        problem = "campaign_message is empty" if not text else oversized(text)
+        if problem:
+            self.campaigns.reject(campaign_id, problem)
+            log.warning(f"campaign rejected: {problem}", extra={"campaign_id": campaign_id})
             return FanOutResult(campaign_id, "rejected")
+        token = run_id(token)
         now = self.clock()
         expires_at = int(now.timestamp()) + self.settings.message_ttl_seconds
         claimed = self.campaigns.claim_fan_out(campaign_id, token, text, now, expires_at)
@@ -262,7 +293,7 @@ class CampaignFanOut:
             count += 1
             if cursor is not None and member.phone <= cursor:
                 continue
-            chunk.append(SendJob(campaign_id, member.phone, text, expires))
+            chunk.append(SendJob(campaign_id, member.phone, text, expires, run=token))
             if len(chunk) >= ENQUEUE_CHUNK:
                 self._enqueue(campaign_id, token, chunk)
                 chunk = []
@@ -285,6 +316,7 @@ class CampaignReports:
     staff: StaffStore
     shifts: ShiftStore
     ledger: SendLedger
+    dead_letters: DeadLetters
 
     def get(self, campaign_id: str) -> Campaign:
         """One campaign; CampaignNotFound if there is none."""
@@ -299,14 +331,16 @@ class CampaignReports:
         return sorted(found, key=lambda s: (s.created_at or s.sent_at or "", s.campaign_id))[::-1]
 
     def summarise(self, campaign_id: str) -> CampaignSummary:
-        """Status, counters, and for each shift offered: booked or not, by whom, how soon."""
+        """Status, counters, the send DLQ's depth, and each shift offered: booked by whom, when."""
         campaign = self.get(campaign_id)
         ids = campaign.shift_ids or candidate_codes(campaign.campaign_message)
         found = self.shifts.get_many(ids) if ids else {}
         fills = tuple(self._fill(campaign, found[i]) for i in ids if i in found)
-        return self._summary(campaign, fills)
+        return self._summary(campaign, fills, self.dead_letters.depth())
 
-    def _summary(self, campaign: Campaign, fills: tuple[ShiftFill, ...]) -> CampaignSummary:
+    def _summary(
+        self, campaign: Campaign, fills: tuple[ShiftFill, ...], dead: int | None = None
+    ) -> CampaignSummary:
         pending = (
             max(0, campaign.recipients - campaign.settled)
             if campaign.recipients is not None
@@ -324,6 +358,10 @@ class CampaignReports:
             failed=campaign.failed,
             opted_out=campaign.opted_out,
             pending=pending,
+            skipped=campaign.skipped,
+            dead_lettered=dead,
+            reason=campaign.reason,
+            problems=campaign.problems,
             shifts=fills,
         )
 
@@ -332,7 +370,9 @@ class CampaignReports:
             return ShiftFill(shift.shift_id, shift.shift_info, shift.shift_status)
         member = self.staff.get(shift.employee)
         booked = _parse_time(shift.booked_at)
-        sent = self.ledger.sent_at(campaign.campaign_id, shift.employee)
+        sent = self.ledger.sent_at(
+            campaign.campaign_id, shift.employee, campaign.fanout_token or ""
+        )
         sent = sent or _parse_time(campaign.fanout_at)
         seconds = None
         if booked is not None and sent is not None and booked >= sent:
@@ -362,10 +402,10 @@ class CampaignSender:
     def send(self, job: SendJob, deadline: float | None = None) -> SendOutcome:
         """Send ``job`` once; return the outcome.
 
-        The claim (send-once marker) comes first, then a send time from the shared limiter,
-        then the text. Raises (so the job is retried, its claim given back) when throttled, on
-        a transient error, or when no send time is free before ``deadline``; opted-out and
-        rejected sends are recorded and not retried.
+        The claim (send-once marker) comes first, then the allow-list check, then a send time
+        from the shared limiter, then the text. Raises (so the job is retried, its claim given
+        back) when throttled, on a transient error, or when no send time is free before
+        ``deadline``; opted-out, skipped and rejected sends are recorded and not retried.
         """
         who = mask(job.to)
         ctx = {"campaign_id": job.campaign_id, "recipient": who}
@@ -373,15 +413,26 @@ class CampaignSender:
         if remaining < MIN_TTL_SECONDS:
             return self._settle_without_send(job, SendOutcome.EXPIRED, "offer expired", ctx)
         now = self.clock()
-        token = self.ledger.claim(job.campaign_id, job.to, now)
+        token = self.ledger.claim(job, now)
         if token is None:
+            if self.ledger.close_abandoned(job, now):
+                log.warning("a dead sender left this send unconfirmed: not resent", extra=ctx)
+                return SendOutcome.UNCONFIRMED
             log.info("duplicate job: already sent or in progress", extra=ctx)
             return SendOutcome.DUPLICATE
+        refusal = self._refusal(job.to)
+        if refusal:
+            self.ledger.settle(job, token, SendOutcome.SKIPPED, now, reason=refusal)
+            log.info(f"not sent: {refusal}", extra=ctx)
+            return SendOutcome.SKIPPED
         try:
             # The send time comes last, so the text goes out right on it.
             if not self.limiter.acquire(deadline):
                 raise SendDeferred("no send time free before the invocation's deadline")
             now = self.clock()
+            if not self.ledger.begin(job, token, now):
+                log.warning("claim lost before sending: not sent by this invocation", extra=ctx)
+                return SendOutcome.DUPLICATE
             remaining = job.expires_at - int(now.timestamp())
             message_id = self.sms.send(
                 job.to,
@@ -391,38 +442,43 @@ class CampaignSender:
                 ttl_seconds=max(MIN_TTL_SECONDS, remaining),
             )
         except RecipientOptedOut:
-            self.ledger.settle(
-                job.campaign_id, job.to, token, SendOutcome.OPTED_OUT, now, reason="opted out"
-            )
+            self.ledger.settle(job, token, SendOutcome.OPTED_OUT, now, reason="opted out")
             self.staff.set_opted_out(job.to, True, now)
             log.info("recipient opted out: recorded, not retried", extra=ctx)
             return SendOutcome.OPTED_OUT
         except SendRejected as exc:
-            self.ledger.settle(
-                job.campaign_id, job.to, token, SendOutcome.FAILED, now, reason=str(exc)
-            )
+            self.ledger.settle(job, token, SendOutcome.FAILED, now, reason=str(exc))
             log.error("send rejected: recorded, not retried", extra={**ctx, "error": str(exc)})
             return SendOutcome.FAILED
         except BaseException:
-            self.ledger.release(job.campaign_id, job.to, token)
+            self.ledger.release(job, token)
             raise
         try:
-            self.ledger.settle(
-                job.campaign_id, job.to, token, SendOutcome.SENT, now, message_id=message_id
-            )
+            self.ledger.settle(job, token, SendOutcome.SENT, now, message_id=message_id)
         except Exception:
             # The text went out and the marker still blocks a resend: only the count is short.
             log.exception("sent, but the outcome could not be recorded", extra=ctx)
         log.info("sent", extra=ctx)
         return SendOutcome.SENT
 
+    def _refusal(self, to: str) -> str:
+        """Why ``to`` may not be texted now (removed, opted out, off campaigns), or ""."""
+        member = self.staff.get(to)
+        if member is None:
+            return "no longer on the allow list"
+        if member.opted_out:
+            return "opted out since the fan-out"
+        if not member.campaigns:
+            return "takes no campaigns since the fan-out"
+        return ""
+
     def _settle_without_send(
         self, job: SendJob, outcome: SendOutcome, reason: str, ctx: dict[str, str]
     ) -> SendOutcome:
         now = self.clock()
-        token = self.ledger.claim(job.campaign_id, job.to, now)
+        token = self.ledger.claim(job, now)
         if token is None:
             return SendOutcome.DUPLICATE
-        self.ledger.settle(job.campaign_id, job.to, token, outcome, now, reason=reason)
+        self.ledger.settle(job, token, outcome, now, reason=reason)
         log.warning(f"not sent: {reason}", extra=ctx)
         return outcome
