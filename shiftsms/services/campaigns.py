@@ -420,12 +420,12 @@ class CampaignSender:
                 return SendOutcome.UNCONFIRMED
             log.info("duplicate job: already sent or in progress", extra=ctx)
             return SendOutcome.DUPLICATE
-        refusal = self._refusal(job.to)
-        if refusal:
-            self.ledger.settle(job, token, SendOutcome.SKIPPED, now, reason=refusal)
-            log.info(f"not sent: {refusal}", extra=ctx)
-            return SendOutcome.SKIPPED
         try:
+            refusal = self._refusal(job.to)
+            if refusal:
+                self.ledger.settle(job, token, SendOutcome.SKIPPED, now, reason=refusal)
+                log.info(f"not sent: {refusal}", extra=ctx)
+                return SendOutcome.SKIPPED
             # The send time comes last, so the text goes out right on it.
             if not self.limiter.acquire(deadline):
                 raise SendDeferred("no send time free before the invocation's deadline")
