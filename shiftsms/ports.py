@@ -186,16 +186,22 @@ class SendQueue(Protocol):
 
 
 class SendLedger(Protocol):
-    """Send-once markers per (campaign, recipient), settled together with the counters."""
+    """Send-once markers per (campaign run, recipient), settled together with the counters."""
 
-    def claim(self, campaign_id: str, to: str, at: datetime) -> str | None:
-        """Claim the one send to ``to``; return a claim token, or None if already claimed."""
+    def claim(self, job: SendJob, at: datetime) -> str | None:
+        """Claim the one send of ``job``; a claim token, or None if claimed or done already.
+
+        A claim left unsent by a sender that died (older than the lease) is taken over.
+        """
+        ...
+
+    def begin(self, job: SendJob, token: str, at: datetime) -> bool:
+        """Mark the claim as sending, right before the text goes; False if it is not ours."""
         ...
 
     def settle(
         self,
-        campaign_id: str,
-        to: str,
+        job: SendJob,
         token: str,
         outcome: SendOutcome,
         at: datetime,
@@ -203,15 +209,27 @@ class SendLedger(Protocol):
         message_id: str = "",
         reason: str = "",
     ) -> None:
-        """Record the claim's final outcome and count it on the campaign, atomically."""
+        """Record the claim's final outcome and count it on the campaign."""
         ...
 
-    def release(self, campaign_id: str, to: str, token: str) -> None:
+    def close_abandoned(self, job: SendJob, at: datetime) -> bool:
+        """Settle (as unconfirmed, counted) a send left mid-way by a dead sender; False if none."""
+        ...
+
+    def release(self, job: SendJob, token: str) -> None:
         """Give a claim back after a transient failure, so a retry can send."""
         ...
 
-    def sent_at(self, campaign_id: str, to: str) -> datetime | None:
-        """When the campaign's text was sent to ``to``, if it was."""
+    def sent_at(self, campaign_id: str, to: str, run: str = "") -> datetime | None:
+        """When the campaign run's text was sent to ``to``, if it was."""
+        ...
+
+
+class DeadLetters(Protocol):
+    """A dead-letter queue, seen from the operator's side."""
+
+    def depth(self) -> int | None:
+        """About how many messages it holds; None when the stack names no such queue."""
         ...
 
 

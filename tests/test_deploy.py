@@ -128,8 +128,9 @@ sys.path[:0] = [bundle, runtime]
 module, name = handler.rsplit(".", 1)
 fn = getattr(importlib.import_module(module), name)
 assert callable(fn), handler
-from shiftsms.settings import Settings
-Settings.from_env()
+# The function's own app, built from its own settings: a variable it reads but was not given fails.
+app_module = importlib.import_module("shiftsms.handlers." + module.rsplit(".", 1)[1])
+app_module.app()
 for pkg in ("shiftsms", "lambdas", "phonenumbers", "aws_lambda_powertools", "typing_extensions"):
     where = sys.modules[pkg].__file__
     assert where.startswith(bundle), (pkg, where)

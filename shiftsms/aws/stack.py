@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shiftsms.errors import StackNotFound
-from shiftsms.settings import Settings
+from shiftsms.errors import NotConfigured, StackNotFound
+from shiftsms.settings import StackSettings
 
 __all__ = ["DEFAULT_STACK", "StackInfo", "StackNotFound", "describe", "is_stack_missing"]
 
@@ -33,16 +33,27 @@ class StackInfo:
     outputs: dict[str, str]
     parameters: dict[str, str]
 
-    def settings(self) -> Settings:
+    def output(self, key: str) -> str:
+        """One output; NotConfigured (a clear message) if the stack lacks it."""
+        value = self.outputs.get(key, "")
+        if not value:
+            raise NotConfigured(
+                f"stack {self.name!r} has no output {key}: is it a shiftsms stack, "
+                "fully deployed? Deploy it again"
+            )
+        return value
+
+    def settings(self) -> StackSettings:
         """Settings for services run from the CLI against this stack."""
         out = self.outputs
-        return Settings(
+        return StackSettings(
             shifts_table=out.get("ShiftsTableName", ""),
             staff_table=out.get("StaffTableName", ""),
             campaigns_table=out.get("CampaignsTableName", ""),
             state_table=out.get("StateTableName", ""),
             origination_identity=out.get("OriginationIdentity", ""),
             send_queue_url=out.get("SendQueueUrl", ""),
+            send_dlq_url=out.get("SendDLQUrl", ""),
             default_region=out.get("DefaultPhoneRegion", "GB") or "GB",
         )
 

@@ -14,7 +14,6 @@ from shiftsms import resources
 from shiftsms.aws import clients
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.cli.output import fail
-from shiftsms.errors import NotConfigured
 
 
 @dataclass
@@ -48,13 +47,7 @@ class CliContext:
 
     def output(self, key: str) -> str:
         """One stack output; NotConfigured (a clear message) if the stack lacks it."""
-        value = self.stack().outputs.get(key, "")
-        if not value:
-            raise NotConfigured(
-                f"stack {self.stack_name!r} has no output {key}: is it a shiftsms stack, "
-                "fully deployed? Deploy it again"
-            )
-        return value
+        return self.stack().output(key)
 
 
 # Commands that run the embedded emulator, and what they import from the ``local`` extra.

@@ -18,11 +18,11 @@ import boto3
 from botocore.exceptions import ClientError
 
 from shiftsms import resources
-from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.clients import client as make_client
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.aws.wiring import campaign_reports
 from shiftsms.core.models import AVAILABLE, TAKEN, StaffMember
 from shiftsms.core.phone import normalise
 from shiftsms.deploy.bundle import Bundle, build_bundle
@@ -40,7 +40,7 @@ from shiftsms.errors import (
     StackBusy,
     StackNotFound,
 )
-from shiftsms.services.campaigns import CampaignService, CampaignSummary
+from shiftsms.services.campaigns import CampaignSummary
 
 TEMPLATE_KEY_PREFIX = "shiftsms/templates/"
 # Data the stack keeps when it is deleted (DeletionPolicy: Retain); --delete-data removes it.
@@ -606,13 +606,8 @@ class Deployer:
             else None
         )
         campaigns: list[CampaignSummary] = []
-        if out.get("CampaignsTableName") and out.get("StaffTableName"):
-            service = CampaignService(
-                settings=info.settings(),
-                campaigns=CampaignsTable(dynamodb, out["CampaignsTableName"]),
-                staff=StaffTable(dynamodb, out["StaffTableName"]),
-            )
-            campaigns = service.list()[:RECENT_CAMPAIGNS]
+        if all(out.get(k) for k in ("CampaignsTableName", "StaffTableName", "StateTableName")):
+            campaigns = campaign_reports(self.client, info).list()[:RECENT_CAMPAIGNS]
         return StackStatus(stack=info, shifts=shifts, allow_list=allow_list, campaigns=campaigns)
 
     def destroy(
