@@ -1,14 +1,18 @@
 """The sandbox's state folder, pid file and port checks (stdlib only: cheap for the CLI).
 
 The folder (``.shiftsms/`` in the current directory by default, or ``SHIFTSMS_STATE_DIR``)
-holds ``sandbox.json`` (pid, port and endpoint of the running sandbox), ``state.json`` (every
-item of the stack's tables and the phone network, saved periodically and on shutdown),
-``sandbox.log``, ``logs/<function>.log`` and ``functions/`` (the deployed bundles, extracted).
-Delete it to start afresh.
+holds ``sandbox.json`` (pid, port and endpoint of the running sandbox), ``sandbox.lock`` (held
+with ``flock`` by the running sandbox for its whole life: a second one on the same folder
+refuses to start), ``state.json`` (every item of the stack's tables, every queued message,
+the streams' unprocessed records, the stack's resource names and the phone network, written
+and fsynced after every change and before the change is answered), ``sandbox.log``,
+``logs/<function>.log`` and ``functions/`` (the deployed bundles, extracted). Delete it to
+start afresh.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -23,6 +27,7 @@ DEFAULT_PORT = 4599
 STATE_FORMAT = "shiftsms-sandbox-state/1"
 PID_FILE = "sandbox.json"
 STATE_FILE = "state.json"
+LOCK_FILE = "sandbox.lock"
 
 
 class StateError(ShiftsmsError):
@@ -34,11 +39,71 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("SHIFTSMS_STATE_DIR") or ".shiftsms")
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON, atomically (a crash never leaves half a file)."""
+def write_json(path: Path, data: Any, *, durable: bool = False) -> None:
+    """Write ``data`` as JSON, atomically (a crash never leaves half a file).
+
+    ``durable``: fsync the file and its folder before returning, so the new content survives
+    a crash of the process or the machine.
+    """
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    text = (
+        json.dumps(data, separators=(",", ":"))
+        if durable
+        else json.dumps(data, indent=1, sort_keys=True)
+    )
+    with tmp.open("w", encoding="utf-8") as out:
+        out.write(text)
+        if durable:
+            out.flush()
+            os.fsync(out.fileno())
     tmp.replace(path)
+    if durable:
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+class StateDirInUse(StateError):
+    """Another sandbox holds the state folder's lock."""
+
+
+def lock_state_dir(state_dir: Path) -> int:
+    """Take the folder's lock for this process's life; its descriptor.
+
+    Raise :class:`StateDirInUse` if another process holds it. The kernel releases the lock
+    when the process ends, however it ends (``kill -9`` included), so there is no stale lock.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        raise StateDirInUse(
+            f"the state folder {state_dir} is in use by another sandbox"
+            + (f" (pid {holder})" if holder else "")
+        ) from exc
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+    return fd
+
+
+def state_dir_locked(state_dir: Path) -> bool:
+    """True if a live process holds the folder's lock (a sandbox runs on it)."""
+    try:
+        fd = os.open(state_dir / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def read_state(state_dir: Path) -> dict[str, Any] | None:
