@@ -39,7 +39,7 @@ from shiftsms.local.pump import (
     load_template,
     matches,
 )
-from shiftsms.local.state import StateDirInUse, lock_state_dir, state_dir_locked
+from shiftsms.local.state import Journal, StateDirInUse, lock_state_dir, state_dir_locked
 from shiftsms.settings import ConnectSettings
 
 SERVICE = "+447700900000"
@@ -753,3 +753,53 @@ def test_a_stream_pollers_backlog_is_what_it_has_not_processed(emulator: Emulato
         r["dynamodb"]["NewImage"]["id"]["S"] for e in function.events for r in e["Records"]
     ]
     assert delivered == ["c1", "c2"]
+
+
+def test_a_dynamodb_write_is_logged_before_it_is_answered(emulator: Emulator) -> None:
+    ddb = client("dynamodb", emulator.endpoint)
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    logged: list[tuple[str, dict[str, Any]]] = []
+    snapshots: list[int] = []
+    emulator.journal = lambda target, body: logged.append((target, json.loads(body)))
+    emulator.on_change = lambda: snapshots.append(1)
+    ddb.put_item(
+        TableName="t", Item={"id": {"S": "a"}}, ConditionExpression="attribute_not_exists(id)"
+    )
+    assert logged == [
+        (
+            "DynamoDB_20120810.PutItem",
+            {
+                "TableName": "t",
+                "Item": {"id": {"S": "a"}},
+                "ConditionExpression": "attribute_not_exists(id)",
+            },
+        )
+    ]
+    # A refused write changed nothing and is not logged; nor are reads; nothing is snapshotted.
+    with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+        ddb.put_item(
+            TableName="t", Item={"id": {"S": "a"}}, ConditionExpression="attribute_not_exists(id)"
+        )
+    ddb.get_item(TableName="t", Key={"id": {"S": "a"}})
+    assert len(logged) == 1 and snapshots == []
+
+
+def test_the_journal_numbers_entries_and_drops_a_torn_last_line(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "changes.log", seq=4)
+    journal.append({"target": "DynamoDB_20120810.PutItem", "body": "{}"})
+    journal.append({"target": "DynamoDB_20120810.DeleteItem", "body": "{}"})
+    journal.close()
+    with (tmp_path / "changes.log").open("a") as log:
+        log.write('{"target": "DynamoDB_20120810.Upd')  # the process died mid-append
+    entries = Journal.read(tmp_path / "changes.log")
+    assert [(e["seq"], e["target"]) for e in entries] == [
+        (5, "DynamoDB_20120810.PutItem"),
+        (6, "DynamoDB_20120810.DeleteItem"),
+    ]
+    journal.truncate()
+    assert Journal.read(tmp_path / "changes.log") == []

@@ -18,7 +18,9 @@ CloudFormation does (moto 5.2.5).
 
 Durability: every request that changes what the sandbox must keep (DynamoDB writes, SQS sends,
 deletes and visibility changes, SNS calls, End User Messaging sends, Connect calls, texts in)
-is answered only after :attr:`Emulator.on_change` returns, which persists the state. Changes
+is answered only after :attr:`Emulator.on_change` returns, which persists the state; with a
+:attr:`Emulator.journal`, a successful DynamoDB write is instead answered after the journal
+has logged it (write-ahead, so the cost of a write does not grow with the tables). Changes
 to moto run under :attr:`Emulator.mutation_lock`, so a snapshot taken under it never sees half
 a request. :class:`Names` makes the names CloudFormation generates (and KMS key ids) the same
 on every start of the same state folder.
@@ -27,6 +29,7 @@ on every start of the same state folder.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -148,10 +151,33 @@ class SandboxApp:
             return self._durable(True, self._connect, environ, start_response)
         if self.emulator is None or not _changes_moto(service, target):
             return self.moto_app(environ, start_response)
+        if self.emulator.journal is not None and (
+            service == "dynamodb" or target.startswith("DynamoDB_")
+        ):
+            return self._journaled(environ, start_response, target)
         with self.emulator.mutation_lock:
             body = list(self.moto_app(environ, start_response))
             self.emulator.changes += 1
         self.emulator.on_change()
+        return body
+
+    def _journaled(
+        self, environ: dict[str, Any], start_response: StartResponse, target: str
+    ) -> Any:
+        """A DynamoDB write: applied, then (if it succeeded) logged, before it is answered."""
+        assert self.emulator is not None and self.emulator.journal is not None
+        raw = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        status: list[str] = []
+
+        def capture(code: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(code)
+            return start_response(code, headers, exc_info)
+
+        with self.emulator.mutation_lock:
+            body = list(self.moto_app(environ, capture))
+            if status and status[0].startswith("200"):
+                self.emulator.journal(target, raw)
         return body
 
     def _durable(self, changes: bool, serve: Callable[..., Any], *args: Any) -> Any:
@@ -398,6 +424,8 @@ class Emulator:
         self.mutation_lock = threading.RLock()
         self.changes = 0
         self.on_change: Callable[[], None] = lambda: None
+        # With a journal, a DynamoDB write is logged (target, request body) instead.
+        self.journal: Callable[[str, bytes], None] | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 

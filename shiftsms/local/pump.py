@@ -86,6 +86,7 @@ class EventPump:
         *,
         refresh_seconds: float = 3.0,
         backlog: dict[str, list[dict[str, Any]]] | None = None,
+        streams_from_start: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self.region = region
@@ -107,6 +108,9 @@ class EventPump:
         # poller takes its own when it starts (and the key leaves the dict).
         self.backlog = backlog if backlog is not None else {}
         self.on_checkpoint: Callable[[], None] = lambda: None
+        # The sandbox empties the streams before the pump starts: what is in them then is
+        # new (replayed writes), so the first pollers read from the start, not the newest.
+        self.streams_from_start = streams_from_start
 
     def start(self) -> None:
         """Discover sources and start polling (streams start at their newest record)."""
@@ -190,13 +194,14 @@ class EventPump:
                 source = mapping["EventSourceArn"]
                 pollers: list[Poller]
                 if ":dynamodb:" in source:  # one batch at a time per shard, as Lambda
+                    from_start = first and self.streams_from_start
                     stream = StreamPoller(
-                        mapping,
+                        {**mapping, "StartingPosition": "TRIM_HORIZON"} if from_start else mapping,
                         runner,
                         self.endpoint,
                         self.region,
                         self.stop_event,
-                        from_latest=first,
+                        from_latest=first and not from_start,
                         on_checkpoint=self._checkpoint,
                     )
                     stream.pending = list(self.backlog.get(stream.key) or [])

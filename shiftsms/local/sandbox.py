@@ -4,19 +4,29 @@ State (see :mod:`shiftsms.local.state`) is every item of the stack's tables (by 
 every message of every queue (in flight included), each stream poller's unprocessed records,
 the names CloudFormation generated and the phone network (outbox, call-backs, opt-outs).
 
-Save-on-change: the emulator answers a request that changes any of these only after
-:meth:`Sandbox.commit` has written the whole state to ``state.json`` and fsynced it (one
-write covers every change made before it started, so concurrent requests share a write).
-A stream poller commits after each batch it delivers. On the next start the same names are
-given back, the stack deployed, the items and messages put back, the streams emptied of
-the restore's own records and each poller handed the records it had not processed.
+Durable before acknowledged, two ways:
+
+- write-ahead for DynamoDB writes: each successful one is appended to ``changes.log`` and
+  fsynced before it is answered (a constant cost, whatever the tables hold);
+- save-on-change for the rest (queue sends and deletes, SNS, texts, call-backs, a stream
+  poller's checkpoint after each batch): answered only after :meth:`Sandbox.commit` has
+  written the whole state to ``state.json`` and fsynced it. One write covers every change
+  made before it started, so concurrent requests share it; it records the last log entry it
+  covers and empties the log.
+
+On the next start the same names are given back, the stack deployed, the items put back,
+the streams emptied of the restore's own records, the log's newer writes replayed (their
+stream records are delivered), the messages put back, and each stream poller handed the
+records it had not processed before it reads the stream from its start.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
+import urllib.request
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,14 +43,16 @@ from shiftsms.local.emulator import Emulator, Names
 from shiftsms.local.poller import _jsonable
 from shiftsms.local.pump import TAP_PREFIX, EventPump
 from shiftsms.local.state import (
+    JOURNAL_FILE,
     PID_FILE,
     STATE_FILE,
     STATE_FORMAT,
+    Journal,
     SandboxInfo,
     StateError,
     lock_state_dir,
     read_state,
-    write_json,
+    write_durable,
     write_pid_file,
 )
 
@@ -48,6 +60,15 @@ log = logging.getLogger("shiftsms.local")
 
 DEFAULT_ORIGINATION = "+447700900000"
 DEFAULT_STACK = "shiftsms"
+
+
+def _written_tables(request: dict[str, Any]) -> set[str]:
+    """The tables a DynamoDB write request names."""
+    names = {str(request["TableName"])} if "TableName" in request else set()
+    names |= set(request.get("RequestItems") or {})
+    for item in request.get("TransactItems") or []:
+        names |= {str(op["TableName"]) for op in item.values() if "TableName" in op}
+    return names
 
 
 def quiet_moto() -> None:
@@ -86,6 +107,10 @@ class Sandbox:
         self._ready = False
         self._table_names: dict[str, str] = {}
         self._backlog: dict[str, list[dict[str, Any]]] = {}
+        self._journal = Journal(self.state_dir / JOURNAL_FILE)
+        # Each table's items as saved last (JSON), by physical name; a logged write to a
+        # table drops its entry, so a save re-reads only the tables written since.
+        self._table_json: dict[str, str] = {}
 
     @property
     def endpoint(self) -> str:
@@ -112,12 +137,27 @@ class Sandbox:
                 self.restored = self._restore(saved)
                 self._backlog = dict(saved.get("streams") or {})
             self._clear_streams()
+            covered = int((saved or {}).get("log_seq", 0))
+            logged = (
+                [e for e in Journal.read(self._journal.path) if e["seq"] > covered]
+                if self.persist
+                else []
+            )
+            self._replay(logged)
             self._restore_queues((saved or {}).get("queues") or {})
-            # From here on every change is committed: the state file now says what is restored.
+            # From here on every change is durable: the state file now says what is restored.
+            if self.persist:
+                self._journal.seq = max([covered, *(e["seq"] for e in logged)])
+                self.emulator.journal = self._log
             self._ready = True
             self.changed()
             self.pump = EventPump(
-                self.endpoint, self.region, self.stack_name, self.state_dir, backlog=self._backlog
+                self.endpoint,
+                self.region,
+                self.stack_name,
+                self.state_dir,
+                backlog=self._backlog,
+                streams_from_start=True,
             )
             self.pump.on_checkpoint = self.changed
             self.pump.start()
@@ -157,16 +197,35 @@ class Sandbox:
                     tables[r["LogicalResourceId"]] = r["PhysicalResourceId"]
         return tables
 
+    def _tables_json(self) -> str:
+        """Every table's items by logical id, as JSON (unchanged tables from the cache)."""
+        ddb = dynamodb_backends[DEFAULT_ACCOUNT_ID][self.region]
+        parts: list[str] = []
+        for logical, physical in self._table_names.items():
+            table = ddb.tables.get(physical)
+            if table is None:
+                continue
+            if physical not in self._table_json:
+                items = [_jsonable(i.to_json()["Attributes"]) for i in table.all_items()]
+                self._table_json[physical] = json.dumps(items, separators=(",", ":"))
+            parts.append(f"{json.dumps(logical)}:{self._table_json[physical]}")
+        return "{" + ",".join(parts) + "}"
+
     def export(self) -> dict[str, Any]:
         """The whole state, read from the emulator in this process (take it under the
         emulator's mutation lock for a consistent copy)."""
+        return {**self._export_rest(), "tables": json.loads(self._tables_json())}
+
+    def _export_text(self) -> tuple[str, int]:
+        """:meth:`export` as JSON text, and the last log entry it covers."""
+        rest = self._export_rest()
+        text = json.dumps(rest, separators=(",", ":"))
+        return text[:-1] + ',"tables":' + self._tables_json() + "}", int(rest["log_seq"])
+
+    def _export_rest(self) -> dict[str, Any]:
+        """All of the state but the tables."""
         ddb = dynamodb_backends[DEFAULT_ACCOUNT_ID][self.region]
-        tables: dict[str, list[dict[str, Any]]] = {}
         streams: dict[str, list[dict[str, Any]]] = {}
-        for logical, physical in self._table_names.items():
-            table = ddb.tables.get(physical)
-            if table is not None:
-                tables[logical] = [_jsonable(i.to_json()["Attributes"]) for i in table.all_items()]
         streams.update(self._backlog)  # what no poller has taken yet
         if self.pump is not None:
             for poller in self.pump.stream_pollers():
@@ -189,8 +248,8 @@ class Sandbox:
             "format": STATE_FORMAT,
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "stack": self.stack_name,
+            "log_seq": self._journal.seq,
             "names": self.emulator.names.to_json(),
-            "tables": tables,
             "queues": queues,
             "streams": streams,
             "telecom": self.emulator.telecom.to_json(),
@@ -216,9 +275,43 @@ class Sandbox:
                 return
             with self.emulator.mutation_lock:
                 covered = self.emulator.changes
-                data = self.export()
-            write_json(self.state_dir / STATE_FILE, data, durable=True)
+                text, log_seq = self._export_text()
+            write_durable(self.state_dir / STATE_FILE, text)
             self._saved_changes = covered
+            with self.emulator.mutation_lock:
+                if self._journal.seq == log_seq:
+                    self._journal.truncate()  # the state file covers every entry
+
+    def _log(self, target: str, body: bytes) -> None:
+        """The emulator's journal: one DynamoDB write, durable on return (called under the
+        emulator's mutation lock)."""
+        self._journal.append({"target": target, "body": body.decode("utf-8")})
+        written = _written_tables(json.loads(body or b"{}"))
+        if not written <= set(self._table_names.values()):
+            self._table_json.clear()  # a table named otherwise (an ARN): re-read them all
+        for name in written:
+            self._table_json.pop(name, None)
+
+    def _replay(self, entries: list[dict[str, Any]]) -> None:
+        """Send the logged DynamoDB writes again, in order, as they were sent."""
+        scope = f"sandbox/20200101/{self.region}/dynamodb/aws4_request"
+        for entry in entries:
+            request = urllib.request.Request(  # noqa: S310 - the emulator on 127.0.0.1
+                self.endpoint + "/",
+                data=str(entry["body"]).encode("utf-8"),
+                method="POST",
+                headers={
+                    "X-Amz-Target": str(entry["target"]),
+                    "Content-Type": "application/x-amz-json-1.0",
+                    "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, "
+                    "SignedHeaders=host, Signature=0",
+                },
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310
+                    resp.read()
+            except OSError as exc:
+                log.warning("logged write %s not replayed: %s", entry["seq"], exc)
 
     def save(self) -> None:
         """Write the state file now."""
@@ -304,7 +397,9 @@ class Sandbox:
                 log.exception("could not save the sandbox state")
             self._ready = False
             self.pump = None
+            self.emulator.journal = None
             self.emulator.stop()
+            self._journal.close()
 
     def __enter__(self) -> Sandbox:
         return self

@@ -28,6 +28,7 @@ STATE_FORMAT = "shiftsms-sandbox-state/1"
 PID_FILE = "sandbox.json"
 STATE_FILE = "state.json"
 LOCK_FILE = "sandbox.lock"
+JOURNAL_FILE = "changes.log"
 
 
 class StateError(ShiftsmsError):
@@ -45,24 +46,85 @@ def write_json(path: Path, data: Any, *, durable: bool = False) -> None:
     ``durable``: fsync the file and its folder before returning, so the new content survives
     a crash of the process or the machine.
     """
+    if durable:
+        write_durable(path, json.dumps(data, separators=(",", ":")))
+        return
     tmp = path.with_name(path.name + ".tmp")
-    text = (
-        json.dumps(data, separators=(",", ":"))
-        if durable
-        else json.dumps(data, indent=1, sort_keys=True)
-    )
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_durable(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically; fsync the file and its folder."""
+    tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as out:
         out.write(text)
-        if durable:
-            out.flush()
-            os.fsync(out.fileno())
+        out.flush()
+        os.fsync(out.fileno())
     tmp.replace(path)
-    if durable:
-        folder = os.open(path.parent, os.O_RDONLY)
+    _fsync_dir(path.parent)
+
+
+class Journal:
+    """An append-only log of changes, one JSON line each, fsynced before :meth:`append`
+    returns. Entries are numbered; the state file says up to which number it covers."""
+
+    def __init__(self, path: Path, seq: int = 0) -> None:
+        self.path = path
+        self.seq = seq
+        self._fd: int | None = None
+
+    @staticmethod
+    def read(path: Path) -> list[dict[str, Any]]:
+        """The entries of the log at ``path``, oldest first; a torn last line (a crash in the
+        middle of an append, which was never acknowledged) is left out."""
         try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        entries: list[dict[str, Any]] = []
+        for n, line in enumerate(lines):
+            try:
+                entry = json.loads(line)
+            except ValueError as exc:
+                if n == len(lines) - 1:
+                    break
+                raise StateError(f"{path} is corrupt (line {n + 1}); delete it") from exc
+            if isinstance(entry, dict) and isinstance(entry.get("seq"), int):
+                entries.append(entry)
+        return entries
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """Add ``entry`` (JSON-able) as the next numbered one; durable on return."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            _fsync_dir(self.path.parent)
+        self.seq += 1
+        line = json.dumps({**entry, "seq": self.seq}, separators=(",", ":")) + "\n"
+        os.write(self._fd, line.encode("utf-8"))
+        os.fsync(self._fd)
+
+    def truncate(self) -> None:
+        """Drop every entry (the state file now covers them)."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.fsync(self._fd)
+        else:
+            self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close the log file."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class StateDirInUse(StateError):
