@@ -22,6 +22,7 @@ from shiftsms.local.aws import DEFAULT_REGION, environment
 from shiftsms.local.client import SandboxClient, SandboxUnreachable
 from shiftsms.local.state import (
     DEFAULT_PORT,
+    LOCK_FILE,
     PID_FILE,
     SandboxInfo,
     StateError,
@@ -30,6 +31,7 @@ from shiftsms.local.state import (
     port_free,
     read_pid_file,
     read_state,
+    state_dir_locked,
 )
 
 app = typer.Typer(
@@ -70,18 +72,50 @@ def _is_sandbox_process(pid: int) -> bool:
     return b"shiftsms" in cmdline
 
 
-def _running(state_dir: Path) -> SandboxInfo:
-    """The running sandbox of ``state_dir``, or exit with why there is none."""
-    info = read_pid_file(state_dir)
-    if info is None:
-        fail(f"no sandbox is running for {state_dir}: start one with `shiftsms local up`")
-    if not pid_alive(info.pid) or not _is_sandbox_process(info.pid):
-        (state_dir / PID_FILE).unlink(missing_ok=True)
-        fail(
-            f"the sandbox (pid {info.pid}) is not running any more; removed its stale pid file "
-            f"{state_dir / PID_FILE}. Start it again with `shiftsms local up`"
+def _at_endpoint() -> SandboxInfo | None:
+    """The sandbox ``AWS_ENDPOINT_URL`` points at (the `export` line of `local up`), if any."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/")
+    if not endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
+        return None
+    try:
+        data = SandboxClient(endpoint, timeout=5).status()
+        return SandboxInfo(
+            pid=int(data["pid"]),
+            port=int(endpoint.rsplit(":", 1)[1]),
+            endpoint=endpoint,
+            region=str(data["region"]),
+            stack=str(data["stack"]),
+            started_at=str(data["started_at"]),
         )
-    return info
+    except (SandboxUnreachable, KeyError, TypeError, ValueError):
+        return None
+
+
+def _alive(state_dir: Path, info: SandboxInfo) -> bool:
+    if (state_dir / LOCK_FILE).exists() and not state_dir_locked(state_dir):
+        return False  # the lock dies with its holder, however it died
+    return pid_alive(info.pid) and _is_sandbox_process(info.pid)
+
+
+def _running(state_dir: Path) -> SandboxInfo:
+    """The running sandbox of ``state_dir``, else the one ``AWS_ENDPOINT_URL`` points at, or
+    exit with why there is none."""
+    info = read_pid_file(state_dir)
+    if info is not None and _alive(state_dir, info):
+        return info
+    found = _at_endpoint()
+    if found is not None:
+        return found
+    if info is None:
+        fail(
+            f"no sandbox is running for {state_dir}: start one with `shiftsms local up`, "
+            "or point AWS_ENDPOINT_URL or SHIFTSMS_STATE_DIR at a running one"
+        )
+    (state_dir / PID_FILE).unlink(missing_ok=True)
+    return fail(
+        f"the sandbox (pid {info.pid}) is not running any more; removed its stale pid file "
+        f"{state_dir / PID_FILE}. Start it again with `shiftsms local up`"
+    )
 
 
 def _client(state_dir: Path) -> SandboxClient:
@@ -115,9 +149,11 @@ def up(
     sent texts) is saved in the state folder and restored on the next `up`.
     """
     folder = _state_dir(state_dir)
+    if state_dir_locked(folder):
+        fail(f"the state folder {folder} is in use by a running sandbox: stop it first")
     info = read_pid_file(folder)
     if info is not None:
-        if pid_alive(info.pid) and _is_sandbox_process(info.pid):
+        if _alive(folder, info):
             fail(f"a sandbox is already running on {info.endpoint} (pid {info.pid})")
         (folder / PID_FILE).unlink(missing_ok=True)
         stderr().print(f"Removed a stale pid file (pid {info.pid} is not running).")
