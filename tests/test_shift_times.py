@@ -22,10 +22,13 @@ from shiftsms.core.shift_times import (
     date_window,
     day_start,
     from_iso,
+    has_started,
+    listing_key,
     parse_date,
     parse_time,
     shift_span,
     sort_key,
+    span_from_item,
     time_zone,
     to_iso,
 )
@@ -233,7 +236,8 @@ def test_the_sort_key_orders_times_with_different_offsets() -> None:
 )
 def test_stored_times_round_trip_and_sort_keys_sort_in_time(instant: datetime) -> None:
     instant = instant.replace(microsecond=0)
-    assert from_iso(to_iso(instant)) == instant
+    # In UTC: Python never finds a time in a repeated hour equal to one in another zone.
+    assert from_iso(to_iso(instant)).astimezone(UTC) == instant.astimezone(UTC)
     later = instant + timedelta(minutes=1)
     assert sort_key(instant) < sort_key(later.astimezone(UTC))
 
@@ -288,3 +292,64 @@ def test_a_london_day_over_a_change_has_its_real_length() -> None:
     window = date_window("2026-10-25", "2026-10-25", LONDON)
     assert window.start is not None and window.end is not None
     assert window.end.astimezone(UTC) - window.start.astimezone(UTC) == timedelta(hours=25)
+
+
+def test_a_console_item_without_times_is_untimed() -> None:
+    assert (
+        span_from_item({"shift_id": "XYZ123", "shift_info": "x", "shift_status": "available"})
+        is None
+    )
+
+
+def test_a_stored_item_reads_back_as_its_span() -> None:
+    item = {
+        "shift_id": "XYZ123",
+        "starts_at": "2026-08-15T19:00+01:00",
+        "ends_at": "2026-08-16T07:00+01:00",
+    }
+    span = span_from_item(item)
+    assert span is not None
+    assert (span.starts_at(), span.ends_at()) == (item["starts_at"], item["ends_at"])
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({"shift_id": "A1", "starts_at": "2026-08-15T19:00+01:00"}, "shift A1 needs both"),
+        ({"shift_id": "A1", "ends_at": "2026-08-15T19:00+01:00"}, "shift A1 needs both"),
+        ({"shift_id": "A1", "starts_at": 5, "ends_at": "2026-08-15T19:00Z"}, "shift A1 needs both"),
+        (
+            {"shift_id": "A1", "starts_at": "2026-08-15 19:00", "ends_at": "2026-08-15T20:00Z"},
+            "no UTC offset",
+        ),
+        (
+            {"shift_id": "A1", "starts_at": "2026-08-15T19:00Z", "ends_at": "2026-08-15T19:00Z"},
+            "at or before",
+        ),
+    ],
+)
+def test_a_damaged_stored_item_is_refused_not_taken_as_untimed(
+    item: dict[str, object], message: str
+) -> None:
+    with pytest.raises(UnreadableTime, match=message):
+        span_from_item(item)
+
+
+def test_lists_put_timed_shifts_soonest_first_then_untimed_ones() -> None:
+    late = Span(
+        parse_time("2026-10-25 01:10+00:00", LONDON), parse_time("2026-10-25 05:00", LONDON)
+    )
+    early = Span(
+        parse_time("2026-10-25 01:50+01:00", LONDON), parse_time("2026-10-25 05:00", LONDON)
+    )
+    rows = [("U2", None), ("L1", late), ("U1", None), ("E1", early)]
+    ordered = sorted(rows, key=lambda row: listing_key(row[1], row[0]))
+    assert [code for code, _ in ordered] == ["E1", "L1", "U1", "U2"]
+
+
+def test_a_shift_has_started_from_its_first_instant() -> None:
+    span = shift_span("2026-08-15 19:00", "2026-08-16 07:00", LONDON, NOW)
+    assert not has_started(span, span.start - timedelta(seconds=1))
+    assert has_started(span, span.start)
+    assert has_started(span, span.end + timedelta(days=1))
+    assert not has_started(None, span.end)

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from shiftsms.core.gsm import GSM7_SINGLE, septets, truncate_septets
 from shiftsms.core.held_shifts import RETENTION, HeldShift
 from shiftsms.core.shift_info import role_key, span_text
-from shiftsms.core.shift_times import Span
+from shiftsms.core.shift_times import Span, has_started
 
 WEEK = timedelta(hours=168)
 DEFAULT_MIN_REST_HOURS = 11.0
@@ -166,6 +166,11 @@ class OverWeeklyHours(Refusal):
         return f"takes you to {total} in 7 days, max {cap}"
 
 
+def may_work(role: str | None, roles: Iterable[str]) -> bool:
+    """True when a person with ``roles`` may work a shift needing ``role`` (``None``: anyone)."""
+    return role is None or role_key(role) in {role_key(r) for r in roles}
+
+
 def _window_total(spans: Sequence[Span], start: datetime) -> timedelta:
     end = start + WEEK
     return sum((s.overlap(start, end) for s in spans), timedelta())
@@ -176,8 +181,9 @@ def weekly_peak(span: Span, held: Iterable[Span]) -> tuple[timedelta, datetime]:
 
     The hours in ``[t, t+168h)`` change linearly in ``t`` between the moments where either
     edge meets a shift's start or end, so the largest total is at one of those moments or at
-    an end of the range of windows that share time with ``span``; the earliest such window
-    is returned.
+    an end of the range of windows that share time with ``span`` (a window there only touches
+    ``span``, but the windows just inside it hold all but an instant of its total, so a cap is
+    exceeded by one exactly when by the other). The earliest such window is returned.
     """
     spans = [span, *held]
     low, high = _utc(span.start) - WEEK, _utc(span.end)
@@ -230,10 +236,10 @@ def check_booking(
     """
     found: list[Refusal] = []
     span = shift.span
-    started = span is not None and _utc(span.start) <= _utc(now)
+    started = has_started(span, now)
     if started:
         found.append(HasStarted(shift.shift_id))
-    if shift.role is not None and role_key(shift.role) not in {role_key(r) for r in roles}:
+    if shift.role is not None and not may_work(shift.role, roles):
         found.append(LacksRole(shift.shift_id, shift.role))
     if span is not None and not started:
         others = [h for h in held if h.shift_id != shift.shift_id]

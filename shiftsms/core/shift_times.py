@@ -18,8 +18,10 @@ Rules, chosen so that a stored time is never a guess:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shiftsms.errors import InvalidInput
@@ -259,3 +261,34 @@ def check_span(start: datetime, end: datetime, now: datetime) -> Span:
 def shift_span(start: str, end: str, zone: ZoneInfo, now: datetime) -> Span:
     """``--start``/``--end`` as the operator typed them, read in ``zone`` and checked at ``now``."""
     return check_span(parse_time(start, zone), parse_time(end, zone), now)
+
+
+def span_from_item(item: Mapping[str, Any]) -> Span | None:
+    """A stored shift's ``starts_at``/``ends_at`` as a span; ``None`` for an untimed shift.
+
+    An item typed in the console with neither attribute is untimed. One without the other, or
+    a value that is not ISO 8601 with offset, or an end not after the start, is refused
+    (:class:`UnreadableTime`): the rules must not treat a damaged shift as untimed.
+    """
+    starts, ends = item.get("starts_at"), item.get("ends_at")
+    if starts is None and ends is None:
+        return None
+    shift = item.get("shift_id", "?")
+    if not isinstance(starts, str) or not isinstance(ends, str):
+        raise UnreadableTime(f"shift {shift} needs both starts_at and ends_at as text")
+    start, end = from_iso(starts), from_iso(ends)
+    if _utc(end) <= _utc(start):
+        raise UnreadableTime(f"shift {shift} ends at or before its start")
+    return Span(start, end)
+
+
+def listing_key(span: Span | None, shift_id: str) -> tuple[int, str, str]:
+    """Sort key for lists of shifts: timed ones soonest first, then untimed ones, by code."""
+    if span is None:
+        return (1, "", shift_id)
+    return (0, sort_key(span.start), shift_id)
+
+
+def has_started(span: Span | None, now: datetime) -> bool:
+    """True when a timed shift's start is not after ``now`` (an untimed shift never starts)."""
+    return span is not None and _utc(span.start) <= _utc(now)
