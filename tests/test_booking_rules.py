@@ -60,6 +60,11 @@ def test_a_person_without_the_role_is_refused() -> None:
     assert texts(refusals) == ["XYZ123 needs RN"]
 
 
+def test_a_role_typed_in_the_console_outside_gsm7_is_shown_in_gsm7() -> None:
+    refusal = LacksRole("XYZ123", "Pielęgniarka oddziałowa")
+    assert refusal.render(LONDON) == "XYZ123 needs Pielegniarka o.."
+
+
 def test_roles_match_whatever_their_case() -> None:
     assert check_booking(ShiftToBook("XYZ123", role="RN"), ["rn"], [], RULES, NOW) == ()
     assert check_booking(ShiftToBook("XYZ123", role="Band 5"), ["BAND  5"], [], RULES, NOW) == ()

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shiftsms.core.gsm import GSM7_SINGLE, septets, truncate_septets
+from shiftsms.core.gsm import GSM7_SINGLE, septets, to_gsm7, truncate_septets
 from shiftsms.core.held_shifts import RETENTION, HeldShift
-from shiftsms.core.shift_info import role_key, span_text
+from shiftsms.core.shift_info import MAX_ROLE_SEPTETS, role_key, span_text
 from shiftsms.core.shift_times import Span, has_started
 
 WEEK = timedelta(hours=168)
@@ -126,7 +126,10 @@ class LacksRole(Refusal):
     role: str
 
     def reason(self, zone: ZoneInfo) -> str:
-        return f"needs {self.role}"
+        role = truncate_septets(
+            " ".join(to_gsm7(self.role, replacement="").split()), MAX_ROLE_SEPTETS
+        )
+        return f"needs {role}"
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ class Overlaps(Refusal):
 
 @dataclass(frozen=True)
 class TooLittleRest(Refusal):
-    """Less than the minimum rest between the shift and a held one (``after`` it, or before)."""
+    """Less than the minimum rest between the shift and a held one it is ``after`` (or before)."""
 
     rest: timedelta
     held: HeldShift
@@ -206,9 +209,10 @@ def _time_refusals(
     if min_rest is not None:
         clear = [h for h in held if not h.span.overlaps(span)]
         start, end = _utc(span.start), _utc(span.end)
-        before = [(start - _utc(h.span.end), h) for h in clear if _utc(h.span.end) <= start]
-        after = [(_utc(h.span.start) - end, h) for h in clear if _utc(h.span.start) >= end]
-        for gaps, is_after in ((before, True), (after, False)):
+        earlier = [(start - _utc(h.span.end), h) for h in clear if _utc(h.span.end) <= start]
+        later = [(_utc(h.span.start) - end, h) for h in clear if _utc(h.span.start) >= end]
+        # After an earlier held shift, before a later one.
+        for gaps, is_after in ((earlier, True), (later, False)):
             if gaps:
                 gap, nearest = min(gaps, key=lambda g: g[0])
                 if gap < min_rest:
