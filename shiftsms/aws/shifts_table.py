@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
-from shiftsms.core.models import AVAILABLE, TAKEN, BookingOutcome, DropOutcome, Shift
+from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, ShiftStatus
 from shiftsms.errors import ShiftExists, ShiftNotFound
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def shift_from_item(item: dict[str, Any]) -> Shift:
     return Shift(
         shift_id=str(item["shift_id"]),
         shift_info=str(item.get("shift_info", "")),
-        shift_status=str(item.get("shift_status", AVAILABLE)),
+        shift_status=ShiftStatus.read(item.get("shift_status", ShiftStatus.AVAILABLE)),
         employee=str(item["employee"]) if item.get("employee") else None,
         booked_at=str(item["booked_at"]) if item.get("booked_at") else None,
     )
@@ -48,8 +48,8 @@ class ShiftsTable:
                 ),
                 ConditionExpression="attribute_exists(shift_id) AND shift_status = :available",
                 ExpressionAttributeValues=values(
-                    taken=TAKEN,
-                    available=AVAILABLE,
+                    taken=ShiftStatus.TAKEN,
+                    available=ShiftStatus.AVAILABLE,
                     employee=employee,
                     at=at.isoformat(timespec="seconds"),
                     ref=booking_ref,
@@ -77,7 +77,7 @@ class ShiftsTable:
         RELEASED again rather than "not yours".
         """
         condition = "attribute_exists(shift_id) AND shift_status = :taken"
-        vals: dict[str, Any] = {"available": AVAILABLE, "taken": TAKEN}
+        vals: dict[str, Any] = {"available": ShiftStatus.AVAILABLE, "taken": ShiftStatus.TAKEN}
         update = "SET shift_status = :available"
         if employee is not None:
             condition += " AND employee = :employee"
@@ -121,14 +121,14 @@ class ShiftsTable:
 
     def open_page(self, after: str | None, limit: int) -> tuple[list[Shift], bool]:
         """Up to ``limit`` available shifts after ``after`` (one Query on the status index)."""
-        resp = self.client.query(**self._query_status(AVAILABLE, after, Limit=limit))
+        resp = self.client.query(**self._query_status(ShiftStatus.AVAILABLE, after, Limit=limit))
         shifts = [shift_from_item(from_item(i)) for i in resp.get("Items", [])]
         return shifts, "LastEvaluatedKey" in resp
 
     def count_open(self, after: str | None) -> int:
         """Available shifts after ``after``, counted on the index (no items returned)."""
         total = 0
-        kwargs = self._query_status(AVAILABLE, after, Select="COUNT")
+        kwargs = self._query_status(ShiftStatus.AVAILABLE, after, Select="COUNT")
         while True:
             resp = self.client.query(**kwargs)
             total += resp.get("Count", 0)

@@ -13,6 +13,7 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, say, stdout, warn
+from shiftsms.core.models import ShiftStatus
 from shiftsms.services.campaigns import CampaignDraft, CampaignService, CampaignSummary, ShiftFill
 
 app = typer.Typer(
@@ -170,7 +171,7 @@ def _duration(seconds: int) -> str:
 def _fill_line(fill: ShiftFill) -> str:
     head = f"  {fill.shift_id}  {fill.shift_info}: "
     if fill.employee is None:
-        return head + ("not booked" if fill.status == "available" else fill.status)
+        return head + ("not booked" if fill.status == ShiftStatus.AVAILABLE else fill.status)
     who = f"{fill.employee_name} ({fill.employee})" if fill.employee_name else fill.employee
     when = (
         f", {_duration(fill.seconds_to_book)} after the text"

@@ -20,7 +20,7 @@ from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.clients import client as make_client
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, StackNotFound, describe
 from shiftsms.aws.staff_table import StaffTable
-from shiftsms.core.models import StaffMember
+from shiftsms.core.models import ShiftStatus, StaffMember
 from shiftsms.core.phone import normalise
 from shiftsms.deploy.bundle import Bundle, build_bundle, project_root
 from shiftsms.deploy.stack import (
@@ -492,7 +492,7 @@ class Deployer:
         out = info.outputs
         shifts: dict[str, int] = {}
         if out.get("ShiftsTableName"):
-            for state in ("available", "taken"):
+            for state in ShiftStatus:
                 shifts[state] = _count(
                     dynamodb,
                     TableName=out["ShiftsTableName"],
