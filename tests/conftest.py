@@ -8,6 +8,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +103,18 @@ def event_fixture(name: str) -> dict[str, Any]:
     return loaded
 
 
-def sns_event(*messages: dict[str, Any] | str) -> dict[str, Any]:
-    """The fixture SNS event with one record per message (dicts become JSON), ids made unique."""
+def sns_event(*messages: dict[str, Any] | str, timestamp: datetime | None = None) -> dict[str, Any]:
+    """The fixture SNS event with one record per message (dicts become JSON), ids made unique.
+
+    ``timestamp``: when SNS published them (default: now); a retry redelivers the same event.
+    """
+    published = (timestamp or datetime.now(UTC)).astimezone(UTC)
     (template,) = event_fixture("sns_inbound_sms")["Records"]
     records = []
     for i, message in enumerate(messages):
         record = copy.deepcopy(template)
         record["Sns"]["Message"] = message if isinstance(message, str) else json.dumps(message)
         record["Sns"]["MessageId"] = f"{template['Sns']['MessageId'][:-2]}{i:02d}"
+        record["Sns"]["Timestamp"] = published.isoformat(timespec="milliseconds")[:-6] + "Z"
         records.append(record)
     return {"Records": records}

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 STATUS_INDEX = "by-status"
+# When the inbound message that last changed the shift was sent (see InboundSms.sent_at).
+MESSAGE_AT = "message_at"
+_NOT_CHANGED_SINCE = f" AND (attribute_not_exists({MESSAGE_AT}) OR {MESSAGE_AT} < :sent)"
 
 
 def shift_from_item(item: dict[str, Any]) -> Shift:
@@ -36,24 +39,36 @@ class ShiftsTable:
         self.client = client
         self.table = table_name
 
-    def book(self, shift_id: str, employee: str, booking_ref: str, at: datetime) -> BookingOutcome:
-        """Available -> taken by one conditional update; on a lost race, say why."""
+    def book(
+        self, shift_id: str, employee: str, booking_ref: str, at: datetime, *, sent: str = ""
+    ) -> BookingOutcome:
+        """Available -> taken by one conditional update; on a lost race, say why.
+
+        With ``sent`` (when the message was sent), only if no later message changed the shift:
+        a booking retried after the sender's DROP does not book again.
+        """
+        update = (
+            "SET shift_status = :taken, employee = :employee, booked_at = :at, booking_ref = :ref"
+        )
+        condition = "attribute_exists(shift_id) AND shift_status = :available"
+        vals: dict[str, Any] = {
+            "taken": ShiftStatus.TAKEN,
+            "available": ShiftStatus.AVAILABLE,
+            "employee": employee,
+            "at": at.isoformat(timespec="seconds"),
+            "ref": booking_ref,
+        }
+        if sent:
+            update += f", {MESSAGE_AT} = :sent"
+            condition += _NOT_CHANGED_SINCE
+            vals["sent"] = sent
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key={"shift_id": {"S": shift_id}},
-                UpdateExpression=(
-                    "SET shift_status = :taken, employee = :employee, "
-                    "booked_at = :at, booking_ref = :ref"
-                ),
-                ConditionExpression="attribute_exists(shift_id) AND shift_status = :available",
-                ExpressionAttributeValues=values(
-                    taken=ShiftStatus.TAKEN,
-                    available=ShiftStatus.AVAILABLE,
-                    employee=employee,
-                    at=at.isoformat(timespec="seconds"),
-                    ref=booking_ref,
-                ),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values(**vals),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
@@ -69,12 +84,18 @@ class ShiftsTable:
         return BookingOutcome.BOOKED
 
     def release(
-        self, shift_id: str, employee: str | None = None, *, ref: str | None = None
+        self,
+        shift_id: str,
+        employee: str | None = None,
+        *,
+        ref: str | None = None,
+        sent: str = "",
     ) -> DropOutcome:
         """Taken -> available (only by its holder when ``employee`` is given).
 
         ``ref`` (the inbound message id) is stored on the shift, so a retried DROP reports
-        RELEASED again rather than "not yours".
+        RELEASED again rather than "not yours". With ``sent``, only if no later message
+        changed the shift: an old DROP retried after a new booking leaves that booking.
         """
         condition = "attribute_exists(shift_id) AND shift_status = :taken"
         vals: dict[str, Any] = {"available": ShiftStatus.AVAILABLE, "taken": ShiftStatus.TAKEN}
@@ -85,6 +106,10 @@ class ShiftsTable:
         if ref is not None:
             update += ", release_ref = :ref"
             vals["ref"] = ref
+        if sent:
+            update += f", {MESSAGE_AT} = :sent"
+            condition += _NOT_CHANGED_SINCE
+            vals["sent"] = sent
         try:
             self.client.update_item(
                 TableName=self.table,

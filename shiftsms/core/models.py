@@ -68,6 +68,9 @@ class InboundSms:
     destination: str
     body: str
     keyword: str = ""
+    # When SNS published it (ISO 8601, UTC, milliseconds); the same on every retry. A command
+    # changes a shift only if nothing changed it since this time.
+    sent_at: str = ""
 
 
 class BookingOutcome(StrEnum):

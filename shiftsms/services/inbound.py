@@ -39,6 +39,7 @@ class Action(StrEnum):
     AGENT_CALLED = "agent_called"
     AGENT_FAILED = "agent_failed"
     AGENT_UNAVAILABLE = "agent_unavailable"
+    AGENT_WAITING = "agent_waiting"  # a call-back is already on its way
     INVALID = "invalid"
 
 
@@ -147,13 +148,11 @@ class InboundService:
 
     def on_book(self, req: _Request) -> _Outcome:
         """Codes: book each available one for the sender."""
-        return _Outcome(
-            Action.BOOKED, self._book(req.command.codes, req.sender, req.sms.message_id)
-        )
+        return _Outcome(Action.BOOKED, self._book(req.command.codes, req.sender, req.sms))
 
     def on_drop(self, req: _Request) -> _Outcome:
         """DROP codes: give back those the sender holds."""
-        reply = self._drop(req.command.codes, req.sender, req.sms.message_id)
+        reply = self._drop(req.command.codes, req.sender, req.sms)
         return _Outcome(Action.DROPPED_SHIFT, reply)
 
     def on_agent(self, req: _Request) -> _Outcome:
@@ -182,28 +181,33 @@ class InboundService:
         cursor = page[shown - 1].shift_id if remaining else END_OF_LIST
         return _Outcome(Action.LISTED, text, cursor=cursor, moves_cursor=True)
 
-    def _book(self, codes: tuple[str, ...], sender: str, ref: str) -> str:
+    def _book(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
         at = self.clock()
         outcomes: dict[str, BookingOutcome] = {
-            code: self.shifts.book(code, sender, ref, at) for code in codes
+            code: self.shifts.book(code, sender, sms.message_id, at, sent=sms.sent_at)
+            for code in codes
         }
         booked = [c for c, o in outcomes.items() if o is BookingOutcome.BOOKED]
         if booked:
             log.info("booked", extra={"sender": mask(sender), "shifts": booked})
         return replies.booking_summary(outcomes)
 
-    def _drop(self, codes: tuple[str, ...], sender: str, ref: str) -> str:
+    def _drop(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
         outcomes: dict[str, DropOutcome] = {
-            code: self.shifts.release(code, employee=sender, ref=ref) for code in codes
+            code: self.shifts.release(code, employee=sender, ref=sms.message_id, sent=sms.sent_at)
+            for code in codes
         }
         return replies.drop_summary(outcomes)
 
     def _agent(self, sender: str, note: str, message_id: str) -> _Outcome:
         if self.caller is None:
             return _Outcome(Action.AGENT_UNAVAILABLE, replies.AGENT_UNAVAILABLE)
+        if not self.limiter.allow_call_back(sender, self.clock(), ref=message_id):
+            return _Outcome(Action.AGENT_WAITING, replies.AGENT_ALREADY_CALLING)
         try:
             self.caller.call_back(sender, note, token=message_id)
         except CallError as exc:
+            self.limiter.end_call_back(sender, ref=message_id)
             # No traceback: the chained AWS error text may quote the number; log it redacted.
             detail = redact(f"{exc} ({exc.__cause__})" if exc.__cause__ else str(exc))
             log.error("call-back failed", extra={"sender": mask(sender), "error": detail})
