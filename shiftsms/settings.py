@@ -54,6 +54,7 @@ class Settings:
     reply_max_segments: int = 1
     unauthorised_replies_per_hour: int = 30
     unauthorised_reply_window_hours: int = 24
+    agent_cooldown_minutes: int = 30
     send_rate_per_second: float = 1.0
     message_ttl_seconds: int = 4 * 3600
     idempotency_ttl_seconds: int = 24 * 3600
@@ -84,6 +85,7 @@ class Settings:
             default_region=env.get("DEFAULT_PHONE_REGION", "GB") or "GB",
             reply_max_segments=max(1, _int(env, "REPLY_MAX_SEGMENTS", 1)),
             unauthorised_replies_per_hour=_int(env, "UNAUTHORISED_REPLIES_PER_HOUR", 30),
+            agent_cooldown_minutes=max(1, _int(env, "AGENT_COOLDOWN_MINUTES", 30)),
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
             message_ttl_seconds=_int(env, "MESSAGE_TTL_SECONDS", 4 * 3600),
         )

@@ -30,6 +30,7 @@ from shiftsms.aws.clients import client as aws_client
 from shiftsms.aws.connect import ConnectCaller
 from shiftsms.aws.dynamo import from_item
 from shiftsms.core import replies
+from shiftsms.core.gsm import is_gsm7, segments
 from shiftsms.core.models import InboundSms, StaffMember
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected, SendThrottled
 from shiftsms.handlers import inbound
@@ -38,7 +39,7 @@ from shiftsms.services.inbound import Action, InboundResult
 from shiftsms.settings import Settings
 from tests.conftest import ORIGINATION, REGION, Deployed, deploy_template, function_environment
 from tests.conftest import sns_event as make_sns_event
-from tests.fakes import RecordingSms
+from tests.fakes import RecordingCaller, RecordingSms
 
 ANA = "+447700900123"
 BEN = "+447700900456"
@@ -69,6 +70,7 @@ class Harness:
     sms: Any
     calls: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     ids: Iterator[int] = field(default_factory=itertools.count)
+    published: Iterator[int] = field(default_factory=itertools.count)
 
     @property
     def shifts_table(self) -> str:
@@ -89,9 +91,18 @@ class Harness:
             "previousPublishedMessageId": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         }
 
+    def event(self, *messages: dict[str, Any] | str) -> dict[str, Any]:
+        """One SNS event holding ``messages``, published a second after the previous one."""
+        published = NOON + timedelta(seconds=next(self.published))
+        return make_sns_event(*messages, timestamp=published)
+
     def deliver(self, *messages: dict[str, Any] | str) -> dict[str, int]:
         """Deliver one SNS event holding ``messages`` to the Lambda handler."""
-        result: dict[str, int] = handler(make_sns_event(*messages), LambdaContext())
+        return self.redeliver(self.event(*messages))
+
+    def redeliver(self, event: dict[str, Any]) -> dict[str, int]:
+        """Deliver ``event`` as it is (Lambda retrying a failed asynchronous invoke)."""
+        result: dict[str, int] = handler(event, LambdaContext())
         return result
 
     def text(self, sender: str, body: str, message_id: str | None = None) -> dict[str, int]:
@@ -639,8 +650,6 @@ def test_any_body_from_a_known_sender_gets_one_gsm7_reply(h: Harness) -> None:
         assert h.text(ANA, body) == {"handled": 1, "dropped": 0}
     sent = h.sms.to(ANA)
     assert len(sent) == len(bodies)
-    from shiftsms.core.gsm import is_gsm7, segments
-
     assert all(is_gsm7(text) and segments(text) == 1 for text in sent)
 
 
@@ -815,3 +824,126 @@ def test_the_service_returns_what_it_did_as_a_typed_result(h: Harness) -> None:
     assert silent == InboundResult(Action.HELP)
     stranger = service.handle(InboundSms("m-typed-3", STRANGER, ORIGINATION, "STOP"))
     assert stranger == InboundResult(Action.IGNORED, reason="carrier keyword from unknown sender")
+
+
+# -- retries act as of when they were decided ------------------------------------------------
+
+
+def test_a_booking_retried_after_a_drop_does_not_book_again(h: Harness) -> None:
+    h.add_shift("XYZ123")
+    h.sms.throttle_next = 1
+    booking = h.event(h.message(ANA, "XYZ123", "m-book-first"))
+    with pytest.raises(SendThrottled):
+        h.redeliver(booking)
+    h.text(ANA, "DROP XYZ123")
+    assert h.sms.to(ANA) == ["Released: XYZ123."]
+    h.redeliver(booking)  # the throttled booking, retried after the DROP
+    item = h.shift("XYZ123")
+    assert item["shift_status"] == "available"
+    assert "employee" not in item
+    assert h.sms.to(ANA)[-1] == "No longer available: XYZ123. Reply REQUEST for open shifts."
+
+
+def test_an_old_drop_retried_after_booking_again_keeps_the_new_booking(h: Harness) -> None:
+    h.add_shift("XYZ123")
+    h.text(ANA, "XYZ123", message_id="m-book-1")
+    h.sms.throttle_next = 1
+    drop = h.event(h.message(ANA, "DROP XYZ123", "m-drop-1"))
+    with pytest.raises(SendThrottled):
+        h.redeliver(drop)
+    h.text(ANA, "XYZ123", message_id="m-book-2")
+    h.redeliver(drop)  # the throttled DROP, retried after the new booking
+    item = h.shift("XYZ123")
+    assert (item["shift_status"], item["employee"], item["booking_ref"]) == (
+        "taken",
+        ANA,
+        "m-book-2",
+    )
+    assert h.sms.to(ANA) == [
+        "Booked: XYZ123. Thank you!",
+        "Booked: XYZ123. Thank you!",
+        "Released: XYZ123.",  # the DROP's own reply, at last; the new booking stands
+    ]
+
+
+# -- AGENT call-backs are bounded --------------------------------------------------------------
+
+
+def test_one_open_call_back_per_person_per_cooldown(stack_with: Any) -> None:
+    h = stack_with({**CONNECT_PARAMETERS, "AgentCooldownMinutes": "30"})
+    caller = RecordingCaller()
+    h.app.service.caller = caller
+    for i in range(25):
+        h.text(ANA, f"AGENT please {i}", message_id=f"m-agent-{i}")
+    assert len(caller.calls) == 1
+    assert h.sms.to(ANA) == [replies.AGENT_CALLING] + [replies.AGENT_ALREADY_CALLING] * 24
+    assert segments(replies.AGENT_ALREADY_CALLING) == 1
+    assert is_gsm7(replies.AGENT_ALREADY_CALLING)
+    h.at(NOON + timedelta(minutes=30, seconds=1))
+    h.text(ANA, "AGENT again", message_id="m-agent-late")
+    assert len(caller.calls) == 2
+    assert h.sms.to(ANA)[-1] == replies.AGENT_CALLING
+
+
+def test_a_failed_call_back_does_not_hold_the_cooldown(stack_with: Any) -> None:
+    h = stack_with(CONNECT_PARAMETERS)
+    caller = RecordingCaller(fail=True)
+    h.app.service.caller = caller
+    h.text(ANA, "AGENT")
+    caller.fail = False
+    h.text(ANA, "AGENT")
+    assert h.sms.to(ANA) == [replies.AGENT_FAILED, replies.AGENT_CALLING]
+    assert len(caller.calls) == 1
+
+
+def test_the_template_gives_the_inbound_function_the_cooldown(stack_with: Any) -> None:
+    h = stack_with({"AgentCooldownMinutes": "45"})
+    env = function_environment(h.deployed.outputs["InboundFunctionName"])
+    assert str(env["AGENT_COOLDOWN_MINUTES"]) == "45"
+    assert h.app.service.settings.agent_cooldown_minutes == 45
+
+
+# -- unknown senders cost bounded writes ---------------------------------------------------------
+
+
+def _state_writes(h: Harness) -> list[str]:
+    """The ids written in the state table by the reply limiter (idempotency records aside)."""
+    writes: list[str] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+            key = params.get("Item") or params.get("Key") or {}
+            ident = key.get("id", {}).get("S", "")
+            if ident.startswith("unauthorised"):
+                writes.append(f"{model.name} {ident.split('#')[0]}")
+
+    client = h.app.service.limiter.client  # type: ignore[attr-defined]
+    client.meta.events.register("before-parameter-build.dynamodb.*", record)
+    return writes
+
+
+def test_once_the_hourly_cap_is_spent_unknown_senders_cost_no_writes(stack_with: Any) -> None:
+    h = stack_with({"UnauthorisedRepliesPerHour": "2"})
+    writes = _state_writes(h)
+    for i in range(2):
+        h.text(f"+4477009002{i:02d}", "hi")
+    assert len(writes) == 4  # a slot and the hour's count, for each of the two answered
+    writes.clear()
+    for i in range(2, 12):
+        h.text(f"+4477009002{i:02d}", "hi")
+    assert writes == []
+    assert [len(h.sms.to(f"+4477009002{i:02d}")) for i in range(12)] == [1, 1] + [0] * 10
+
+
+def test_a_retried_reply_counts_once_against_the_hourly_cap(stack_with: Any) -> None:
+    sms = RecordingSms(throttle_next=2)
+    h = stack_with({"UnauthorisedRepliesPerHour": "2"}, sms)
+    first = h.event(h.message(STRANGER, "hi", "m-stranger-retried"))
+    for _ in range(2):
+        with pytest.raises(SendThrottled):
+            h.redeliver(first)
+    h.redeliver(first)
+    others = ["+447700900301", "+447700900302"]
+    for number in others:
+        h.text(number, "hi")
+    assert [len(h.sms.to(n)) for n in [STRANGER, *others]] == [1, 1, 0]

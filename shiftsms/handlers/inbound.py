@@ -56,6 +56,7 @@ class InboundApp:
                 settings.state_table,
                 window_hours=settings.unauthorised_reply_window_hours,
                 hourly_cap=settings.unauthorised_replies_per_hour,
+                agent_cooldown_minutes=settings.agent_cooldown_minutes,
             ),
             caller=caller,
         )
@@ -88,7 +89,7 @@ class InboundApp:
         retry: Exception | None = None
         for record in SNSEvent(event).records:
             try:
-                sms = parse_inbound(record.sns.message)
+                sms = parse_inbound(record.sns.message, record.sns.raw_event.get("Timestamp"))
             except (MalformedEvent, KeyError, TypeError) as exc:
                 logger.warning("dropped malformed record", extra={"reason": str(exc)})
                 dropped += 1
