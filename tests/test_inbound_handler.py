@@ -947,3 +947,43 @@ def test_a_retried_reply_counts_once_against_the_hourly_cap(stack_with: Any) -> 
     for number in others:
         h.text(number, "hi")
     assert [len(h.sms.to(n)) for n in [STRANGER, *others]] == [1, 1, 0]
+
+
+# -- items typed in the console, as the AWS sample teaches ---------------------------------------
+
+
+def test_console_items_in_any_case_are_listed_and_booked(h: Harness) -> None:
+    h.add_shift("xyz123", "15/08 nights", status="Available")
+    h.add_shift("Abc124", "16/08 early", status="AVAILABLE")
+    h.add_shift("XYZ125", "17/08 late", status="available")
+    h.text(ANA, "REQUEST")
+    assert h.sms.to(ANA) == [
+        "Open shifts: Abc124 16/08 early; XYZ125 17/08 late; xyz123 15/08 nights. "
+        "Reply a code to book."
+    ]
+    h.text(ANA, "XYZ123 abc124")
+    assert h.sms.to(ANA)[-1] == "Booked: XYZ123, ABC124. Thank you!"
+    assert (h.shift("xyz123")["shift_status"], h.shift("xyz123")["employee"]) == ("taken", ANA)
+    assert h.shift("Abc124")["employee"] == ANA
+    assert h.shift("xyz123")["shift_info"] == "15/08 nights"  # the operator's item, kept
+    h.text(ANA, "DROP xyz123")
+    assert h.sms.to(ANA)[-1] == "Released: XYZ123."
+    assert "employee" not in h.shift("xyz123")
+
+
+def test_a_console_item_without_a_status_is_neither_offered_nor_booked(h: Harness) -> None:
+    h.deployed.dynamodb.put_item(
+        TableName=h.shifts_table,
+        Item={"shift_id": {"S": "XYZ126"}, "shift_info": {"S": "18/08 nights"}},
+    )
+    h.text(ANA, "REQUEST")
+    h.text(ANA, "XYZ126")
+    assert h.sms.to(ANA) == [
+        replies.NO_OPEN_SHIFTS,
+        "No longer available: XYZ126. Reply REQUEST for open shifts.",
+    ]
+    assert h.shift("XYZ126") == {"shift_id": "XYZ126", "shift_info": "18/08 nights"}
+    # What the operator's tools read (campaign create offers only available shifts).
+    shift = h.app.service.shifts.get("XYZ126")
+    assert shift is not None
+    assert (shift.available, shift.status_text) == (False, "no status")

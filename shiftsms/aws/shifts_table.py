@@ -21,12 +21,37 @@ MESSAGE_AT = "message_at"
 _NOT_CHANGED_SINCE = f" AND (attribute_not_exists({MESSAGE_AT}) OR {MESSAGE_AT} < :sent)"
 
 
+# Items typed in the console write the status as people do. The status index holds the stored
+# text, so each spelling is its own partition: these are the ones read and booked. A shift
+# with no status (or another word) is not offered: REQUEST cannot see it on the index.
+SPELLINGS: dict[ShiftStatus, tuple[str, ...]] = {
+    s: (s.value, s.value.capitalize(), s.value.upper()) for s in ShiftStatus
+}
+
+
+def _spelled(status: ShiftStatus, prefix: str) -> dict[str, str]:
+    """``{prefix0: "available", prefix1: "Available", ...}`` for expression values."""
+    return {f"{prefix}{i}": text for i, text in enumerate(SPELLINGS[status])}
+
+
+def _is(status: ShiftStatus, prefix: str) -> str:
+    names = ", ".join(f":{name}" for name in _spelled(status, prefix))
+    return f"shift_status IN ({names})"
+
+
+def id_spellings(code: str) -> list[str]:
+    """Other ways an operator may have typed the id ``code`` staff text (upper case)."""
+    if code != code.upper():
+        return []  # already one of the other spellings
+    return [i for i in dict.fromkeys([code.lower(), code.capitalize()]) if i != code]
+
+
 def shift_from_item(item: dict[str, Any]) -> Shift:
     """A stored item (as plain values) to a Shift; tolerant of items added by hand."""
     return Shift(
         shift_id=str(item["shift_id"]),
         shift_info=str(item.get("shift_info", "")),
-        shift_status=ShiftStatus.read(item.get("shift_status", ShiftStatus.AVAILABLE)),
+        shift_status=ShiftStatus.read(item.get("shift_status")),
         employee=str(item["employee"]) if item.get("employee") else None,
         booked_at=str(item["booked_at"]) if item.get("booked_at") else None,
     )
@@ -50,10 +75,10 @@ class ShiftsTable:
         update = (
             "SET shift_status = :taken, employee = :employee, booked_at = :at, booking_ref = :ref"
         )
-        condition = "attribute_exists(shift_id) AND shift_status = :available"
+        condition = f"attribute_exists(shift_id) AND {_is(ShiftStatus.AVAILABLE, 'available')}"
         vals: dict[str, Any] = {
             "taken": ShiftStatus.TAKEN,
-            "available": ShiftStatus.AVAILABLE,
+            **_spelled(ShiftStatus.AVAILABLE, "available"),
             "employee": employee,
             "at": at.isoformat(timespec="seconds"),
             "ref": booking_ref,
@@ -76,7 +101,10 @@ class ShiftsTable:
                 raise
             old = from_item(exc.response.get("Item", {}))  # type: ignore[arg-type]
             if not old:
-                return BookingOutcome.UNKNOWN
+                stored = self._stored_id(shift_id)
+                if stored is None:
+                    return BookingOutcome.UNKNOWN
+                return self.book(stored, employee, booking_ref, at, sent=sent)
             if old.get("employee") == employee:
                 same = old.get("booking_ref") == booking_ref
                 return BookingOutcome.BOOKED if same else BookingOutcome.ALREADY_YOURS
@@ -97,8 +125,11 @@ class ShiftsTable:
         RELEASED again rather than "not yours". With ``sent``, only if no later message
         changed the shift: an old DROP retried after a new booking leaves that booking.
         """
-        condition = "attribute_exists(shift_id) AND shift_status = :taken"
-        vals: dict[str, Any] = {"available": ShiftStatus.AVAILABLE, "taken": ShiftStatus.TAKEN}
+        condition = f"attribute_exists(shift_id) AND {_is(ShiftStatus.TAKEN, 'taken')}"
+        vals: dict[str, Any] = {
+            "available": ShiftStatus.AVAILABLE,
+            **_spelled(ShiftStatus.TAKEN, "taken"),
+        }
         update = "SET shift_status = :available"
         if employee is not None:
             condition += " AND employee = :employee"
@@ -124,11 +155,20 @@ class ShiftsTable:
                 raise
             old = from_item(exc.response.get("Item", {}))  # type: ignore[arg-type]
             if not old:
-                return DropOutcome.UNKNOWN
+                stored = self._stored_id(shift_id)
+                if stored is None:
+                    return DropOutcome.UNKNOWN
+                return self.release(stored, employee, ref=ref, sent=sent)
             if ref is not None and old.get("release_ref") == ref:
                 return DropOutcome.RELEASED
             return DropOutcome.NOT_YOURS
         return DropOutcome.RELEASED
+
+    def _stored_id(self, code: str) -> str | None:
+        """The id of the shift typed as ``code`` in another case (``xyz123``), if there is one."""
+        others = id_spellings(code)
+        found = self.get_many(others) if others else {}
+        return next((i for i in others if i in found), None)
 
     def _query_status(self, status: str, after: str | None, **extra: Any) -> dict[str, Any]:
         key = "shift_status = :status"
@@ -145,24 +185,31 @@ class ShiftsTable:
         )
 
     def open_page(self, after: str | None, limit: int) -> tuple[list[Shift], bool]:
-        """Up to ``limit`` available shifts after ``after`` (one Query on the status index)."""
-        resp = self.client.query(**self._query_status(ShiftStatus.AVAILABLE, after, Limit=limit))
-        shifts = [shift_from_item(from_item(i)) for i in resp.get("Items", [])]
-        return shifts, "LastEvaluatedKey" in resp
+        """Up to ``limit`` available shifts after ``after``, in id order (a Query a spelling)."""
+        shifts: list[Shift] = []
+        more = False
+        for spelling in SPELLINGS[ShiftStatus.AVAILABLE]:
+            resp = self.client.query(**self._query_status(spelling, after, Limit=limit))
+            shifts += [shift_from_item(from_item(i)) for i in resp.get("Items", [])]
+            more = more or "LastEvaluatedKey" in resp
+        shifts.sort(key=lambda s: s.shift_id)
+        return shifts[:limit], more or len(shifts) > limit
 
     def count_open(self, after: str | None) -> int:
         """Available shifts after ``after``, counted on the index (no items returned)."""
         total = 0
-        kwargs = self._query_status(ShiftStatus.AVAILABLE, after, Select="COUNT")
-        while True:
-            resp = self.client.query(**kwargs)
-            total += resp.get("Count", 0)
-            if "LastEvaluatedKey" not in resp:
-                return total
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        for spelling in SPELLINGS[ShiftStatus.AVAILABLE]:
+            kwargs = self._query_status(spelling, after, Select="COUNT")
+            while True:
+                resp = self.client.query(**kwargs)
+                total += resp.get("Count", 0)
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return total
 
     def by_status(self, status: str) -> Iterator[Shift]:
-        """Every shift with ``status``, through the status index, page by page."""
+        """Every shift stored with exactly ``status``, through the status index, page by page."""
         paginator = self.client.get_paginator("query")
         for page in paginator.paginate(**self._query_status(status, None)):
             for item in page.get("Items", []):
