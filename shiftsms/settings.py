@@ -69,6 +69,7 @@ class InboundSettings:
     reply_max_segments: int = 1
     unauthorised_replies_per_hour: int = 30
     unauthorised_reply_window_hours: int = 24
+    agent_cooldown_minutes: int = 30
     idempotency_ttl_seconds: int = 24 * 3600
 
     @classmethod
@@ -92,6 +93,7 @@ class InboundSettings:
             connect=connect,
             reply_max_segments=max(1, _int(env, "REPLY_MAX_SEGMENTS", 1)),
             unauthorised_replies_per_hour=_int(env, "UNAUTHORISED_REPLIES_PER_HOUR", 30),
+            agent_cooldown_minutes=max(1, _int(env, "AGENT_COOLDOWN_MINUTES", 30)),
         )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,29 +94,27 @@ def deployed() -> Iterator[Deployed]:
         yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
 
 
-def sns_event(*messages: dict[str, Any] | str) -> dict[str, Any]:
-    """An SNS event as Lambda receives it, one record per message (dicts become JSON)."""
+EVENTS = Path(__file__).resolve().parent / "events"
+
+
+def event_fixture(name: str) -> dict[str, Any]:
+    """A real Lambda event from ``tests/events/`` (``name`` without ``.json``)."""
+    loaded: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return loaded
+
+
+def sns_event(*messages: dict[str, Any] | str, timestamp: datetime | None = None) -> dict[str, Any]:
+    """The fixture SNS event with one record per message (dicts become JSON), ids made unique.
+
+    ``timestamp``: when SNS published them (default: now); a retry redelivers the same event.
+    """
+    published = (timestamp or datetime.now(UTC)).astimezone(UTC)
+    (template,) = event_fixture("sns_inbound_sms")["Records"]
     records = []
     for i, message in enumerate(messages):
-        body = message if isinstance(message, str) else json.dumps(message)
-        records.append(
-            {
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": f"arn:aws:sns:{REGION}:123456789012:inbound:sub-{i}",
-                "EventSource": "aws:sns",
-                "Sns": {
-                    "SignatureVersion": "1",
-                    "Timestamp": "2026-11-28T10:00:00.000Z",
-                    "Signature": "EXAMPLE",
-                    "SigningCertUrl": "https://sns.example/cert.pem",
-                    "MessageId": f"95df01b4-ee98-5cb9-9903-4c221d41eb5e-{i}",
-                    "Message": body,
-                    "MessageAttributes": {},
-                    "Type": "Notification",
-                    "UnsubscribeUrl": "https://sns.example/unsubscribe",
-                    "TopicArn": f"arn:aws:sns:{REGION}:123456789012:inbound",
-                    "Subject": None,
-                },
-            }
-        )
+        record = copy.deepcopy(template)
+        record["Sns"]["Message"] = message if isinstance(message, str) else json.dumps(message)
+        record["Sns"]["MessageId"] = f"{template['Sns']['MessageId'][:-2]}{i:02d}"
+        record["Sns"]["Timestamp"] = published.isoformat(timespec="milliseconds")[:-6] + "Z"
+        records.append(record)
     return {"Records": records}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ from rich.table import Table
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, progress, read_text, say, stdout, warn
-from shiftsms.core.models import Shift
+from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.errors import ShiftExists
 from shiftsms.services.shifts import ShiftService, read_file
 
@@ -23,13 +22,6 @@ app = typer.Typer(
 )
 
 MAX_LISTED = 20
-
-
-class Status(StrEnum):
-    """A shift's status, as stored."""
-
-    available = "available"
-    taken = "taken"
 
 
 ShiftIdArg = Annotated[
@@ -159,7 +151,7 @@ def import_(
 def list_(
     ctx: typer.Context,
     status: Annotated[
-        Status | None,
+        ShiftStatus | None,
         typer.Option("--status", case_sensitive=False, help="Only shifts with this status."),
     ] = None,
     as_json: JsonOpt = False,
@@ -178,7 +170,7 @@ def list_(
         table.add_row(
             s.shift_id,
             s.shift_info,
-            s.shift_status,
+            s.status_text,
             s.employee or "",
             s.booked_at or "",
             style=style,

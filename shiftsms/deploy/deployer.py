@@ -23,7 +23,7 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.aws.wiring import campaign_reports
-from shiftsms.core.models import AVAILABLE, TAKEN, StaffMember
+from shiftsms.core.models import ShiftStatus, StaffMember
 from shiftsms.core.phone import normalise
 from shiftsms.deploy.bundle import Bundle, build_bundle
 from shiftsms.deploy.stack import (
@@ -599,7 +599,7 @@ class Deployer:
         shifts: dict[str, int] = {}
         if out.get("ShiftsTableName"):
             table = ShiftsTable(dynamodb, out["ShiftsTableName"])
-            shifts = {state: table.count_status(state) for state in (AVAILABLE, TAKEN)}
+            shifts = {state: table.count_status(state) for state in ShiftStatus}
         allow_list = (
             sum(1 for _ in StaffTable(dynamodb, out["StaffTableName"]).all())
             if out.get("StaffTableName")

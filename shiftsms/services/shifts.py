@@ -8,7 +8,7 @@ from typing import Protocol
 
 from shiftsms.core.commands import InvalidShiftId, validate_shift_id
 from shiftsms.core.gsm import to_gsm7
-from shiftsms.core.models import AVAILABLE, TAKEN, DropOutcome, Shift
+from shiftsms.core.models import DropOutcome, Shift, ShiftStatus
 from shiftsms.errors import (
     InvalidInput,
     RowsRejected,
@@ -19,7 +19,7 @@ from shiftsms.errors import (
 from shiftsms.ports import ShiftStore
 from shiftsms.services.csv_rows import ImportResult, duplicates, read_csv, write_new
 
-STATUSES = (AVAILABLE, TAKEN)
+STATUSES = tuple(ShiftStatus)
 ID_COLUMN, INFO_COLUMN, STATUS_COLUMN = "shift_id", "shift_info", "shift_status"
 CSV_COLUMNS = (ID_COLUMN, INFO_COLUMN, STATUS_COLUMN)
 
@@ -101,14 +101,14 @@ def read_file(text: str) -> ShiftFile:
         except (InvalidShiftId, InvalidInput) as exc:
             problems.append((rec.line, str(exc)))
             continue
-        status = rec.get(STATUS_COLUMN).lower() or AVAILABLE
+        status = rec.get(STATUS_COLUMN).lower() or ShiftStatus.AVAILABLE
         if status not in STATUSES:
             problems.append(
                 (rec.line, f"{code}: status {status!r} is not one of {', '.join(STATUSES)}")
             )
             continue
         given = rec.cells.get(INFO_COLUMN) or ""
-        rows.append(ShiftRow(rec.line, Shift(code, text, status), given.strip()))
+        rows.append(ShiftRow(rec.line, Shift(code, text, ShiftStatus(status)), given.strip()))
     problems.extend(duplicates([(r.line, r.shift.shift_id) for r in rows]))
     if problems:
         raise RowsRejected(problems)
