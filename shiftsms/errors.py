@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shiftsms.core.models import Shift
+
 
 class ShiftsmsError(Exception):
     """Base of every error shiftsms reports to a user."""
@@ -21,6 +26,17 @@ class ShiftNotFound(ShiftsmsError):
 
 class ShiftNotTaken(ShiftsmsError):
     """The shift is not booked, so it cannot be released."""
+
+
+class ShiftChanged(ShiftsmsError):
+    """The shift is no longer as it was read, so the change decided on it was not made.
+
+    ``now`` is the shift as it is now.
+    """
+
+    def __init__(self, message: str, now: Shift) -> None:
+        super().__init__(message)
+        self.now = now
 
 
 class StaffNotFound(ShiftsmsError):
