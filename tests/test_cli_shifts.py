@@ -720,6 +720,25 @@ def test_remove_refuses_a_booking_that_changed_hands_while_it_waited(
     assert stored(deployed)["B2"]["employee"] == BOB
 
 
+def test_remove_refuses_a_shift_whose_info_changed_while_it_waited(
+    deployed: Deployed, sms: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_shifts(deployed)
+
+    def confirm_after_new_info(prompt: str, **_: Any) -> bool:
+        table(deployed).set_info("A1", "14/08 night, ward 9")
+        return True
+
+    monkeypatch.setattr(typer, "confirm", confirm_after_new_info)
+    result = invoke("shifts", "remove", "A1")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        'Error: shift A1 changed since it was read: its info is now "14/08 night, ward 9"; '
+        "nothing was removed\n"
+    )
+    assert stored(deployed)["A1"]["shift_info"] == "14/08 night, ward 9"
+
+
 def test_remove_with_yes_refuses_a_shift_rebooked_after_it_was_read(
     deployed: Deployed, sms: Stubber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
