@@ -19,8 +19,9 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.cli.context import CliContext
 from shiftsms.core.gsm import is_gsm7, segments, septets
 from shiftsms.core.models import Shift
+from shiftsms.local.emulator import Emulator
 from tests.clitools import command_paths, invoke, record_dynamodb_calls, table_rows
-from tests.conftest import ORIGINATION, REGION, Deployed
+from tests.conftest import ORIGINATION, REGION, Deployed, deploy_template
 
 ANA = "+447700900123"
 
@@ -748,6 +749,31 @@ def test_remove_with_yes_refuses_a_shift_rebooked_after_it_was_read(
     assert result.exit_code == 1
     assert result.stderr.endswith("; nothing was removed\n")
     assert stored(deployed)["B2"]["employee"] == BOB
+
+
+def test_release_through_the_emulator_texts_the_holder_from_the_stacks_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = Emulator(port=0).start()
+    try:
+        emulator.telecom.add_number(ORIGINATION)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint)
+        info = deploy_template()
+        shifts = ShiftsTable(boto3.client("dynamodb"), info.outputs["ShiftsTableName"])
+        shifts.put(Shift("XYZ123", "15/08 5h nightshift"))
+        shifts.book("XYZ123", ANA, "m-1", LATER)
+        result = invoke("shifts", "release", "XYZ123", env={"AWS_ENDPOINT_URL": emulator.endpoint})
+        assert result.exit_code == 0, result.output
+        [text] = emulator.telecom.texts()
+        assert (text.origination, text.destination, text.body, text.segments) == (
+            ORIGINATION,
+            ANA,
+            "Your booking of XYZ123 (15/08 5h nightshift) was cancelled by the ward. "
+            "Text REQUEST for open shifts.",
+            1,
+        )
+    finally:
+        emulator.stop()
 
 
 def test_the_holder_text_is_one_gsm7_segment_whatever_the_info() -> None:
