@@ -200,32 +200,9 @@ def main() -> None:
         ours_requests = Requests()
         print(f"moto {host}:{port}; shiftsms and the AWS CLI, in this process\n")
         header = f"{'':34} {'rows':>7} {'requests':>9} {'req/row':>8} {'seconds':>8}"
-        print(header)
+        print(header, flush=True)
         with tempfile.TemporaryDirectory() as tmp_dir, counting_shiftsms_requests(ours_requests):
             tmp = Path(tmp_dir)
-            for n, size in enumerate(sizes):
-                prefix = f"R{n}S"
-                text = csv_text(size, prefix)
-                path = tmp / f"shifts-{size}.csv"
-                path.write_text(text, encoding="utf-8")
-                ids = [line.split(",")[0] for line in text.splitlines()[1:]]
-                infos = [line.split(",", 1)[1] for line in text.splitlines()[1:]]
-
-                ours_requests.count = 0
-                ours_s, out = timed(lambda path=path: shiftsms("shifts", "import", str(path)))
-                assert out.startswith(f"Added {size} shifts"), out
-                ours_req = ours_requests.count
-
-                aws.requests.count = 0
-                cli_s, added = timed(
-                    lambda ids=ids, infos=infos: aws_cli_import(aws, theirs, ids, infos, tmp)
-                )
-                assert added == size, added
-                cli_req = aws.requests.count
-                row(f"import {size:,}: shiftsms", size, ours_req, ours_s)
-                row(f"import {size:,}: AWS CLI", size, cli_req, cli_s)
-                print(f"{'':34} shiftsms / AWS CLI time: {ours_s / cli_s:.2f}x\n")
-
             # list --json of list_size shifts: a table that holds exactly that many
             lister = deploy_template("list-bench").outputs["ShiftsTableName"]
             text = csv_text(args.list_size, "L")
@@ -238,27 +215,46 @@ def main() -> None:
                 lambda: shiftsms("--stack-name", "list-bench", "shifts", "list", "--json")
             )
             assert len(json.loads(out)) == args.list_size
-            ours_req = ours_requests.count
+            row(f"list --json {args.list_size:,}: shiftsms", args.list_size, ours_requests, ours_s)
             aws.requests.count = 0
             cli_s, listed = timed(lambda: aws_cli_list(aws, lister))
             assert listed == args.list_size, listed
-            cli_req = aws.requests.count
-            row(f"list --json {args.list_size:,}: shiftsms", args.list_size, ours_req, ours_s)
-            row(f"query {args.list_size:,}: AWS CLI", args.list_size, cli_req, cli_s)
+            row(f"query {args.list_size:,}: AWS CLI", args.list_size, aws.requests, cli_s)
             print(f"{'':34} shiftsms / AWS CLI time: {ours_s / cli_s:.2f}x")
 
             ours_requests.count = 0
             table_s, out = timed(lambda: shiftsms("--stack-name", "list-bench", "shifts", "list"))
             print(
-                f"\nlist (table) {args.list_size:,}: {table_s:.2f} s, "
-                f"{ours_requests.count} requests; last line: {out.splitlines()[-1]!r}"
+                f"list (table) {args.list_size:,}: {table_s:.2f} s, "
+                f"{ours_requests.count} requests; last line: {out.splitlines()[-1]!r}\n"
             )
+
+            for n, size in enumerate(sizes):
+                text = csv_text(size, f"R{n}S")
+                path = tmp / f"shifts-{size}.csv"
+                path.write_text(text, encoding="utf-8")
+                ids = [line.split(",")[0] for line in text.splitlines()[1:]]
+                infos = [line.split(",", 1)[1] for line in text.splitlines()[1:]]
+
+                ours_requests.count = 0
+                ours_s, out = timed(lambda path=path: shiftsms("shifts", "import", str(path)))
+                assert out.startswith(f"Added {size} shifts"), out
+                row(f"import {size:,}: shiftsms", size, ours_requests, ours_s)
+
+                aws.requests.count = 0
+                cli_s, added = timed(
+                    lambda ids=ids, infos=infos: aws_cli_import(aws, theirs, ids, infos, tmp)
+                )
+                assert added == size, added
+                row(f"import {size:,}: AWS CLI", size, aws.requests, cli_s)
+                print(f"{'':34} shiftsms / AWS CLI time: {ours_s / cli_s:.2f}x\n")
     finally:
         server.stop()
 
 
-def row(label: str, rows: int, requests: int, seconds: float) -> None:
-    print(f"{label:34} {rows:>7,} {requests:>9,} {requests / rows:>8.3f} {seconds:>8.2f}")
+def row(label: str, rows: int, requests: Requests, seconds: float) -> None:
+    n = requests.count
+    print(f"{label:34} {rows:>7,} {n:>9,} {n / rows:>8.3f} {seconds:>8.2f}", flush=True)
 
 
 if __name__ == "__main__":
