@@ -11,11 +11,12 @@ from typing import Any
 import boto3
 import pytest
 import typer
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
 from shiftsms.aws.dynamo import from_item
 from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.cli.context import CliContext
 from shiftsms.core.gsm import is_gsm7, segments, septets
 from shiftsms.core.models import Shift
@@ -637,6 +638,25 @@ def test_a_failed_holder_text_is_reported_and_the_release_stays(
         "(ThrottlingException: retry later): tell them\n"
     )
     assert stored(deployed)["B2"]["shift_status"] == "available"
+
+
+def test_an_unreachable_sms_endpoint_is_reported_and_the_removal_stays(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_shifts(deployed)
+
+    def unreachable(self: EndUserMessagingSms, to: str, body: str, *_: Any, **__: Any) -> str:
+        raise EndpointConnectionError(endpoint_url="https://sms-voice.eu-west-2.amazonaws.com")
+
+    monkeypatch.setattr(EndUserMessagingSms, "send", unreachable)
+    result = invoke("shifts", "remove", "B2", "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Removed shift B2.\n"
+    assert result.stderr.startswith(
+        f"Warning: could not text {ANA} that their booking is cancelled "
+        "(EndpointConnectionError: Could not connect to the endpoint URL"
+    )
+    assert "B2" not in stored(deployed)
 
 
 def test_release_refuses_a_shift_rebooked_after_it_was_read(

@@ -231,7 +231,7 @@ class ShiftService:
         Raises ShiftNotFound, ShiftNotTaken, or ShiftChanged (saying what it is now).
         """
         before = self.get(shift_id)
-        if before.available:
+        if before.shift_status.lower() != TAKEN:
             raise ShiftNotTaken(
                 f"shift {before.shift_id} is not taken, so there is nothing to release"
             )
@@ -253,7 +253,7 @@ class ShiftService:
         except ShiftChanged as exc:
             raise _changed(seen, exc.now, "nothing was removed") from exc
         told = None
-        if notify and not seen.available and seen.employee:
+        if notify and seen.shift_status.lower() == TAKEN:
             told = self._tell_holder(seen, cancelled_text(seen, removed=True))
         return Cancelled(seen, told)
 
@@ -271,6 +271,8 @@ class ShiftService:
             )
         except SendError as exc:
             return HolderText(shift.employee, text, error=str(exc))
+        except Exception as exc:  # the change is made: a failed text is reported, not raised
+            return HolderText(shift.employee, text, error=f"{type(exc).__name__}: {exc}")
         return HolderText(shift.employee, text, message_id=message_id)
 
 
