@@ -617,6 +617,32 @@ def test_release_texts_the_holder(deployed: Deployed, sms: Stubber) -> None:
     assert stored(deployed)["B2"]["shift_status"] == "available"
 
 
+def test_release_of_a_console_item_whose_status_is_capitalised(
+    deployed: Deployed, sms: Stubber
+) -> None:
+    deployed.dynamodb.put_item(
+        TableName=deployed.outputs["ShiftsTableName"],
+        Item={
+            "shift_id": {"S": "XYZ123"},
+            "shift_info": {"S": "15/08 5h nightshift"},
+            "shift_status": {"S": "Taken"},
+            "employee": {"S": ANA},
+        },
+    )
+    text = (
+        "Your booking of XYZ123 (15/08 5h nightshift) was cancelled by the ward. "
+        "Text REQUEST for open shifts."
+    )
+    expect_text(sms, ANA, text, "XYZ123")
+    result = invoke("shifts", "release", "XYZ123")
+    assert result.exit_code == 0, result.output
+    assert stored(deployed)["XYZ123"] == {
+        "shift_id": "XYZ123",
+        "shift_info": "15/08 5h nightshift",
+        "shift_status": "available",
+    }
+
+
 def test_release_with_no_notify_texts_nobody(deployed: Deployed, sms: Stubber) -> None:
     seed_shifts(deployed)
     result = invoke("shifts", "release", "B2", "--no-notify")
