@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, ShiftStatus
-from shiftsms.errors import ShiftExists, ShiftNotFound
+from shiftsms.errors import ShiftChanged, ShiftExists, ShiftNotFound, ShiftsmsError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -295,3 +296,178 @@ class ShiftsTable:
                 raise ShiftNotFound(f"no shift {shift_id}") from exc
             raise
         return shift_from_item(from_item(resp["Attributes"]))
+
+    # -- operator changes: conditional on the shift as it was read -----------------------------
+
+    def release_as_seen(self, seen: Shift) -> None:
+        """Taken -> available, only while the shift is as ``seen`` (same status, holder and
+        booking time); raise ShiftChanged (with the shift as it is now) or ShiftNotFound."""
+        condition, vals = _as_seen(seen)
+        vals["available"] = ShiftStatus.AVAILABLE.value
+        self._write_as_seen(
+            seen,
+            self.client.update_item,
+            UpdateExpression="SET shift_status = :available "
+            "REMOVE employee, booked_at, booking_ref",
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values(**vals),
+        )
+
+    def delete_as_seen(self, seen: Shift) -> None:
+        """Delete the shift, only while it is as ``seen`` (status, holder, booking time and
+        info); raise ShiftChanged (with the shift as it is now) or ShiftNotFound."""
+        condition, vals = _as_seen(seen)
+        condition += " AND shift_info = :info"
+        vals["info"] = seen.shift_info
+        self._write_as_seen(
+            seen,
+            self.client.delete_item,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values(**vals),
+        )
+
+    def _write_as_seen(self, seen: Shift, call: Any, **request: Any) -> None:
+        try:
+            call(
+                TableName=self.table,
+                Key={"shift_id": {"S": seen.shift_id}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **request,
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            old = from_item(exc.response.get("Item", {}))  # type: ignore[arg-type]
+            if not old:
+                raise ShiftNotFound(f"no shift {seen.shift_id}") from exc
+            raise ShiftChanged(f"shift {seen.shift_id} changed", shift_from_item(old)) from exc
+
+    # -- bulk import ----------------------------------------------------------------------------
+
+    backoff_seconds: float = 0.05
+    max_tries: int = 8
+
+    def existing_ids(self, shift_ids: Sequence[str]) -> set[str]:
+        """Which of ``shift_ids`` exist: strongly consistent BatchGetItem, 100 keys a call,
+        only the key projected; unprocessed keys are asked again with backoff."""
+        found: set[str] = set()
+        ids = list(dict.fromkeys(shift_ids))
+        for start in range(0, len(ids), BATCH_GET):
+            keys: list[Any] = [{"shift_id": {"S": i}} for i in ids[start : start + BATCH_GET]]
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": keys,
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "shift_id",
+                }
+            }
+            for attempt in range(self.max_tries):
+                if attempt:
+                    self._pause(attempt)
+                resp = self.client.batch_get_item(RequestItems=request)
+                found.update(i["shift_id"]["S"] for i in resp["Responses"].get(self.table, []))
+                request = dict(resp.get("UnprocessedKeys") or {})
+                if not request:
+                    break
+            else:
+                left = len(request[self.table]["Keys"])
+                raise ShiftsmsError(f"DynamoDB left {left} reads unprocessed (throttled)")
+        return found
+
+    def put_many(
+        self, shifts: Sequence[Shift], on_written: Callable[[list[str]], None] | None = None
+    ) -> None:
+        """Write ``shifts`` with BatchWriteItem, 25 a call, retrying unprocessed items with
+        backoff; ``on_written`` gets the ids each call wrote.
+
+        Unconditional (BatchWriteItem has no conditions): check that the ids are new first
+        (``existing_ids``); an id created by someone else in between is overwritten.
+        """
+        for start in range(0, len(shifts), BATCH_WRITE):
+            pending: list[Any] = [
+                {"PutRequest": {"Item": _shift_item(s)}}
+                for s in shifts[start : start + BATCH_WRITE]
+            ]
+            for attempt in range(self.max_tries):
+                if attempt:
+                    self._pause(attempt)
+                resp = self.client.batch_write_item(RequestItems={self.table: pending})
+                left = list((resp.get("UnprocessedItems") or {}).get(self.table, []))
+                left_ids = {r["PutRequest"]["Item"]["shift_id"]["S"] for r in left}
+                done = [
+                    r["PutRequest"]["Item"]["shift_id"]["S"]
+                    for r in pending
+                    if r["PutRequest"]["Item"]["shift_id"]["S"] not in left_ids
+                ]
+                if on_written is not None and done:
+                    on_written(done)
+                pending = left
+                if not pending:
+                    break
+            else:
+                raise ShiftsmsError(f"DynamoDB left {len(pending)} writes unprocessed (throttled)")
+
+    def _pause(self, attempt: int) -> None:
+        time.sleep(min(2.0, self.backoff_seconds * 2 ** (attempt - 1)))
+
+    # -- listing --------------------------------------------------------------------------------
+
+    def first_by_status(self, status: str, limit: int) -> tuple[list[Shift], bool]:
+        """Up to ``limit`` shifts with ``status`` in id order, and whether more may follow."""
+        kwargs = self._query_status(status, None, Limit=limit)
+        shifts: list[Shift] = []
+        while True:
+            resp = self.client.query(**kwargs)
+            shifts.extend(shift_from_item(from_item(i)) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp or len(shifts) >= limit:
+                return shifts, "LastEvaluatedKey" in resp
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            kwargs["Limit"] = limit - len(shifts)
+
+    def count_by_status(self, status: str, after: str | None = None) -> int:
+        """Shifts with ``status`` (ids after ``after``), counted on the index."""
+        total = 0
+        kwargs = self._query_status(status, after, Select="COUNT")
+        while True:
+            resp = self.client.query(**kwargs)
+            total += resp.get("Count", 0)
+            if "LastEvaluatedKey" not in resp:
+                return total
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+BATCH_GET = 100
+BATCH_WRITE = 25
+
+
+def _shift_item(shift: Shift) -> dict[str, Any]:
+    return to_item(
+        {
+            "shift_id": shift.shift_id,
+            "shift_info": shift.shift_info,
+            "shift_status": shift.shift_status,
+            "employee": shift.employee,
+            "booked_at": shift.booked_at,
+        }
+    )
+
+
+def _as_seen(seen: Shift) -> tuple[str, dict[str, Any]]:
+    """A condition (and its values) that holds while the stored shift is as ``seen``:
+    same status (in any spelling read as it), holder and booking time."""
+    parts = ["attribute_exists(shift_id)"]
+    vals: dict[str, Any] = {}
+    if seen.shift_status is None:  # neither status (or none): still neither
+        parts += [f"NOT {_is(s, f'seen_{s.value}')}" for s in ShiftStatus]
+        for s in ShiftStatus:
+            vals.update(_spelled(s, f"seen_{s.value}"))
+    else:
+        parts.append(_is(seen.shift_status, "seen_status"))
+        vals.update(_spelled(seen.shift_status, "seen_status"))
+    for name, value in (("employee", seen.employee), ("booked_at", seen.booked_at)):
+        if value is None:
+            parts.append(f"attribute_not_exists({name})")
+        else:
+            parts.append(f"{name} = :seen_{name}")
+            vals[f"seen_{name}"] = value
+    return " AND ".join(parts), vals
