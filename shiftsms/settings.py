@@ -57,6 +57,7 @@ class Settings:
     send_rate_per_second: float = 1.0
     message_ttl_seconds: int = 4 * 3600
     idempotency_ttl_seconds: int = 24 * 3600
+    protect_configuration_id: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,4 +87,5 @@ class Settings:
             unauthorised_replies_per_hour=_int(env, "UNAUTHORISED_REPLIES_PER_HOUR", 30),
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
             message_ttl_seconds=_int(env, "MESSAGE_TTL_SECONDS", 4 * 3600),
+            protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
         )
