@@ -3,8 +3,11 @@ blocks every other country in it, the sends that name it, and the sandbox honour
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,7 +20,7 @@ from cfnlint.decode import decode
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.deploy.protect import allowed_countries, apply_country_rules
 from shiftsms.errors import DeployError, DestinationBlocked, SendRejected
-from shiftsms.local.aws import client
+from shiftsms.local.aws import client, environment
 from shiftsms.local.emulator import Emulator
 from shiftsms.local.protect import REGISTRY
 from shiftsms.settings import Settings
@@ -25,6 +28,7 @@ from tests.clitools import invoke
 from tests.conftest import REGION, TEMPLATE, Deployed, function_environment
 from tests.sms_voice import InProcessSmsVoice
 from tests.test_deploy import deploy, moto_server  # noqa: F401 (a fixture)
+from tests.test_local_sandbox import base_env, down, free_port, shiftsms, up
 
 SERVICE = "+447700900000"
 ANA = "+447700900123"
@@ -334,3 +338,35 @@ def test_sandbox_does_not_know_a_protect_configuration_it_never_created(
     with pytest.raises(SendRejected, match=r"^ResourceNotFoundException"):
         EndUserMessagingSms(sms, protect_configuration=PROTECT_ID).send(ANA, "hi", SERVICE)
     assert emulator.telecom.texts() == []
+
+
+@pytest.mark.slow
+def test_sandbox_campaign_never_texts_a_number_in_another_country(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    port = free_port()
+    env = base_env(tmp_path)
+    pid = up(folder, port, env)
+    aws = {**env, **environment(f"http://127.0.0.1:{port}")}
+    try:
+        for args in (
+            ("allowlist", "add", ANA, "--name", "Ana"),
+            ("allowlist", "add", PIERRE, "--name", "Pierre"),
+            ("shifts", "add", "XYZ123", "--info", "15/08 5h nightshift"),
+            ("campaign", "create", "C1", "--shifts", "XYZ123", "--yes"),
+        ):
+            result = shiftsms(*args, env=aws)
+            assert result.returncode == 0, result.stderr
+        deadline = time.monotonic() + 90
+        summary: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            shown = shiftsms("campaign", "show", "C1", "--json", env=aws)
+            summary = json.loads(shown.stdout) if shown.returncode == 0 else {}
+            if summary.get("sent", 0) + summary.get("failed", 0) == 2:
+                break
+            time.sleep(1)
+        assert (summary["recipients"], summary["sent"], summary["failed"]) == (2, 1, 1)
+        outbox = shiftsms("local", "outbox", "--json", "--state-dir", str(folder), env=env)
+        texts = json.loads(outbox.stdout)
+        assert [t["destination"] for t in texts] == [ANA]
+    finally:
+        down(folder, port, pid, env)
