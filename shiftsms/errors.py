@@ -64,6 +64,10 @@ class SendRejected(SendError):
     """The send was refused for a reason a retry will not fix."""
 
 
+class DestinationBlocked(SendRejected):
+    """The destination's country is blocked by the protect configuration: never retried."""
+
+
 class CallError(ShiftsmsError):
     """An agent call-back could not be started."""
 

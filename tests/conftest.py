@@ -17,11 +17,31 @@ import pytest
 from moto import mock_aws
 
 from shiftsms.aws.stack import StackInfo, describe
+from shiftsms.deploy import deployer as deployer_module
+from shiftsms.local.protect import register_with_moto
+from tests.sms_voice import InProcessSmsVoice
+
+# moto has no AWS::SMSVOICE::ProtectConfiguration: the sandbox's model stands in for it.
+register_with_moto()
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "cloudformation" / "template.yaml"
 REGION = "eu-west-2"
 ORIGINATION = "+447700900000"
+
+
+@pytest.fixture(autouse=True)
+def sms_voice(monkeypatch: pytest.MonkeyPatch) -> InProcessSmsVoice:
+    """The deploy's End User Messaging (protect configuration rules) answered in process."""
+    fake = InProcessSmsVoice(REGION)
+    original = deployer_module.make_client
+
+    def make_client(service: str, session: Any = None) -> Any:
+        made = original(service, session)
+        return fake.attach(made) if service == "pinpoint-sms-voice-v2" else made
+
+    monkeypatch.setattr(deployer_module, "make_client", make_client)
+    return fake
 
 
 @pytest.fixture(autouse=True)

@@ -50,7 +50,11 @@ class InboundApp:
             settings=settings,
             shifts=ShiftsTable(dynamodb, settings.shifts_table),
             staff=StaffTable(dynamodb, settings.staff_table),
-            sms=sms or EndUserMessagingSms(client("pinpoint-sms-voice-v2")),
+            sms=sms
+            or EndUserMessagingSms(
+                client("pinpoint-sms-voice-v2"),
+                protect_configuration=settings.protect_configuration_id or None,
+            ),
             limiter=DynamoReplyLimiter(
                 dynamodb,
                 settings.state_table,

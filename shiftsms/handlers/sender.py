@@ -46,7 +46,11 @@ class SenderApp:
         self.now = now
         self.sender = CampaignSender(
             settings=settings,
-            sms=sms or EndUserMessagingSms(client("pinpoint-sms-voice-v2")),
+            sms=sms
+            or EndUserMessagingSms(
+                client("pinpoint-sms-voice-v2"),
+                protect_configuration=settings.protect_configuration_id or None,
+            ),
             ledger=DynamoSendLedger(dynamodb, settings.state_table, settings.campaigns_table),
             limiter=limiter
             or DynamoSendRateLimiter(
