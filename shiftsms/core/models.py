@@ -34,6 +34,12 @@ class Shift:
     shift_status: ShiftStatus | None = ShiftStatus.AVAILABLE
     employee: str | None = None
     booked_at: str | None = None
+    # A timed shift (ISO 8601 with offset); a console item with none has no time rules.
+    starts_at: str | None = None
+    ends_at: str | None = None
+    location: str | None = None
+    # The role a person must hold to book it; None: anyone on the allow list.
+    role: str | None = None
 
     @property
     def available(self) -> bool:
@@ -57,6 +63,8 @@ class StaffMember:
     groups: tuple[str, ...] = field(default=())
     added_at: str | None = None
     list_cursor: str | None = None
+    # The roles (grades) they may work, e.g. ("RN",); shifts without a role need none.
+    roles: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
