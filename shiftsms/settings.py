@@ -165,3 +165,5 @@ class StackSettings:
     send_queue_url: str = ""
     send_dlq_url: str = ""
     default_region: str = "GB"
+    # The IANA zone operator times are read and shown in (stack output TimeZone).
+    time_zone: str = "Europe/London"

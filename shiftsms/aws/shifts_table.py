@@ -55,6 +55,10 @@ def shift_from_item(item: dict[str, Any]) -> Shift:
         shift_status=ShiftStatus.read(item.get("shift_status")),
         employee=str(item["employee"]) if item.get("employee") else None,
         booked_at=str(item["booked_at"]) if item.get("booked_at") else None,
+        starts_at=str(item["starts_at"]) if item.get("starts_at") else None,
+        ends_at=str(item["ends_at"]) if item.get("ends_at") else None,
+        location=str(item["location"]) if item.get("location") else None,
+        role=str(item["role"]) if item.get("role") else None,
     )
 
 
@@ -248,16 +252,7 @@ class ShiftsTable:
 
     def put(self, shift: Shift, *, replace: bool = False) -> None:
         """Write a shift; refuse to overwrite an existing id unless ``replace``."""
-        item = to_item(
-            {
-                "shift_id": shift.shift_id,
-                "shift_info": shift.shift_info,
-                "shift_status": shift.shift_status,
-                "employee": shift.employee,
-                "booked_at": shift.booked_at,
-            }
-        )
-        kwargs: dict[str, Any] = {"TableName": self.table, "Item": item}
+        kwargs: dict[str, Any] = {"TableName": self.table, "Item": _shift_item(shift)}
         if not replace:
             kwargs["ConditionExpression"] = "attribute_not_exists(shift_id)"
         try:
@@ -448,6 +443,10 @@ def _shift_item(shift: Shift) -> dict[str, Any]:
             "shift_status": shift.shift_status,
             "employee": shift.employee,
             "booked_at": shift.booked_at,
+            "starts_at": shift.starts_at,
+            "ends_at": shift.ends_at,
+            "location": shift.location,
+            "role": shift.role,
         }
     )
 

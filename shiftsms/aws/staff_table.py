@@ -34,6 +34,7 @@ def member_from_item(item: dict[str, Any]) -> StaffMember:
         groups=tuple(sorted(str(g) for g in groups)),
         added_at=str(item["added_at"]) if item.get("added_at") else None,
         list_cursor=str(item["list_cursor"]) if item.get("list_cursor") else None,
+        roles=tuple(sorted(str(r) for r in item.get("roles") or ())),
     )
 
 
@@ -157,6 +158,7 @@ class StaffTable:
             "campaigns": member.campaigns,
             "opted_out": member.opted_out,
             "groups": set(member.groups) or None,
+            "roles": set(member.roles) or None,
             "added_at": member.added_at,
         }
         if member.campaigns and not member.opted_out:
@@ -176,6 +178,11 @@ class StaffTable:
             vals["groups"] = set(member.groups)
         else:
             removes.append("#g")
+        if member.roles:
+            sets.append("#r = :roles")
+            vals["roles"] = set(member.roles)
+        else:
+            removes.append("#r")
         if member.added_at:
             sets.append("added_at = if_not_exists(added_at, :added)")
             vals["added"] = member.added_at
@@ -197,7 +204,7 @@ class StaffTable:
             Key={"phone": {"S": member.phone}},
             UpdateExpression=expr,
             ConditionExpression=cond,
-            ExpressionAttributeNames={"#n": "name", "#g": "groups"},
+            ExpressionAttributeNames={"#n": "name", "#g": "groups", "#r": "roles"},
             ExpressionAttributeValues=values(**vals),
         )
 
@@ -256,21 +263,16 @@ class StaffTable:
                 if before.opted_out
                 else "(attribute_not_exists(opted_out) OR opted_out = :seen_out)"
             )
-        if "groups" in change.changed:
-            names["#g"] = "groups"
-            if after.groups:
-                sets.append("#g = :groups")
-                vals["groups"] = set(after.groups)
-            else:
-                removes.append("#g")
-            if before.groups:
-                vals["was_size"] = len(before.groups)
-                conds.append("size(#g) = :was_size")
-                for i, group in enumerate(before.groups):
-                    vals[f"was_g{i}"] = group
-                    conds.append(f"contains(#g, :was_g{i})")
-            else:
-                conds.append("attribute_not_exists(#g)")
+        for attr, alias in (("groups", "#g"), ("roles", "#r")):
+            if attr in change.changed:
+                names[alias] = attr
+                set_part, remove_part, set_conds, set_vals = _edit_set(
+                    alias, getattr(before, attr), getattr(after, attr)
+                )
+                sets.extend([set_part] if set_part else [])
+                removes.extend([remove_part] if remove_part else [])
+                conds.extend(set_conds)
+                vals.update(set_vals)
         expr = " ".join(
             part
             for part in (
@@ -322,3 +324,26 @@ class StaffTable:
         for page in pages:
             for item in page.get("Items", []):
                 yield member_from_item(from_item(item))
+
+
+def _edit_set(
+    alias: str, before: tuple[str, ...], after: tuple[str, ...]
+) -> tuple[str, str, list[str], dict[str, Any]]:
+    """Set the string set ``alias`` to ``after`` if it still holds ``before``: the SET part
+    (or ""), the REMOVE part (or ""), the conditions and their values."""
+    key = alias.lstrip("#")
+    vals: dict[str, Any] = {}
+    set_part = remove_part = ""
+    if after:
+        set_part = f"{alias} = :{key}_new"
+        vals[f"{key}_new"] = set(after)
+    else:
+        remove_part = alias
+    if not before:
+        return set_part, remove_part, [f"attribute_not_exists({alias})"], vals
+    vals[f"{key}_was_size"] = len(before)
+    conds = [f"size({alias}) = :{key}_was_size"]
+    for i, value in enumerate(before):
+        vals[f"{key}_was{i}"] = value
+        conds.append(f"contains({alias}, :{key}_was{i})")
+    return set_part, remove_part, conds, vals
