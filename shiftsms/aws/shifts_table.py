@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from shiftsms.aws.decode import ItemReader, is_e164, warn
 from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
+from shiftsms.core.commands import InvalidShiftId, validate_shift_id
 from shiftsms.core.models import AVAILABLE, TAKEN, BookingOutcome, DropOutcome, Shift
+from shiftsms.core.phone import redact
 from shiftsms.errors import ShiftExists, ShiftNotFound
 
 if TYPE_CHECKING:
@@ -19,14 +22,41 @@ STATUS_INDEX = "by-status"
 
 
 def shift_from_item(item: dict[str, Any]) -> Shift:
-    """A stored item (as plain values) to a Shift; tolerant of items added by hand."""
-    return Shift(
-        shift_id=str(item["shift_id"]),
-        shift_info=str(item.get("shift_info", "")),
-        shift_status=str(item.get("shift_status", AVAILABLE)),
-        employee=str(item["employee"]) if item.get("employee") else None,
-        booked_at=str(item["booked_at"]) if item.get("booked_at") else None,
+    """A stored item (as plain values) to a Shift, whatever was typed into it by hand.
+
+    Fields of another type are read as best they can be or left out (see
+    :mod:`shiftsms.aws.decode`), with one warning naming the shift; an ``employee`` that is
+    not E.164 is shown as stored (and warned about: that holder cannot DROP it by SMS).
+    """
+    read = ItemReader(item)
+    shift_id = read.text("shift_id") or ""
+    info = read.text("shift_info", "") or ""
+    status = read.text("shift_status", AVAILABLE) or AVAILABLE
+    employee = read.text("employee")
+    if employee and not is_e164(employee):
+        read.problems.append("employee is not an E.164 number")
+    shift = Shift(
+        shift_id=shift_id,
+        shift_info=info,
+        shift_status=status,
+        employee=employee or None,
+        booked_at=read.text("booked_at") or None,
     )
+    if read.problems:
+        warn("shift", shift_id, read.problems)
+    return shift
+
+
+def _offerable(item: dict[str, Any]) -> Shift | None:
+    """An open-shifts item to a Shift staff can book by text, or None (skipped, warned)."""
+    shift = shift_from_item(item)
+    try:
+        validate_shift_id(shift.shift_id)
+    except InvalidShiftId:
+        why = "not a shift code staff can text back (2-20 letters, digits or '-', no keyword)"
+        warn("shift", redact(shift.shift_id), [why], skipped=True)
+        return None
+    return shift
 
 
 class ShiftsTable:
@@ -120,10 +150,20 @@ class ShiftsTable:
         )
 
     def open_page(self, after: str | None, limit: int) -> tuple[list[Shift], bool]:
-        """Up to ``limit`` available shifts after ``after`` (one Query on the status index)."""
-        resp = self.client.query(**self._query_status(AVAILABLE, after, Limit=limit))
-        shifts = [shift_from_item(from_item(i)) for i in resp.get("Items", [])]
-        return shifts, "LastEvaluatedKey" in resp
+        """Up to ``limit`` available shifts after ``after`` (a Query on the status index).
+
+        A shift whose id staff could not text back (not a valid code, or an SMS keyword) is
+        skipped with a warning, and the page is filled up from the items after it.
+        """
+        shifts: list[Shift] = []
+        kwargs = self._query_status(AVAILABLE, after, Limit=limit)
+        while True:
+            resp = self.client.query(**kwargs)
+            shifts += [s for i in resp.get("Items", []) if (s := _offerable(from_item(i)))]
+            last = resp.get("LastEvaluatedKey")
+            if last is None or len(shifts) >= limit:
+                return shifts, last is not None
+            kwargs.update(ExclusiveStartKey=last, Limit=limit - len(shifts))
 
     def count_open(self, after: str | None) -> int:
         """Available shifts after ``after``, counted on the index (no items returned)."""
