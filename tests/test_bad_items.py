@@ -75,6 +75,12 @@ def deployed(stack: Deployed) -> Deployed:
     return stack
 
 
+@pytest.fixture
+def reporter(deployed: Deployed) -> Deployer:
+    """What ``shiftsms status`` runs (its clients made once, not once per example)."""
+    return Deployer(boto3.session.Session(region_name=REGION))
+
+
 def put_shift(deployed: Deployed, **attrs: Any) -> None:
     """Write a shift item exactly as given (DynamoDB JSON), as the console would."""
     deployed.dynamodb.put_item(TableName=deployed.outputs["ShiftsTableName"], Item=attrs)
@@ -318,6 +324,7 @@ def _shown(stored: dict[str, Any], name: str, shown: str | None) -> None:
 )
 def test_arbitrary_attribute_values_never_break_a_listing(
     deployed: Deployed,
+    reporter: Deployer,
     shift_id: str,
     status: dict[str, Any],
     shift_attrs: dict[str, Any],
@@ -362,7 +369,7 @@ def test_arbitrary_attribute_values_never_break_a_listing(
         page, _ = shifts_table(deployed).open_page(None, 20)
         assert "GOOD1" in [s.shift_id for s in page]
 
-        counted = Deployer(boto3.session.Session(region_name=REGION)).status()
+        counted = reporter.status()
         assert counted.allow_list == 2
     finally:
         shifts_table(deployed).client.delete_item(
