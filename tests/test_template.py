@@ -389,3 +389,36 @@ def test_checkov_suppressions_say_why(template: dict[str, Any]) -> None:
     for name, skip in skips:
         assert skip["id"].startswith("CKV_"), name
         assert len(skip.get("comment", "")) > 30, f"{name}: {skip['id']} needs a reason"
+
+
+def _dead_letter_targets(tpl: dict[str, Any]) -> set[str]:
+    """Queues the template sends failures to: redrive targets and on-failure destinations."""
+    targets: set[str] = set()
+    for res in tpl["Resources"].values():
+        props = res.get("Properties", {})
+        redrive = props.get("RedrivePolicy", {}).get("deadLetterTargetArn")
+        on_failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        for ref in (redrive, on_failure):
+            if isinstance(ref, dict) and "Fn::GetAtt" in ref:
+                targets.add(ref["Fn::GetAtt"][0])
+    return targets
+
+
+def test_every_queue_is_an_output_named_for_its_role(template: dict[str, Any]) -> None:
+    """`shiftsms status` finds queues from outputs only: ...QueueUrl, or ...DlqUrl for DLQs."""
+    queues = set(resources(template, "AWS::SQS::Queue"))
+    dead_letter = _dead_letter_targets(template)
+    assert dead_letter == {"SendDLQ", "CampaignStreamDLQ", "InboundFailureQueue"}
+    assert queues >= dead_letter | {"SendQueue"}
+    outputs = {
+        out["Value"]["Ref"]: key
+        for key, out in template["Outputs"].items()
+        if isinstance(out["Value"], dict) and out["Value"].get("Ref") in queues
+    }
+    assert set(outputs) == queues, f"queues without an output: {queues - set(outputs)}"
+    for queue, key in outputs.items():
+        suffix = "DlqUrl" if queue in dead_letter else "QueueUrl"
+        assert key.endswith(suffix), f"{queue}'s output {key} should end in {suffix}"
+        assert "Condition" not in template["Outputs"][key], key
+    others = [k for k in template["Outputs"] if k.endswith(("QueueUrl", "DlqUrl"))]
+    assert sorted(others) == sorted(outputs.values()), "a queue-named output that is no queue"

@@ -274,11 +274,22 @@ def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
 ) -> None:
-    """Stack status and outputs, both versions, shifts by status, allow list, campaigns."""
+    """Stack status and outputs, both versions, shifts, allow list, queues, campaigns.
+
+    Every queue's depth is shown; a dead-letter queue that holds messages is highlighted
+    and named in a warning.
+    """
     cli = get_context(ctx)
     report = Deployer(cli.session).status(cli.stack_name)
     if report.version_warning:
         warn(report.version_warning)
+    for queue in report.queues:
+        if queue.alarming:
+            noun = "message" if queue.held == 1 else "messages"
+            warn(
+                f"dead-letter queue {queue.name} holds {queue.held} {noun} that failed "
+                f"every retry: {queue.url}"
+            )
     if as_json:
         print_json(report.as_dict())
         return
@@ -300,6 +311,7 @@ def _print_status(report: StackStatus) -> None:
     shifts = ", ".join(f"{n} {state}" for state, n in report.shifts.items()) or "unknown"
     say(f"Shifts: {shifts}")
     say(f"Allow list: {report.allow_list if report.allow_list is not None else 'unknown'}")
+    _print_queues(report)
     if not report.campaigns:
         say("Campaigns: none yet")
         return
@@ -315,6 +327,26 @@ def _print_status(report: StackStatus) -> None:
             str(c.opted_out),
         )
     console.print(table)
+
+
+def _depth(value: int | None, error: str | None) -> str:
+    return str(value) if value is not None else f"unknown ({error})"
+
+
+def _print_queues(report: StackStatus) -> None:
+    if not report.queues:
+        say("Queues: none in the stack's outputs")
+        return
+    table = Table("Queue", "Kind", "Messages", "In flight", title="Queues")
+    for q in report.queues:
+        table.add_row(
+            q.name,
+            "dead-letter" if q.dead_letter else "work",
+            _depth(q.visible, q.error),
+            _depth(q.in_flight, q.error),
+            style="bold red" if q.alarming else None,
+        )
+    stdout().print(table)
 
 
 @handle_errors

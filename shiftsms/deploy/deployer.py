@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from shiftsms import resources
 from shiftsms.aws.clients import client as make_client
+from shiftsms.aws.queues import QueueDepth, queue_depths
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.aws.staff_table import StaffTable
@@ -148,6 +149,7 @@ class StackStatus:
     shifts: dict[str, int]
     allow_list: int | None
     campaigns: list[CampaignSummary]
+    queues: list[QueueDepth] = field(default_factory=list)
     cli_version: str = field(default_factory=resources.version)
 
     @property
@@ -191,6 +193,7 @@ class StackStatus:
                 }
                 for c in self.campaigns
             ],
+            "queues": [q.as_dict() for q in self.queues],
         }
 
 
@@ -614,7 +617,8 @@ class Deployer:
     # ------------------------------------------------------------------ status, destroy
 
     def status(self, stack_name: str = DEFAULT_STACK) -> StackStatus:
-        """The stack, shifts by status, allow-list size and the five latest campaigns."""
+        """The stack, shifts by status, allow-list size, the five latest campaigns, and the
+        depth of every queue (dead-letter queues included) the stack outputs."""
         info = describe(self.client("cloudformation"), stack_name)
         dynamodb = self.client("dynamodb")
         out = info.outputs
@@ -630,7 +634,13 @@ class Deployer:
         campaigns: list[CampaignSummary] = []
         if all(out.get(k) for k in ("CampaignsTableName", "StaffTableName", "StateTableName")):
             campaigns = campaign_reports(self.client, info).list()[:RECENT_CAMPAIGNS]
-        return StackStatus(stack=info, shifts=shifts, allow_list=allow_list, campaigns=campaigns)
+        return StackStatus(
+            stack=info,
+            shifts=shifts,
+            allow_list=allow_list,
+            campaigns=campaigns,
+            queues=queue_depths(self.client("sqs"), out),
+        )
 
     def destroy(
         self, stack_name: str = DEFAULT_STACK, *, delete_data: bool = False
