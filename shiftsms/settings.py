@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shiftsms.core import spend
 from shiftsms.errors import NotConfigured
 
 
@@ -44,6 +45,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise NotConfigured(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _max_price(env: Mapping[str, str]) -> str:
+    """``MAX_PRICE_PER_MESSAGE`` ("" is no cap); NotConfigured if AWS would refuse it."""
+    raw = str(env.get("MAX_PRICE_PER_MESSAGE", ""))
+    try:
+        return spend.max_price(raw) or ""
+    except ValueError as exc:
+        raise NotConfigured(f"MAX_PRICE_PER_MESSAGE must be {exc}") from exc
+
+
 def _required(env: Mapping[str, str], *names: str) -> dict[str, str]:
     """``names`` from ``env``; NotConfigured naming every one that is missing or empty."""
     found = {n: str(env.get(n, "")) for n in names}
@@ -70,6 +80,7 @@ class InboundSettings:
     unauthorised_replies_per_hour: int = 30
     unauthorised_reply_window_hours: int = 24
     idempotency_ttl_seconds: int = 24 * 3600
+    max_price_per_message: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -92,6 +103,7 @@ class InboundSettings:
             connect=connect,
             reply_max_segments=max(1, _int(env, "REPLY_MAX_SEGMENTS", 1)),
             unauthorised_replies_per_hour=_int(env, "UNAUTHORISED_REPLIES_PER_HOUR", 30),
+            max_price_per_message=_max_price(env),
         )
 
 
@@ -130,6 +142,7 @@ class SenderSettings:
     state_table: str
     origination_identity: str
     send_rate_per_second: float = 1.0
+    max_price_per_message: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -144,6 +157,7 @@ class SenderSettings:
             state_table=req["STATE_TABLE"],
             origination_identity=req["ORIGINATION_IDENTITY"],
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
+            max_price_per_message=_max_price(env),
         )
 
 

@@ -22,10 +22,16 @@ class EndUserMessagingSms:
     """SmsSender on End User Messaging SMS ``SendTextMessage``."""
 
     def __init__(
-        self, client: PinpointSMSVoiceV2Client, configuration_set: str | None = None
+        self,
+        client: PinpointSMSVoiceV2Client,
+        configuration_set: str | None = None,
+        *,
+        max_price: str | None = None,
     ) -> None:
+        """``max_price``: US dollars a text may cost at most (``MaxPrice``; None: no cap)."""
         self.client = client
         self.configuration_set = configuration_set
+        self.max_price = max_price
 
     def send(
         self,
@@ -49,6 +55,9 @@ class EndUserMessagingSms:
             request["Context"] = dict(context)
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set
+        if self.max_price:
+            # A text that would cost more is refused: ValidationException PRICE_OVER_THRESHOLD.
+            request["MaxPrice"] = self.max_price
         try:
             resp = self.client.send_text_message(**request)
         except ClientError as exc:

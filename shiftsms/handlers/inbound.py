@@ -49,7 +49,10 @@ class InboundApp:
             settings=settings,
             shifts=ShiftsTable(dynamodb, settings.shifts_table),
             staff=StaffTable(dynamodb, settings.staff_table),
-            sms=sms or EndUserMessagingSms(client("pinpoint-sms-voice-v2")),
+            sms=sms
+            or EndUserMessagingSms(
+                client("pinpoint-sms-voice-v2"), max_price=settings.max_price_per_message or None
+            ),
             limiter=DynamoReplyLimiter(
                 dynamodb,
                 settings.state_table,

@@ -46,7 +46,10 @@ class SenderApp:
         self.now = now
         self.sender = CampaignSender(
             settings=settings,
-            sms=sms or EndUserMessagingSms(client("pinpoint-sms-voice-v2")),
+            sms=sms
+            or EndUserMessagingSms(
+                client("pinpoint-sms-voice-v2"), max_price=settings.max_price_per_message or None
+            ),
             ledger=DynamoSendLedger(dynamodb, settings.state_table, settings.campaigns_table),
             limiter=limiter
             or DynamoSendRateLimiter(
