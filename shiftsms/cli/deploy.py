@@ -257,15 +257,29 @@ def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
 ) -> None:
-    """Stack status and outputs, both versions, shifts by status, allow list, campaigns."""
+    """Stack status and outputs, both versions, shifts by status, allow list, campaigns, alarms."""
     cli = get_context(ctx)
     report = Deployer(cli.session).status(cli.stack_name)
     if report.version_warning:
         warn(report.version_warning)
+    _warn_alarms(report)
     if as_json:
         print_json(report.as_dict())
         return
     _print_status(report)
+
+
+def _warn_alarms(report: StackStatus) -> None:
+    """One red line on stderr per alarm of the stack in ALARM."""
+    if report.alarms is None:
+        warn("alarms unknown: not allowed to read CloudWatch alarms (cloudwatch:DescribeAlarms)")
+        return
+    console = stderr()
+    for alarm in report.alarms:
+        console.print(
+            Text("Alarm: ", style="bold red") + Text(f"{alarm.name}: {alarm.reason}", style="red"),
+            soft_wrap=True,
+        )
 
 
 def _print_status(report: StackStatus) -> None:
@@ -283,6 +297,8 @@ def _print_status(report: StackStatus) -> None:
     shifts = ", ".join(f"{n} {state}" for state, n in report.shifts.items()) or "unknown"
     say(f"Shifts: {shifts}")
     say(f"Allow list: {report.allow_list if report.allow_list is not None else 'unknown'}")
+    if report.alarms is not None:
+        say(f"Alarms: {len(report.alarms) or 'none'} in ALARM")
     if not report.campaigns:
         say("Campaigns: none yet")
         return

@@ -18,6 +18,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from shiftsms import resources
+from shiftsms.aws.alarms import AlarmState, alarms_in_alarm
 from shiftsms.aws.clients import client as make_client
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
@@ -147,6 +148,8 @@ class StackStatus:
     allow_list: int | None
     campaigns: list[CampaignSummary]
     cli_version: str = field(default_factory=resources.version)
+    # The stack's alarms in ALARM (None: the caller may not read alarms).
+    alarms: list[AlarmState] | None = field(default_factory=list)
 
     @property
     def stack_version(self) -> str | None:
@@ -189,6 +192,7 @@ class StackStatus:
                 }
                 for c in self.campaigns
             ],
+            "alarms": None if self.alarms is None else [a.as_dict() for a in self.alarms],
         }
 
 
@@ -592,7 +596,7 @@ class Deployer:
     # ------------------------------------------------------------------ status, destroy
 
     def status(self, stack_name: str = DEFAULT_STACK) -> StackStatus:
-        """The stack, shifts by status, allow-list size and the five latest campaigns."""
+        """The stack, shifts by status, allow-list size, five latest campaigns, alarms in ALARM."""
         info = describe(self.client("cloudformation"), stack_name)
         dynamodb = self.client("dynamodb")
         out = info.outputs
@@ -608,7 +612,13 @@ class Deployer:
         campaigns: list[CampaignSummary] = []
         if all(out.get(k) for k in ("CampaignsTableName", "StaffTableName", "StateTableName")):
             campaigns = campaign_reports(self.client, info).list()[:RECENT_CAMPAIGNS]
-        return StackStatus(stack=info, shifts=shifts, allow_list=allow_list, campaigns=campaigns)
+        return StackStatus(
+            stack=info,
+            shifts=shifts,
+            allow_list=allow_list,
+            campaigns=campaigns,
+            alarms=alarms_in_alarm(self.client("cloudwatch"), info.name),
+        )
 
     def destroy(
         self, stack_name: str = DEFAULT_STACK, *, delete_data: bool = False
