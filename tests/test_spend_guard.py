@@ -27,6 +27,7 @@ from shiftsms.errors import NotConfigured, SendRejected
 from shiftsms.handlers import inbound, sender
 from shiftsms.settings import InboundSettings, SenderSettings
 from tests.campaign_support import CampaignStack, FakeContext, campaign_stack, poll_once
+from tests.clitools import invoke
 from tests.conftest import ORIGINATION, REGION, function_environment, sns_event
 
 ANA = "+447700900101"
@@ -203,3 +204,48 @@ def test_estimated_cost_is_shown_to_the_cent(segments: int, per_segment: str, sh
 @pytest.mark.parametrize(("raw", "parsed"), [("0.04", Decimal("0.04")), ("0", None), ("", None)])
 def test_price_per_segment_zero_or_empty_is_no_estimate(raw: str, parsed: Decimal | None) -> None:
     assert spend.price(raw) == parsed
+
+
+# -- campaign create: the estimate beside the segment count --------------------------------
+
+
+def _draft(parameters: dict[str, str], staff: int = 3) -> Any:
+    with campaign_stack(parameters) as deployed:
+        deployed.add_shift("XYZ123", "15/08 5h nightshift")
+        deployed.add_staff(*(StaffMember(f"+44770090020{i}", f"P{i}") for i in range(staff)))
+        return invoke("campaign", "create", "c1", "--shifts", "XYZ123", "--dry-run")
+
+
+@pytest.mark.parametrize(
+    ("parameters", "billed"),
+    [
+        ({}, "Billed:     3 segments (3 recipients x 1 segment), about $0.12"),
+        (
+            {"PricePerSegment": "1.6"},
+            "Billed:     3 segments (3 recipients x 1 segment), about $4.80",
+        ),
+        ({"PricePerSegment": "0"}, "Billed:     3 segments (3 recipients x 1 segment)"),
+    ],
+    ids=["default-price", "own-price", "no-estimate"],
+)
+def test_campaign_create_shows_the_estimated_cost(parameters: dict[str, str], billed: str) -> None:
+    result = _draft({"MaxPricePerMessage": "", **parameters})
+    assert result.exit_code == 0, result.output
+    (line,) = [s for s in result.stdout.splitlines() if s.startswith("Billed:")]
+    assert line == billed
+    assert result.stderr == ""
+
+
+def test_campaign_create_warns_when_each_text_would_cost_more_than_the_cap() -> None:
+    result = _draft({"MaxPricePerMessage": "0.03"})
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Warning: at $0.04 a segment each text costs about $0.04, over the stack's "
+        "MaxPricePerMessage $0.03: AWS would refuse every text\n"
+    )
+
+
+def test_campaign_create_within_the_cap_does_not_warn() -> None:
+    result = _draft({"MaxPricePerMessage": "0.04"})
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""

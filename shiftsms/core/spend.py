@@ -40,3 +40,9 @@ def usd(amount: Decimal) -> str:
     if amount > 0 and cents == 0:
         return "under $0.01"
     return f"${cents}"
+
+
+def over_max_price(segments: int, per_segment: Decimal, cap: str | None) -> Decimal | None:
+    """One text's estimated price if it exceeds ``cap`` (AWS would refuse it), else None."""
+    per_text = estimated_cost(segments, per_segment)
+    return per_text if cap is not None and per_text > Decimal(cap) else None
