@@ -249,3 +249,35 @@ def test_campaign_create_within_the_cap_does_not_warn() -> None:
     result = _draft({"MaxPricePerMessage": "0.04"})
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+# -- deploy options ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "error"),
+    [
+        (
+            "--max-price-per-message",
+            "1",
+            "Error: --max-price-per-message must be a price in US dollars such as 0.20 "
+            "(at most 99.99999), got '1'",
+        ),
+        (
+            "--price-per-segment",
+            "-0.04",
+            "Error: --price-per-segment must be US dollars such as 0.04, got '-0.04'",
+        ),
+        (
+            "--alarm-email",
+            "ops.example.org",
+            "Error: --alarm-email: not an email address: 'ops.example.org'",
+        ),
+    ],
+)
+def test_deploy_refuses_a_value_the_template_would_refuse(
+    option: str, value: str, error: str
+) -> None:
+    result = invoke("deploy", "--origination-number", ORIGINATION, "--yes", option, value)
+    assert result.exit_code == 2
+    assert result.stderr == error + "\n"
