@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shiftsms.core.models import Shift
 
 
 class ShiftsmsError(Exception):
@@ -23,6 +27,17 @@ class ShiftNotFound(ShiftsmsError):
 
 class ShiftNotTaken(ShiftsmsError):
     """The shift is not booked, so it cannot be released."""
+
+
+class ShiftChanged(ShiftsmsError):
+    """The shift is no longer as it was read, so the change decided on it was not made.
+
+    ``now`` is the shift as it is now.
+    """
+
+    def __init__(self, message: str, now: Shift) -> None:
+        super().__init__(message)
+        self.now = now
 
 
 class StaffNotFound(ShiftsmsError):
@@ -47,6 +62,10 @@ class SendThrottled(SendError):
 
 class SendRejected(SendError):
     """The send was refused for a reason a retry will not fix."""
+
+
+class DestinationBlocked(SendRejected):
+    """The destination's country is blocked by the protect configuration: never retried."""
 
 
 class CallError(ShiftsmsError):

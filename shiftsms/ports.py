@@ -20,19 +20,28 @@ from shiftsms.core.models import (
 class ShiftStore(Protocol):
     """The shifts table."""
 
-    def book(self, shift_id: str, employee: str, booking_ref: str, at: datetime) -> BookingOutcome:
+    def book(
+        self, shift_id: str, employee: str, booking_ref: str, at: datetime, *, sent: str = ""
+    ) -> BookingOutcome:
         """Atomically book an available shift for ``employee`` (one conditional write).
 
-        ``booking_ref`` (the inbound message id) makes a retried booking report BOOKED again.
+        ``booking_ref`` (the inbound message id) makes a retried booking report BOOKED again;
+        ``sent`` (when the message was sent) refuses it if a later message changed the shift.
         """
         ...
 
     def release(
-        self, shift_id: str, employee: str | None = None, *, ref: str | None = None
+        self,
+        shift_id: str,
+        employee: str | None = None,
+        *,
+        ref: str | None = None,
+        sent: str = "",
     ) -> DropOutcome:
         """Make a taken shift available again; with ``employee``, only if they hold it.
 
-        ``ref`` (the inbound message id) makes a retried release report RELEASED again.
+        ``ref`` (the inbound message id) makes a retried release report RELEASED again;
+        ``sent`` (when the message was sent) refuses it if a later message changed the shift.
         """
         ...
 
@@ -135,6 +144,14 @@ class ReplyLimiter(Protocol):
 
         ``ref`` (the inbound message id) lets a retry of the same message through again.
         """
+        ...
+
+    def allow_call_back(self, employee: str, at: datetime, *, ref: str) -> bool:
+        """True unless another message placed a call-back to ``employee`` within the cooldown."""
+        ...
+
+    def end_call_back(self, employee: str, *, ref: str) -> None:
+        """Give back the cooldown ``ref`` took (its call-back could not be placed)."""
         ...
 
 

@@ -79,7 +79,9 @@ class InboundSettings:
     reply_max_segments: int = 1
     unauthorised_replies_per_hour: int = 30
     unauthorised_reply_window_hours: int = 24
+    agent_cooldown_minutes: int = 30
     idempotency_ttl_seconds: int = 24 * 3600
+    protect_configuration_id: str = ""
     max_price_per_message: str = ""
 
     @classmethod
@@ -103,6 +105,8 @@ class InboundSettings:
             connect=connect,
             reply_max_segments=max(1, _int(env, "REPLY_MAX_SEGMENTS", 1)),
             unauthorised_replies_per_hour=_int(env, "UNAUTHORISED_REPLIES_PER_HOUR", 30),
+            agent_cooldown_minutes=max(1, _int(env, "AGENT_COOLDOWN_MINUTES", 30)),
+            protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
             max_price_per_message=_max_price(env),
         )
 
@@ -142,6 +146,7 @@ class SenderSettings:
     state_table: str
     origination_identity: str
     send_rate_per_second: float = 1.0
+    protect_configuration_id: str = ""
     max_price_per_message: str = ""
 
     @classmethod
@@ -157,6 +162,7 @@ class SenderSettings:
             state_table=req["STATE_TABLE"],
             origination_identity=req["ORIGINATION_IDENTITY"],
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
+            protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
             max_price_per_message=_max_price(env),
         )
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +17,31 @@ import pytest
 from moto import mock_aws
 
 from shiftsms.aws.stack import StackInfo, describe
+from shiftsms.deploy import deployer as deployer_module
+from shiftsms.local.protect import register_with_moto
+from tests.sms_voice import InProcessSmsVoice
+
+# moto has no AWS::SMSVOICE::ProtectConfiguration: the sandbox's model stands in for it.
+register_with_moto()
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "cloudformation" / "template.yaml"
 REGION = "eu-west-2"
 ORIGINATION = "+447700900000"
+
+
+@pytest.fixture(autouse=True)
+def sms_voice(monkeypatch: pytest.MonkeyPatch) -> InProcessSmsVoice:
+    """The deploy's End User Messaging (protect configuration rules) answered in process."""
+    fake = InProcessSmsVoice(REGION)
+    original = deployer_module.make_client
+
+    def make_client(service: str, session: Any = None) -> Any:
+        made = original(service, session)
+        return fake.attach(made) if service == "pinpoint-sms-voice-v2" else made
+
+    monkeypatch.setattr(deployer_module, "make_client", make_client)
+    return fake
 
 
 @pytest.fixture(autouse=True)
@@ -92,29 +114,27 @@ def deployed() -> Iterator[Deployed]:
         yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
 
 
-def sns_event(*messages: dict[str, Any] | str) -> dict[str, Any]:
-    """An SNS event as Lambda receives it, one record per message (dicts become JSON)."""
+EVENTS = Path(__file__).resolve().parent / "events"
+
+
+def event_fixture(name: str) -> dict[str, Any]:
+    """A real Lambda event from ``tests/events/`` (``name`` without ``.json``)."""
+    loaded: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return loaded
+
+
+def sns_event(*messages: dict[str, Any] | str, timestamp: datetime | None = None) -> dict[str, Any]:
+    """The fixture SNS event with one record per message (dicts become JSON), ids made unique.
+
+    ``timestamp``: when SNS published them (default: now); a retry redelivers the same event.
+    """
+    published = (timestamp or datetime.now(UTC)).astimezone(UTC)
+    (template,) = event_fixture("sns_inbound_sms")["Records"]
     records = []
     for i, message in enumerate(messages):
-        body = message if isinstance(message, str) else json.dumps(message)
-        records.append(
-            {
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": f"arn:aws:sns:{REGION}:123456789012:inbound:sub-{i}",
-                "EventSource": "aws:sns",
-                "Sns": {
-                    "SignatureVersion": "1",
-                    "Timestamp": "2026-11-28T10:00:00.000Z",
-                    "Signature": "EXAMPLE",
-                    "SigningCertUrl": "https://sns.example/cert.pem",
-                    "MessageId": f"95df01b4-ee98-5cb9-9903-4c221d41eb5e-{i}",
-                    "Message": body,
-                    "MessageAttributes": {},
-                    "Type": "Notification",
-                    "UnsubscribeUrl": "https://sns.example/unsubscribe",
-                    "TopicArn": f"arn:aws:sns:{REGION}:123456789012:inbound",
-                    "Subject": None,
-                },
-            }
-        )
+        record = copy.deepcopy(template)
+        record["Sns"]["Message"] = message if isinstance(message, str) else json.dumps(message)
+        record["Sns"]["MessageId"] = f"{template['Sns']['MessageId'][:-2]}{i:02d}"
+        record["Sns"]["Timestamp"] = published.isoformat(timespec="milliseconds")[:-6] + "Z"
+        records.append(record)
     return {"Records": records}

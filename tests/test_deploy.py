@@ -489,6 +489,20 @@ def test_configure_number_uses_the_deployed_topic_and_origination(moto_server: s
     )
     deployer = Deployer(clients=clients)
     with Stubber(sms) as stub:
+        # the protect configuration's rules are already as they should be: no update
+        stub.add_response(
+            "get_protect_configuration_country_rule_set",
+            {
+                "ProtectConfigurationArn": f"arn:aws:sms-voice:{REGION}:1:protect-configuration/p",
+                "ProtectConfigurationId": "p",
+                "NumberCapability": "SMS",
+                "CountryRuleSet": {
+                    "GB": {"ProtectStatus": "ALLOW"},
+                    "FR": {"ProtectStatus": "BLOCK"},
+                },
+            },
+            {"ProtectConfigurationId": ANY, "NumberCapability": "SMS"},
+        )
         stub.add_response(
             "update_phone_number",
             {"PhoneNumberId": "phone-1", "TwoWayEnabled": True},

@@ -83,7 +83,14 @@ def test_sender_sends_with_the_stacks_max_price(
     SqsSendQueue(deployed.sqs, deployed.queue_url).enqueue(
         [SendJob("camp-p", ANA, TEXT, int(NOW) + 3600)]
     )
-    expected = _request(ANA, TEXT, max_price, TimeToLive=3600, Context={"campaign_id": "camp-p"})
+    expected = _request(
+        ANA,
+        TEXT,
+        max_price,
+        TimeToLive=3600,
+        Context={"campaign_id": "camp-p"},
+        ProtectConfigurationId=deployed.sender_env["PROTECT_CONFIGURATION_ID"],
+    )
     with stub:
         stub.add_response("send_text_message", {"MessageId": "m-1"}, expected)
         assert poll_once(deployed, app.handle, FakeContext()) == (1, 0)
@@ -120,7 +127,10 @@ def test_inbound_replies_with_the_stacks_max_price(
         "previousPublishedMessageId": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     }
     with stub:
-        stub.add_response("send_text_message", {"MessageId": "r-1"}, _request(ANA, ANY, max_price))
+        expected = _request(
+            ANA, ANY, max_price, ProtectConfigurationId=env["PROTECT_CONFIGURATION_ID"]
+        )
+        stub.add_response("send_text_message", {"MessageId": "r-1"}, expected)
         app.handle(sns_event(message), InboundContext())
         stub.assert_no_pending_responses()
 
@@ -139,7 +149,14 @@ def test_a_text_over_the_max_price_is_refused_and_counted_failed_not_retried(
         SqsSendQueue(deployed.sqs, deployed.queue_url).enqueue(
             [SendJob("camp-p", ANA, TEXT, int(NOW) + 3600)]
         )
-        expected = _request(ANA, TEXT, "0.01", TimeToLive=3600, Context={"campaign_id": "camp-p"})
+        expected = _request(
+            ANA,
+            TEXT,
+            "0.01",
+            TimeToLive=3600,
+            Context={"campaign_id": "camp-p"},
+            ProtectConfigurationId=deployed.sender_env["PROTECT_CONFIGURATION_ID"],
+        )
         with stub:
             stub.add_client_error(
                 "send_text_message",

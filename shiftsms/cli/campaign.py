@@ -13,7 +13,7 @@ from shiftsms.aws.wiring import campaign_planner, campaign_reports
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, say, stdout, warn
 from shiftsms.core import spend
-from shiftsms.core.models import AVAILABLE
+from shiftsms.core.models import ShiftStatus
 from shiftsms.services.campaigns import (
     CampaignDraft,
     CampaignPlanner,
@@ -225,7 +225,7 @@ def _duration(seconds: int) -> str:
 def _fill_line(fill: ShiftFill) -> str:
     head = f"  {fill.shift_id}  {fill.shift_info}: "
     if fill.employee is None:
-        return head + ("not booked" if fill.status == AVAILABLE else fill.status)
+        return head + ("not booked" if fill.status == ShiftStatus.AVAILABLE else fill.status)
     who = f"{fill.employee_name} ({fill.employee})" if fill.employee_name else fill.employee
     when = (
         f", {_duration(fill.seconds_to_book)} after the text"

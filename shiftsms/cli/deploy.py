@@ -219,6 +219,14 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
             help="Comma-separated numbers to add to the allow list (existing entries are kept).",
         ),
     ] = None,
+    allowed_countries: Annotated[
+        str | None,
+        typer.Option(
+            "--allowed-countries",
+            help="Comma-separated ISO country codes texts may go to (GB,IE); every other "
+            "country is blocked. Default: the origination number's country.",
+        ),
+    ] = None,
     connect_instance_id: Annotated[
         str | None, typer.Option("--connect-instance-id", help="Amazon Connect instance id.")
     ] = None,
@@ -284,9 +292,18 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
         ),
         s3_bucket=s3_bucket,
         configure_number=configure_number,
-        parameters=_alarm_and_spend_parameters(
-            alarm_email, max_price_per_message, price_per_segment
-        ),
+        parameters={
+            **(
+                {}
+                if allowed_countries is None
+                else {
+                    "AllowedCountries": ",".join(
+                        c.strip().upper() for c in allowed_countries.split(",") if c.strip()
+                    )
+                }
+            ),
+            **_alarm_and_spend_parameters(alarm_email, max_price_per_message, price_per_segment),
+        },
     )
     view = DeployView()
     deployer = Deployer(

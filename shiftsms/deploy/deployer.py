@@ -24,9 +24,10 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.aws.wiring import campaign_reports
-from shiftsms.core.models import AVAILABLE, TAKEN, StaffMember
+from shiftsms.core.models import ShiftStatus, StaffMember
 from shiftsms.core.phone import normalise
 from shiftsms.deploy.bundle import Bundle, build_bundle
+from shiftsms.deploy.protect import CountryRules, allowed_countries, apply_country_rules
 from shiftsms.deploy.stack import (
     TEMPLATE_BODY_LIMIT,
     UPDATABLE,
@@ -127,6 +128,7 @@ class DeployResult:
     uploaded: bool
     seeded: tuple[str, ...] = ()
     configured: str | None = None
+    countries: CountryRules | None = None
 
 
 @dataclass(frozen=True)
@@ -356,6 +358,7 @@ class Deployer:
                 raise DeployAborted("deploy cancelled: nothing was changed")
             self.ops.execute(change_set, self.on_event)
         info = describe(self.client("cloudformation"), stack)
+        countries = self.protect_destinations(info)
 
         seeded: tuple[str, ...] = ()
         if approved:
@@ -379,7 +382,26 @@ class Deployer:
             uploaded=uploaded,
             seeded=seeded,
             configured=configured,
+            countries=countries,
         )
+
+    def protect_destinations(self, info: StackInfo) -> CountryRules | None:
+        """Block every destination country but the stack's AllowedCountries.
+
+        Runs on every deploy (a rule changed in the console is put back); None for a stack
+        whose template has no protect configuration.
+        """
+        protect_id = info.outputs.get("ProtectConfigurationId")
+        if not protect_id:
+            return None
+        deployed = self.ops.parameters(info.name)
+        allowed = allowed_countries(
+            deployed.get("AllowedCountries", ""),
+            deployed.get("OriginationNumber", ""),
+            deployed.get("DefaultPhoneRegion", "") or "GB",
+        )
+        self.on_event(Progress(f"Blocking texts to every country but {', '.join(allowed)}"))
+        return apply_country_rules(self.client("pinpoint-sms-voice-v2"), protect_id, allowed)
 
     def _change_set_kind(self, stack: str, status: str | None) -> str:
         if status is None or status == "REVIEW_IN_PROGRESS":
@@ -603,7 +625,7 @@ class Deployer:
         shifts: dict[str, int] = {}
         if out.get("ShiftsTableName"):
             table = ShiftsTable(dynamodb, out["ShiftsTableName"])
-            shifts = {state: table.count_status(state) for state in (AVAILABLE, TAKEN)}
+            shifts = {state: table.count_status(state) for state in ShiftStatus}
         allow_list = (
             sum(1 for _ in StaffTable(dynamodb, out["StaffTableName"]).all())
             if out.get("StaffTableName")

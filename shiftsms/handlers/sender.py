@@ -48,7 +48,9 @@ class SenderApp:
             settings=settings,
             sms=sms
             or EndUserMessagingSms(
-                client("pinpoint-sms-voice-v2"), max_price=settings.max_price_per_message or None
+                client("pinpoint-sms-voice-v2"),
+                protect_configuration=settings.protect_configuration_id or None,
+                max_price=settings.max_price_per_message or None,
             ),
             ledger=DynamoSendLedger(dynamodb, settings.state_table, settings.campaigns_table),
             limiter=limiter

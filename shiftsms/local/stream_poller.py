@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from shiftsms.core import lambda_events
 from shiftsms.local.aws import client
 from shiftsms.local.event_filter import passes_filters
 from shiftsms.local.poller import Invoker, Poller, _jsonable
@@ -168,9 +169,4 @@ class StreamPoller(Poller):
         )
 
     def _record(self, raw: dict[str, Any], arn: str) -> dict[str, Any]:
-        record: dict[str, Any] = _jsonable(raw)
-        record["awsRegion"] = self.region
-        record["eventSourceARN"] = arn
-        record.setdefault("eventVersion", "1.1")
-        record.setdefault("eventSource", "aws:dynamodb")
-        return record
+        return lambda_events.stream_record(_jsonable(raw), source_arn=arn, region=self.region)

@@ -22,7 +22,7 @@ from shiftsms.core.campaigns import (
 )
 from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
-from shiftsms.core.models import AVAILABLE, Shift
+from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.core.phone import mask
 from shiftsms.errors import (
     CampaignExists,
@@ -201,7 +201,7 @@ class CampaignPlanner:
             ids = tuple(c for c in candidate_codes(listing) if c in found)
             return self._draft(campaign_id, listing, text, ids, 0)
         if all_available:
-            offered = sorted(self.shifts.by_status(AVAILABLE), key=lambda s: s.shift_id)
+            offered = sorted(self.shifts.by_status(ShiftStatus.AVAILABLE), key=lambda s: s.shift_id)
             if not offered:
                 raise InvalidInput("there are no open shifts to offer")
         else:
@@ -367,7 +367,7 @@ class CampaignReports:
 
     def _fill(self, campaign: Campaign, shift: Shift) -> ShiftFill:
         if shift.available or not shift.employee:
-            return ShiftFill(shift.shift_id, shift.shift_info, shift.shift_status)
+            return ShiftFill(shift.shift_id, shift.shift_info, shift.status_text)
         member = self.staff.get(shift.employee)
         booked = _parse_time(shift.booked_at)
         sent = self.ledger.sent_at(
@@ -380,7 +380,7 @@ class CampaignReports:
         return ShiftFill(
             shift_id=shift.shift_id,
             shift_info=shift.shift_info,
-            status=shift.shift_status,
+            status=shift.status_text,
             employee=shift.employee,
             employee_name=(member.name or None) if member else None,
             booked_at=shift.booked_at,
