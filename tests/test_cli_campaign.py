@@ -53,7 +53,7 @@ DRAFT = [
     "Encoding:   GSM-7, 134 characters, 1 segment",
     "Shifts:     XYZ123, XYZ124",
     "Recipients: 2",
-    "Billed:     2 segments (2 recipients x 1 segment)",
+    "Billed:     2 segments (2 recipients x 1 segment), about $0.08",
 ]
 
 

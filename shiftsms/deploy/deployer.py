@@ -18,6 +18,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from shiftsms import resources
+from shiftsms.aws.alarms import AlarmState, alarms_in_alarm
 from shiftsms.aws.clients import client as make_client
 from shiftsms.aws.queues import QueueDepth, queue_depths
 from shiftsms.aws.shifts_table import ShiftsTable
@@ -151,6 +152,8 @@ class StackStatus:
     campaigns: list[CampaignSummary]
     queues: list[QueueDepth] = field(default_factory=list)
     cli_version: str = field(default_factory=resources.version)
+    # The stack's alarms in ALARM (None: the caller may not read alarms).
+    alarms: list[AlarmState] | None = field(default_factory=list)
 
     @property
     def stack_version(self) -> str | None:
@@ -194,6 +197,7 @@ class StackStatus:
                 for c in self.campaigns
             ],
             "queues": [q.as_dict() for q in self.queues],
+            "alarms": None if self.alarms is None else [a.as_dict() for a in self.alarms],
         }
 
 
@@ -617,8 +621,8 @@ class Deployer:
     # ------------------------------------------------------------------ status, destroy
 
     def status(self, stack_name: str = DEFAULT_STACK) -> StackStatus:
-        """The stack, shifts by status, allow-list size, the five latest campaigns, and the
-        depth of every queue (dead-letter queues included) the stack outputs."""
+        """The stack, shifts by status, allow-list size, the five latest campaigns, the depth
+        of every queue (dead-letter queues included) the stack outputs, and alarms in ALARM."""
         info = describe(self.client("cloudformation"), stack_name)
         dynamodb = self.client("dynamodb")
         out = info.outputs
@@ -640,6 +644,7 @@ class Deployer:
             allow_list=allow_list,
             campaigns=campaigns,
             queues=queue_depths(self.client("sqs"), out),
+            alarms=alarms_in_alarm(self.client("cloudwatch"), info.name),
         )
 
     def destroy(
