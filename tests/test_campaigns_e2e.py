@@ -14,7 +14,7 @@ import pytest
 
 from shiftsms.aws.send_markers import marker_id
 from shiftsms.aws.send_queue import SqsSendQueue
-from shiftsms.core.campaign_text import SAMPLE_CAMPAIGN_MESSAGE, campaign_text
+from shiftsms.core.campaign_text import SAMPLE_CAMPAIGN_MESSAGE
 from shiftsms.core.campaigns import SendJob
 from shiftsms.core.models import StaffMember
 from shiftsms.errors import SendRejected
@@ -37,7 +37,10 @@ from tests.fakes import RecordingSms
 
 ANA, BEN, CY = "+447700900101", "+447700900102", "+447700900103"
 DEE, EVE = "+447700900104", "+447700900105"
-TEXT = campaign_text(SAMPLE_CAMPAIGN_MESSAGE)
+TEXT = (
+    "Open shifts: 15/08 5h nightshift XYZ123, 18/08 3h dayshift XYZ124. "
+    "Reply a code to book, REQUEST for all open shifts, STOP to opt out."
+)
 
 
 @pytest.fixture
