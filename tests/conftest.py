@@ -31,6 +31,18 @@ REGION = "eu-west-2"
 ORIGINATION = "+447700900000"
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` uses every core, except for a run of one test file: that stays in-process.
+
+    Starting workers costs more than it saves when one file (one worker) has all the tests.
+    """
+    files = {str(arg).split("::", 1)[0] for arg in config.args}
+    if len(files) == 1 and next(iter(files)).endswith(".py"):
+        return 0
+    return None
+
+
 _LOADERS: dict[str | None, Loader] = {}
 
 
