@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shiftsms.core.models import Shift
+
 
 class ShiftsmsError(Exception):
     """Base of every error shiftsms reports to a user."""
@@ -21,6 +27,17 @@ class ShiftNotFound(ShiftsmsError):
 
 class ShiftNotTaken(ShiftsmsError):
     """The shift is not booked, so it cannot be released."""
+
+
+class ShiftChanged(ShiftsmsError):
+    """The shift is no longer as it was read, so the change decided on it was not made.
+
+    ``now`` is the shift as it is now.
+    """
+
+    def __init__(self, message: str, now: Shift) -> None:
+        super().__init__(message)
+        self.now = now
 
 
 class StaffNotFound(ShiftsmsError):
@@ -45,6 +62,10 @@ class SendThrottled(SendError):
 
 class SendRejected(SendError):
     """The send was refused for a reason a retry will not fix."""
+
+
+class DestinationBlocked(SendRejected):
+    """The destination's country is blocked by the protect configuration: never retried."""
 
 
 class CallError(ShiftsmsError):
@@ -73,3 +94,51 @@ class CampaignNotFound(ShiftsmsError):
 
 class SendDeferred(SendError):
     """No send slot within the rate before the deadline: the job is retried later."""
+
+
+class StackNotFound(ShiftsmsError):
+    """The stack does not exist (or is not visible with these credentials and region)."""
+
+
+class DeployError(ShiftsmsError):
+    """A deploy step failed; the message says what and why."""
+
+
+class DeployAborted(DeployError):
+    """The operator declined the change set; nothing was changed."""
+
+
+class StackBusy(DeployError):
+    """The stack is in a state (in progress, or a failed create) that takes no deploy now."""
+
+
+class BucketNotOurs(DeployError):
+    """The artifacts bucket exists but another account owns it (or it cannot be reached)."""
+
+
+class BundleError(ShiftsmsError):
+    """The Lambda bundle cannot be built from what is installed here."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One resource that failed, with AWS's reason."""
+
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.logical_id} ({self.resource_type}) {self.status}: {self.reason}"
+
+
+class StackFailed(DeployError):
+    """The stack operation ended in a failed state; ``failures`` name resources and reasons."""
+
+    def __init__(self, stack: str, status: str, failures: list[Failure]) -> None:
+        self.stack = stack
+        self.status = status
+        self.failures = failures
+        first = f": {failures[0]}" if failures else ""
+        super().__init__(f"stack {stack} ended in {status}{first}")

@@ -7,25 +7,41 @@ from datetime import datetime
 from typing import Protocol
 
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
-from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, StaffMember
+from shiftsms.core.models import (
+    BookingOutcome,
+    DropOutcome,
+    Shift,
+    StaffChange,
+    StaffEdit,
+    StaffMember,
+)
 
 
 class ShiftStore(Protocol):
     """The shifts table."""
 
-    def book(self, shift_id: str, employee: str, booking_ref: str, at: datetime) -> BookingOutcome:
+    def book(
+        self, shift_id: str, employee: str, booking_ref: str, at: datetime, *, sent: str = ""
+    ) -> BookingOutcome:
         """Atomically book an available shift for ``employee`` (one conditional write).
 
-        ``booking_ref`` (the inbound message id) makes a retried booking report BOOKED again.
+        ``booking_ref`` (the inbound message id) makes a retried booking report BOOKED again;
+        ``sent`` (when the message was sent) refuses it if a later message changed the shift.
         """
         ...
 
     def release(
-        self, shift_id: str, employee: str | None = None, *, ref: str | None = None
+        self,
+        shift_id: str,
+        employee: str | None = None,
+        *,
+        ref: str | None = None,
+        sent: str = "",
     ) -> DropOutcome:
         """Make a taken shift available again; with ``employee``, only if they hold it.
 
-        ``ref`` (the inbound message id) makes a retried release report RELEASED again.
+        ``ref`` (the inbound message id) makes a retried release report RELEASED again;
+        ``sent`` (when the message was sent) refuses it if a later message changed the shift.
         """
         ...
 
@@ -77,6 +93,10 @@ class StaffStore(Protocol):
         """Add or update an entry; return True if it was new."""
         ...
 
+    def update(self, phone: str, edit: StaffEdit) -> StaffChange:
+        """Change only the fields ``edit`` gives (conditional); raise StaffNotFound."""
+        ...
+
     def delete(self, phone: str) -> None:
         """Remove an entry; raise StaffNotFound if there is none."""
         ...
@@ -124,6 +144,14 @@ class ReplyLimiter(Protocol):
 
         ``ref`` (the inbound message id) lets a retry of the same message through again.
         """
+        ...
+
+    def allow_call_back(self, employee: str, at: datetime, *, ref: str) -> bool:
+        """True unless another message placed a call-back to ``employee`` within the cooldown."""
+        ...
+
+    def end_call_back(self, employee: str, *, ref: str) -> None:
+        """Give back the cooldown ``ref`` took (its call-back could not be placed)."""
         ...
 
 
@@ -175,16 +203,22 @@ class SendQueue(Protocol):
 
 
 class SendLedger(Protocol):
-    """Send-once markers per (campaign, recipient), settled together with the counters."""
+    """Send-once markers per (campaign run, recipient), settled together with the counters."""
 
-    def claim(self, campaign_id: str, to: str, at: datetime) -> str | None:
-        """Claim the one send to ``to``; return a claim token, or None if already claimed."""
+    def claim(self, job: SendJob, at: datetime) -> str | None:
+        """Claim the one send of ``job``; a claim token, or None if claimed or done already.
+
+        A claim left unsent by a sender that died (older than the lease) is taken over.
+        """
+        ...
+
+    def begin(self, job: SendJob, token: str, at: datetime) -> bool:
+        """Mark the claim as sending, right before the text goes; False if it is not ours."""
         ...
 
     def settle(
         self,
-        campaign_id: str,
-        to: str,
+        job: SendJob,
         token: str,
         outcome: SendOutcome,
         at: datetime,
@@ -192,15 +226,27 @@ class SendLedger(Protocol):
         message_id: str = "",
         reason: str = "",
     ) -> None:
-        """Record the claim's final outcome and count it on the campaign, atomically."""
+        """Record the claim's final outcome and count it on the campaign."""
         ...
 
-    def release(self, campaign_id: str, to: str, token: str) -> None:
+    def close_abandoned(self, job: SendJob, at: datetime) -> bool:
+        """Settle (as unconfirmed, counted) a send left mid-way by a dead sender; False if none."""
+        ...
+
+    def release(self, job: SendJob, token: str) -> None:
         """Give a claim back after a transient failure, so a retry can send."""
         ...
 
-    def sent_at(self, campaign_id: str, to: str) -> datetime | None:
-        """When the campaign's text was sent to ``to``, if it was."""
+    def sent_at(self, campaign_id: str, to: str, run: str = "") -> datetime | None:
+        """When the campaign run's text was sent to ``to``, if it was."""
+        ...
+
+
+class DeadLetters(Protocol):
+    """A dead-letter queue, seen from the operator's side."""
+
+    def depth(self) -> int | None:
+        """About how many messages it holds; None when the stack names no such queue."""
         ...
 
 

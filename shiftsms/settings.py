@@ -1,4 +1,9 @@
-"""Settings read once from the environment (a Lambda's, or the CLI's) into a typed object."""
+"""Settings read once from the environment into typed objects, one class per function.
+
+Each Lambda reads only what it uses: :class:`InboundSettings` (inbound SMS),
+:class:`FanOutSettings` (campaign fan-out) and :class:`SenderSettings` (campaign sender).
+The template sets exactly those variables on each function (a test holds both to it).
+"""
 
 from __future__ import annotations
 
@@ -39,32 +44,40 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise NotConfigured(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _required(env: Mapping[str, str], *names: str) -> dict[str, str]:
+    """``names`` from ``env``; NotConfigured naming every one that is missing or empty."""
+    found = {n: str(env.get(n, "")) for n in names}
+    missing = [n for n, v in found.items() if not v]
+    if missing:
+        raise NotConfigured(f"missing environment: {', '.join(missing)}")
+    return found
+
+
+def _environ(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
 @dataclass(frozen=True)
-class Settings:
-    """Everything a handler or service needs to know about its deployment."""
+class InboundSettings:
+    """What the inbound SMS function needs: tables, the number, reply limits, Connect."""
 
     shifts_table: str
     staff_table: str
-    campaigns_table: str = ""
     state_table: str = ""
     origination_identity: str = ""
-    send_queue_url: str = ""
     connect: ConnectSettings | None = None
-    default_region: str = "GB"
     reply_max_segments: int = 1
     unauthorised_replies_per_hour: int = 30
     unauthorised_reply_window_hours: int = 24
-    send_rate_per_second: float = 1.0
-    message_ttl_seconds: int = 4 * 3600
+    agent_cooldown_minutes: int = 30
     idempotency_ttl_seconds: int = 24 * 3600
+    protect_configuration_id: str = ""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build from environment variables (the template sets them on every function)."""
-        env = os.environ if env is None else env
-        missing = [n for n in ("SHIFTS_TABLE", "STAFF_TABLE") if not env.get(n)]
-        if missing:
-            raise NotConfigured(f"missing environment: {', '.join(missing)}")
+    def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
+        """Build from the inbound function's environment variables."""
+        env = _environ(env)
+        req = _required(env, "SHIFTS_TABLE", "STAFF_TABLE")
         connect = None
         if env.get("CONNECT_INSTANCE_ID") and env.get("CONNECT_CONTACT_FLOW_ID"):
             connect = ConnectSettings(
@@ -74,16 +87,81 @@ class Settings:
                 source_number=env.get("CONNECT_SOURCE_NUMBER", ""),
             )
         return cls(
-            shifts_table=env["SHIFTS_TABLE"],
-            staff_table=env["STAFF_TABLE"],
-            campaigns_table=env.get("CAMPAIGNS_TABLE", ""),
+            shifts_table=req["SHIFTS_TABLE"],
+            staff_table=req["STAFF_TABLE"],
             state_table=env.get("STATE_TABLE", ""),
             origination_identity=env.get("ORIGINATION_IDENTITY", ""),
-            send_queue_url=env.get("SEND_QUEUE_URL", ""),
             connect=connect,
-            default_region=env.get("DEFAULT_PHONE_REGION", "GB") or "GB",
             reply_max_segments=max(1, _int(env, "REPLY_MAX_SEGMENTS", 1)),
             unauthorised_replies_per_hour=_int(env, "UNAUTHORISED_REPLIES_PER_HOUR", 30),
-            send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
+            agent_cooldown_minutes=max(1, _int(env, "AGENT_COOLDOWN_MINUTES", 30)),
+            protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
+        )
+
+
+# The inbound function's settings under their former name.
+Settings = InboundSettings
+
+
+@dataclass(frozen=True)
+class FanOutSettings:
+    """What the campaign fan-out needs: the campaigns and staff tables, the send queue."""
+
+    campaigns_table: str
+    staff_table: str
+    send_queue_url: str
+    message_ttl_seconds: int = 4 * 3600
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FanOutSettings:
+        """Build from the campaign function's environment variables."""
+        env = _environ(env)
+        req = _required(env, "CAMPAIGNS_TABLE", "STAFF_TABLE", "SEND_QUEUE_URL")
+        return cls(
+            campaigns_table=req["CAMPAIGNS_TABLE"],
+            staff_table=req["STAFF_TABLE"],
+            send_queue_url=req["SEND_QUEUE_URL"],
             message_ttl_seconds=_int(env, "MESSAGE_TTL_SECONDS", 4 * 3600),
         )
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    """What the campaign sender needs: markers, counters, the allow list, the number, the rate."""
+
+    campaigns_table: str
+    staff_table: str
+    state_table: str
+    origination_identity: str
+    send_rate_per_second: float = 1.0
+    protect_configuration_id: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
+        """Build from the sender function's environment variables."""
+        env = _environ(env)
+        req = _required(
+            env, "CAMPAIGNS_TABLE", "STAFF_TABLE", "STATE_TABLE", "ORIGINATION_IDENTITY"
+        )
+        return cls(
+            campaigns_table=req["CAMPAIGNS_TABLE"],
+            staff_table=req["STAFF_TABLE"],
+            state_table=req["STATE_TABLE"],
+            origination_identity=req["ORIGINATION_IDENTITY"],
+            send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
+            protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
+        )
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """What the CLI finds from the stack's outputs (not from the environment)."""
+
+    shifts_table: str
+    staff_table: str
+    campaigns_table: str = ""
+    state_table: str = ""
+    origination_identity: str = ""
+    send_queue_url: str = ""
+    send_dlq_url: str = ""
+    default_region: str = "GB"

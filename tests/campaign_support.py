@@ -21,7 +21,7 @@ from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.models import StaffMember
 from shiftsms.handlers.campaign import CampaignApp
 from shiftsms.handlers.sender import SenderApp
-from shiftsms.settings import Settings
+from shiftsms.settings import FanOutSettings, SenderSettings
 from tests.conftest import REGION, function_environment, shared_stack
 
 ACCOUNT = "123456789012"
@@ -56,11 +56,11 @@ class CampaignStack:
     def queue_url(self) -> str:
         return self.outputs["SendQueueUrl"]
 
-    def campaign_settings(self) -> Settings:
-        return Settings.from_env(self.campaign_env)
+    def campaign_settings(self) -> FanOutSettings:
+        return FanOutSettings.from_env(self.campaign_env)
 
-    def sender_settings(self) -> Settings:
-        return Settings.from_env(self.sender_env)
+    def sender_settings(self) -> SenderSettings:
+        return SenderSettings.from_env(self.sender_env)
 
     def staff(self) -> StaffTable:
         return StaffTable(self.dynamodb, self.outputs["StaffTableName"])

@@ -7,6 +7,7 @@ its parameters differ or something else changed moto's state in between.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -14,6 +15,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,12 @@ from botocore.loaders import Loader, create_loader
 from moto import mock_aws
 
 from shiftsms.aws.stack import StackInfo, describe
+from shiftsms.deploy import deployer as deployer_module
+from shiftsms.local.protect import REGISTRY, register_with_moto
+from tests.sms_voice import InProcessSmsVoice
+
+# moto has no AWS::SMSVOICE::ProtectConfiguration: the sandbox's model stands in for it.
+register_with_moto()
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "cloudformation" / "template.yaml"
@@ -68,6 +76,20 @@ def _botocore_models_read_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(botocore.session.Session, "_register_data_loader", _register_shared_data_loader)
         yield
+
+
+@pytest.fixture(autouse=True)
+def sms_voice(monkeypatch: pytest.MonkeyPatch) -> InProcessSmsVoice:
+    """The deploy's End User Messaging (protect configuration rules) answered in process."""
+    fake = InProcessSmsVoice(REGION)
+    original = deployer_module.make_client
+
+    def make_client(service: str, session: Any = None) -> Any:
+        made = original(service, session)
+        return fake.attach(made) if service == "pinpoint-sms-voice-v2" else made
+
+    monkeypatch.setattr(deployer_module, "make_client", make_client)
+    return fake
 
 
 @pytest.fixture(autouse=True)
@@ -189,6 +211,21 @@ class _Shared:
     key: tuple[tuple[str, str], ...]
     info: StackInfo
     state: tuple[frozenset[str], ...]
+    protect_rules: dict[str, dict[str, str]]
+
+
+def protect_rules(info: StackInfo) -> dict[str, dict[str, str]]:
+    """A copy of the country rules of the stack's protect configuration (moto's stand-in)."""
+    item = REGISTRY.find(info.outputs["ProtectConfigurationId"])
+    assert item is not None, "the stack's protect configuration is not registered"
+    return copy.deepcopy(item.rules)
+
+
+def restore_protect_rules(info: StackInfo, rules: dict[str, dict[str, str]]) -> None:
+    """Put back the rules the stack's protect configuration had after the deploy."""
+    item = REGISTRY.find(info.outputs["ProtectConfigurationId"])
+    assert item is not None, "the stack's protect configuration is not registered"
+    item.rules = copy.deepcopy(rules)
 
 
 _shared: list[_Shared] = []  # at most one; kept for the tests of one module
@@ -203,7 +240,9 @@ def shared_stack(
 
     ``prepare`` runs once after a deploy (its name is part of what makes a stack reusable).
     The stack is deployed again, on a clean account, when the parameters or ``prepare``
-    differ, or when the account holds anything else than what the deploy left.
+    differ, or when the account holds anything else than what the deploy left. The protect
+    configuration's country rules live outside moto (its stand-in's registry): a reused stack
+    gets back the rules it was deployed with.
     """
     key = (
         *sorted((parameters or {}).items()),
@@ -216,6 +255,7 @@ def shared_stack(
         state = account_state()
         if kept is not None and kept.key == key and kept.state == state:
             empty_account(state)
+            restore_protect_rules(kept.info, kept.protect_rules)
         else:
             _shared.clear()
             mock.stop()  # clears every moto backend,
@@ -223,7 +263,9 @@ def shared_stack(
             info = deploy_template(parameters=parameters)
             if prepare is not None:
                 prepare(info)
-            kept = _Shared(key=key, info=info, state=account_state())
+            kept = _Shared(
+                key=key, info=info, state=account_state(), protect_rules=protect_rules(info)
+            )
             _shared.append(kept)
         yield kept.info
     finally:
@@ -247,29 +289,27 @@ def deployed() -> Iterator[Deployed]:
         yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
 
 
-def sns_event(*messages: dict[str, Any] | str) -> dict[str, Any]:
-    """An SNS event as Lambda receives it, one record per message (dicts become JSON)."""
+EVENTS = Path(__file__).resolve().parent / "events"
+
+
+def event_fixture(name: str) -> dict[str, Any]:
+    """A real Lambda event from ``tests/events/`` (``name`` without ``.json``)."""
+    loaded: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return loaded
+
+
+def sns_event(*messages: dict[str, Any] | str, timestamp: datetime | None = None) -> dict[str, Any]:
+    """The fixture SNS event with one record per message (dicts become JSON), ids made unique.
+
+    ``timestamp``: when SNS published them (default: now); a retry redelivers the same event.
+    """
+    published = (timestamp or datetime.now(UTC)).astimezone(UTC)
+    (template,) = event_fixture("sns_inbound_sms")["Records"]
     records = []
     for i, message in enumerate(messages):
-        body = message if isinstance(message, str) else json.dumps(message)
-        records.append(
-            {
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": f"arn:aws:sns:{REGION}:123456789012:inbound:sub-{i}",
-                "EventSource": "aws:sns",
-                "Sns": {
-                    "SignatureVersion": "1",
-                    "Timestamp": "2026-11-28T10:00:00.000Z",
-                    "Signature": "EXAMPLE",
-                    "SigningCertUrl": "https://sns.example/cert.pem",
-                    "MessageId": f"95df01b4-ee98-5cb9-9903-4c221d41eb5e-{i}",
-                    "Message": body,
-                    "MessageAttributes": {},
-                    "Type": "Notification",
-                    "UnsubscribeUrl": "https://sns.example/unsubscribe",
-                    "TopicArn": f"arn:aws:sns:{REGION}:123456789012:inbound",
-                    "Subject": None,
-                },
-            }
-        )
+        record = copy.deepcopy(template)
+        record["Sns"]["Message"] = message if isinstance(message, str) else json.dumps(message)
+        record["Sns"]["MessageId"] = f"{template['Sns']['MessageId'][:-2]}{i:02d}"
+        record["Sns"]["Timestamp"] = published.isoformat(timespec="milliseconds")[:-6] + "Z"
+        records.append(record)
     return {"Records": records}

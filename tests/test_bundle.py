@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from shiftsms.deploy.bundle import KEY_PREFIX, Bundle, BundleError, build_bundle, project_root
+from shiftsms.deploy.bundle import KEY_PREFIX, Bundle, build_bundle
+from shiftsms.errors import BundleError
+
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,7 @@ def test_same_sources_give_the_same_bytes(bundle: Bundle) -> None:
 
 
 def test_file_times_and_modes_of_the_checkout_do_not_matter(bundle: Bundle, tmp_path: Path) -> None:
-    root = project_root()
+    root = CHECKOUT
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for package in ("shiftsms", "lambdas"):
         shutil.copytree(root / package, tmp_path / package, ignore=ignore)
@@ -42,7 +45,7 @@ def test_file_times_and_modes_of_the_checkout_do_not_matter(bundle: Bundle, tmp_
 
 
 def test_a_changed_source_changes_the_key(bundle: Bundle, tmp_path: Path) -> None:
-    root = project_root()
+    root = CHECKOUT
     for package in ("shiftsms", "lambdas"):
         shutil.copytree(
             root / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
@@ -91,6 +94,6 @@ def test_a_compiled_dependency_is_refused() -> None:
 
 
 def test_a_checkout_without_lambdas_is_refused(tmp_path: Path) -> None:
-    shutil.copytree(project_root() / "shiftsms", tmp_path / "shiftsms")
+    shutil.copytree(CHECKOUT / "shiftsms", tmp_path / "shiftsms")
     with pytest.raises(BundleError, match="no 'lambdas' package"):
         build_bundle(tmp_path)

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from shiftsms.settings import Settings
+from shiftsms.aws.send_markers import CLAIM_LEASE_SECONDS
+from shiftsms.settings import FanOutSettings, SenderSettings
 from tests.campaign_support import CampaignStack, campaign_stack
 from tests.conftest import REGION
 
@@ -62,18 +63,21 @@ def test_send_queue_outlives_the_sender_and_redrives(stack: CampaignStack) -> No
     redrive = json.loads(attrs["RedrivePolicy"])
     assert redrive["maxReceiveCount"] == 8
     assert redrive["deadLetterTargetArn"].rsplit(":", 1)[1] == stack.dlq_url().rsplit("/", 1)[1]
+    assert stack.outputs["SendDLQUrl"] == stack.dlq_url()
+    # A claim outlives any live invocation, and is stale when a dead one's job comes back.
+    assert sender["Timeout"] < CLAIM_LEASE_SECONDS < int(attrs["VisibilityTimeout"])
     assert sender["Handler"] == "lambdas.sender.handler"
     campaign = lam.get_function_configuration(FunctionName=stack.outputs["CampaignFunctionName"])
     assert campaign["Handler"] == "lambdas.campaign.handler"
 
 
 def test_functions_get_the_settings_they_need(stack: CampaignStack) -> None:
-    campaign = Settings.from_env(stack.campaign_env)
+    campaign = FanOutSettings.from_env(stack.campaign_env)
     assert campaign.campaigns_table == stack.outputs["CampaignsTableName"]
     assert campaign.staff_table == stack.outputs["StaffTableName"]
     assert campaign.send_queue_url == stack.queue_url
     assert campaign.message_ttl_seconds == 14400
-    sender = Settings.from_env(stack.sender_env)
+    sender = SenderSettings.from_env(stack.sender_env)
     assert sender.send_rate_per_second == 3.0
     assert sender.state_table == stack.outputs["StateTableName"]
     assert sender.campaigns_table == stack.outputs["CampaignsTableName"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +17,7 @@ from shiftsms.core.campaign_text import (
     compose,
     original_text,
 )
-from shiftsms.core.campaigns import Campaign, MalformedJob, SendJob
+from shiftsms.core.campaigns import Campaign, CampaignStatus, MalformedJob, SendJob
 from shiftsms.core.gsm import is_gsm7, segment_info, segments
 from shiftsms.core.models import Shift
 
@@ -100,6 +102,9 @@ def test_candidate_codes() -> None:
 def test_send_job_round_trip() -> None:
     job = SendJob("c1", "+447700900101", "hello", 1795860000)
     assert SendJob.from_json(job.to_json()) == job
+    run = SendJob("c1", "+447700900101", "hello", 1795860000, run="3fa2c1d0e9b8a7f6")
+    assert json.loads(run.to_json())["run"] == "3fa2c1d0e9b8a7f6"
+    assert SendJob.from_json(run.to_json()) == run
 
 
 @pytest.mark.parametrize(
@@ -122,7 +127,8 @@ def test_malformed_jobs(body: object) -> None:
 
 
 def test_campaign_done_when_every_recipient_settled() -> None:
-    assert Campaign("c", status="sending", recipients=3, sent=2).effective_status == "sending"
-    done = Campaign("c", status="sending", recipients=3, sent=1, failed=1, opted_out=1)
+    sending = CampaignStatus.SENDING
+    assert Campaign("c", status=sending, recipients=3, sent=2).effective_status == "sending"
+    done = Campaign("c", status=sending, recipients=3, sent=1, failed=1, opted_out=1)
     assert done.effective_status == "done"
     assert Campaign("c").effective_status == "new"

@@ -96,6 +96,11 @@ def markers(stack: CampaignStack) -> dict[str, str]:
     }
 
 
+def run_of(stack: CampaignStack, campaign_id: str) -> str:
+    """The run id the campaign's fan-out gave its jobs (and their send markers)."""
+    return str(stack.campaign_item(campaign_id)["fanout_token"]["S"])
+
+
 def jobs_on_queue(stack: CampaignStack) -> list[dict[str, Any]]:
     messages = []
     while batch := stack.receive():
@@ -263,7 +268,7 @@ def test_opted_out_staff_recorded_and_not_retried(stack: CampaignStack, sms: Rec
         "failed": None,
         "opted_out": "1",
     }
-    assert markers(stack)[marker_id("camp-5", BEN)] == "opted_out"
+    assert markers(stack)[marker_id("camp-5", BEN, run_of(stack, "camp-5"))] == "opted_out"
     member = stack.staff().get(BEN)
     assert member is not None and member.opted_out
     assert BEN not in [m.phone for m in stack.staff().recipients()]
@@ -286,7 +291,7 @@ def test_rejected_send_is_recorded_as_failed(stack: CampaignStack, monkeypatch: 
     assert poll_once(stack, run_sender, FakeContext()) == (3, 0)
     assert sorted(s.to for s in sms.sent) == [ANA, BEN]
     assert counters(stack, "camp-6")["failed"] == "1"
-    assert markers(stack)[marker_id("camp-6", CY)] == "failed"
+    assert markers(stack)[marker_id("camp-6", CY, run_of(stack, "camp-6"))] == "failed"
 
 
 def test_empty_roster_sends_nothing(stack: CampaignStack, sms: RecordingSms) -> None:
@@ -319,6 +324,33 @@ def test_console_item_with_only_the_sample_attributes_still_sends(
     shown = json.loads(invoke("campaign", "show", "campaign_id1", "--json").stdout)
     assert shown["status"] == "done"
     assert [s["shift_id"] for s in shown["shifts"]] == ["XYZ123", "XYZ124"]
+
+
+def test_the_text_approved_at_create_is_the_text_sent(
+    stack: CampaignStack, sms: RecordingSms
+) -> None:
+    roster(stack)
+    created = invoke("campaign", "create", "camp-t", "--shifts", "XYZ123,XYZ124", "--yes")
+    assert created.exit_code == 0, created.output
+    assert f"Text:       {TEXT}" in created.stdout.splitlines()
+    assert stack.campaign_item("camp-t")["sms_text"] == {"S": TEXT}
+    # Stored with the item, the approved text wins over re-composing the message.
+    stack.dynamodb.put_item(
+        TableName=stack.outputs["CampaignsTableName"],
+        Item={
+            "campaign_id": {"S": "camp-u"},
+            "campaign_message": {"S": SAMPLE_CAMPAIGN_MESSAGE},
+            "sms_text": {"S": "Approved: XYZ123 tonight. Reply XYZ123 to book."},
+        },
+    )
+    assert run_campaign(stack.insert_record("camp-t")) == {"batchItemFailures": []}
+    assert run_campaign(stack.insert_record("camp-u")) == {"batchItemFailures": []}
+    drain(stack, run_sender, FakeContext())
+    bodies = sorted((s.context or {}).get("campaign_id", "") + ": " + s.body for s in sms.sent)
+    assert bodies == [
+        *[f"camp-t: {TEXT}"] * 3,
+        *["camp-u: Approved: XYZ123 tonight. Reply XYZ123 to book."] * 3,
+    ]
 
 
 def test_console_item_without_a_message_is_rejected(

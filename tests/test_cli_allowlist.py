@@ -104,7 +104,7 @@ def test_add_again_updates_and_keeps_opt_out(deployed: Deployed) -> None:
     first_added = stored(deployed)[ANA]["added_at"]
     result = invoke("allowlist", "add", "+44 7700 900 123", "--name", "Ana Silva")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"Updated {ANA} (Ana Silva) on the allow list.\n"
+    assert result.stdout == f'Updated {ANA} (Ana Silva): name "Ana" -> "Ana Silva".\n'
     assert result.stderr == (
         f"Warning: {ANA} has opted out of texts; they get none until they text START.\n"
     )
@@ -113,6 +113,111 @@ def test_add_again_updates_and_keeps_opt_out(deployed: Deployed) -> None:
     assert item["opted_out"] is True
     assert item["added_at"] == first_added
     assert "recipient_pool" not in item
+
+
+def test_add_again_with_a_name_keeps_campaigns_off_and_groups(deployed: Deployed) -> None:
+    added = invoke("allowlist", "add", ANA, "--name", "Ana", "--no-campaigns", "-g", "night")
+    assert added.exit_code == 0, added.output
+    before = stored(deployed)[ANA]
+
+    result = invoke("allowlist", "add", ANA, "--name", "Ana Silva")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f'Updated {ANA} (Ana Silva): name "Ana" -> "Ana Silva".\n'
+    assert stored(deployed)[ANA] == {**before, "name": "Ana Silva"}
+
+
+def test_add_again_with_nothing_new_changes_nothing(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana", "-g", "night").exit_code == 0
+    before = stored(deployed)[ANA]
+    result = invoke("allowlist", "add", ANA)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{ANA} (Ana) is already on the allow list; nothing changed.\n"
+    assert stored(deployed)[ANA] == before
+
+
+# -- update ----------------------------------------------------------------------------------
+
+
+def test_update_changes_only_the_fields_given(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana", "-g", "night").exit_code == 0
+    before = stored(deployed)[ANA]
+
+    result = invoke("allowlist", "update", "07700 900123", "--no-campaigns")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Updated {ANA} (Ana): campaigns yes -> no.\n"
+    after = stored(deployed)[ANA]
+    assert "recipient_pool" not in after
+    assert after == {
+        k: v for k, v in {**before, "campaigns": False}.items() if k != "recipient_pool"
+    }
+
+
+def test_update_name_groups_and_campaigns_back_on(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana", "--no-campaigns").exit_code == 0
+    result = invoke(
+        "allowlist", "update", ANA, "--name", "Ana S", "--campaigns", "-g", "days", "-g", "A&E"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f'Updated {ANA} (Ana S): name "Ana" -> "Ana S"; campaigns no -> yes; '
+        "groups none -> A&E, days.\n"
+    )
+    item = stored(deployed)[ANA]
+    assert (item["name"], item["campaigns"], item["groups"]) == ("Ana S", True, {"A&E", "days"})
+    assert item["recipient_pool"] == "all"
+
+
+def test_update_no_groups_clears_them(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "-g", "night", "-g", "days").exit_code == 0
+    result = invoke("allowlist", "update", ANA, "--no-groups")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Updated {ANA}: groups days, night -> none.\n"
+    assert "groups" not in stored(deployed)[ANA]
+
+
+def test_update_of_an_opted_out_number_keeps_it_out_of_campaigns(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "--no-campaigns").exit_code == 0
+    staff = StaffTable(deployed.dynamodb, deployed.outputs["StaffTableName"])
+    staff.set_opted_out(ANA, True, datetime(2026, 11, 28, tzinfo=UTC))
+    result = invoke("allowlist", "update", ANA, "--campaigns")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Updated {ANA}: campaigns no -> yes.\n"
+    assert "opted out" in result.stderr
+    item = stored(deployed)[ANA]
+    assert (item["campaigns"], item["opted_out"]) == (True, True)
+    assert "recipient_pool" not in item
+
+
+def test_update_with_the_same_values_says_nothing_changed(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana").exit_code == 0
+    before = stored(deployed)[ANA]
+    result = invoke("allowlist", "update", ANA, "--name", "Ana", "--campaigns")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{ANA} (Ana) already has those values; nothing changed.\n"
+    assert stored(deployed)[ANA] == before
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        ([BEN, "--name", "Ben"], 1, f"Error: {BEN} is not on the allow list"),
+        (
+            [ANA],
+            2,
+            "Error: nothing to change: give --name, --campaigns/--no-campaigns, "
+            "--group or --no-groups",
+        ),
+        ([ANA, "-g", "x", "--no-groups"], 2, "Error: --group and --no-groups exclude each other"),
+    ],
+)
+def test_update_refusals(deployed: Deployed, args: list[str], code: int, message: str) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana").exit_code == 0
+    before = stored(deployed)
+    result = invoke("allowlist", "update", *args)
+    assert result.exit_code == code
+    assert result.stdout == ""
+    assert result.stderr == message + "\n"
+    assert stored(deployed) == before
 
 
 @pytest.mark.parametrize(
@@ -300,7 +405,7 @@ def test_import_needs_a_known_header(deployed: Deployed, tmp_path: Path) -> None
 # -- help ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["add", "remove", "list", "import"])
+@pytest.mark.parametrize("command", ["add", "update", "remove", "list", "import"])
 def test_every_allowlist_command_has_help(command: str) -> None:
     assert ["allowlist", command] in command_paths()
     result = invoke("allowlist", command, "--help")

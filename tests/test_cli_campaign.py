@@ -89,12 +89,14 @@ def test_create_asks_and_writes_the_sample_item(stack: CampaignStack) -> None:
     assert item["campaign_message"] == SAMPLE_CAMPAIGN_MESSAGE
     assert item["campaign_status"] == "new"
     assert item["shift_ids"] == ["XYZ123", "XYZ124"]
+    assert item["sms_text"] == TEXT
     assert set(item) == {
         "campaign_id",
         "campaign_message",
         "campaign_status",
         "shift_ids",
         "created_at",
+        "sms_text",
     }
 
 
@@ -204,7 +206,8 @@ def test_show_after_a_booking(stack: CampaignStack, monkeypatch: pytest.MonkeyPa
         "Created:    2026-11-28T08:55:00+00:00",
         "Sent at:    2026-11-28T09:00:00+00:00",
         f"Text:       {TEXT}",
-        "Recipients: 2 (sent 2, failed 0, opted out 0, pending 0)",
+        "Recipients: 2 (sent 2, failed 0, opted out 0, skipped 0, pending 0)",
+        "Dead-lettered: 0 send jobs in the send DLQ (all campaigns)",
         "Shifts:     1 of 2 booked",
         f"  XYZ123  15/08 5h nightshift: booked by Ana ({ANA}), 3m 20s after the text",
         "  XYZ124  18/08 3h dayshift: not booked",
@@ -227,6 +230,10 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
         "failed": 0,
         "opted_out": 0,
         "pending": 0,
+        "skipped": 0,
+        "dead_lettered": 0,
+        "reason": None,
+        "problems": [],
         "shifts": [
             {
                 "shift_id": "XYZ123",
@@ -258,9 +265,19 @@ def test_list_shows_status_and_counters(
     result = invoke("campaign", "list")
     assert result.exit_code == 0
     assert table_rows(result.stdout) == [
-        ["Campaign", "Status", "Created", "Recipients", "Sent", "Failed", "Opted out", "Pending"],
-        ["c1", "done", "2026-11-28T08:55:00+00:00", "2", "2", "0", "0", "0"],
-        ["c0", "new", "2026-11-27T10:00:00+00:00", "-", "0", "0", "0", "-"],
+        [
+            "Campaign",
+            "Status",
+            "Created",
+            "Recipients",
+            "Sent",
+            "Failed",
+            "Opted out",
+            "Skipped",
+            "Pending",
+        ],
+        ["c1", "done", "2026-11-28T08:55:00+00:00", "2", "2", "0", "0", "0", "0"],
+        ["c0", "new", "2026-11-27T10:00:00+00:00", "-", "0", "0", "0", "0", "-"],
     ]
     listed = json.loads(invoke("campaign", "list", "--json").stdout)
     assert [(c["campaign_id"], c["status"], c["sent"]) for c in listed] == [

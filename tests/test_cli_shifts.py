@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError
+import typer
+from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.stub import Stubber
 
 from shiftsms.aws.dynamo import from_item
 from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.sms import EndUserMessagingSms
+from shiftsms.cli.context import CliContext
+from shiftsms.core.gsm import is_gsm7, segments, septets
 from shiftsms.core.models import Shift
+from shiftsms.local.emulator import Emulator
 from tests.clitools import command_paths, invoke, record_dynamodb_calls, table_rows
-from tests.conftest import Deployed
+from tests.conftest import ORIGINATION, REGION, Deployed, deploy_template
 
 ANA = "+447700900123"
 
@@ -29,8 +37,14 @@ def table(deployed: Deployed) -> ShiftsTable:
     return ShiftsTable(deployed.dynamodb, deployed.outputs["ShiftsTableName"])
 
 
-def book(deployed: Deployed, shift_id: str, employee: str = ANA, ref: str = "m-1") -> None:
-    table(deployed).book(shift_id, employee, ref, datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
+def book(
+    deployed: Deployed,
+    shift_id: str,
+    employee: str = ANA,
+    ref: str = "m-1",
+    at: datetime = datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+) -> None:
+    table(deployed).book(shift_id, employee, ref, at)
 
 
 def write_csv(tmp_path: Path, text: str) -> str:
@@ -189,33 +203,129 @@ def test_import_reports_every_bad_row_and_writes_nothing(
 def test_an_import_stopped_by_aws_says_so_and_can_be_rerun(
     deployed: Deployed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = write_csv(tmp_path, "shift_id,shift_info\nA1,one\nB2,two\nC3,three\n")
-    real_put = ShiftsTable.put
+    rows = "".join(f"S{i:02d},shift {i}\n" for i in range(30))
+    path = write_csv(tmp_path, "shift_id,shift_info\n" + rows)
+    writes: list[int] = []
 
-    def flaky_put(self: ShiftsTable, shift: Shift, *, replace: bool = False) -> None:
-        if shift.shift_id == "B2":
+    def second_write_fails(**_: Any) -> None:
+        writes.append(1)
+        if len(writes) == 2:
             raise ClientError(
                 {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-                "PutItem",
+                "BatchWriteItem",
             )
-        real_put(self, shift, replace=replace)
 
-    monkeypatch.setattr(ShiftsTable, "put", flaky_put)
+    original = CliContext.client
+
+    def client(self: CliContext, service: str) -> Any:
+        made = original(self, service)
+        if service == "dynamodb":
+            made.meta.events.register("before-call.dynamodb.BatchWriteItem", second_write_fails)
+        return made
+
+    monkeypatch.setattr(CliContext, "client", client)
     result = invoke("shifts", "import", path)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "Error: AWS error ProvisionedThroughputExceededException in PutItem: slow",
-        "  the import stopped after adding 1 row; run it again: rows already added are skipped",
+        "Error: AWS error ProvisionedThroughputExceededException in BatchWriteItem: slow",
+        "  the import stopped after adding 25 rows; run it again: rows already added are skipped",
     ]
-    assert sorted(stored(deployed)) == ["A1"]
-    monkeypatch.setattr(ShiftsTable, "put", real_put)
+    assert sorted(stored(deployed)) == [f"S{i:02d}" for i in range(25)]
+    monkeypatch.setattr(CliContext, "client", original)
     result = invoke("shifts", "import", path)
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        "Added 2 shifts, skipped 1 that already existed.",
-        "Skipped: A1",
+        "Added 5 shifts, skipped 25 that already existed.",
+        "Skipped: " + ", ".join(f"S{i:02d}" for i in range(20)) + " and 5 more",
     ]
-    assert sorted(stored(deployed)) == ["A1", "B2", "C3"]
+    assert sorted(stored(deployed)) == [f"S{i:02d}" for i in range(30)]
+
+
+def test_import_reads_and_writes_in_batches(
+    deployed: Deployed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(30):
+        table(deployed).put(Shift(f"S{i:03d}", "already here"))
+    book(deployed, "S007")
+    rows = "".join(f"S{i:03d},new {i}\n" for i in range(250))
+    calls = record_dynamodb_calls(monkeypatch)
+    result = invoke("shifts", "import", write_csv(tmp_path, "shift_id,shift_info\n" + rows))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "Added 220 shifts, skipped 30 that already existed."
+    # 3 reads of 100 keys; writes of 25: 70 new in the first 100 rows (3), then 100 (4), 50 (2)
+    assert calls == ["BatchGetItem"] + ["BatchWriteItem"] * 3 + (
+        ["BatchGetItem"] + ["BatchWriteItem"] * 4 + ["BatchGetItem"] + ["BatchWriteItem"] * 2
+    )
+    items = stored(deployed)
+    assert len(items) == 250
+    assert items["S007"]["shift_info"] == "already here"
+    assert items["S007"]["employee"] == ANA
+    assert items["S029"]["shift_info"] == "already here"
+    assert items["S030"] == {
+        "shift_id": "S030",
+        "shift_info": "new 30",
+        "shift_status": "available",
+    }
+
+
+class PartlyProcessed:
+    """A DynamoDB client that, the first time, writes (or reads) only part of a batch and
+    hands the rest back unprocessed, as DynamoDB does under load."""
+
+    def __init__(self, real: Any, keep: int) -> None:
+        self.real = real
+        self.keep = keep
+        self.calls: list[int] = []
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        ((name, requests),) = RequestItems.items()
+        self.calls.append(len(requests))
+        if len(self.calls) > 1:
+            return self.real.batch_write_item(RequestItems=RequestItems)
+        self.real.batch_write_item(RequestItems={name: requests[: self.keep]})
+        return {"UnprocessedItems": {name: requests[self.keep :]}}
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        ((name, request),) = RequestItems.items()
+        self.calls.append(len(request["Keys"]))
+        if len(self.calls) > 1:
+            return self.real.batch_get_item(RequestItems=RequestItems)
+        first = self.real.batch_get_item(
+            RequestItems={name: {**request, "Keys": request["Keys"][: self.keep]}}
+        )
+        rest = {name: {**request, "Keys": request["Keys"][self.keep :]}}
+        return {"Responses": first["Responses"], "UnprocessedKeys": rest}
+
+
+def test_unprocessed_writes_are_sent_again_after_a_pause(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shifts = table(deployed)
+    fake = PartlyProcessed(deployed.dynamodb, keep=10)
+    shifts.client = fake  # type: ignore[assignment]
+    pauses: list[int] = []
+    monkeypatch.setattr(ShiftsTable, "_pause", lambda self, attempt: pauses.append(attempt))
+    written: list[list[str]] = []
+    shifts.put_many([Shift(f"S{i:02d}", f"shift {i}") for i in range(25)], written.append)
+    assert fake.calls == [25, 15]
+    assert pauses == [1]
+    assert written == [[f"S{i:02d}" for i in range(10)], [f"S{i:02d}" for i in range(10, 25)]]
+    assert sorted(stored(deployed)) == [f"S{i:02d}" for i in range(25)]
+
+
+def test_unprocessed_reads_are_asked_again_after_a_pause(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in (3, 50, 99):
+        table(deployed).put(Shift(f"S{i:02d}", "here"))
+    shifts = table(deployed)
+    fake = PartlyProcessed(deployed.dynamodb, keep=40)
+    shifts.client = fake  # type: ignore[assignment]
+    pauses: list[int] = []
+    monkeypatch.setattr(ShiftsTable, "_pause", lambda self, attempt: pauses.append(attempt))
+    assert shifts.existing_ids([f"S{i:02d}" for i in range(100)]) == {"S03", "S50", "S99"}
+    assert fake.calls == [100, 60]
+    assert pauses == [1]
 
 
 def test_many_bad_rows_are_capped_at_twenty_lines(deployed: Deployed, tmp_path: Path) -> None:
@@ -356,6 +466,41 @@ def test_list_rejects_an_unknown_status(deployed: Deployed) -> None:
     assert "'booked' is not one of 'available', 'taken'" in result.stderr
 
 
+def test_a_long_list_shows_fifty_rows_and_says_how_many_more(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(60):
+        table(deployed).put(Shift(f"S{i:03d}", f"shift {i}"))
+    for i in (0, 1, 2, 3, 59):
+        book(deployed, f"S{i:03d}")
+    calls = record_dynamodb_calls(monkeypatch)
+    result = invoke("shifts", "list")
+    assert result.exit_code == 0, result.output
+    rows = table_rows(result.stdout)
+    assert len(rows) == 51
+    assert rows[1] == ["S004", "shift 4", "available", "", ""]
+    assert rows[50][0] == "S053"
+    assert result.stdout.splitlines()[-1] == "... and 10 more: use --json or --status"
+    # 50 available read, the other 5 available and the 5 taken only counted
+    assert calls == ["Query", "Query", "Query"]
+    taken = invoke("shifts", "list", "--status", "taken")
+    assert [r[0] for r in table_rows(taken.stdout)[1:]] == ["S000", "S001", "S002", "S003", "S059"]
+    assert "more" not in taken.stdout
+    available = invoke("shifts", "list", "--status", "available")
+    assert len(table_rows(available.stdout)) == 51
+    assert available.stdout.splitlines()[-1] == "... and 5 more: use --json"
+
+
+def test_list_json_prints_every_shift(deployed: Deployed) -> None:
+    for i in range(60):
+        table(deployed).put(Shift(f"S{i:03d}", f"shift {i}"))
+    book(deployed, "S010")
+    listed = json.loads(invoke("shifts", "list", "--json").stdout)
+    assert len(listed) == 60
+    assert listed[-1]["shift_id"] == "S010"
+    assert listed[-1]["employee"] == ANA
+
+
 # -- release / remove ------------------------------------------------------------------------
 
 
@@ -404,6 +549,292 @@ def test_remove_with_yes_and_unknown(deployed: Deployed) -> None:
     result = invoke("shifts", "remove", "A1", "--yes")
     assert result.exit_code == 1
     assert result.stderr == "Error: no shift A1\n"
+
+
+# -- release / remove act on what was shown, and tell the holder ---------------------------
+
+BOB = "+447700900456"
+LATER = datetime(2026, 11, 28, 10, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def sms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    """End User Messaging as the CLI sees it, every request pinned (none expected unless
+    a test adds one)."""
+    client = boto3.client("pinpoint-sms-voice-v2", region_name=REGION)
+    original = CliContext.client
+
+    def pick(self: CliContext, service: str) -> Any:
+        return client if service == "pinpoint-sms-voice-v2" else original(self, service)
+
+    monkeypatch.setattr(CliContext, "client", pick)
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def expect_text(sms: Stubber, to: str, body: str, shift_id: str) -> None:
+    sms.add_response(
+        "send_text_message",
+        {"MessageId": "msg-1"},
+        {
+            "DestinationPhoneNumber": to,
+            "OriginationIdentity": ORIGINATION,
+            "MessageBody": body,
+            "MessageType": "TRANSACTIONAL",
+            "Context": {"shift_id": shift_id, "reason": "cancelled-by-operator"},
+        },
+    )
+
+
+def rebook_after_read(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch, shift_id: str, to: str
+) -> None:
+    """Between the command's read of ``shift_id`` and its write, the holder drops it and
+    ``to`` books it (five minutes later)."""
+    real_get = ShiftsTable.get
+
+    def get(self: ShiftsTable, wanted: str) -> Shift | None:
+        seen = real_get(self, wanted)
+        monkeypatch.setattr(ShiftsTable, "get", real_get)
+        table(deployed).release(wanted)
+        book(deployed, wanted, to, ref="m-2", at=LATER)
+        return seen
+
+    monkeypatch.setattr(ShiftsTable, "get", get)
+
+
+def test_release_texts_the_holder(deployed: Deployed, sms: Stubber) -> None:
+    seed_shifts(deployed)
+    text = "Your booking of B2 (15/08 5h) was cancelled by the ward. Text REQUEST for open shifts."
+    expect_text(sms, ANA, text, "B2")
+    result = invoke("shifts", "release", "B2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"Shift B2 is available again (it was taken by {ANA}).",
+        f"Texted {ANA}: {text}",
+    ]
+    assert stored(deployed)["B2"]["shift_status"] == "available"
+
+
+def test_release_of_a_console_item_whose_status_is_capitalised(
+    deployed: Deployed, sms: Stubber
+) -> None:
+    deployed.dynamodb.put_item(
+        TableName=deployed.outputs["ShiftsTableName"],
+        Item={
+            "shift_id": {"S": "XYZ123"},
+            "shift_info": {"S": "15/08 5h nightshift"},
+            "shift_status": {"S": "Taken"},
+            "employee": {"S": ANA},
+        },
+    )
+    text = (
+        "Your booking of XYZ123 (15/08 5h nightshift) was cancelled by the ward. "
+        "Text REQUEST for open shifts."
+    )
+    expect_text(sms, ANA, text, "XYZ123")
+    result = invoke("shifts", "release", "XYZ123")
+    assert result.exit_code == 0, result.output
+    assert stored(deployed)["XYZ123"] == {
+        "shift_id": "XYZ123",
+        "shift_info": "15/08 5h nightshift",
+        "shift_status": "available",
+    }
+
+
+def test_release_with_no_notify_texts_nobody(deployed: Deployed, sms: Stubber) -> None:
+    seed_shifts(deployed)
+    result = invoke("shifts", "release", "B2", "--no-notify")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Shift B2 is available again (it was taken by {ANA}).\n"
+    assert stored(deployed)["B2"]["shift_status"] == "available"
+
+
+def test_a_failed_holder_text_is_reported_and_the_release_stays(
+    deployed: Deployed, sms: Stubber
+) -> None:
+    seed_shifts(deployed)
+    sms.add_client_error("send_text_message", service_error_code="ThrottlingException")
+    result = invoke("shifts", "release", "B2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Shift B2 is available again (it was taken by {ANA}).\n"
+    assert result.stderr == (
+        f"Warning: could not text {ANA} that their booking is cancelled "
+        "(ThrottlingException: retry later): tell them\n"
+    )
+    assert stored(deployed)["B2"]["shift_status"] == "available"
+
+
+def test_an_unreachable_sms_endpoint_is_reported_and_the_removal_stays(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_shifts(deployed)
+
+    def unreachable(self: EndUserMessagingSms, to: str, body: str, *_: Any, **__: Any) -> str:
+        raise EndpointConnectionError(endpoint_url="https://sms-voice.eu-west-2.amazonaws.com")
+
+    monkeypatch.setattr(EndUserMessagingSms, "send", unreachable)
+    result = invoke("shifts", "remove", "B2", "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Removed shift B2.\n"
+    assert result.stderr.startswith(
+        f"Warning: could not text {ANA} that their booking is cancelled "
+        "(EndpointConnectionError: Could not connect to the endpoint URL"
+    )
+    assert "B2" not in stored(deployed)
+
+
+def test_release_refuses_a_shift_rebooked_after_it_was_read(
+    deployed: Deployed, sms: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_shifts(deployed)
+    rebook_after_read(deployed, monkeypatch, "B2", BOB)
+    result = invoke("shifts", "release", "B2")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: shift B2 changed since it was read: it is now taken by {BOB} "
+        "(booked at 2026-11-28T10:05:00+00:00); nothing was released\n"
+    )
+    item = stored(deployed)["B2"]
+    assert (item["shift_status"], item["employee"], item["booking_ref"]) == ("taken", BOB, "m-2")
+
+
+def test_release_refuses_when_the_same_holder_booked_it_again(
+    deployed: Deployed, sms: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_shifts(deployed)
+    rebook_after_read(deployed, monkeypatch, "B2", ANA)
+    result = invoke("shifts", "release", "B2")
+    assert result.exit_code == 1
+    assert "it is now taken by " + ANA + " (booked at 2026-11-28T10:05:00" in result.stderr
+    assert stored(deployed)["B2"]["booking_ref"] == "m-2"
+
+
+def test_remove_texts_the_holder(deployed: Deployed, sms: Stubber) -> None:
+    seed_shifts(deployed)
+    text = "B2 (15/08 5h) was cancelled by the ward. Text REQUEST for open shifts."
+    expect_text(sms, ANA, text, "B2")
+    result = invoke("shifts", "remove", "B2", "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["Removed shift B2.", f"Texted {ANA}: {text}"]
+    assert "B2" not in stored(deployed)
+
+
+def test_removing_an_available_shift_texts_nobody(deployed: Deployed, sms: Stubber) -> None:
+    seed_shifts(deployed)
+    result = invoke("shifts", "remove", "A1", "--yes")
+    assert result.exit_code == 0
+    assert result.stdout == "Removed shift A1.\n"
+
+
+def test_remove_refuses_a_shift_booked_while_it_waited_for_confirmation(
+    deployed: Deployed, sms: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_shifts(deployed)
+
+    def confirm_after_bob_books(prompt: str, **_: Any) -> bool:
+        assert prompt == "Remove shift A1 (14/08 night)?"
+        book(deployed, "A1", BOB, ref="m-2", at=LATER)
+        return True
+
+    monkeypatch.setattr(typer, "confirm", confirm_after_bob_books)
+    result = invoke("shifts", "remove", "A1")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: shift A1 changed since it was read: it is now taken by {BOB} "
+        "(booked at 2026-11-28T10:05:00+00:00); nothing was removed\n"
+    )
+    assert stored(deployed)["A1"]["employee"] == BOB
+
+
+def test_remove_refuses_a_booking_that_changed_hands_while_it_waited(
+    deployed: Deployed, sms: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_shifts(deployed)
+
+    def confirm_after_a_new_holder(prompt: str, **_: Any) -> bool:
+        table(deployed).release("B2")
+        book(deployed, "B2", BOB, ref="m-2", at=LATER)
+        return True
+
+    monkeypatch.setattr(typer, "confirm", confirm_after_a_new_holder)
+    result = invoke("shifts", "remove", "B2")
+    assert result.exit_code == 1
+    assert f"it is now taken by {BOB}" in result.stderr
+    assert stored(deployed)["B2"]["employee"] == BOB
+
+
+def test_remove_refuses_a_shift_whose_info_changed_while_it_waited(
+    deployed: Deployed, sms: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_shifts(deployed)
+
+    def confirm_after_new_info(prompt: str, **_: Any) -> bool:
+        table(deployed).set_info("A1", "14/08 night, ward 9")
+        return True
+
+    monkeypatch.setattr(typer, "confirm", confirm_after_new_info)
+    result = invoke("shifts", "remove", "A1")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        'Error: shift A1 changed since it was read: its info is now "14/08 night, ward 9"; '
+        "nothing was removed\n"
+    )
+    assert stored(deployed)["A1"]["shift_info"] == "14/08 night, ward 9"
+
+
+def test_remove_with_yes_refuses_a_shift_rebooked_after_it_was_read(
+    deployed: Deployed, sms: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_shifts(deployed)
+    rebook_after_read(deployed, monkeypatch, "B2", BOB)
+    result = invoke("shifts", "remove", "B2", "--yes")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("; nothing was removed\n")
+    assert stored(deployed)["B2"]["employee"] == BOB
+
+
+def test_release_through_the_emulator_texts_the_holder_from_the_stacks_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = Emulator(port=0).start()
+    try:
+        emulator.telecom.add_number(ORIGINATION)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint)
+        info = deploy_template()
+        shifts = ShiftsTable(boto3.client("dynamodb"), info.outputs["ShiftsTableName"])
+        shifts.put(Shift("XYZ123", "15/08 5h nightshift"))
+        shifts.book("XYZ123", ANA, "m-1", LATER)
+        result = invoke("shifts", "release", "XYZ123", env={"AWS_ENDPOINT_URL": emulator.endpoint})
+        assert result.exit_code == 0, result.output
+        [text] = emulator.telecom.texts()
+        assert (text.origination, text.destination, text.body, text.segments) == (
+            ORIGINATION,
+            ANA,
+            "Your booking of XYZ123 (15/08 5h nightshift) was cancelled by the ward. "
+            "Text REQUEST for open shifts.",
+            1,
+        )
+    finally:
+        emulator.stop()
+
+
+def test_the_holder_text_is_one_gsm7_segment_whatever_the_info() -> None:
+    from shiftsms.services.shifts import cancelled_text
+
+    shift = Shift("XYZ123", "15/08 5h nightshift – “ward 7” " + "x" * 200, "taken", ANA)
+    for removed in (True, False):
+        text = cancelled_text(shift, removed=removed)
+        assert septets(text) <= 160
+        assert is_gsm7(text)
+        assert segments(text) == 1
+        assert text.endswith(") was cancelled by the ward. Text REQUEST for open shifts.")
+    assert cancelled_text(Shift("XYZ123", "15/08 5h nightshift"), removed=True) == (
+        "XYZ123 (15/08 5h nightshift) was cancelled by the ward. Text REQUEST for open shifts."
+    )
 
 
 # -- help ------------------------------------------------------------------------------------

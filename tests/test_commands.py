@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shiftsms.core.commands import (
+    BY_WORD,
     CARRIER_KEYWORDS,
+    COMMANDS,
     MAX_CODES_PER_TEXT,
     MAX_NOTE_LENGTH,
     OPT_OUT_KEYWORDS,
@@ -19,6 +24,7 @@ from shiftsms.core.commands import (
     parse,
     validate_shift_id,
 )
+from shiftsms.services.inbound import InboundService
 
 
 @pytest.mark.parametrize(
@@ -198,3 +204,46 @@ VALID_IDS = st.from_regex(SHIFT_ID_PATTERN, fullmatch=True).filter(
 def test_any_list_of_valid_codes_is_booked_as_given(codes: list[str], sep: str) -> None:
     command = parse(sep.join(c.lower() for c in codes))
     assert command == Command(Kind.BOOK, codes=tuple(dict.fromkeys(codes)))
+
+
+# -- the command table ------------------------------------------------------------------------
+
+
+def test_every_kind_has_one_command_and_every_handler_is_a_service_method() -> None:
+    assert sorted(spec.kind for spec in COMMANDS) == sorted(Kind)
+    for spec in COMMANDS:
+        assert callable(getattr(InboundService, spec.handler, None)), spec
+
+
+def test_no_word_starts_two_commands() -> None:
+    words = [w for spec in COMMANDS for w in spec.words]
+    assert len(words) == len(set(words))
+
+
+def test_carrier_words_are_end_user_messagings_own() -> None:
+    # End User Messaging's default opt-out, opt-in and help keywords.
+    assert {
+        *("ARRET", "CANCEL", "END", "OPT-OUT", "OPTOUT", "QUIT", "REMOVE", "STOP", "TD"),
+        *("UNSUBSCRIBE", "START", "UNSTOP", "HELP"),
+    } == CARRIER_KEYWORDS
+
+
+def _readme_words() -> dict[str, str]:
+    """Each upper-case word in the README's "What staff can text" table -> its row."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text.split("## What staff can text", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    found: dict[str, str] = {}
+    for row in rows:
+        for snippet in re.findall(r"`([^`]+)`", row.split(" | ")[0]):
+            first = snippet.split()[0]
+            if first.isupper() and not re.fullmatch(r"XYZ\d+,?", first):
+                found[first] = row
+    return found
+
+
+def test_readme_lists_every_word_the_parser_accepts() -> None:
+    listed = _readme_words()
+    assert sorted(listed) == sorted(BY_WORD)
+    for word, row in listed.items():
+        assert parse(f"{word} XYZ123").kind is BY_WORD[word].kind, row

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.metadata
 import io
 import json
 import logging
@@ -29,6 +30,7 @@ from moto.cloudformation import models as cfn_models
 from moto.kms.models import kms_backends
 from moto.server import ThreadedMotoServer
 
+from shiftsms import resources
 from shiftsms.aws.clients import client as make_client
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.models import StaffMember
@@ -126,8 +128,9 @@ sys.path[:0] = [bundle, runtime]
 module, name = handler.rsplit(".", 1)
 fn = getattr(importlib.import_module(module), name)
 assert callable(fn), handler
-from shiftsms.settings import Settings
-Settings.from_env()
+# The function's own app, built from its own settings: a variable it reads but was not given fails.
+app_module = importlib.import_module("shiftsms.handlers." + module.rsplit(".", 1)[1])
+app_module.app()
 for pkg in ("shiftsms", "lambdas", "phonenumbers", "aws_lambda_powertools", "typing_extensions"):
     where = sys.modules[pkg].__file__
     assert where.startswith(bundle), (pkg, where)
@@ -348,6 +351,41 @@ def test_status_json_reports_stack_shifts_allow_list_and_campaigns(moto_server: 
     assert "Allow list: 2" in human.stdout
 
 
+def test_status_shows_the_cli_and_stack_versions(moto_server: str) -> None:
+    version = importlib.metadata.version("shiftsms")
+    assert deploy().exit_code == 0
+    report = json.loads(invoke("status", "--json").stdout)
+    assert report["outputs"]["ShiftsmsVersion"] == version
+    assert report["version"] == {"cli": version, "stack": version, "warning": None}
+    human = invoke("status")
+    assert f"Version: shiftsms {version}, stack deployed by {version}" in human.stdout
+    assert human.stderr == ""
+
+
+def test_status_warns_when_the_stack_was_deployed_by_another_version(
+    moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = importlib.metadata.version("shiftsms")
+    with monkeypatch.context() as patched:
+        patched.setattr(resources, "version", lambda: "0.0.1")
+        assert deploy().exit_code == 0
+    warning = (
+        f"this shiftsms is {version} but stack shiftsms was deployed by 0.0.1: "
+        "run `shiftsms deploy` to update it"
+    )
+    as_json = invoke("status", "--json")
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout)["version"] == {
+        "cli": version,
+        "stack": "0.0.1",
+        "warning": warning,
+    }
+    human = invoke("status")
+    assert human.exit_code == 0
+    assert human.stderr == f"Warning: {warning}\n"
+    assert f"Version: shiftsms {version}, stack deployed by 0.0.1" in human.stdout
+
+
 def test_status_of_a_missing_stack_is_a_clear_error(moto_server: str) -> None:
     result = invoke("--stack-name", "nope", "status")
     assert result.exit_code == 1
@@ -418,6 +456,20 @@ def test_configure_number_uses_the_deployed_topic_and_origination(moto_server: s
     )
     deployer = Deployer(clients=clients)
     with Stubber(sms) as stub:
+        # the protect configuration's rules are already as they should be: no update
+        stub.add_response(
+            "get_protect_configuration_country_rule_set",
+            {
+                "ProtectConfigurationArn": f"arn:aws:sms-voice:{REGION}:1:protect-configuration/p",
+                "ProtectConfigurationId": "p",
+                "NumberCapability": "SMS",
+                "CountryRuleSet": {
+                    "GB": {"ProtectStatus": "ALLOW"},
+                    "FR": {"ProtectStatus": "BLOCK"},
+                },
+            },
+            {"ProtectConfigurationId": ANY, "NumberCapability": "SMS"},
+        )
         stub.add_response(
             "update_phone_number",
             {"PhoneNumberId": "phone-1", "TwoWayEnabled": True},

@@ -30,14 +30,16 @@ from shiftsms.aws.clients import client as aws_client
 from shiftsms.aws.connect import ConnectCaller
 from shiftsms.aws.dynamo import from_item
 from shiftsms.core import replies
-from shiftsms.core.models import StaffMember
+from shiftsms.core.gsm import is_gsm7, segments
+from shiftsms.core.models import InboundSms, StaffMember
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected, SendThrottled
 from shiftsms.handlers import inbound
 from shiftsms.handlers.logs import logger as powertools_logger
+from shiftsms.services.inbound import Action, InboundResult
 from shiftsms.settings import Settings
 from tests.conftest import ORIGINATION, REGION, Deployed, deploy_template, function_environment
 from tests.conftest import sns_event as make_sns_event
-from tests.fakes import RecordingSms
+from tests.fakes import RecordingCaller, RecordingSms
 
 ANA = "+447700900123"
 BEN = "+447700900456"
@@ -68,6 +70,7 @@ class Harness:
     sms: Any
     calls: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     ids: Iterator[int] = field(default_factory=itertools.count)
+    published: Iterator[int] = field(default_factory=itertools.count)
 
     @property
     def shifts_table(self) -> str:
@@ -88,9 +91,18 @@ class Harness:
             "previousPublishedMessageId": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         }
 
+    def event(self, *messages: dict[str, Any] | str) -> dict[str, Any]:
+        """One SNS event holding ``messages``, published a second after the previous one."""
+        published = NOON + timedelta(seconds=next(self.published))
+        return make_sns_event(*messages, timestamp=published)
+
     def deliver(self, *messages: dict[str, Any] | str) -> dict[str, int]:
         """Deliver one SNS event holding ``messages`` to the Lambda handler."""
-        result: dict[str, int] = handler(make_sns_event(*messages), LambdaContext())
+        return self.redeliver(self.event(*messages))
+
+    def redeliver(self, event: dict[str, Any]) -> dict[str, int]:
+        """Deliver ``event`` as it is (Lambda retrying a failed asynchronous invoke)."""
+        result: dict[str, int] = handler(event, LambdaContext())
         return result
 
     def text(self, sender: str, body: str, message_id: str | None = None) -> dict[str, int]:
@@ -241,11 +253,9 @@ def test_unknown_sender_reads_and_changes_nothing_else(h: Harness) -> None:
     for body in ("XYZ123", "REQUEST", "MORE", "DROP XYZ123", "AGENT call me", "STOP", "START"):
         h.text(STRANGER, body)
     state = h.deployed.outputs["StateTableName"]
-    for operation, table, index in h.calls:
-        if table == h.staff_table:
-            assert operation == "GetItem", (operation, index)
-        else:
-            assert table == state, (operation, table)
+    staff_calls = [c for c in h.calls if c[1] == h.staff_table]
+    assert staff_calls == [("GetItem", h.staff_table, None)] * 7  # one allow-list read a text
+    assert {table for _, table, _ in h.calls} == {h.staff_table, state}
     assert h.shift("XYZ123")["shift_status"] == "available"
     assert "employee" not in h.shift("XYZ123")
     with pytest.raises(KeyError):
@@ -585,9 +595,10 @@ def test_redelivered_more_does_not_skip_a_page(h: Harness) -> None:
     h.text(ANA, "MORE")
     pages = [re.findall(r"N\d{3}", text) for text in h.sms.to(ANA)]
     assert len(pages) == 3
+    assert all(pages)
     flat = [i for page in pages for i in page]
-    assert flat == sorted(set(flat))  # consecutive, no page twice, none skipped
-    assert flat[0] == "N000"
+    # Consecutive from the first: no page twice, none skipped.
+    assert flat == [f"N{i:03d}" for i in range(len(flat))]
 
 
 @pytest.mark.parametrize(
@@ -615,22 +626,21 @@ def test_bad_record_dropped_good_ones_handled(h: Harness, bad: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "event",
+    ("event", "dropped"),
     [
-        None,
-        "a string",
-        [],
-        {},
-        {"Records": None},
-        {"Records": "x"},
-        {"Records": [None, 1, "x", [], {}, {"Sns": None}, {"Sns": {}}, {"Sns": "x"}]},
-        {"Records": [{"Sns": {"Message": None}}, {"Sns": {"Message": 42}}]},
+        (None, 1),
+        ("a string", 1),
+        ([], 1),
+        ({}, 1),
+        ({"Records": None}, 1),
+        ({"Records": "x"}, 1),
+        ({"Records": [None, 1, "x", [], {}, {"Sns": None}, {"Sns": {}}, {"Sns": "x"}]}, 8),
+        ({"Records": [{"Sns": {"Message": None}}, {"Sns": {"Message": 42}}]}, 2),
     ],
 )
-def test_malformed_events_never_raise(h: Harness, event: Any) -> None:
+def test_malformed_events_never_raise(h: Harness, event: Any, dropped: int) -> None:
     result = handler(event, LambdaContext())
-    assert result["handled"] == 0
-    assert result["dropped"] >= 1
+    assert result == {"handled": 0, "dropped": dropped}  # each bad record counted once
     assert h.sms.sent == []
 
 
@@ -640,8 +650,6 @@ def test_any_body_from_a_known_sender_gets_one_gsm7_reply(h: Harness) -> None:
         assert h.text(ANA, body) == {"handled": 1, "dropped": 0}
     sent = h.sms.to(ANA)
     assert len(sent) == len(bodies)
-    from shiftsms.core.gsm import is_gsm7, segments
-
     assert all(is_gsm7(text) and segments(text) == 1 for text in sent)
 
 
@@ -802,3 +810,180 @@ def test_logs_are_json_and_never_hold_a_full_phone_number(
         assert number not in everything
         assert number[1:] not in digits
         assert number[3:] not in digits  # not even the national part
+
+
+# -- the service's typed result ----------------------------------------------------------------
+
+
+def test_the_service_returns_what_it_did_as_a_typed_result(h: Harness) -> None:
+    h.add_shift("XYZ123")
+    service = h.app.service
+    booked = service.handle(InboundSms("m-typed-1", ANA, ORIGINATION, "XYZ123"))
+    assert booked == InboundResult(Action.BOOKED, "Booked: XYZ123. Thank you!", "msg-1")
+    silent = service.handle(InboundSms("m-typed-2", ANA, ORIGINATION, "HELP"))
+    assert silent == InboundResult(Action.HELP)
+    stranger = service.handle(InboundSms("m-typed-3", STRANGER, ORIGINATION, "STOP"))
+    assert stranger == InboundResult(Action.IGNORED, reason="carrier keyword from unknown sender")
+
+
+# -- retries act as of when they were decided ------------------------------------------------
+
+
+def test_a_booking_retried_after_a_drop_does_not_book_again(h: Harness) -> None:
+    h.add_shift("XYZ123")
+    h.sms.throttle_next = 1
+    booking = h.event(h.message(ANA, "XYZ123", "m-book-first"))
+    with pytest.raises(SendThrottled):
+        h.redeliver(booking)
+    h.text(ANA, "DROP XYZ123")
+    assert h.sms.to(ANA) == ["Released: XYZ123."]
+    h.redeliver(booking)  # the throttled booking, retried after the DROP
+    item = h.shift("XYZ123")
+    assert item["shift_status"] == "available"
+    assert "employee" not in item
+    assert h.sms.to(ANA)[-1] == "No longer available: XYZ123. Reply REQUEST for open shifts."
+
+
+def test_an_old_drop_retried_after_booking_again_keeps_the_new_booking(h: Harness) -> None:
+    h.add_shift("XYZ123")
+    h.text(ANA, "XYZ123", message_id="m-book-1")
+    h.sms.throttle_next = 1
+    drop = h.event(h.message(ANA, "DROP XYZ123", "m-drop-1"))
+    with pytest.raises(SendThrottled):
+        h.redeliver(drop)
+    h.text(ANA, "XYZ123", message_id="m-book-2")
+    h.redeliver(drop)  # the throttled DROP, retried after the new booking
+    item = h.shift("XYZ123")
+    assert (item["shift_status"], item["employee"], item["booking_ref"]) == (
+        "taken",
+        ANA,
+        "m-book-2",
+    )
+    assert h.sms.to(ANA) == [
+        "Booked: XYZ123. Thank you!",
+        "Booked: XYZ123. Thank you!",
+        "Released: XYZ123.",  # the DROP's own reply, at last; the new booking stands
+    ]
+
+
+# -- AGENT call-backs are bounded --------------------------------------------------------------
+
+
+def test_one_open_call_back_per_person_per_cooldown(stack_with: Any) -> None:
+    h = stack_with({**CONNECT_PARAMETERS, "AgentCooldownMinutes": "30"})
+    caller = RecordingCaller()
+    h.app.service.caller = caller
+    for i in range(25):
+        h.text(ANA, f"AGENT please {i}", message_id=f"m-agent-{i}")
+    assert len(caller.calls) == 1
+    assert h.sms.to(ANA) == [replies.AGENT_CALLING] + [replies.AGENT_ALREADY_CALLING] * 24
+    assert segments(replies.AGENT_ALREADY_CALLING) == 1
+    assert is_gsm7(replies.AGENT_ALREADY_CALLING)
+    h.at(NOON + timedelta(minutes=30, seconds=1))
+    h.text(ANA, "AGENT again", message_id="m-agent-late")
+    assert len(caller.calls) == 2
+    assert h.sms.to(ANA)[-1] == replies.AGENT_CALLING
+
+
+def test_a_failed_call_back_does_not_hold_the_cooldown(stack_with: Any) -> None:
+    h = stack_with(CONNECT_PARAMETERS)
+    caller = RecordingCaller(fail=True)
+    h.app.service.caller = caller
+    h.text(ANA, "AGENT")
+    caller.fail = False
+    h.text(ANA, "AGENT")
+    assert h.sms.to(ANA) == [replies.AGENT_FAILED, replies.AGENT_CALLING]
+    assert len(caller.calls) == 1
+
+
+def test_the_template_gives_the_inbound_function_the_cooldown(stack_with: Any) -> None:
+    h = stack_with({"AgentCooldownMinutes": "45"})
+    env = function_environment(h.deployed.outputs["InboundFunctionName"])
+    assert str(env["AGENT_COOLDOWN_MINUTES"]) == "45"
+    assert h.app.service.settings.agent_cooldown_minutes == 45
+
+
+# -- unknown senders cost bounded writes ---------------------------------------------------------
+
+
+def _state_writes(h: Harness) -> list[str]:
+    """The ids written in the state table by the reply limiter (idempotency records aside)."""
+    writes: list[str] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+            key = params.get("Item") or params.get("Key") or {}
+            ident = key.get("id", {}).get("S", "")
+            if ident.startswith("unauthorised"):
+                writes.append(f"{model.name} {ident.split('#')[0]}")
+
+    client = h.app.service.limiter.client  # type: ignore[attr-defined]
+    client.meta.events.register("before-parameter-build.dynamodb.*", record)
+    return writes
+
+
+def test_once_the_hourly_cap_is_spent_unknown_senders_cost_no_writes(stack_with: Any) -> None:
+    h = stack_with({"UnauthorisedRepliesPerHour": "2"})
+    writes = _state_writes(h)
+    for i in range(2):
+        h.text(f"+4477009002{i:02d}", "hi")
+    assert len(writes) == 4  # a slot and the hour's count, for each of the two answered
+    writes.clear()
+    for i in range(2, 12):
+        h.text(f"+4477009002{i:02d}", "hi")
+    assert writes == []
+    assert [len(h.sms.to(f"+4477009002{i:02d}")) for i in range(12)] == [1, 1] + [0] * 10
+
+
+def test_a_retried_reply_counts_once_against_the_hourly_cap(stack_with: Any) -> None:
+    sms = RecordingSms(throttle_next=2)
+    h = stack_with({"UnauthorisedRepliesPerHour": "2"}, sms)
+    first = h.event(h.message(STRANGER, "hi", "m-stranger-retried"))
+    for _ in range(2):
+        with pytest.raises(SendThrottled):
+            h.redeliver(first)
+    h.redeliver(first)
+    others = ["+447700900301", "+447700900302"]
+    for number in others:
+        h.text(number, "hi")
+    assert [len(h.sms.to(n)) for n in [STRANGER, *others]] == [1, 1, 0]
+
+
+# -- items typed in the console, as the AWS sample teaches ---------------------------------------
+
+
+def test_console_items_in_any_case_are_listed_and_booked(h: Harness) -> None:
+    h.add_shift("xyz123", "15/08 nights", status="Available")
+    h.add_shift("Abc124", "16/08 early", status="AVAILABLE")
+    h.add_shift("XYZ125", "17/08 late", status="available")
+    h.text(ANA, "REQUEST")
+    assert h.sms.to(ANA) == [
+        "Open shifts: Abc124 16/08 early; XYZ125 17/08 late; xyz123 15/08 nights. "
+        "Reply a code to book."
+    ]
+    h.text(ANA, "XYZ123 abc124")
+    assert h.sms.to(ANA)[-1] == "Booked: XYZ123, ABC124. Thank you!"
+    assert (h.shift("xyz123")["shift_status"], h.shift("xyz123")["employee"]) == ("taken", ANA)
+    assert h.shift("Abc124")["employee"] == ANA
+    assert h.shift("xyz123")["shift_info"] == "15/08 nights"  # the operator's item, kept
+    h.text(ANA, "DROP xyz123")
+    assert h.sms.to(ANA)[-1] == "Released: XYZ123."
+    assert "employee" not in h.shift("xyz123")
+
+
+def test_a_console_item_without_a_status_is_neither_offered_nor_booked(h: Harness) -> None:
+    h.deployed.dynamodb.put_item(
+        TableName=h.shifts_table,
+        Item={"shift_id": {"S": "XYZ126"}, "shift_info": {"S": "18/08 nights"}},
+    )
+    h.text(ANA, "REQUEST")
+    h.text(ANA, "XYZ126")
+    assert h.sms.to(ANA) == [
+        replies.NO_OPEN_SHIFTS,
+        "No longer available: XYZ126. Reply REQUEST for open shifts.",
+    ]
+    assert h.shift("XYZ126") == {"shift_id": "XYZ126", "shift_info": "18/08 nights"}
+    # What the operator's tools read (campaign create offers only available shifts).
+    shift = h.app.service.shifts.get("XYZ126")
+    assert shift is not None
+    assert (shift.available, shift.status_text) == (False, "no status")

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -22,7 +26,7 @@ from shiftsms.aws.connect import ConnectCaller
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.errors import RecipientOptedOut
 from shiftsms.local.aws import client
-from shiftsms.local.emulator import Emulator, PortInUse
+from shiftsms.local.emulator import Emulator, Names, PortInUse
 from shiftsms.local.pump import (
     AsyncConfig,
     FunctionPool,
@@ -35,6 +39,7 @@ from shiftsms.local.pump import (
     load_template,
     matches,
 )
+from shiftsms.local.state import Journal, StateDirInUse, lock_state_dir, state_dir_locked
 from shiftsms.settings import ConnectSettings
 
 SERVICE = "+447700900000"
@@ -583,3 +588,218 @@ def test_the_templates_async_invoke_settings_are_read() -> None:
         assert list(props["FunctionName"]) == ["Ref"]
         destination = props["DestinationConfig"]["OnFailure"]["Destination"]
         assert list(destination) == ["Fn::GetAtt"] and destination["Fn::GetAtt"][1] == "Arn"
+
+
+# -- durability ------------------------------------------------------------------------------
+
+
+def test_a_change_is_answered_only_after_it_is_committed(emulator: Emulator) -> None:
+    ddb = client("dynamodb", emulator.endpoint)
+    sqs = client("sqs", emulator.endpoint)
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    entered, release = threading.Event(), threading.Event()
+    commits: list[int] = []
+
+    def commit() -> None:
+        commits.append(emulator.changes)
+        entered.set()
+        assert release.wait(10)
+
+    emulator.on_change = commit
+    answered: list[Any] = []
+    put = threading.Thread(
+        target=lambda: answered.append(ddb.put_item(TableName="t", Item={"id": {"S": "a"}}))
+    )
+    put.start()
+    assert entered.wait(10), "the write was never committed"
+    time.sleep(0.2)
+    assert answered == []  # held until the commit returns...
+    release.set()
+    put.join(10)
+    assert len(answered) == 1  # ...then answered
+    # Reads commit nothing; every write does (SQS receives do not: a message in flight
+    # comes back on restart either way).
+    ddb.get_item(TableName="t", Key={"id": {"S": "a"}})
+    ddb.scan(TableName="t")
+    sqs.send_message(QueueUrl=url, MessageBody="job")
+    message = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    ddb.delete_item(TableName="t", Key={"id": {"S": "a"}})
+    assert len(commits) == 4
+
+
+NAMED_TEMPLATE = """
+Resources:
+  Shifts:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+  Jobs:
+    Type: AWS::SQS::Queue
+  Inbound:
+    Type: AWS::SNS::Topic
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy: {Version: "2012-10-17", Statement: []}
+Outputs:
+  Shifts: {Value: !Ref Shifts}
+  Jobs: {Value: !Ref Jobs}
+  Inbound: {Value: !Ref Inbound}
+  Key: {Value: !GetAtt Key.Arn}
+"""
+
+
+def _deployed_outputs(names: Names) -> dict[str, str]:
+    with Emulator(port=0, names=names) as em:
+        cf = client("cloudformation", em.endpoint)
+        cf.create_stack(StackName="shiftsms", TemplateBody=NAMED_TEMPLATE)
+        outputs = cf.describe_stacks(StackName="shiftsms")["Stacks"][0]["Outputs"]
+        return {o["OutputKey"]: o["OutputValue"] for o in outputs}
+
+
+def test_generated_names_and_key_ids_come_back_on_the_next_start() -> None:
+    first = Names()
+    before = _deployed_outputs(first)
+    assert before["Shifts"].startswith("shiftsms-Shifts-")
+    again = _deployed_outputs(Names(json.loads(json.dumps(first.to_json()))))
+    assert again == before
+    # Without the saved names, CloudFormation makes up new ones.
+    fresh = _deployed_outputs(Names())
+    assert fresh["Shifts"] != before["Shifts"] and fresh["Key"] != before["Key"]
+
+
+def test_a_state_folder_is_locked_for_its_sandboxs_life(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    fd = lock_state_dir(folder)
+    assert state_dir_locked(folder)
+    with pytest.raises(StateDirInUse, match=rf"in use by another sandbox \(pid {os.getpid()}\)"):
+        lock_state_dir(folder)
+    os.close(fd)
+    assert not state_dir_locked(folder)
+    # A holder killed with SIGKILL leaves no stale lock behind.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path;"
+            "from shiftsms.local.state import lock_state_dir;"
+            "lock_state_dir(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)",
+            str(folder),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    assert state_dir_locked(folder)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(10)
+    holder.stdout.close()
+    assert not state_dir_locked(folder)
+    os.close(lock_state_dir(folder))
+
+
+def test_a_stream_pollers_backlog_is_what_it_has_not_processed(emulator: Emulator) -> None:
+    ddb = client("dynamodb", emulator.endpoint)
+    streams = client("dynamodbstreams", emulator.endpoint)
+    arn = _stream_table(ddb, "campaigns")
+    mapping = {"EventSourceArn": arn, "StartingPosition": "TRIM_HORIZON", "BatchSize": 1}
+    checkpoints: list[int] = []
+    function = RecordingFunction()
+    poller = StreamPoller(
+        mapping,
+        function,  # type: ignore[arg-type]
+        emulator.endpoint,
+        "eu-west-2",
+        threading.Event(),
+        from_latest=False,
+        on_checkpoint=lambda: checkpoints.append(len(function.events)),
+    )
+    assert poller.key == "campaigns>fn"
+    for i in range(2):
+        ddb.put_item(TableName="campaigns", Item={"id": {"S": f"c{i}"}})
+    poller.poll()  # fetches c0 and c1, delivers c0
+    assert checkpoints == [1]
+    ddb.put_item(TableName="campaigns", Item={"id": {"S": "c2"}})
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    raw = streams.get_records(ShardIterator=iterator)["Records"]
+    backlog = poller.backlog(raw)
+    assert [r["dynamodb"]["NewImage"]["id"]["S"] for r in backlog] == ["c1", "c2"]
+    # A poller of the next run given that backlog delivers it before anything newer.
+    function.events.clear()
+    restarted = StreamPoller(
+        mapping,
+        function,  # type: ignore[arg-type]
+        emulator.endpoint,
+        "eu-west-2",
+        threading.Event(),
+        from_latest=True,
+    )
+    restarted.pending = backlog
+    for _ in range(3):
+        restarted.poll()
+    delivered = [
+        r["dynamodb"]["NewImage"]["id"]["S"] for e in function.events for r in e["Records"]
+    ]
+    assert delivered == ["c1", "c2"]
+
+
+def test_a_dynamodb_write_is_logged_before_it_is_answered(emulator: Emulator) -> None:
+    ddb = client("dynamodb", emulator.endpoint)
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    logged: list[tuple[str, dict[str, Any]]] = []
+    snapshots: list[int] = []
+    emulator.journal = lambda target, body: logged.append((target, json.loads(body)))
+    emulator.on_change = lambda: snapshots.append(1)
+    ddb.put_item(
+        TableName="t", Item={"id": {"S": "a"}}, ConditionExpression="attribute_not_exists(id)"
+    )
+    assert logged == [
+        (
+            "DynamoDB_20120810.PutItem",
+            {
+                "TableName": "t",
+                "Item": {"id": {"S": "a"}},
+                "ConditionExpression": "attribute_not_exists(id)",
+            },
+        )
+    ]
+    # A refused write changed nothing and is not logged; nor are reads; nothing is snapshotted.
+    with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+        ddb.put_item(
+            TableName="t", Item={"id": {"S": "a"}}, ConditionExpression="attribute_not_exists(id)"
+        )
+    ddb.get_item(TableName="t", Key={"id": {"S": "a"}})
+    assert len(logged) == 1 and snapshots == []
+
+
+def test_the_journal_numbers_entries_and_drops_a_torn_last_line(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "changes.log", seq=4)
+    journal.append({"target": "DynamoDB_20120810.PutItem", "body": "{}"})
+    journal.append({"target": "DynamoDB_20120810.DeleteItem", "body": "{}"})
+    journal.close()
+    with (tmp_path / "changes.log").open("a") as log:
+        log.write('{"target": "DynamoDB_20120810.Upd')  # the process died mid-append
+    entries = Journal.read(tmp_path / "changes.log")
+    assert [(e["seq"], e["target"]) for e in entries] == [
+        (5, "DynamoDB_20120810.PutItem"),
+        (6, "DynamoDB_20120810.DeleteItem"),
+    ]
+    journal.truncate()
+    assert Journal.read(tmp_path / "changes.log") == []

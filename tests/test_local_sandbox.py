@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from shiftsms.local.aws import environment
+from shiftsms.aws.send_markers import marker_id
+from shiftsms.local.aws import client, environment
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +52,7 @@ def base_env(tmp: Path) -> dict[str, str]:
 
 
 def shiftsms(
-    *args: str, env: dict[str, str], timeout: float = CLI_TIMEOUT
+    *args: str, env: dict[str, str], timeout: float = CLI_TIMEOUT, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "shiftsms", *args],
@@ -60,6 +61,7 @@ def shiftsms(
         text=True,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -324,3 +326,132 @@ def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
     leftovers = processes_mentioning(tmp_path)
     assert leftovers == []
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("shiftsms-demo-")] == []
+
+
+def _outputs(endpoint: str) -> dict[str, str]:
+    stack = client("cloudformation", endpoint).describe_stacks(StackName="shiftsms")["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+
+
+def _offers(folder: Path, env: dict[str, str], shift: str) -> dict[str, int]:
+    """How many texts offering ``shift`` each number got."""
+    outbox = shiftsms("local", "outbox", "--json", "--state-dir", str(folder), env=env)
+    assert outbox.returncode == 0, outbox.stderr
+    counts: dict[str, int] = {}
+    for text in json.loads(outbox.stdout):
+        if shift in text["body"] and not text["body"].startswith("Booked"):
+            counts[text["destination"]] = counts.get(text["destination"], 0) + 1
+    return counts
+
+
+def _log_lines(folder: Path) -> list[str]:
+    path = folder / "changes.log"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _kill_and_restart(folder: Path, pid: int, port: int, env: dict[str, str]) -> int:
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while (alive(pid) or not port_is_free(port)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return up(folder, port, env)
+
+
+def test_kill_9_loses_nothing_the_sandbox_confirmed(sandbox_dir: Path, tmp_path: Path) -> None:
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = base_env(tmp_path)
+    aws = {**env, **environment(endpoint)}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    pid = up(sandbox_dir, port, env)
+
+    # A second `up` on the folder in use refuses, in one line.
+    second = shiftsms(
+        "local", "up", "--port", str(free_port()), "--state-dir", str(sandbox_dir), env=env
+    )
+    assert second.returncode == 1
+    assert second.stderr.strip().splitlines() == [
+        f"Error: the state folder {sandbox_dir} is in use by a running sandbox: stop it first"
+    ]
+
+    staff = [ANA, BEN] + [f"+4477009002{i:02d}" for i in range(6)]
+    roster = tmp_path / "staff.csv"
+    roster.write_text("phone,name\n" + "".join(f"{n},Staff {i}\n" for i, n in enumerate(staff)))
+    for args in (
+        ("allowlist", "import", str(roster)),
+        ("shifts", "add", "XYZ123", "--info", "15/08 5h nightshift"),
+        ("shifts", "add", "XYZ124", "--info", "16/08 8h dayshift"),
+    ):
+        result = shiftsms(*args, env=aws)
+        assert result.returncode == 0, result.stderr
+    names = _outputs(endpoint)
+
+    # Killed right after writes to the tables only: they are in the write-ahead log...
+    os.kill(pid, signal.SIGSTOP)
+    logged = [json.loads(json.loads(line)["body"]) for line in _log_lines(sandbox_dir)]
+    assert {"S": "XYZ124"} in [b.get("Item", {}).get("shift_id") for b in logged]
+    pid = _kill_and_restart(sandbox_dir, pid, port, env)
+    assert _outputs(endpoint) == names
+    # ...and back after the restart.
+    listed = shiftsms("shifts", "list", "--json", env=aws)
+    assert sorted(s["shift_id"] for s in json.loads(listed.stdout)) == ["XYZ123", "XYZ124"]
+    people = shiftsms("allowlist", "list", "--json", env=aws)
+    assert len(json.loads(people.stdout)) == len(staff)
+
+    # A confirmed booking, texted from another folder: the sandbox is found from the export.
+    booked = shiftsms("local", "sms", "--from", ANA, "XYZ123", env=aws, cwd=elsewhere)
+    assert booked.returncode == 0, booked.stderr
+    assert booked.stdout == "Booked: XYZ123. Thank you!\n"
+
+    # A campaign to 8 people at 1 text a second, killed after 3 are sent.
+    created = shiftsms("campaign", "create", "--shifts", "XYZ124", "--yes", env=aws)
+    assert created.returncode == 0, created.stderr
+    campaign_id = next(
+        line.split()[-1] for line in created.stdout.splitlines() if line.startswith("Campaign")
+    )
+    deadline = time.monotonic() + 60
+    while sum(_offers(sandbox_dir, env, "XYZ124").values()) < 3:
+        assert time.monotonic() < deadline, "the campaign did not start sending"
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGSTOP)  # frozen: what is on disk now is what survives
+    saved = json.loads((sandbox_dir / "state.json").read_text())
+    claimed = {
+        item["id"]["S"]
+        for item in saved["tables"]["StateTable"]
+        if item.get("state", {}).get("S") == "claimed"
+    }
+    for line in _log_lines(sandbox_dir):  # claims made since the state file was written
+        body = json.loads(json.loads(line)["body"])
+        if body.get("Item", {}).get("state", {}).get("S") == "claimed":
+            claimed.add(body["Item"]["id"]["S"])
+    pid = _kill_and_restart(sandbox_dir, pid, port, env)
+    assert _outputs(endpoint) == names  # the same tables, queues, topic and key
+    listed = shiftsms("shifts", "list", "--json", env=aws, cwd=elsewhere)
+    shifts = {s["shift_id"]: s for s in json.loads(listed.stdout)}
+    assert (shifts["XYZ123"]["shift_status"], shifts["XYZ123"]["employee"]) == ("taken", ANA)
+    again = shiftsms("local", "sms", "--from", BEN, "XYZ123", env=aws, cwd=elsewhere)
+    assert again.returncode == 0, again.stderr
+    assert not again.stdout.startswith("Booked")
+
+    # The queued jobs were sent after the restart: everyone is offered the shift once. A
+    # sender killed between its claim and its send leaves that claim (at most one per
+    # concurrent sender) until the claim is recovered; nobody is texted twice.
+    deadline = time.monotonic() + 90
+    while True:
+        offers = _offers(sandbox_dir, env, "XYZ124")
+        unsent = [n for n in staff if offers.get(n, 0) == 0]
+        if all(marker_id(campaign_id, n) in claimed for n in unsent):
+            break
+        assert time.monotonic() < deadline, f"not offered after the restart: {unsent}"
+        time.sleep(0.5)
+    time.sleep(2)
+    offers = _offers(sandbox_dir, env, "XYZ124")
+    assert set(offers.values()) == {1}, offers
+    assert len(staff) - len(offers) <= 2
+    status = shiftsms("local", "status", env=aws, cwd=elsewhere)
+    assert status.returncode == 0, status.stderr
+    assert f"Sandbox running on {endpoint} (pid {pid})" in status.stdout
+    result = shiftsms("local", "down", env=aws, cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert not alive(pid)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from shiftsms.local.protect import REGISTRY
 from tests.conftest import REGION, Deployed, shared_stack
+from tests.sms_voice import InProcessSmsVoice
 
 TABLES = ("ShiftsTableName", "StaffTableName", "StateTableName", "CampaignsTableName")
 KEYS = {
@@ -57,6 +59,24 @@ def test_each_test_starts_from_empty_tables_and_queues(deployed: Deployed, run: 
         in_flight = sqs.send_message(QueueUrl=url, MessageBody=f"run {run}, received")
         received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
         assert in_flight["MessageId"] in {m["MessageId"] for m in received}
+
+
+# Protect rules live outside moto (the stand-in's registry): a change must not outlive its test.
+@pytest.mark.parametrize("run", [1, 2])
+def test_each_test_starts_from_the_protect_rules_the_stack_was_deployed_with(
+    deployed: Deployed, sms_voice: InProcessSmsVoice, run: int
+) -> None:
+    protect_id = deployed.outputs["ProtectConfigurationId"]
+    item = REGISTRY.find(protect_id)
+    assert item is not None
+    assert [item.status("SMS", c) for c in ("GB", "FR")] == ["ALLOW", "ALLOW"]  # as new
+    sms = sms_voice.attach(boto3.client("pinpoint-sms-voice-v2", region_name=REGION))
+    sms.update_protect_configuration_country_rule_set(
+        ProtectConfigurationId=protect_id,
+        NumberCapability="SMS",
+        CountryRuleSetUpdates={"FR": {"ProtectStatus": "BLOCK"}},
+    )
+    assert item.status("SMS", "FR") == "BLOCK"
 
 
 def test_the_stack_is_deployed_again_when_something_else_changed_the_account() -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from shiftsms.aws.staff_table import POOL_ATTR, StaffTable
-from shiftsms.core.models import StaffMember
+from shiftsms.core.models import StaffEdit, StaffMember
+from shiftsms.errors import StaffNotFound
 from tests.conftest import Deployed
 
 PHONE = "+447700900123"
@@ -180,3 +181,66 @@ def test_deleted_between_read_and_write_is_created_again(deployed: Deployed) -> 
     assert member is not None
     assert (member.name, member.opted_out) == ("Ann B", False)
     assert PHONE in recipient_phones(staff)
+
+
+# -- update: only the fields given, conditional on what was read -----------------------------
+
+
+def test_update_sets_only_the_given_fields(deployed: Deployed) -> None:
+    staff = table(deployed)
+    assert staff.put(StaffMember(phone=PHONE, name="Ann", campaigns=False, groups=("nights",)))
+    staff.set_list_cursor(PHONE, "cursor-1")
+    before = raw(deployed)
+
+    change = staff.update(PHONE, StaffEdit(name="Ann B"))
+
+    assert (change.before.name, change.after.name) == ("Ann", "Ann B")
+    assert raw(deployed) == {**before, "name": {"S": "Ann B"}}
+
+
+def test_update_of_a_missing_number_raises(deployed: Deployed) -> None:
+    with pytest.raises(StaffNotFound):
+        table(deployed).update(PHONE, StaffEdit(name="Ann"))
+    assert deployed.dynamodb.scan(TableName=deployed.outputs["StaffTableName"])["Items"] == []
+
+
+class RenameBetweenReadAndWrite(OptOutBetweenReadAndWrite):
+    """The first GetItem is followed by another operator changing the groups."""
+
+    def get_item(self, **kwargs: Any) -> Any:
+        resp = self._client.get_item(**kwargs)
+        self.gets += 1
+        if self.gets == 1:
+            self._other.update(PHONE, StaffEdit(groups=("days",)))
+        return resp
+
+
+def test_update_decided_on_a_stale_read_is_redone(deployed: Deployed) -> None:
+    staff = table(deployed)
+    assert staff.put(StaffMember(phone=PHONE, name="Ann", groups=("nights",)))
+
+    racing = RenameBetweenReadAndWrite(deployed, opted_out=False)
+    change = table(deployed, racing).update(PHONE, StaffEdit(groups=("weekends",)))
+
+    assert racing.gets == 2  # the first write's condition (groups as read) failed
+    assert change.before.groups == ("days",)  # the change reported is the one made
+    member = staff.get(PHONE)
+    assert member is not None
+    assert member.groups == ("weekends",)
+
+
+@pytest.mark.parametrize("opted_out", [True, False])
+def test_campaigns_on_while_a_stop_lands_keeps_the_index_right(
+    deployed: Deployed, opted_out: bool
+) -> None:
+    staff = table(deployed)
+    assert staff.put(StaffMember(phone=PHONE, name="Ann", campaigns=False))
+    if not opted_out:
+        staff.set_opted_out(PHONE, True, AT)
+
+    racing = OptOutBetweenReadAndWrite(deployed, opted_out=opted_out)
+    change = table(deployed, racing).update(PHONE, StaffEdit(campaigns=True))
+
+    assert racing.gets == 2
+    assert change.after.campaigns is True
+    assert (PHONE in recipient_phones(staff)) is (not opted_out)

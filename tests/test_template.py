@@ -7,12 +7,15 @@ the code is read with ``ast``, so a variable or output added on one side only fa
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.decode import decode
+
+from shiftsms import settings as settings_module
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "cloudformation" / "template.yaml"
@@ -74,46 +77,10 @@ def env_reads(tree: ast.AST) -> set[str]:
             is_get = isinstance(func, ast.Attribute) and func.attr == "get" and _is_env(func.value)
             if is_get or (isinstance(func, ast.Attribute) and func.attr == "getenv"):
                 found |= {first} if first else set()
-            elif (
-                isinstance(func, ast.Name)
-                and len(node.args) > 1
-                and _is_env(node.args[0])
-                and (name := _env_name(node.args[1]))
-            ):
-                found.add(name)  # _int(env, "NAME", default)
+            elif isinstance(func, ast.Name) and len(node.args) > 1 and _is_env(node.args[0]):
+                # _int(env, "NAME", default), _required(env, "NAME", "OTHER")
+                found |= {n for a in node.args[1:] if (n := _env_name(a))}
     return found
-
-
-def settings_fields() -> tuple[dict[str, set[str]], set[str]]:
-    """Settings field -> the variables ``Settings.from_env`` fills it from; and the required."""
-    tree = _parse(ROOT / "shiftsms" / "settings.py")
-    from_env = next(
-        n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "from_env"
-    )
-    assigned = {
-        t.id: node.value
-        for node in ast.walk(from_env)
-        if isinstance(node, ast.Assign)
-        for t in node.targets
-        if isinstance(t, ast.Name)
-    }
-    fields: dict[str, set[str]] = {}
-    required: set[str] = set()
-    for node in ast.walk(from_env):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "cls":
-            for kw in node.keywords:
-                value = kw.value
-                if isinstance(value, ast.Name) and value.id in assigned:
-                    value = assigned[value.id]
-                assert kw.arg is not None
-                fields[kw.arg] = {
-                    n for sub in ast.walk(value) if (n := _env_name(sub)) and "_" in n
-                } | env_reads(value)
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "missing" for t in node.targets
-        ):
-            required = {n for sub in ast.walk(node.value) if (n := _env_name(sub))}
-    return fields, required
 
 
 def _module_file(module: str) -> Path | None:
@@ -160,26 +127,115 @@ def settings_used(paths: Iterator[Path]) -> set[str]:
     return used
 
 
-def test_every_variable_the_code_reads_is_set_for_each_function_that_needs_it(
+class RecordingEnv(Mapping[str, str]):
+    """An environment holding ``names`` (each set to "1") that records every name read."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.values = dict.fromkeys(names, "1")
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return self.values[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return self.values.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.read.add(str(key))
+        return key in self.values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def settings_class(handler: str) -> type:
+    """The settings class whose ``from_env`` the code behind ``handler`` calls (exactly one)."""
+    found = set()
+    for path in handler_modules(handler):
+        for node in ast.walk(_parse(path)):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "from_env"
+                and isinstance(node.value, ast.Name)
+            ):
+                found.add(node.value.id)
+    assert len(found) == 1, f"{handler}: expected one settings class, found {sorted(found)}"
+    return getattr(settings_module, found.pop())  # type: ignore[no-any-return]
+
+
+def function_env(fn: dict[str, Any]) -> set[str]:
+    """The function's variables, less Powertools' own (Powertools reads those itself)."""
+    env = set(fn["Properties"].get("Environment", {}).get("Variables", {}))
+    return {n for n in env if not n.startswith("POWERTOOLS_")}
+
+
+def test_each_function_is_given_exactly_the_variables_its_settings_read(
     template: dict[str, Any],
 ) -> None:
-    fields, required = settings_fields()
-    assert required >= {"SHIFTS_TABLE", "STAFF_TABLE"}
     functions = resources(template, "AWS::Lambda::Function")
-    assert {"InboundFunction"} <= set(functions)
-    set_anywhere: set[str] = set()
+    assert set(functions) == {"InboundFunction", "CampaignFunction", "SenderFunction"}
+    classes = {}
     for name, fn in functions.items():
-        props = fn["Properties"]
-        env = set(props.get("Environment", {}).get("Variables", {}))
-        set_anywhere |= env
-        used = settings_used(handler_modules(props["Handler"]))
-        assert used, f"{name}: found no settings use behind {props['Handler']}"
-        needed = required | {var for f in used for var in fields.get(f, set())}
-        missing = needed - env
-        assert not missing, f"{name} ({props['Handler']}) reads {sorted(missing)}, unset"
+        handler = fn["Properties"]["Handler"]
+        cls = settings_class(handler)
+        classes[name] = cls.__name__
+        given = function_env(fn)
+        env = RecordingEnv(given)
+        cls.from_env(env)
+        assert not env.read - given, f"{name} reads {sorted(env.read - given)}, unset"
+        assert not given - env.read, f"{name} is given {sorted(given - env.read)}, never read"
+        unused = {f.name for f in fields(cls)} - settings_used(handler_modules(handler))
+        assert not unused, f"{name}: {cls.__name__} fields never used: {sorted(unused)}"
+    assert classes == {
+        "InboundFunction": "InboundSettings",
+        "CampaignFunction": "FanOutSettings",
+        "SenderFunction": "SenderSettings",
+    }
     read = set().union(*(env_reads(_parse(p)) for p in LAMBDA_CODE))
-    assert read >= {"SHIFTS_TABLE", "STAFF_TABLE", "ORIGINATION_IDENTITY"}
+    assert read >= {"SHIFTS_TABLE", "STAFF_TABLE", "ORIGINATION_IDENTITY", "SEND_QUEUE_URL"}
+    set_anywhere = set().union(*(function_env(fn) for fn in functions.values()))
     assert not read - set_anywhere, f"read by the code, set by no function: {read - set_anywhere}"
+
+
+def _tables_named(node: Any, tables: set[str]) -> set[str]:
+    """Logical ids of ``tables`` that ``node`` names (``!Ref``, ``!GetAtt``, ``!Sub``)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and value in tables:
+                found.add(value)
+            elif key == "Fn::GetAtt" and isinstance(value, list) and value[0] in tables:
+                found.add(value[0])
+            elif key == "Fn::Sub" and isinstance(value, str):
+                found |= {t for t in tables if "${" + t + "." in value}
+            else:
+                found |= _tables_named(value, tables)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _tables_named(item, tables)
+    return found
+
+
+def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str, Any]) -> None:
+    tables = set(resources(template, "AWS::DynamoDB::Table"))
+    granted = {}
+    for name, fn in resources(template, "AWS::Lambda::Function").items():
+        role = template["Resources"][fn["Properties"]["Role"]["Fn::GetAtt"][0]]
+        policies = role["Properties"]["Policies"]
+        given = _tables_named(fn["Properties"]["Environment"]["Variables"], tables)
+        allowed = _tables_named(policies, tables)
+        assert given == allowed, f"{name}: tables given {sorted(given)}, allowed {sorted(allowed)}"
+        granted[name] = sorted(given)
+    assert granted == {
+        "InboundFunction": ["ShiftsTable", "StaffTable", "StateTable"],
+        "CampaignFunction": ["CampaignsTable", "StaffTable"],
+        "SenderFunction": ["CampaignsTable", "StaffTable", "StateTable"],
+    }
 
 
 def _outputs_read(tree: ast.AST) -> set[str]:

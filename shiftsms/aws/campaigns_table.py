@@ -17,32 +17,61 @@ if TYPE_CHECKING:
 
 STATUS = "campaign_status"
 # Counters the sender adds to, one per final outcome.
-COUNTERS = ("sent", "failed", "opted_out")
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
+COUNTERS = ("sent", "failed", "opted_out", "skipped")
 
 
 def campaign_from_item(item: dict[str, Any]) -> Campaign:
-    """A stored item (as plain values) to a Campaign; tolerant of items added by hand."""
-    shift_ids = item.get("shift_ids") or ()
+    """A stored item (as plain values) to a Campaign; tolerant of items added by hand.
+
+    An attribute that cannot be read (a counter that is not a number, an unknown status) is
+    left at its default and named in ``problems``, so one bad item never breaks a listing.
+    """
+    problems: list[str] = []
+
+    def number(name: str) -> int | None:
+        raw = item.get(name)
+        if raw is None:
+            return None
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            problems.append(f"{name} is not a number ({str(raw)[:40]!r}): shown as unknown")
+            return None
+
+    def text(name: str) -> str | None:
+        raw = item.get(name)
+        return str(raw) if raw not in (None, "") else None
+
+    raw_status = item.get(STATUS)
+    status = CampaignStatus.parse(raw_status)
+    if status is None:
+        problems.append(f"{STATUS} {str(raw_status)[:40]!r} is not a campaign status")
+        status = CampaignStatus.UNKNOWN
+    raw_ids = item.get("shift_ids") or ()
+    if isinstance(raw_ids, str):
+        raw_ids = (raw_ids,)
+    elif not isinstance(raw_ids, list | set | tuple):
+        problems.append("shift_ids is not a list: ignored")
+        raw_ids = ()
     return Campaign(
-        campaign_id=str(item["campaign_id"]),
-        campaign_message=str(item.get("campaign_message", "")),
-        status=str(item.get(STATUS, CampaignStatus.NEW.value)),
-        shift_ids=tuple(str(s) for s in shift_ids),
-        created_at=str(item["created_at"]) if item.get("created_at") else None,
-        text=str(item["sms_text"]) if item.get("sms_text") else None,
-        fanout_at=str(item["fanout_at"]) if item.get("fanout_at") else None,
-        fanout_cursor=str(item["fanout_cursor"]) if item.get("fanout_cursor") else None,
-        queued_at=str(item["queued_at"]) if item.get("queued_at") else None,
-        expires_at=_int(item.get("expires_at")),
-        recipients=_int(item.get("recipients")),
-        sent=_int(item.get("sent")) or 0,
-        failed=_int(item.get("failed")) or 0,
-        opted_out=_int(item.get("opted_out")) or 0,
-        reason=str(item["reason"]) if item.get("reason") else None,
+        campaign_id=str(item.get("campaign_id", "")),
+        campaign_message=str(item.get("campaign_message") or ""),
+        status=status,
+        shift_ids=tuple(str(s) for s in raw_ids),
+        created_at=text("created_at"),
+        text=text("sms_text"),
+        fanout_at=text("fanout_at"),
+        fanout_cursor=text("fanout_cursor"),
+        queued_at=text("queued_at"),
+        expires_at=number("expires_at"),
+        recipients=number("recipients"),
+        sent=number("sent") or 0,
+        failed=number("failed") or 0,
+        opted_out=number("opted_out") or 0,
+        skipped=number("skipped") or 0,
+        reason=text("reason"),
+        fanout_token=text("fanout_token"),
+        problems=tuple(problems),
     )
 
 
@@ -66,9 +95,10 @@ class CampaignsTable:
             {
                 "campaign_id": campaign.campaign_id,
                 "campaign_message": campaign.campaign_message,
-                STATUS: campaign.status,
+                STATUS: campaign.status.value,
                 "shift_ids": list(campaign.shift_ids) or None,
                 "created_at": campaign.created_at,
+                "sms_text": campaign.text,
             }
         )
         try:

@@ -1,9 +1,16 @@
-"""Send-once markers per (campaign, recipient) in the state table, settled with the counters.
+"""Send-once markers per (campaign run, recipient) in the state table, settled with the counters.
 
 A marker is claimed by a conditional put before the send, so a retried batch or a duplicate
-SQS delivery finds it and sends nothing. After the send, the outcome is written on the marker
-(conditional on the claim) and then counted on the campaign. A transient failure deletes the
-claim again, so the retry can send.
+SQS delivery finds it and sends nothing. Right before the text goes, the claim becomes
+``sending``; after it, the outcome is written on the marker (conditional on the claim) and then
+counted on the campaign. A transient failure deletes the claim again, so the retry can send.
+
+A sender that dies leaves its marker behind. A ``claimed`` marker older than
+:data:`CLAIM_LEASE_SECONDS` (longer than a sender invocation can live) was never sent: the
+job's redelivery takes the claim over and sends. A ``sending`` marker that old may have been
+sent: it is settled ``unconfirmed`` (counted as failed, with the reason) and never sent again.
+Markers carry the fan-out's run id, so a campaign id reused after its item was deleted starts
+clean, and a late settle of the old run never counts on the new item.
 """
 
 from __future__ import annotations
@@ -15,13 +22,18 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shiftsms.aws.dynamo import is_condition_failure, values
-from shiftsms.core.campaigns import SendOutcome
+from shiftsms.core.campaigns import SendJob, SendOutcome
 from shiftsms.core.phone import fingerprint
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CLAIMED = "claimed"
+SENDING = "sending"
+# Longer than the sender function's timeout (60 s), shorter than the send queue's visibility
+# timeout (360 s): a job redelivered after its invocation died finds the claim stale.
+CLAIM_LEASE_SECONDS = 120
+UNCONFIRMED_REASON = "the sender stopped while sending: not sent again (it may have arrived)"
 # Long enough for `shiftsms campaign show` to time bookings from each recipient's text.
 MARKER_DAYS = 30
 COUNTER = {
@@ -29,12 +41,19 @@ COUNTER = {
     SendOutcome.OPTED_OUT: "opted_out",
     SendOutcome.FAILED: "failed",
     SendOutcome.EXPIRED: "failed",
+    SendOutcome.UNCONFIRMED: "failed",
+    SendOutcome.SKIPPED: "skipped",
 }
 
 
-def marker_id(campaign_id: str, to: str) -> str:
+def marker_id(campaign_id: str, to: str, run: str = "") -> str:
     """The state-table key of the marker (the number itself is not stored)."""
-    return f"campaign-send#{campaign_id}#{fingerprint(to)}"
+    run_part = f"{run}#" if run else ""
+    return f"campaign-send#{campaign_id}#{run_part}{fingerprint(to)}"
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
 
 
 class DynamoSendLedger:
@@ -45,30 +64,30 @@ class DynamoSendLedger:
         self.state_table = state_table
         self.campaigns_table = campaigns_table
 
-    def _key(self, campaign_id: str, to: str) -> dict[str, Any]:
-        return {"id": {"S": marker_id(campaign_id, to)}}
+    def _key(self, job: SendJob) -> dict[str, Any]:
+        return {"id": {"S": marker_id(job.campaign_id, job.to, job.run)}}
 
-    def _marker(self, campaign_id: str, to: str) -> dict[str, Any] | None:
-        resp = self.client.get_item(
-            TableName=self.state_table, Key=self._key(campaign_id, to), ConsistentRead=True
-        )
-        return resp.get("Item")
-
-    def claim(self, campaign_id: str, to: str, at: datetime) -> str | None:
-        """Conditional put of a fresh marker; None when one exists already."""
+    def claim(self, job: SendJob, at: datetime) -> str | None:
+        """Put a fresh marker, or take over a stale unsent claim; None when neither."""
         token = uuid.uuid4().hex
         expiration = int((at + timedelta(days=MARKER_DAYS)).timestamp())
         try:
             self.client.put_item(
                 TableName=self.state_table,
                 Item={
-                    **self._key(campaign_id, to),
+                    **self._key(job),
                     "state": {"S": CLAIMED},
                     "token": {"S": token},
-                    "claimed_at": {"N": str(int(at.timestamp()))},
+                    "claimed_at": {"N": str(_epoch(at))},
                     "expiration": {"N": str(expiration)},
                 },
-                ConditionExpression="attribute_not_exists(id)",
+                ConditionExpression=(
+                    "attribute_not_exists(id) OR (#state = :claimed AND claimed_at < :stale)"
+                ),
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=values(
+                    claimed=CLAIMED, stale=_epoch(at) - CLAIM_LEASE_SECONDS
+                ),
             )
         except ClientError as exc:
             if is_condition_failure(exc):
@@ -76,10 +95,28 @@ class DynamoSendLedger:
             raise
         return token
 
+    def begin(self, job: SendJob, token: str, at: datetime) -> bool:
+        """Our claim -> ``sending``, right before the text goes; False if it is not ours."""
+        try:
+            self.client.update_item(
+                TableName=self.state_table,
+                Key=self._key(job),
+                UpdateExpression="SET #state = :sending, sending_at = :at",
+                ConditionExpression="#state = :claimed AND #token = :token",
+                ExpressionAttributeNames={"#state": "state", "#token": "token"},
+                ExpressionAttributeValues=values(
+                    sending=SENDING, at=_epoch(at), claimed=CLAIMED, token=token
+                ),
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     def settle(
         self,
-        campaign_id: str,
-        to: str,
+        job: SendJob,
         token: str,
         outcome: SendOutcome,
         at: datetime,
@@ -90,28 +127,21 @@ class DynamoSendLedger:
         """The marker takes ``outcome``; then the campaign counts it (once, by the claimant)."""
         marker_update: dict[str, Any] = {
             "TableName": self.state_table,
-            "Key": self._key(campaign_id, to),
+            "Key": self._key(job),
             "UpdateExpression": (
                 "SET #state = :outcome, settled_at = :at, message_id = :mid, reason = :reason"
             ),
-            "ConditionExpression": "#state = :claimed AND #token = :token",
+            "ConditionExpression": "#state IN (:claimed, :sending) AND #token = :token",
             "ExpressionAttributeNames": {"#state": "state", "#token": "token"},
             "ExpressionAttributeValues": values(
                 outcome=outcome.value,
-                at=int(at.timestamp()),
+                at=_epoch(at),
                 mid=message_id,
                 reason=reason[:500],
                 claimed=CLAIMED,
+                sending=SENDING,
                 token=token,
             ),
-        }
-        counter_update: dict[str, Any] = {
-            "TableName": self.campaigns_table,
-            "Key": {"campaign_id": {"S": campaign_id}},
-            "UpdateExpression": "ADD #counter :one",
-            "ConditionExpression": "attribute_exists(campaign_id)",
-            "ExpressionAttributeNames": {"#counter": COUNTER[outcome]},
-            "ExpressionAttributeValues": values(one=1),
         }
         # Two writes, not a transaction: a transaction bills twice the write units, and the
         # marker stays the record of truth. The counter is added only by the settle that won
@@ -123,30 +153,75 @@ class DynamoSendLedger:
             if is_condition_failure(exc):
                 return  # settled already, or not our claim: nothing to count
             raise
+        self._count(job, outcome)
+
+    def close_abandoned(self, job: SendJob, at: datetime) -> bool:
+        """Settle a stale ``sending`` marker as unconfirmed and count it; False if none."""
         try:
-            self.client.update_item(**counter_update)
+            self.client.update_item(
+                TableName=self.state_table,
+                Key=self._key(job),
+                UpdateExpression="SET #state = :outcome, settled_at = :at, reason = :reason",
+                ConditionExpression="#state = :sending AND sending_at < :stale",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=values(
+                    outcome=SendOutcome.UNCONFIRMED.value,
+                    at=_epoch(at),
+                    reason=UNCONFIRMED_REASON,
+                    sending=SENDING,
+                    stale=_epoch(at) - CLAIM_LEASE_SECONDS,
+                ),
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        self._count(job, SendOutcome.UNCONFIRMED)
+        return True
+
+    def _count(self, job: SendJob, outcome: SendOutcome) -> None:
+        condition = "attribute_exists(campaign_id)"
+        extra: dict[str, Any] = {}
+        if job.run:
+            # Only the campaign instance this run fanned out (not a new item of the same id).
+            condition += " AND fanout_token = :run"
+            extra = values(run=job.run)
+        try:
+            self.client.update_item(
+                TableName=self.campaigns_table,
+                Key={"campaign_id": {"S": job.campaign_id}},
+                UpdateExpression="ADD #counter :one",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#counter": COUNTER[outcome]},
+                ExpressionAttributeValues={**values(one=1), **extra},
+            )
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            # The campaign item was deleted meanwhile: the marker keeps the outcome.
+            # The campaign item was deleted (or replaced) meanwhile: the marker keeps it.
 
-    def release(self, campaign_id: str, to: str, token: str) -> None:
+    def release(self, job: SendJob, token: str) -> None:
         """Delete our own unsettled claim (a transient failure: the retry may send)."""
         try:
             self.client.delete_item(
                 TableName=self.state_table,
-                Key=self._key(campaign_id, to),
-                ConditionExpression="#state = :claimed AND #token = :token",
+                Key=self._key(job),
+                ConditionExpression="#state IN (:claimed, :sending) AND #token = :token",
                 ExpressionAttributeNames={"#state": "state", "#token": "token"},
-                ExpressionAttributeValues=values(claimed=CLAIMED, token=token),
+                ExpressionAttributeValues=values(claimed=CLAIMED, sending=SENDING, token=token),
             )
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
 
-    def sent_at(self, campaign_id: str, to: str) -> datetime | None:
+    def sent_at(self, campaign_id: str, to: str, run: str = "") -> datetime | None:
         """When the text to ``to`` was sent (settled as sent), if known."""
-        item = self._marker(campaign_id, to)
+        resp = self.client.get_item(
+            TableName=self.state_table,
+            Key={"id": {"S": marker_id(campaign_id, to, run)}},
+            ConsistentRead=True,
+        )
+        item = resp.get("Item")
         if not item or item.get("state", {}).get("S") != SendOutcome.SENT.value:
             return None
         raw = item.get("settled_at", {}).get("N")

@@ -62,3 +62,20 @@ class SqsSendQueue:
             if permanent:
                 break
         raise EnqueueFailed(f"{len(pending)} send jobs not queued ({last_error})")
+
+
+class SqsDeadLetters:
+    """DeadLetters on an SQS queue (the send DLQ): its approximate depth."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+
+    def depth(self) -> int | None:
+        """Messages waiting in the queue (``ApproximateNumberOfMessages``); None without one."""
+        if not self.queue_url:
+            return None  # a stack deployed before the send DLQ was an output
+        attrs = self.client.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attrs.get("ApproximateNumberOfMessages", 0))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shiftsms.core.phone import redact
-from shiftsms.errors import RecipientOptedOut, SendRejected, SendThrottled
+from shiftsms.errors import DestinationBlocked, RecipientOptedOut, SendRejected, SendThrottled
 
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
@@ -16,16 +16,24 @@ if TYPE_CHECKING:
 # Errors that a later retry can fix; everything else is a permanent refusal.
 TRANSIENT = frozenset({"ThrottlingException", "InternalServerException", "ServiceUnavailable"})
 OPTED_OUT = "DESTINATION_PHONE_NUMBER_OPTED_OUT"
+COUNTRY_BLOCKED = "DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION"
 
 
 class EndUserMessagingSms:
     """SmsSender on End User Messaging SMS ``SendTextMessage``."""
 
     def __init__(
-        self, client: PinpointSMSVoiceV2Client, configuration_set: str | None = None
+        self,
+        client: PinpointSMSVoiceV2Client,
+        configuration_set: str | None = None,
+        *,
+        protect_configuration: str | None = None,
     ) -> None:
+        """``protect_configuration`` (an id or ARN) is named on every send, so End User
+        Messaging refuses a destination in a country it blocks."""
         self.client = client
         self.configuration_set = configuration_set
+        self.protect_configuration = protect_configuration
 
     def send(
         self,
@@ -49,6 +57,8 @@ class EndUserMessagingSms:
             request["Context"] = dict(context)
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set
+        if self.protect_configuration:
+            request["ProtectConfigurationId"] = self.protect_configuration
         try:
             resp = self.client.send_text_message(**request)
         except ClientError as exc:
@@ -59,6 +69,8 @@ class EndUserMessagingSms:
             reason = str(exc.response.get("Reason", ""))
             if code == "ConflictException" and reason == OPTED_OUT:
                 raise RecipientOptedOut("recipient has opted out") from exc
+            if code == "ConflictException" and reason == COUNTRY_BLOCKED:
+                raise DestinationBlocked(f"{code}: {reason}") from exc
             if code in TRANSIENT:
                 raise SendThrottled(f"{code}: retry later") from exc
             # AWS messages may quote the destination number: never carry it into logs.

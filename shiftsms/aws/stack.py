@@ -7,14 +7,21 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shiftsms.errors import ShiftsmsError
-from shiftsms.settings import Settings
+from shiftsms.errors import NotConfigured, StackNotFound
+from shiftsms.settings import StackSettings
+
+__all__ = ["DEFAULT_STACK", "StackInfo", "StackNotFound", "describe", "is_stack_missing"]
 
 DEFAULT_STACK = "shiftsms"
 
 
-class StackNotFound(ShiftsmsError):
-    """The stack does not exist (or is not visible with these credentials and region)."""
+def is_stack_missing(exc: ClientError) -> bool:
+    """True if DescribeStacks failed because the named stack does not exist.
+
+    CloudFormation answers a missing stack with ``ValidationError`` (HTTP 400), its one error
+    code for a stack name it cannot use; the message text is never read.
+    """
+    return str(exc.response.get("Error", {}).get("Code", "")) == "ValidationError"
 
 
 @dataclass(frozen=True)
@@ -26,16 +33,27 @@ class StackInfo:
     outputs: dict[str, str]
     parameters: dict[str, str]
 
-    def settings(self) -> Settings:
+    def output(self, key: str) -> str:
+        """One output; NotConfigured (a clear message) if the stack lacks it."""
+        value = self.outputs.get(key, "")
+        if not value:
+            raise NotConfigured(
+                f"stack {self.name!r} has no output {key}: is it a shiftsms stack, "
+                "fully deployed? Deploy it again"
+            )
+        return value
+
+    def settings(self) -> StackSettings:
         """Settings for services run from the CLI against this stack."""
         out = self.outputs
-        return Settings(
+        return StackSettings(
             shifts_table=out.get("ShiftsTableName", ""),
             staff_table=out.get("StaffTableName", ""),
             campaigns_table=out.get("CampaignsTableName", ""),
             state_table=out.get("StateTableName", ""),
             origination_identity=out.get("OriginationIdentity", ""),
             send_queue_url=out.get("SendQueueUrl", ""),
+            send_dlq_url=out.get("SendDLQUrl", ""),
             default_region=out.get("DefaultPhoneRegion", "GB") or "GB",
         )
 
@@ -45,7 +63,7 @@ def describe(cloudformation: Any, name: str) -> StackInfo:
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:
-        if "does not exist" in str(exc.response.get("Error", {}).get("Message", "")):
+        if is_stack_missing(exc):
             raise StackNotFound(f"stack {name!r} not found") from exc
         raise
     stack = stacks[0]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
-from shiftsms.core.models import StaffMember
+from shiftsms.core.models import StaffChange, StaffEdit, StaffMember
 from shiftsms.errors import StaffNotFound
 
 if TYPE_CHECKING:
@@ -200,6 +200,95 @@ class StaffTable:
             ExpressionAttributeNames={"#n": "name", "#g": "groups"},
             ExpressionAttributeValues=values(**vals),
         )
+
+    def update(self, phone: str, edit: StaffEdit) -> StaffChange:
+        """Change only the fields ``edit`` gives; return the entry before and after.
+
+        Optimistic, like :meth:`put`: the UpdateItem SETs (or REMOVEs) only the fields that
+        differ from the entry just read, conditioned on each of them still holding the value
+        read (and, when campaigns changes, on ``opted_out`` too, which decides the sparse
+        index key). A concurrent change makes the condition fail; the read and the update
+        are then redone, so the change reported is the change made. Raises StaffNotFound.
+        """
+        for _ in range(PUT_ATTEMPTS):
+            before = self.get(phone)
+            if before is None:
+                raise StaffNotFound(f"{phone} is not on the allow list")
+            change = StaffChange(before, edit.applied_to(before))
+            if not change.changed:
+                return change
+            try:
+                self._edit(change)
+                return change
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+                last = exc
+        raise last
+
+    def _edit(self, change: StaffChange) -> None:
+        before, after = change.before, change.after
+        assert before is not None
+        sets: list[str] = []
+        removes: list[str] = []
+        conds = ["attribute_exists(phone)"]
+        names: dict[str, str] = {}
+        vals: dict[str, Any] = {}
+        if "name" in change.changed:
+            names["#n"] = "name"
+            sets.append("#n = :name")
+            vals.update(name=after.name, was_name=before.name)
+            was = "#n = :was_name"
+            conds.append(f"(attribute_not_exists(#n) OR {was})" if not before.name else was)
+        if "campaigns" in change.changed:
+            sets.append("campaigns = :campaigns")
+            vals.update(campaigns=after.campaigns, was_campaigns=before.campaigns)
+            was = "campaigns = :was_campaigns"
+            conds.append(f"(attribute_not_exists(campaigns) OR {was})" if before.campaigns else was)
+            if after.campaigns and not before.opted_out:
+                sets.append(f"{POOL_ATTR} = :pool")
+                vals["pool"] = POOL
+            else:
+                removes.append(POOL_ATTR)
+            vals["seen_out"] = before.opted_out
+            conds.append(
+                "opted_out = :seen_out"
+                if before.opted_out
+                else "(attribute_not_exists(opted_out) OR opted_out = :seen_out)"
+            )
+        if "groups" in change.changed:
+            names["#g"] = "groups"
+            if after.groups:
+                sets.append("#g = :groups")
+                vals["groups"] = set(after.groups)
+            else:
+                removes.append("#g")
+            if before.groups:
+                vals["was_size"] = len(before.groups)
+                conds.append("size(#g) = :was_size")
+                for i, group in enumerate(before.groups):
+                    vals[f"was_g{i}"] = group
+                    conds.append(f"contains(#g, :was_g{i})")
+            else:
+                conds.append("attribute_not_exists(#g)")
+        expr = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(sets) if sets else "",
+                "REMOVE " + ", ".join(removes) if removes else "",
+            )
+            if part
+        )
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"phone": {"S": after.phone}},
+            "UpdateExpression": expr,
+            "ConditionExpression": " AND ".join(conds),
+            "ExpressionAttributeValues": values(**vals),
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        self.client.update_item(**kwargs)
 
     def delete(self, phone: str) -> None:
         """Remove ``phone`` from the allow list."""

@@ -8,6 +8,9 @@ from shiftsms.cli import allowlist, campaign, local, shifts
 from shiftsms.cli import demo as demo_command
 from shiftsms.cli import deploy as stack_commands
 from shiftsms.cli.context import common_options
+from shiftsms.cli.usage import apply as apply_usage_style
+
+apply_usage_style()
 
 app = typer.Typer(
     name="shiftsms",

@@ -11,7 +11,8 @@ from rich.table import Table
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, progress, read_text, say, stdout, warn
-from shiftsms.core.models import StaffMember
+from shiftsms.core.models import StaffChange, StaffMember
+from shiftsms.errors import InvalidInput
 from shiftsms.services.allowlist import AllowlistService, check_region
 
 app = typer.Typer(
@@ -23,7 +24,8 @@ app = typer.Typer(
 MAX_LISTED = 20
 
 NumberArg = Annotated[
-    str, typer.Argument(help='Phone number, e.g. "+44 7700 900123" (stored as E.164).')
+    str,
+    typer.Argument(metavar="PHONE", help='Phone number, e.g. "+44 7700 900123" (stored as E.164).'),
 ]
 RegionOpt = Annotated[
     str | None,
@@ -62,36 +64,99 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+NameOpt = Annotated[str | None, typer.Option("--name", "-n", help="Who this is.")]
+CampaignsOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--campaigns/--no-campaigns",
+        help="Whether they get campaign texts (a new number: yes).",
+        show_default=False,
+    ),
+]
+GroupOpt = Annotated[
+    list[str] | None,
+    typer.Option("--group", "-g", help="A group they belong to (repeat for several)."),
+]
+
+
+def _groups(groups: tuple[str, ...]) -> str:
+    return ", ".join(groups) or "none"
+
+
+def _changes(change: StaffChange) -> str:
+    before, after = change.before, change.after
+    assert before is not None
+    said = {
+        "name": f'name "{before.name}" -> "{after.name}"',
+        "campaigns": f"campaigns {_yes(before.campaigns)} -> {_yes(after.campaigns)}",
+        "groups": f"groups {_groups(before.groups)} -> {_groups(after.groups)}",
+    }
+    return "; ".join(said[f] for f in change.changed)
+
+
+def _report(change: StaffChange, unchanged: str) -> None:
+    member = change.after
+    if change.created:
+        notes = [] if member.campaigns else ["no campaigns"]
+        if member.groups:
+            notes.append(f"groups: {_groups(member.groups)}")
+        extra = f" [{'; '.join(notes)}]" if notes else ""
+        say(f"Added {_who(member)} to the allow list{extra}.")
+    elif change.changed:
+        say(f"Updated {_who(member)}: {_changes(change)}.")
+    else:
+        say(f"{_who(member)} {unchanged}; nothing changed.")
+    if member.opted_out:
+        warn(f"{member.phone} has opted out of texts; they get none until they text START.")
+
+
 @app.command("add")
 @handle_errors
 def add(
     ctx: typer.Context,
     number: NumberArg,
     *,
-    name: Annotated[str, typer.Option("--name", "-n", help="Who this is.")] = "",
-    campaigns: Annotated[
-        bool,
-        typer.Option("--campaigns/--no-campaigns", help="Whether they get campaign texts."),
-    ] = True,
-    group: Annotated[
-        list[str] | None,
-        typer.Option("--group", "-g", help="A group they belong to (repeat for several)."),
-    ] = None,
+    name: NameOpt = None,
+    campaigns: CampaignsOpt = None,
+    group: GroupOpt = None,
     default_region: RegionOpt = None,
 ) -> None:
-    """Add a number to the allow list, or update its entry (opt-out state is kept)."""
-    member, created = _service(ctx, default_region).add(
-        number, name, campaigns=campaigns, groups=group or ()
-    )
-    notes = [] if member.campaigns else ["no campaigns"]
-    if member.groups:
-        notes.append(f"groups: {', '.join(member.groups)}")
-    extra = f" [{'; '.join(notes)}]" if notes else ""
-    verb = "Added" if created else "Updated"
-    where = "to" if created else "on"
-    say(f"{verb} {_who(member)} {where} the allow list{extra}.")
-    if member.opted_out:
-        warn(f"{member.phone} has opted out of texts; they get none until they text START.")
+    """Add a number to the allow list.
+
+    A number already on the list keeps everything not given here: its name, campaigns,
+    groups and opt-out state. Use `allowlist update` to change an entry.
+    """
+    change = _service(ctx, default_region).add(number, name, campaigns=campaigns, groups=group)
+    _report(change, "is already on the allow list")
+
+
+@app.command("update")
+@handle_errors
+def update(
+    ctx: typer.Context,
+    number: NumberArg,
+    *,
+    name: NameOpt = None,
+    campaigns: CampaignsOpt = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group",
+            "-g",
+            help="Their groups become these (repeat for several). Excludes --no-groups.",
+        ),
+    ] = None,
+    no_groups: Annotated[
+        bool, typer.Option("--no-groups", help="Take them out of every group. Excludes --group.")
+    ] = False,
+    default_region: RegionOpt = None,
+) -> None:
+    """Change an entry: only the fields given; says what changed (opt-out state is kept)."""
+    if group and no_groups:
+        raise InvalidInput("--group and --no-groups exclude each other")
+    groups: list[str] | None = [] if no_groups else group
+    change = _service(ctx, default_region).update(number, name, campaigns=campaigns, groups=groups)
+    _report(change, "already has those values")
 
 
 @app.command("remove")
@@ -134,6 +199,7 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
+            metavar="FILE",
             help="A phone,name CSV, or the Pinpoint segment export "
             "(Id,ChannelType,Address,User.UserId).",
             exists=True,

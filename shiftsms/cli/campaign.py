@@ -7,13 +7,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shiftsms.aws.campaigns_table import CampaignsTable
-from shiftsms.aws.send_markers import DynamoSendLedger
-from shiftsms.aws.shifts_table import ShiftsTable
-from shiftsms.aws.staff_table import StaffTable
+from shiftsms.aws.wiring import campaign_planner, campaign_reports
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, say, stdout, warn
-from shiftsms.services.campaigns import CampaignDraft, CampaignService, CampaignSummary, ShiftFill
+from shiftsms.core.models import ShiftStatus
+from shiftsms.services.campaigns import (
+    CampaignDraft,
+    CampaignPlanner,
+    CampaignReports,
+    CampaignSummary,
+    ShiftFill,
+)
 
 app = typer.Typer(
     name="campaign",
@@ -25,17 +29,14 @@ EXIT_DECLINED = 1
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _service(ctx: typer.Context) -> CampaignService:
+def _planner(ctx: typer.Context) -> CampaignPlanner:
     cli = get_context(ctx)
-    dynamodb = cli.client("dynamodb")
-    campaigns_table = cli.output("CampaignsTableName")
-    return CampaignService(
-        settings=cli.stack().settings(),
-        campaigns=CampaignsTable(dynamodb, campaigns_table),
-        staff=StaffTable(dynamodb, cli.output("StaffTableName")),
-        shifts=ShiftsTable(dynamodb, cli.output("ShiftsTableName")),
-        ledger=DynamoSendLedger(dynamodb, cli.output("StateTableName"), campaigns_table),
-    )
+    return campaign_planner(cli.client, cli.stack())
+
+
+def _reports(ctx: typer.Context) -> CampaignReports:
+    cli = get_context(ctx)
+    return campaign_reports(cli.client, cli.stack())
 
 
 def _plural(n: int, word: str) -> str:
@@ -74,16 +75,24 @@ def create(
     ] = None,
     shifts: Annotated[
         str | None,
-        typer.Option("--shifts", help="Shift codes to offer, comma separated: XYZ123,XYZ124."),
+        typer.Option(
+            "--shifts",
+            help="Shift codes to offer, comma separated: XYZ123,XYZ124. "
+            "Excludes --all-available and --message.",
+        ),
     ] = None,
     all_available: Annotated[
-        bool, typer.Option("--all-available", help="Offer every open shift.")
+        bool,
+        typer.Option(
+            "--all-available", help="Offer every open shift. Excludes --shifts and --message."
+        ),
     ] = False,
     message: Annotated[
         str | None,
         typer.Option(
             "--message",
-            help="Your own list of shifts with their codes, as the sample's campaign_message.",
+            help="Your own list of shifts with their codes, as the sample's campaign_message. "
+            "Excludes --shifts and --all-available.",
         ),
     ] = None,
     max_segments: Annotated[
@@ -100,8 +109,11 @@ def create(
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Compose a campaign, show its text and cost, and (once confirmed) send it."""
-    service = _service(ctx)
+    """Compose a campaign, show its text and cost, and (once confirmed) send it.
+
+    Give exactly one of --shifts, --all-available or --message: they exclude each other.
+    """
+    service = _planner(ctx)
     draft = service.prepare(
         campaign_id,
         shift_ids=shifts.split(",") if shifts is not None else None,
@@ -133,7 +145,7 @@ def _count(value: int | None) -> str:
 @handle_errors
 def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Every campaign with its status and delivery counters, newest first."""
-    summaries = _service(ctx).list()
+    summaries = _reports(ctx).list()
     if as_json:
         print_json([s.to_json() for s in summaries])
         return
@@ -141,7 +153,15 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         say("No campaigns yet. Create one with: shiftsms campaign create --all-available")
         return
     table = Table(
-        "Campaign", "Status", "Created", "Recipients", "Sent", "Failed", "Opted out", "Pending"
+        "Campaign",
+        "Status",
+        "Created",
+        "Recipients",
+        "Sent",
+        "Failed",
+        "Opted out",
+        "Skipped",
+        "Pending",
     )
     for s in summaries:
         table.add_row(
@@ -152,9 +172,16 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             str(s.sent),
             str(s.failed),
             str(s.opted_out),
+            str(s.skipped),
             _count(s.pending),
         )
+        _warn_problems(s)
     stdout().print(table)
+
+
+def _warn_problems(s: CampaignSummary) -> None:
+    for problem in s.problems:
+        warn(f"campaign {s.campaign_id}: {problem}")
 
 
 def _duration(seconds: int) -> str:
@@ -170,7 +197,7 @@ def _duration(seconds: int) -> str:
 def _fill_line(fill: ShiftFill) -> str:
     head = f"  {fill.shift_id}  {fill.shift_info}: "
     if fill.employee is None:
-        return head + ("not booked" if fill.status == "available" else fill.status)
+        return head + ("not booked" if fill.status == ShiftStatus.AVAILABLE else fill.status)
     who = f"{fill.employee_name} ({fill.employee})" if fill.employee_name else fill.employee
     when = (
         f", {_duration(fill.seconds_to_book)} after the text"
@@ -188,8 +215,15 @@ def _show_summary(s: CampaignSummary) -> None:
     say(f"Text:       {s.text or '-'}")
     say(
         f"Recipients: {_count(s.recipients)} (sent {s.sent}, failed {s.failed}, "
-        f"opted out {s.opted_out}, pending {_count(s.pending)})"
+        f"opted out {s.opted_out}, skipped {s.skipped}, pending {_count(s.pending)})"
     )
+    if s.dead_lettered is not None:
+        say(
+            f"Dead-lettered: {_plural(s.dead_lettered, 'send job')} in the send DLQ (all campaigns)"
+        )
+    if s.reason:
+        say(f"Reason:     {s.reason}")
+    _warn_problems(s)
     if not s.shifts:
         say("Shifts:     none recognised in the message")
         return
@@ -207,7 +241,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """One campaign: status, delivery counters, and who booked each shift, how soon."""
-    summary = _service(ctx).summarise(campaign_id)
+    summary = _reports(ctx).summarise(campaign_id)
     if as_json:
         print_json(summary.to_json())
         return

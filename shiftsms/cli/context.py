@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import boto3
 import typer
 
+from shiftsms import resources
 from shiftsms.aws import clients
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
-from shiftsms.errors import NotConfigured
+from shiftsms.cli.output import fail
 
 
 @dataclass
@@ -44,13 +47,30 @@ class CliContext:
 
     def output(self, key: str) -> str:
         """One stack output; NotConfigured (a clear message) if the stack lacks it."""
-        value = self.stack().outputs.get(key, "")
-        if not value:
-            raise NotConfigured(
-                f"stack {self.stack_name!r} has no output {key}: is it a shiftsms stack, "
-                "fully deployed? Deploy it again"
-            )
-        return value
+        return self.stack().output(key)
+
+
+# Commands that run the embedded emulator, and what they import from the ``local`` extra.
+LOCAL_COMMANDS = frozenset({"demo", "local"})
+LOCAL_EXTRA_MODULES = ("moto", "yaml", "werkzeug")
+LOCAL_EXTRA_HINT = "pip install 'shiftsms[local]'"
+
+
+def _importable(name: str) -> bool:
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    return importlib.util.find_spec(name) is not None
+
+
+def missing_local_extra() -> list[str]:
+    """The ``local`` extra's modules that cannot be imported here (none when installed)."""
+    return [name for name in LOCAL_EXTRA_MODULES if not _importable(name)]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"shiftsms {resources.version()}")
+        raise typer.Exit()
 
 
 def common_options(
@@ -67,12 +87,23 @@ def common_options(
     profile: Annotated[
         str | None, typer.Option("--profile", help="AWS named profile to use.")
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the shiftsms version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Fill open shifts by SMS on AWS End User Messaging.
 
     Every command finds its tables from the stack's outputs. Point boto3's standard
     AWS_ENDPOINT_URL at an emulator (see `shiftsms local up`) to work without AWS.
     """
+    if ctx.invoked_subcommand in LOCAL_COMMANDS and missing_local_extra():
+        fail(f"`shiftsms {ctx.invoked_subcommand}` needs the local sandbox: {LOCAL_EXTRA_HINT}")
     ctx.obj = CliContext(stack_name=stack_name, region=region, profile=profile)
 
 

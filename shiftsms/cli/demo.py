@@ -7,6 +7,8 @@ from rich.console import Console
 
 from shiftsms.cli.output import fail, handle_errors, stderr
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a program stopped by Ctrl-C
+
 
 def _run_cli(args: list[str]) -> int:
     """Run one ``shiftsms`` command in this process; return its exit code."""
@@ -28,6 +30,7 @@ def demo() -> None:
 
     Starts an embedded AWS emulator on 127.0.0.1, deploys the real template with the real
     deploy code, and shows staff, shifts, a campaign and replies; leaves nothing running.
+    Ctrl-C stops it (and the sandbox) at once: it says "interrupted" and exits 130.
     """
     # moto loads only when the demo runs (it is the `local` extra, and slow to import).
     from shiftsms.local.demo import DemoFailed, run  # noqa: PLC0415
@@ -36,6 +39,8 @@ def demo() -> None:
         run(Console(highlight=False), _run_cli)
     except DemoFailed as exc:
         fail(f"the demo went wrong: {exc}")
+    except KeyboardInterrupt:
+        fail("interrupted: the demo's sandbox is stopped and its files removed", EXIT_INTERRUPTED)
 
 
 def register(app: typer.Typer) -> None:

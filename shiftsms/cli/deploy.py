@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shiftsms.cli.context import get_context
-from shiftsms.cli.output import fail, handle_errors, print_json, say, stderr, stdout
+from shiftsms.cli.output import fail, handle_errors, print_json, say, stderr, stdout, warn
 from shiftsms.deploy.deployer import (
     BundleReady,
     ChangeSetReady,
@@ -23,8 +23,8 @@ from shiftsms.deploy.deployer import (
     Progress,
     StackStatus,
 )
-from shiftsms.deploy.stack import ChangeSet, StackEvent, StackFailed
-from shiftsms.errors import InvalidInput
+from shiftsms.deploy.stack import ChangeSet, StackEvent
+from shiftsms.errors import InvalidInput, StackFailed
 
 RECENT_EVENTS = 12
 _STATUS_STYLE = {"COMPLETE": "green", "IN_PROGRESS": "yellow", "FAILED": "bold red"}
@@ -192,6 +192,14 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
             help="Comma-separated numbers to add to the allow list (existing entries are kept).",
         ),
     ] = None,
+    allowed_countries: Annotated[
+        str | None,
+        typer.Option(
+            "--allowed-countries",
+            help="Comma-separated ISO country codes texts may go to (GB,IE); every other "
+            "country is blocked. Default: the origination number's country.",
+        ),
+    ] = None,
     connect_instance_id: Annotated[
         str | None, typer.Option("--connect-instance-id", help="Amazon Connect instance id.")
     ] = None,
@@ -235,6 +243,15 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
         ),
         s3_bucket=s3_bucket,
         configure_number=configure_number,
+        parameters=(
+            {}
+            if allowed_countries is None
+            else {
+                "AllowedCountries": ",".join(
+                    c.strip().upper() for c in allowed_countries.split(",") if c.strip()
+                )
+            }
+        ),
     )
     view = DeployView()
     deployer = Deployer(
@@ -257,9 +274,11 @@ def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
 ) -> None:
-    """Stack status and outputs, shifts by status, allow-list size, recent campaigns."""
+    """Stack status and outputs, both versions, shifts by status, allow list, campaigns."""
     cli = get_context(ctx)
     report = Deployer(cli.session).status(cli.stack_name)
+    if report.version_warning:
+        warn(report.version_warning)
     if as_json:
         print_json(report.as_dict())
         return
@@ -269,6 +288,10 @@ def status(
 def _print_status(report: StackStatus) -> None:
     info = report.stack
     say(Text(f"Stack {info.name}: ") + Text(info.status, style=_style(info.status)))
+    say(
+        f"Version: shiftsms {report.cli_version}, stack deployed by "
+        f"{report.stack_version or 'an unknown version'}"
+    )
     outputs = Table("Output", "Value", title="Outputs")
     for key, value in sorted(info.outputs.items()):
         outputs.add_row(key, value)
@@ -283,13 +306,13 @@ def _print_status(report: StackStatus) -> None:
     table = Table("Campaign", "Status", "Created", "Recipients", "Sent", "Failed", "Opted out")
     for c in report.campaigns:
         table.add_row(
-            c["campaign_id"],
-            c["status"],
-            c["created_at"] or "",
-            "" if c["recipients"] is None else str(c["recipients"]),
-            str(c["sent"]),
-            str(c["failed"]),
-            str(c["opted_out"]),
+            c.campaign_id,
+            c.status,
+            c.created_at or "",
+            "" if c.recipients is None else str(c.recipients),
+            str(c.sent),
+            str(c.failed),
+            str(c.opted_out),
         )
     console.print(table)
 

@@ -22,6 +22,7 @@ from shiftsms.local.aws import DEFAULT_REGION, environment
 from shiftsms.local.client import SandboxClient, SandboxUnreachable
 from shiftsms.local.state import (
     DEFAULT_PORT,
+    LOCK_FILE,
     PID_FILE,
     SandboxInfo,
     StateError,
@@ -30,6 +31,7 @@ from shiftsms.local.state import (
     port_free,
     read_pid_file,
     read_state,
+    state_dir_locked,
 )
 
 app = typer.Typer(
@@ -70,18 +72,50 @@ def _is_sandbox_process(pid: int) -> bool:
     return b"shiftsms" in cmdline
 
 
-def _running(state_dir: Path) -> SandboxInfo:
-    """The running sandbox of ``state_dir``, or exit with why there is none."""
-    info = read_pid_file(state_dir)
-    if info is None:
-        fail(f"no sandbox is running for {state_dir}: start one with `shiftsms local up`")
-    if not pid_alive(info.pid) or not _is_sandbox_process(info.pid):
-        (state_dir / PID_FILE).unlink(missing_ok=True)
-        fail(
-            f"the sandbox (pid {info.pid}) is not running any more; removed its stale pid file "
-            f"{state_dir / PID_FILE}. Start it again with `shiftsms local up`"
+def _at_endpoint() -> SandboxInfo | None:
+    """The sandbox ``AWS_ENDPOINT_URL`` points at (the `export` line of `local up`), if any."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/")
+    if not endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
+        return None
+    try:
+        data = SandboxClient(endpoint, timeout=5).status()
+        return SandboxInfo(
+            pid=int(data["pid"]),
+            port=int(endpoint.rsplit(":", 1)[1]),
+            endpoint=endpoint,
+            region=str(data["region"]),
+            stack=str(data["stack"]),
+            started_at=str(data["started_at"]),
         )
-    return info
+    except (SandboxUnreachable, KeyError, TypeError, ValueError):
+        return None
+
+
+def _alive(state_dir: Path, info: SandboxInfo) -> bool:
+    if (state_dir / LOCK_FILE).exists() and not state_dir_locked(state_dir):
+        return False  # the lock dies with its holder, however it died
+    return pid_alive(info.pid) and _is_sandbox_process(info.pid)
+
+
+def _running(state_dir: Path) -> SandboxInfo:
+    """The running sandbox of ``state_dir``, else the one ``AWS_ENDPOINT_URL`` points at, or
+    exit with why there is none."""
+    info = read_pid_file(state_dir)
+    if info is not None and _alive(state_dir, info):
+        return info
+    found = _at_endpoint()
+    if found is not None:
+        return found
+    if info is None:
+        fail(
+            f"no sandbox is running for {state_dir}: start one with `shiftsms local up`, "
+            "or point AWS_ENDPOINT_URL or SHIFTSMS_STATE_DIR at a running one"
+        )
+    (state_dir / PID_FILE).unlink(missing_ok=True)
+    return fail(
+        f"the sandbox (pid {info.pid}) is not running any more; removed its stale pid file "
+        f"{state_dir / PID_FILE}. Start it again with `shiftsms local up`"
+    )
 
 
 def _client(state_dir: Path) -> SandboxClient:
@@ -99,7 +133,10 @@ def _number(raw: str) -> str:
 @handle_errors
 def up(
     port: Annotated[
-        int, typer.Option("--port", "-p", help="Port on 127.0.0.1 (0: any free port).")
+        int,
+        typer.Option(
+            "--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."
+        ),
     ] = DEFAULT_PORT,
     state_dir: StateDirOpt = None,
     foreground: Annotated[
@@ -112,9 +149,11 @@ def up(
     sent texts) is saved in the state folder and restored on the next `up`.
     """
     folder = _state_dir(state_dir)
+    if state_dir_locked(folder):
+        fail(f"the state folder {folder} is in use by a running sandbox: stop it first")
     info = read_pid_file(folder)
     if info is not None:
-        if pid_alive(info.pid) and _is_sandbox_process(info.pid):
+        if _alive(folder, info):
             fail(f"a sandbox is already running on {info.endpoint} (pid {info.pid})")
         (folder / PID_FILE).unlink(missing_ok=True)
         stderr().print(f"Removed a stale pid file (pid {info.pid} is not running).")
@@ -267,10 +306,13 @@ def _wait_reply(client: SandboxClient, to: str, after: int, timeout: float) -> l
 @app.command("sms")
 @handle_errors
 def sms(
-    text: Annotated[str, typer.Argument(help='What the phone texts, e.g. "XYZ123".')],
+    text: Annotated[
+        str, typer.Argument(metavar="TEXT", help='What the phone texts, e.g. "XYZ123".')
+    ],
     sender: Annotated[str, typer.Option("--from", help="The phone's number (E.164).")],
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for the reply.")
+        float,
+        typer.Option("--timeout", min=1, max=600, help="Seconds to wait for the reply."),
     ] = REPLY_TIMEOUT,
     state_dir: StateDirOpt = None,
 ) -> None:
@@ -288,37 +330,85 @@ def sms(
         typer.echo(reply["body"])
 
 
+class _PhoneScreen:
+    """The phone's terminal: texts that arrive are printed above the line being typed.
+
+    On a terminal the input line is ``you: `` plus what is typed (readline: editing and
+    history), so a sent text is shown once, as typed. A text that arrives while someone
+    types is printed on its own line and the input line is drawn again below it, with what
+    was typed so far. Piped input is not echoed by a terminal, so sent texts are printed.
+    """
+
+    PROMPT = "you: "
+
+    def __init__(self) -> None:
+        self.console = stdout()
+        self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        self.lock = threading.Lock()
+        self.reading = False
+        self._readline: Any = None
+        if self.interactive:
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: PLC0415 - line editing for input(), where available
+
+                self._readline = readline
+
+    def show(self, line: Text) -> None:
+        """Print ``line`` above the input line (kept as typed)."""
+        with self.lock:
+            if self.reading:
+                sys.stdout.write("\r\x1b[K")  # back to the start of the input line, clear it
+                sys.stdout.flush()
+            self.console.print(line, soft_wrap=True)
+            if self.reading:
+                typed = self._readline.get_line_buffer() if self._readline else ""
+                sys.stdout.write(self.PROMPT + typed)
+                sys.stdout.flush()
+
+    def read(self) -> str:
+        """One line typed (EOFError on Ctrl-D)."""
+        if not self.interactive:
+            return input()
+        with self.lock:
+            self.reading = True
+        try:
+            return input(self.PROMPT)
+        except EOFError:
+            sys.stdout.write("\n")
+            raise
+        finally:
+            with self.lock:
+                self.reading = False
+
+    def sent(self, body: str) -> None:
+        """Show a sent text, unless the terminal already shows it as typed."""
+        if not self.interactive:
+            self.show(Text(f"{self.PROMPT}{body}", style="cyan"))
+
+
 @app.command("phone")
 @handle_errors
 def phone(
-    number: Annotated[str, typer.Argument(help="The phone's number, e.g. +447700900123.")],
+    number: Annotated[
+        str, typer.Argument(metavar="PHONE", help="The phone's number, e.g. +447700900123.")
+    ],
     state_dir: StateDirOpt = None,
 ) -> None:
     """An interactive phone: type texts to the service, see every text this number gets.
 
+    Texts that arrive are printed above the line you are typing, which stays as typed.
     Ctrl-D or /quit hangs up.
     """
     me = _number(number)
     client = _client(_state_dir(state_dir))
     service = client.status()["origination"]
     _, last = client.texts(to=me)
-    console = stdout()
-    console.print(
+    screen = _PhoneScreen()
+    screen.show(
         Text(f"Phone {me} - texting {service}. Type a message and press Enter; ", style="bold")
         + Text("Ctrl-D or /quit hangs up.")
     )
     stop = threading.Event()
-    lock = threading.Lock()
-
-    def show(texts: list[dict[str, Any]]) -> None:
-        with lock:
-            for t in texts:
-                stamp = t["sent_at"][11:19]
-                console.print(
-                    Text(f"[{stamp}] {t['origination'] or service}: ", style="green")
-                    + Text(t["body"]),
-                    soft_wrap=True,
-                )
 
     def listen() -> None:
         after = last
@@ -327,12 +417,15 @@ def phone(
                 texts, _ = client.texts(to=me, after=after, wait=2.0)
             except SandboxUnreachable:
                 if not stop.is_set():
-                    with lock:
-                        console.print(Text("The sandbox stopped answering.", style="red"))
+                    screen.show(Text("The sandbox stopped answering.", style="red"))
                 stop.set()
                 return
             if texts and not stop.is_set():
-                show(texts)
+                for t in texts:
+                    screen.show(
+                        Text(f"[{t['sent_at'][11:19]}] {t['origination'] or service}: ", "green")
+                        + Text(t["body"])
+                    )
                 after = max(t["seq"] for t in texts)
 
     listener = threading.Thread(target=listen, daemon=True)
@@ -340,7 +433,7 @@ def phone(
     try:
         while not stop.is_set():
             try:
-                line = input()
+                line = screen.read()
             except EOFError:
                 break
             body = line.strip()
@@ -349,10 +442,9 @@ def phone(
             if not body:
                 continue
             client.text_in(me, body)
-            with lock:
-                console.print(Text(f"you: {body}", style="cyan"), soft_wrap=True)
+            screen.sent(body)
     except KeyboardInterrupt:
-        pass
+        sys.stdout.write("\n")
     finally:
         stop.set()
         listener.join(timeout=5)

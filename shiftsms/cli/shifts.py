@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,11 +9,12 @@ import typer
 from rich.table import Table
 
 from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, progress, read_text, say, stdout, warn
-from shiftsms.core.models import Shift
+from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.errors import ShiftExists
-from shiftsms.services.shifts import ShiftService, read_file
+from shiftsms.services.shifts import Cancelled, ShiftService, read_file
 
 app = typer.Typer(
     name="shifts",
@@ -23,22 +23,32 @@ app = typer.Typer(
 )
 
 MAX_LISTED = 20
+MAX_TABLE_ROWS = 50
 
 
-class Status(StrEnum):
-    """A shift's status, as stored."""
-
-    available = "available"
-    taken = "taken"
-
-
-ShiftIdArg = Annotated[str, typer.Argument(help="Shift code staff text back, e.g. XYZ123.")]
+ShiftIdArg = Annotated[
+    str, typer.Argument(metavar="SHIFT_ID", help="Shift code staff text back, e.g. XYZ123.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _service(ctx: typer.Context) -> ShiftService:
+def _service(ctx: typer.Context, *, notify: bool = False) -> ShiftService:
     cli = get_context(ctx)
-    return ShiftService(ShiftsTable(cli.client("dynamodb"), cli.output("ShiftsTableName")))
+    service = ShiftService(ShiftsTable(cli.client("dynamodb"), cli.output("ShiftsTableName")))
+    if notify:
+        service.sms = EndUserMessagingSms(cli.client("pinpoint-sms-voice-v2"))
+        service.origination = cli.output("OriginationIdentity")
+    return service
+
+
+def _report_holder_text(done: Cancelled) -> None:
+    told = done.told
+    if told is None:
+        return
+    if told.error is None:
+        say(f"Texted {told.to}: {told.text}")
+    else:
+        warn(f"could not text {told.to} that their booking is cancelled ({told.error}): tell them")
 
 
 def _as_json(shift: Shift) -> dict[str, Any]:
@@ -73,7 +83,12 @@ def add(
         typer.Option("--replace", help="Change the info of an existing shift (keeps its booking)."),
     ] = False,
 ) -> None:
-    """Post one available shift."""
+    """Post one available shift.
+
+    SHIFT_ID is what staff text back to book it: 2-20 letters, digits or '-', starting with
+    a letter or digit, e.g. XYZ123 or NIGHT-0815. It is stored in upper case (staff may text
+    it in any case) and cannot be an SMS keyword such as STOP, HELP, REQUEST or AGENT.
+    """
     try:
         result = _service(ctx).add(shift_id, info, replace=replace)
     except ShiftExists as exc:
@@ -96,6 +111,7 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
+            metavar="FILE",
             help="CSV with a header: shift_id,shift_info[,shift_status].",
             exists=True,
             dir_okay=False,
@@ -151,16 +167,18 @@ def import_(
 def list_(
     ctx: typer.Context,
     status: Annotated[
-        Status | None,
+        ShiftStatus | None,
         typer.Option("--status", case_sensitive=False, help="Only shifts with this status."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List shifts (available first, then taken), read through the status index."""
-    shifts = list(_service(ctx).listing(status.value if status else None))
+    service = _service(ctx)
+    wanted = status.value if status else None
     if as_json:
-        print_json([_as_json(s) for s in shifts])
+        print_json([_as_json(s) for s in service.listing(wanted)])
         return
+    shifts, more = service.first(wanted, limit=MAX_TABLE_ROWS)
     if not shifts:
         say(f"No {status.value} shifts." if status else "No shifts.")
         return
@@ -170,21 +188,32 @@ def list_(
         table.add_row(
             s.shift_id,
             s.shift_info,
-            s.shift_status,
+            s.status_text,
             s.employee or "",
             s.booked_at or "",
             style=style,
         )
     stdout().print(table)
+    if more:
+        hint = "use --json" if status else "use --json or --status"
+        say(f"... and {more:,} more: {hint}")
 
 
 @app.command("release")
 @handle_errors
-def release(ctx: typer.Context, shift_id: ShiftIdArg) -> None:
+def release(
+    ctx: typer.Context,
+    shift_id: ShiftIdArg,
+    no_notify: Annotated[
+        bool, typer.Option("--no-notify", help="Do not text the holder that it is cancelled.")
+    ] = False,
+) -> None:
     """Make a taken shift available again (staff can book it by SMS)."""
-    before = _service(ctx).release(shift_id)
+    done = _service(ctx, notify=not no_notify).release(shift_id, notify=not no_notify)
+    before = done.before
     held = f" (it was taken by {before.employee})" if before.employee else ""
     say(f"Shift {before.shift_id} is available again{held}.")
+    _report_holder_text(done)
 
 
 @app.command("remove")
@@ -193,12 +222,16 @@ def remove(
     ctx: typer.Context,
     shift_id: ShiftIdArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    no_notify: Annotated[
+        bool, typer.Option("--no-notify", help="Do not text the holder that it is cancelled.")
+    ] = False,
 ) -> None:
     """Delete a shift (asks first unless --yes)."""
-    service = _service(ctx)
+    service = _service(ctx, notify=not no_notify)
     shift = service.get(shift_id)
     if not yes:
         held = f", taken by {shift.employee}" if shift.employee else ""
         typer.confirm(f"Remove shift {shift.shift_id} ({shift.shift_info}{held})?", abort=True)
-    service.remove(shift.shift_id)
+    done = service.remove(shift, notify=not no_notify)
     say(f"Removed shift {shift.shift_id}.")
+    _report_holder_text(done)

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from shiftsms.core.campaign_text import campaign_text, clean_message
+
 MAX_JOB_BYTES = 4096
+# A fan-out's run id: the first hex digits of a hash of its stream record's id.
+RUN_LENGTH = 16
 
 
 class CampaignStatus(StrEnum):
@@ -18,6 +22,18 @@ class CampaignStatus(StrEnum):
     SENDING = "sending"
     DONE = "done"
     REJECTED = "rejected"
+    # A status typed in the console that names none of these (shown, never acted on).
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, raw: object) -> CampaignStatus | None:
+        """The status ``raw`` names (any case, no status: new), or None if it names none."""
+        if raw is None or raw == "":
+            return cls.NEW
+        try:
+            return cls(str(raw).strip().lower())
+        except ValueError:
+            return None
 
 
 class SendOutcome(StrEnum):
@@ -28,6 +44,10 @@ class SendOutcome(StrEnum):
     OPTED_OUT = "opted_out"
     FAILED = "failed"
     EXPIRED = "expired"
+    # No longer on the allow list, opted out or off campaigns at send time: not texted.
+    SKIPPED = "skipped"
+    # The sender stopped between starting the send and recording it: not sent again.
+    UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True)
@@ -40,7 +60,7 @@ class Campaign:
 
     campaign_id: str
     campaign_message: str = ""
-    status: str = CampaignStatus.NEW.value
+    status: CampaignStatus = CampaignStatus.NEW
     shift_ids: tuple[str, ...] = field(default=())
     created_at: str | None = None
     text: str | None = None
@@ -52,23 +72,37 @@ class Campaign:
     sent: int = 0
     failed: int = 0
     opted_out: int = 0
+    skipped: int = 0
     reason: str | None = None
+    fanout_token: str | None = None
+    problems: tuple[str, ...] = field(default=())
 
     @property
     def settled(self) -> int:
-        """Recipients with a final outcome (sent, failed or opted out)."""
-        return self.sent + self.failed + self.opted_out
+        """Recipients with a final outcome (sent, failed, opted out or skipped)."""
+        return self.sent + self.failed + self.opted_out + self.skipped
 
     @property
-    def effective_status(self) -> str:
+    def effective_status(self) -> CampaignStatus:
         """The stored status, or ``done`` once every queued recipient has an outcome."""
         if (
-            self.status == CampaignStatus.SENDING
+            self.status is CampaignStatus.SENDING
             and self.recipients is not None
             and self.settled >= self.recipients
         ):
-            return CampaignStatus.DONE.value
+            return CampaignStatus.DONE
         return self.status
+
+    @property
+    def sms_text(self) -> str:
+        """The text sent: the one approved at ``campaign create``, or the message wrapped.
+
+        An item typed in the console has only ``campaign_message``: it is sent wrapped by
+        :func:`campaign_text`, as it always was ("" when there is no message to send).
+        """
+        if self.text:
+            return self.text
+        return campaign_text(self.campaign_message) if clean_message(self.campaign_message) else ""
 
 
 class MalformedJob(ValueError):
@@ -83,17 +117,28 @@ class SendJob:
     to: str
     text: str
     expires_at: int
+    # The fan-out that queued the job: send-once markers are per campaign instance, so a
+    # campaign id reused after its item was deleted starts clean. "" in jobs queued before.
+    run: str = ""
 
     def to_json(self) -> str:
         """The queue message body."""
-        body = {
+        body: dict[str, Any] = {
             "v": 1,
             "campaign_id": self.campaign_id,
             "to": self.to,
             "text": self.text,
             "expires_at": self.expires_at,
         }
+        if self.run:
+            body["run"] = self.run
         return json.dumps(body, separators=(",", ":"))
+
+    @classmethod
+    def largest_body(cls, text: str) -> int:
+        """The size of the largest job body ``text`` can travel in (longest id, number, run)."""
+        widest = cls("x" * 64, "+" + "9" * 15, text, 10**10, "f" * RUN_LENGTH)
+        return len(widest.to_json())
 
     @classmethod
     def from_json(cls, body: object) -> SendJob:
@@ -117,4 +162,7 @@ class SendJob:
             raise MalformedJob("missing text")
         if not isinstance(expires, int) or isinstance(expires, bool):
             raise MalformedJob("missing expires_at")
-        return cls(campaign_id=campaign_id, to=to, text=text, expires_at=expires)
+        run = data.get("run", "")
+        if not isinstance(run, str):
+            raise MalformedJob("run is not a string")
+        return cls(campaign_id=campaign_id, to=to, text=text, expires_at=expires, run=run)

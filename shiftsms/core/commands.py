@@ -10,22 +10,6 @@ from enum import StrEnum
 MAX_CODES_PER_TEXT = 10
 MAX_NOTE_LENGTH = 300
 
-# End User Messaging answers these itself (opt-out list, opt-in, help); shiftsms only records
-# the opt-out state and never replies, so none of them can be a shiftsms command.
-OPT_OUT_KEYWORDS = frozenset(
-    {"ARRET", "CANCEL", "END", "OPT-OUT", "OPTOUT", "QUIT", "REMOVE", "STOP", "TD", "UNSUBSCRIBE"}
-)
-OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
-HELP_KEYWORDS = frozenset({"HELP"})
-CARRIER_KEYWORDS = OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS | HELP_KEYWORDS
-
-REQUEST_WORDS = frozenset({"REQUEST", "LIST", "SHIFTS"})
-MORE_WORDS = frozenset({"MORE", "NEXT"})
-AGENT_WORDS = frozenset({"AGENT", "CALL"})
-DROP_WORDS = frozenset({"DROP", "RELEASE"})
-SHIFTSMS_KEYWORDS = REQUEST_WORDS | MORE_WORDS | AGENT_WORDS | DROP_WORDS
-RESERVED_WORDS = CARRIER_KEYWORDS | SHIFTSMS_KEYWORDS
-
 SHIFT_ID_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{1,19}")
 _TOKEN = re.compile(r"[^\s,;/&+]+")
 # Punctuation people put after a word ("Request.", "AGENT:", "XYZ123!") is not part of it.
@@ -56,6 +40,74 @@ class Command:
     kind: Kind
     codes: tuple[str, ...] = field(default=())
     note: str = ""
+
+
+class Args(StrEnum):
+    """What a command reads after its word."""
+
+    NONE = "none"
+    CODES = "codes"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One SMS command: its kind, the words that start it, what follows, who acts on it.
+
+    ``handler`` names the InboundService method that acts on it (the pure core cannot import
+    the service; a test checks each name is one). ``carrier``: End User Messaging answers the
+    word itself, so shiftsms only records it and never replies.
+    """
+
+    kind: Kind
+    words: tuple[str, ...]
+    args: Args
+    handler: str
+    carrier: bool = False
+
+
+# The carrier words are End User Messaging's (opt-out list, opt-in, help), so none of them can
+# be a shiftsms command: someone who texts CANCEL to give a shift back would be unsubscribed.
+# Kinds with no words come from what the text holds (codes alone, too many, nothing usable).
+COMMANDS: tuple[Spec, ...] = (
+    Spec(Kind.REQUEST, ("REQUEST", "LIST", "SHIFTS"), Args.NONE, "on_list"),
+    Spec(Kind.MORE, ("MORE", "NEXT"), Args.NONE, "on_more"),
+    Spec(Kind.BOOK, (), Args.CODES, "on_book"),
+    Spec(Kind.DROP, ("DROP", "RELEASE"), Args.CODES, "on_drop"),
+    Spec(Kind.AGENT, ("AGENT", "CALL"), Args.NOTE, "on_agent"),
+    Spec(
+        Kind.OPT_OUT,
+        (
+            "ARRET",
+            "CANCEL",
+            "END",
+            "OPT-OUT",
+            "OPTOUT",
+            "QUIT",
+            "REMOVE",
+            "STOP",
+            "TD",
+            "UNSUBSCRIBE",
+        ),
+        Args.NONE,
+        "on_opt_out",
+        carrier=True,
+    ),
+    Spec(Kind.OPT_IN, ("START", "UNSTOP"), Args.NONE, "on_opt_in", carrier=True),
+    Spec(Kind.HELP, ("HELP",), Args.NONE, "on_help", carrier=True),
+    Spec(Kind.TOO_MANY, (), Args.NONE, "on_too_many"),
+    Spec(Kind.EMPTY, (), Args.NONE, "on_invalid"),
+    Spec(Kind.UNKNOWN, (), Args.NONE, "on_invalid"),
+)
+SPECS: dict[Kind, Spec] = {spec.kind: spec for spec in COMMANDS}
+BY_WORD: dict[str, Spec] = {word: spec for spec in COMMANDS for word in spec.words}
+
+OPT_OUT_KEYWORDS = frozenset(SPECS[Kind.OPT_OUT].words)
+OPT_IN_KEYWORDS = frozenset(SPECS[Kind.OPT_IN].words)
+HELP_KEYWORDS = frozenset(SPECS[Kind.HELP].words)
+CARRIER_KEYWORDS = frozenset(w for spec in COMMANDS if spec.carrier for w in spec.words)
+SHIFTSMS_KEYWORDS = frozenset(w for spec in COMMANDS if not spec.carrier for w in spec.words)
+RESERVED_WORDS = CARRIER_KEYWORDS | SHIFTSMS_KEYWORDS
 
 
 class InvalidShiftId(ValueError):
@@ -95,15 +147,6 @@ def _codes(tokens: list[str]) -> tuple[str, ...] | None:
     return _unique(upper)
 
 
-_FIRST_WORD = {
-    **dict.fromkeys(OPT_OUT_KEYWORDS, Kind.OPT_OUT),
-    **dict.fromkeys(OPT_IN_KEYWORDS, Kind.OPT_IN),
-    **dict.fromkeys(HELP_KEYWORDS, Kind.HELP),
-    **dict.fromkeys(REQUEST_WORDS, Kind.REQUEST),
-    **dict.fromkeys(MORE_WORDS, Kind.MORE),
-}
-
-
 def _with_codes(kind: Kind, tokens: list[str]) -> Command:
     codes = _codes(tokens)
     if codes is None:
@@ -125,12 +168,12 @@ def parse(body: object) -> Command:
         return Command(Kind.EMPTY)
     tokens = _TOKEN.findall(text)
     first = first_match.group().upper().strip(_TRAILING)
-    simple = _FIRST_WORD.get(first)
-    if simple is not None:
-        return Command(simple)
-    if first in AGENT_WORDS:
+    spec = BY_WORD.get(first)
+    if spec is None:
+        return _with_codes(Kind.BOOK, tokens)
+    if spec.args is Args.NOTE:
         note = text[first_match.end() :].strip(" :,-")
-        return Command(Kind.AGENT, note=note[:MAX_NOTE_LENGTH].rstrip())
-    if first in DROP_WORDS:
-        return _with_codes(Kind.DROP, tokens[1:])
-    return _with_codes(Kind.BOOK, tokens)
+        return Command(spec.kind, note=note[:MAX_NOTE_LENGTH].rstrip())
+    if spec.args is Args.CODES:
+        return _with_codes(spec.kind, tokens[1:])
+    return Command(spec.kind)

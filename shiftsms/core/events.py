@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from shiftsms.core.models import InboundSms
@@ -27,8 +28,21 @@ def _text(payload: dict[str, Any], name: str, *, required: bool) -> str:
     return value
 
 
-def parse_inbound(message: object) -> InboundSms:
-    """The SNS ``Message`` (a JSON string) as an :class:`InboundSms`."""
+def sent_time(timestamp: object) -> str:
+    """An SNS ``Timestamp`` as sortable UTC text with milliseconds; "" if it is not one."""
+    if not isinstance(timestamp, str):
+        return ""
+    try:
+        at = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return ""
+    if at.tzinfo is None:
+        return ""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_inbound(message: object, timestamp: object = None) -> InboundSms:
+    """The SNS ``Message`` (a JSON string) and its ``Timestamp`` as an :class:`InboundSms`."""
     if not isinstance(message, str):
         raise MalformedEvent("Message is not a string")
     try:
@@ -43,4 +57,5 @@ def parse_inbound(message: object) -> InboundSms:
         destination=_text(payload, "destinationNumber", required=False)[:256],
         body=_text(payload, "messageBody", required=False)[:MAX_BODY],
         keyword=_text(payload, "messageKeyword", required=False)[:30],
+        sent_at=sent_time(timestamp),
     )

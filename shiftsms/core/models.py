@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-AVAILABLE = "available"
-TAKEN = "taken"
+
+class ShiftStatus(StrEnum):
+    """A shift's status, under the original sample's values."""
+
+    AVAILABLE = "available"
+    TAKEN = "taken"
+
+    @classmethod
+    def read(cls, raw: object) -> ShiftStatus | None:
+        """A stored ``shift_status`` in any case (``Available``); None if it names neither."""
+        text = raw.strip().lower() if isinstance(raw, str) else ""
+        return cls(text) if text in cls._value2member_map_ else None
+
+
+# Kept for existing callers; new code names ShiftStatus.
+AVAILABLE = ShiftStatus.AVAILABLE
+TAKEN = ShiftStatus.TAKEN
 
 
 @dataclass(frozen=True)
@@ -15,14 +30,26 @@ class Shift:
 
     shift_id: str
     shift_info: str = ""
-    shift_status: str = AVAILABLE
+    # None: the stored status is neither (typed by hand); such a shift is not offered.
+    shift_status: ShiftStatus | None = ShiftStatus.AVAILABLE
     employee: str | None = None
     booked_at: str | None = None
+    # A timed shift (ISO 8601 with offset); a console item with none has no time rules.
+    starts_at: str | None = None
+    ends_at: str | None = None
+    location: str | None = None
+    # The role a person must hold to book it; None: anyone on the allow list.
+    role: str | None = None
 
     @property
     def available(self) -> bool:
         """True while nobody holds the shift."""
-        return self.shift_status == AVAILABLE
+        return self.shift_status is ShiftStatus.AVAILABLE
+
+    @property
+    def status_text(self) -> str:
+        """The status as shown to an operator (``no status`` for one that names neither)."""
+        return self.shift_status.value if self.shift_status else "no status"
 
 
 @dataclass(frozen=True)
@@ -36,6 +63,55 @@ class StaffMember:
     groups: tuple[str, ...] = field(default=())
     added_at: str | None = None
     list_cursor: str | None = None
+    # The roles (grades) they may work, e.g. ("RN",); shifts without a role need none.
+    roles: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class StaffEdit:
+    """The fields of an allow-list entry an operator asked to change (None: leave as is)."""
+
+    name: str | None = None
+    campaigns: bool | None = None
+    groups: tuple[str, ...] | None = None
+
+    def applied_to(self, member: StaffMember) -> StaffMember:
+        """``member`` with the given fields changed."""
+        return replace(
+            member,
+            name=member.name if self.name is None else self.name,
+            campaigns=member.campaigns if self.campaigns is None else self.campaigns,
+            groups=member.groups if self.groups is None else tuple(sorted(self.groups)),
+        )
+
+    @property
+    def empty(self) -> bool:
+        """True when no field is given."""
+        return self.name is None and self.campaigns is None and self.groups is None
+
+
+@dataclass(frozen=True)
+class StaffChange:
+    """An allow-list entry before and after an add or update (``before`` None: it is new)."""
+
+    before: StaffMember | None
+    after: StaffMember
+
+    @property
+    def created(self) -> bool:
+        """True when the number was not on the list before."""
+        return self.before is None
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        """The operator-set fields that differ: name, campaigns, groups (in that order)."""
+        if self.before is None:
+            return ()
+        return tuple(
+            f
+            for f in ("name", "campaigns", "groups")
+            if getattr(self.before, f) != getattr(self.after, f)
+        )
 
 
 @dataclass(frozen=True)
@@ -47,6 +123,9 @@ class InboundSms:
     destination: str
     body: str
     keyword: str = ""
+    # When SNS published it (ISO 8601, UTC, milliseconds); the same on every retry. A command
+    # changes a shift only if nothing changed it since this time.
+    sent_at: str = ""
 
 
 class BookingOutcome(StrEnum):

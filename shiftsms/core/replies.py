@@ -13,6 +13,7 @@ NOT_AUTHORISED = "This number is not registered for shift booking. Ask your mana
 NOT_A_CODE = "That is not a valid shift code. Reply REQUEST to see the open shifts."
 TOO_MANY_CODES = "Please send at most 10 shift codes in one text. " + HOW_TO_LIST
 AGENT_CALLING = "Thanks. An agent will call you back soon."
+AGENT_ALREADY_CALLING = "An agent is already due to call you back. Please wait for that call."
 AGENT_UNAVAILABLE = "Sorry, call-backs are not offered here. " + HOW_TO_LIST
 AGENT_FAILED = "Sorry, we could not arrange a call-back just now. Please try AGENT again later."
 NO_OPEN_SHIFTS = "There are no open shifts right now. We will text you when new ones are posted."

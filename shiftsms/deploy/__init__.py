@@ -9,7 +9,7 @@ Public API (``shiftsms deploy`` and the local sandbox both call it)::
     )
 """
 
-from shiftsms.deploy.bundle import Bundle, BundleError, build_bundle
+from shiftsms.deploy.bundle import Bundle, build_bundle
 from shiftsms.deploy.deployer import (
     BundleReady,
     ChangeSetReady,
@@ -25,18 +25,19 @@ from shiftsms.deploy.deployer import (
     parse_numbers,
     seed_allow_list,
 )
-from shiftsms.deploy.stack import (
-    Change,
-    ChangeSet,
+from shiftsms.deploy.stack import Change, ChangeSet, StackEvent
+from shiftsms.errors import (
+    BucketNotOurs,
+    BundleError,
     DeployAborted,
     DeployError,
     Failure,
     StackBusy,
-    StackEvent,
     StackFailed,
 )
 
 __all__ = [
+    "BucketNotOurs",
     "Bundle",
     "BundleError",
     "BundleReady",

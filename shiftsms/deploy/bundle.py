@@ -15,9 +15,11 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 
-from shiftsms.errors import ShiftsmsError
+from shiftsms import resources
+from shiftsms.errors import BundleError
 
 # What the Lambda runtime lacks (it ships boto3/botocore, which the bundle leaves out).
 RUNTIME_DISTRIBUTIONS: tuple[str, ...] = (
@@ -33,6 +35,7 @@ EXCLUDED_SOURCES: tuple[str, ...] = (
     "shiftsms/local/",
     "shiftsms/deploy/",
     "shiftsms/__main__.py",
+    *(f"shiftsms/{name}/" for name in resources.RESOURCE_PACKAGES),
 )
 
 # Data shiftsms never imports: phonenumbers' geocoder, carrier and time zone tables (over
@@ -47,10 +50,6 @@ _NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644  # regular file, rw-r--r--
 KEY_PREFIX = "shiftsms/bundles/"
-
-
-class BundleError(ShiftsmsError):
-    """The bundle cannot be built from what is installed here."""
 
 
 @dataclass(frozen=True)
@@ -73,31 +72,33 @@ class Bundle:
         return len(self.data)
 
 
-def project_root() -> Path:
-    """The source checkout shiftsms runs from (holds ``lambdas/`` and ``cloudformation/``)."""
-    return Path(__file__).resolve().parent.parent.parent
+def _walk(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversable]]:
+    """(relative posix name, file) for every file under ``folder``, in no set order."""
+    for entry in folder.iterdir():
+        name = f"{prefix}{entry.name}"
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                yield from _walk(entry, f"{name}/")
+        elif entry.is_file():
+            yield name, entry
 
 
-def _source_files(root: Path, package: str) -> Iterator[tuple[str, Path]]:
-    """(archive name, path) for a source package's modules and py.typed marker."""
-    base = root / package
+def _source_files(base: Traversable, package: str) -> Iterator[tuple[str, Traversable]]:
+    """(archive name, file) for a source package's modules and py.typed marker."""
     if not (base / "__init__.py").is_file():
         raise BundleError(
-            f"no {package!r} package in {root}: deploy from a shiftsms source checkout "
-            "(pip install -e .)"
+            f"no {package!r} package in {base}: reinstall shiftsms (pip install shiftsms)"
         )
-    for path in sorted(base.rglob("*")):
-        if not path.is_file() or "__pycache__" in path.parts:
+    for relative, entry in _walk(base):
+        if not relative.endswith(".py") and relative.rsplit("/", 1)[-1] != "py.typed":
             continue
-        if path.suffix != ".py" and path.name != "py.typed":
-            continue
-        arcname = f"{package}/{path.relative_to(base).as_posix()}"
+        arcname = f"{package}/{relative}"
         if arcname.startswith(EXCLUDED_SOURCES):
             continue
-        yield arcname, path
+        yield arcname, entry
 
 
-def _distribution_files(name: str) -> Iterator[tuple[str, Path]]:
+def _distribution_files(name: str) -> Iterator[tuple[str, Traversable]]:
     """(archive name, path) for every runtime file of an installed distribution."""
     try:
         dist = importlib.metadata.distribution(name)
@@ -124,12 +125,19 @@ def _distribution_files(name: str) -> Iterator[tuple[str, Path]]:
 
 def bundle_sources(
     root: Path | None = None, distributions: Iterable[str] = RUNTIME_DISTRIBUTIONS
-) -> list[tuple[str, Path]]:
-    """Every (archive name, path) the bundle holds, sorted by archive name."""
-    root = root or project_root()
-    entries: dict[str, Path] = {}
-    for package in ("shiftsms", "lambdas"):
-        entries.update(_source_files(root, package))
+) -> list[tuple[str, Traversable]]:
+    """Every (archive name, file) the bundle holds, sorted by archive name.
+
+    ``root`` (a folder holding ``shiftsms/`` and ``lambdas/``) replaces the installed sources.
+    """
+    shiftsms_dir, lambdas_dir = (
+        (root / "shiftsms", root / "lambdas")
+        if root is not None
+        else (resources.package_files(), resources.lambdas_files())
+    )
+    entries: dict[str, Traversable] = {}
+    entries.update(_source_files(shiftsms_dir, "shiftsms"))
+    entries.update(_source_files(lambdas_dir, "lambdas"))
     for name in distributions:
         for arcname, path in _distribution_files(name):
             entries.setdefault(arcname, path)
@@ -139,7 +147,7 @@ def bundle_sources(
 def build_bundle(
     root: Path | None = None, distributions: Iterable[str] = RUNTIME_DISTRIBUTIONS
 ) -> Bundle:
-    """Build the bundle from ``root`` (the source checkout) in memory, reproducibly."""
+    """Build the bundle in memory, reproducibly, from the installed sources (or ``root``)."""
     buffer = io.BytesIO()
     unzipped = 0
     sources = bundle_sources(root, distributions)

@@ -7,42 +7,60 @@ the decision to execute a change set to a ``confirm`` callback.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms import resources
 from shiftsms.aws.clients import client as make_client
-from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, StackNotFound, describe
+from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.aws.staff_table import StaffTable
-from shiftsms.core.models import StaffMember
+from shiftsms.aws.wiring import campaign_reports
+from shiftsms.core.models import ShiftStatus, StaffMember
 from shiftsms.core.phone import normalise
-from shiftsms.deploy.bundle import Bundle, build_bundle, project_root
+from shiftsms.deploy.bundle import Bundle, build_bundle
+from shiftsms.deploy.protect import CountryRules, allowed_countries, apply_country_rules
 from shiftsms.deploy.stack import (
     TEMPLATE_BODY_LIMIT,
     UPDATABLE,
     ChangeSet,
-    DeployAborted,
-    DeployError,
-    StackBusy,
     StackEvent,
     StackOps,
 )
+from shiftsms.errors import (
+    BucketNotOurs,
+    DeployAborted,
+    DeployError,
+    StackBusy,
+    StackNotFound,
+)
+from shiftsms.services.campaigns import CampaignSummary
 
 TEMPLATE_KEY_PREFIX = "shiftsms/templates/"
 # Data the stack keeps when it is deleted (DeletionPolicy: Retain); --delete-data removes it.
 RETAINED_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::KMS::Key"})
 KEY_DELETION_DAYS = 7
+RECENT_CAMPAIGNS = 5
 
 
-def default_template() -> Path:
-    """``cloudformation/template.yaml`` in the source checkout."""
-    return project_root() / "cloudformation" / "template.yaml"
+# The stack parameter (and output) that records the shiftsms version that deployed it.
+VERSION_PARAMETER = "ShiftsmsVersion"
+# S3 answers these codes to a request whose ExpectedBucketOwner is not the bucket's owner
+# (403), and to a bucket this account may not reach.
+_NOT_OURS = frozenset({"403", "AccessDenied", "Forbidden"})
+_MISSING = frozenset({"404", "NoSuchBucket", "NotFound"})
+
+
+def default_template() -> Traversable:
+    """The CloudFormation template that ships with this shiftsms."""
+    return resources.template_file()
 
 
 # ---------------------------------------------------------------------------- options, events
@@ -67,7 +85,7 @@ class DeployOptions:
     approved_numbers: Sequence[str] | None = None
     connect: ConnectOptions | None = None
     s3_bucket: str | None = None
-    template: Path | None = None
+    template: Traversable | None = None
     parameters: Mapping[str, str] = field(default_factory=dict)
     configure_number: bool = False
 
@@ -109,6 +127,7 @@ class DeployResult:
     uploaded: bool
     seeded: tuple[str, ...] = ()
     configured: str | None = None
+    countries: CountryRules | None = None
 
 
 @dataclass(frozen=True)
@@ -123,22 +142,55 @@ class DestroyResult:
 
 @dataclass(frozen=True)
 class StackStatus:
-    """``shiftsms status``: the stack and a summary of its data."""
+    """``shiftsms status``: the stack, a summary of its data, and both versions."""
 
     stack: StackInfo
     shifts: dict[str, int]
     allow_list: int | None
-    campaigns: list[dict[str, Any]]
+    campaigns: list[CampaignSummary]
+    cli_version: str = field(default_factory=resources.version)
+
+    @property
+    def stack_version(self) -> str | None:
+        """The version that deployed the stack (None: a stack that does not record it)."""
+        value = self.stack.outputs.get(VERSION_PARAMETER, "")
+        return value if value and value != "unknown" else None
+
+    @property
+    def version_warning(self) -> str | None:
+        """A warning when the stack was deployed by another shiftsms version than this one."""
+        if self.stack_version is None or self.stack_version == self.cli_version:
+            return None
+        return (
+            f"this shiftsms is {self.cli_version} but stack {self.stack.name} was deployed "
+            f"by {self.stack_version}: run `shiftsms deploy` to update it"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (for ``--json``)."""
         return {
             "stack": self.stack.name,
             "status": self.stack.status,
+            "version": {
+                "cli": self.cli_version,
+                "stack": self.stack_version,
+                "warning": self.version_warning,
+            },
             "outputs": dict(sorted(self.stack.outputs.items())),
             "shifts": self.shifts,
             "allow_list": self.allow_list,
-            "recent_campaigns": self.campaigns,
+            "recent_campaigns": [
+                {
+                    "campaign_id": c.campaign_id,
+                    "status": c.status,
+                    "created_at": c.created_at,
+                    "recipients": c.recipients,
+                    "sent": c.sent,
+                    "failed": c.failed,
+                    "opted_out": c.opted_out,
+                }
+                for c in self.campaigns
+            ],
         }
 
 
@@ -234,6 +286,7 @@ class Deployer:
         self.on_event = on_event
         self.confirm = confirm
         self._clients: dict[str, Any] = {}
+        self._account: str | None = None
         self._factory = clients or (lambda service: make_client(service, self.session))
         self.ops = StackOps(self.client("cloudformation"), poll_seconds=poll_seconds)
 
@@ -288,8 +341,11 @@ class Deployer:
         template = self._template_source(bucket, template_body)
         parameters = self._parameters(stack, kind, template, given)
 
-        self.on_event(Progress(f"Creating a change set for stack {stack}"))
-        change_set = self.ops.create_change_set(stack, kind, template, parameters)
+        if kind == "UPDATE" and self._unchanged(stack, template, parameters):
+            change_set = ChangeSet(name="", stack=stack, kind=kind, changes=(), no_op=True)
+        else:
+            self.on_event(Progress(f"Creating a change set for stack {stack}"))
+            change_set = self.ops.create_change_set(stack, kind, template, parameters)
         self.on_event(ChangeSetReady(change_set))
         changed = not change_set.no_op
         if changed:
@@ -298,6 +354,7 @@ class Deployer:
                 raise DeployAborted("deploy cancelled: nothing was changed")
             self.ops.execute(change_set, self.on_event)
         info = describe(self.client("cloudformation"), stack)
+        countries = self.protect_destinations(info)
 
         seeded: tuple[str, ...] = ()
         if approved:
@@ -321,7 +378,26 @@ class Deployer:
             uploaded=uploaded,
             seeded=seeded,
             configured=configured,
+            countries=countries,
         )
+
+    def protect_destinations(self, info: StackInfo) -> CountryRules | None:
+        """Block every destination country but the stack's AllowedCountries.
+
+        Runs on every deploy (a rule changed in the console is put back); None for a stack
+        whose template has no protect configuration.
+        """
+        protect_id = info.outputs.get("ProtectConfigurationId")
+        if not protect_id:
+            return None
+        deployed = self.ops.parameters(info.name)
+        allowed = allowed_countries(
+            deployed.get("AllowedCountries", ""),
+            deployed.get("OriginationNumber", ""),
+            deployed.get("DefaultPhoneRegion", "") or "GB",
+        )
+        self.on_event(Progress(f"Blocking texts to every country but {', '.join(allowed)}"))
+        return apply_country_rules(self.client("pinpoint-sms-voice-v2"), protect_id, allowed)
 
     def _change_set_kind(self, stack: str, status: str | None) -> str:
         if status is None or status == "REVIEW_IN_PROGRESS":
@@ -347,7 +423,12 @@ class Deployer:
         bucket: str,
         bundle: Bundle,
     ) -> dict[str, str]:
-        given = {**options.parameters, "CodeBucket": bucket, "CodeKey": bundle.key}
+        given = {
+            **options.parameters,
+            "CodeBucket": bucket,
+            "CodeKey": bundle.key,
+            VERSION_PARAMETER: resources.version(),
+        }
         if options.origination_number:
             given["OriginationNumber"] = options.origination_number.strip()
         if approved is not None:
@@ -400,6 +481,27 @@ class Deployer:
             ]
         return params
 
+    def _unchanged(
+        self, stack: str, template: Mapping[str, str], parameters: list[dict[str, Any]]
+    ) -> bool:
+        """True if the stack already has this template body and these parameter values.
+
+        Such an update changes nothing, so no change set is made for it.
+        """
+        body = template.get("TemplateBody")
+        if body is None:
+            return False
+        deployed = self.client("cloudformation").get_template(
+            StackName=stack, TemplateStage="Original"
+        )["TemplateBody"]
+        if deployed != body:
+            return False
+        previous = self.ops.parameters(stack)
+        return all(
+            p.get("UsePreviousValue") or previous.get(p["ParameterKey"]) == p["ParameterValue"]
+            for p in parameters
+        )
+
     def _discard(self, change_set: ChangeSet) -> None:
         """Delete a declined change set (and the empty stack a declined create leaves)."""
         self.ops.delete_change_set(change_set.stack, change_set.name)
@@ -408,47 +510,66 @@ class Deployer:
 
     # ------------------------------------------------------------------ artifacts
 
+    @property
+    def account(self) -> str:
+        """The AWS account these credentials act in (from STS, asked once)."""
+        if self._account is None:
+            self._account = str(self.client("sts").get_caller_identity()["Account"])
+        return self._account
+
     def default_bucket(self) -> str:
         """``shiftsms-artifacts-<account>-<region>``: one per account and region."""
-        account = self.client("sts").get_caller_identity()["Account"]
-        return f"shiftsms-artifacts-{account}-{self.region}"
+        return f"shiftsms-artifacts-{self.account}-{self.region}"
 
     def ensure_bucket(self, bucket: str | None) -> str:
-        """Use ``bucket``, or create the default artifacts bucket if it does not exist."""
+        """Use ``bucket``, or create the default artifacts bucket if it does not exist.
+
+        Either way the bucket must belong to this account: every S3 request names the
+        account as ``ExpectedBucketOwner``, and a bucket owned by another is never used.
+        """
         s3 = self.client("s3")
-        if bucket:
-            self._check_bucket(bucket)
-            return bucket
-        bucket = self.default_bucket()
+        given = bucket is not None
+        bucket = bucket or self.default_bucket()
         try:
-            s3.head_bucket(Bucket=bucket)
+            s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=self.account)
             return bucket
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code not in ("404", "NoSuchBucket", "NotFound"):
-                raise DeployError(
-                    f"artifacts bucket {bucket} exists but is not yours ({code}); pass --s3-bucket"
-                ) from exc
+            code = _code(exc)
+            if code in _NOT_OURS:
+                raise self._not_ours(bucket, code) from exc
+            if given or code not in _MISSING:
+                raise DeployError(f"cannot use bucket {bucket} ({code or exc})") from exc
         self.on_event(Progress(f"Creating artifacts bucket {bucket}"))
         self.create_bucket(bucket)
         return bucket
 
-    def _check_bucket(self, bucket: str) -> None:
-        try:
-            self.client("s3").head_bucket(Bucket=bucket)
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            raise DeployError(f"cannot use bucket {bucket} ({code or exc})") from exc
+    def _not_ours(self, bucket: str, code: str) -> BucketNotOurs:
+        return BucketNotOurs(
+            f"bucket {bucket} is not owned by account {self.account} ({code}): it is never "
+            "used; pass --s3-bucket with a bucket of this account"
+        )
 
     def create_bucket(self, bucket: str) -> None:
-        """A private bucket: encrypted, public access blocked, versioned."""
+        """A private bucket of this account: owner-enforced, TLS only, encrypted, versioned.
+
+        The TLS-only policy is left out when the S3 endpoint itself is plain HTTP (a local
+        emulator), since every request of this deploy would then be refused.
+        """
         s3 = self.client("s3")
-        kwargs: dict[str, Any] = {"Bucket": bucket}
+        kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
         if self.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-        s3.create_bucket(**kwargs)
+        try:
+            s3.create_bucket(**kwargs)
+        except ClientError as exc:
+            code = _code(exc)
+            if code == "BucketAlreadyExists":  # another account took the name meanwhile
+                raise self._not_ours(bucket, code) from exc
+            if code != "BucketAlreadyOwnedByYou":
+                raise
+        owner = {"Bucket": bucket, "ExpectedBucketOwner": self.account}
         s3.put_public_access_block(
-            Bucket=bucket,
+            **owner,
             PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True,
                 "IgnorePublicAcls": True,
@@ -457,7 +578,7 @@ class Deployer:
             },
         )
         s3.put_bucket_encryption(
-            Bucket=bucket,
+            **owner,
             ServerSideEncryptionConfiguration={
                 "Rules": [
                     {
@@ -467,20 +588,27 @@ class Deployer:
                 ]
             },
         )
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_versioning(**owner, VersioningConfiguration={"Status": "Enabled"})
+        if str(s3.meta.endpoint_url).startswith("https://"):
+            s3.put_bucket_policy(**owner, Policy=json.dumps(tls_only_policy(bucket, self.region)))
+        else:  # a plain-HTTP endpoint (an emulator): a TLS-only bucket would refuse this deploy
+            self.on_event(Progress(f"Not requiring TLS on {bucket}: the S3 endpoint is HTTP"))
 
     def upload(self, bucket: str, key: str, data: bytes) -> bool:
         """Put ``data`` at ``key`` unless it is there already; True if it was uploaded."""
         s3 = self.client("s3")
+        owner = {"Bucket": bucket, "Key": key, "ExpectedBucketOwner": self.account}
         try:
-            s3.head_object(Bucket=bucket, Key=key)
+            s3.head_object(**owner)
             return False
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
+            code = _code(exc)
+            if code in _NOT_OURS:
+                raise self._not_ours(bucket, code) from exc
             if code not in ("404", "NoSuchKey", "NotFound"):
                 raise
         self.on_event(Progress(f"Uploading s3://{bucket}/{key}"))
-        s3.put_object(Bucket=bucket, Key=key, Body=data)
+        s3.put_object(**owner, Body=data)
         return True
 
     # ------------------------------------------------------------------ status, destroy
@@ -492,24 +620,16 @@ class Deployer:
         out = info.outputs
         shifts: dict[str, int] = {}
         if out.get("ShiftsTableName"):
-            for state in ("available", "taken"):
-                shifts[state] = _count(
-                    dynamodb,
-                    TableName=out["ShiftsTableName"],
-                    IndexName="by-status",
-                    KeyConditionExpression="shift_status = :s",
-                    ExpressionAttributeValues={":s": {"S": state}},
-                )
+            table = ShiftsTable(dynamodb, out["ShiftsTableName"])
+            shifts = {state: table.count_status(state) for state in ShiftStatus}
         allow_list = (
-            _count(dynamodb, TableName=out["StaffTableName"], scan=True)
+            sum(1 for _ in StaffTable(dynamodb, out["StaffTableName"]).all())
             if out.get("StaffTableName")
             else None
         )
-        campaigns = (
-            _recent_campaigns(dynamodb, out["CampaignsTableName"])
-            if out.get("CampaignsTableName")
-            else []
-        )
+        campaigns: list[CampaignSummary] = []
+        if all(out.get(k) for k in ("CampaignsTableName", "StaffTableName", "StateTableName")):
+            campaigns = campaign_reports(self.client, info).list()[:RECENT_CAMPAIGNS]
         return StackStatus(stack=info, shifts=shifts, allow_list=allow_list, campaigns=campaigns)
 
     def destroy(
@@ -561,6 +681,35 @@ class Deployer:
         return found
 
 
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def tls_only_policy(bucket: str, region: str) -> dict[str, Any]:
+    """A bucket policy that denies every request not made over TLS."""
+    partition = (
+        "aws-cn"
+        if region.startswith("cn-")
+        else "aws-us-gov"
+        if region.startswith("us-gov-")
+        else "aws"
+    )
+    arn = f"arn:{partition}:s3:::{bucket}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [arn, f"{arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
 def _output(info: StackInfo, key: str) -> str:
     value = info.outputs.get(key)
     if not value:
@@ -576,27 +725,3 @@ def _table_exists(dynamodb: Any, table: str) -> bool:
             return False
         raise
     return True
-
-
-def _count(dynamodb: Any, *, scan: bool = False, **kwargs: Any) -> int:
-    """Items matching a Query (or a Scan), counted page by page."""
-    paginator = dynamodb.get_paginator("scan" if scan else "query")
-    return sum(int(page.get("Count", 0)) for page in paginator.paginate(Select="COUNT", **kwargs))
-
-
-def _recent_campaigns(dynamodb: Any, table: str, limit: int = 5) -> list[dict[str, Any]]:
-    """The latest campaigns (by created_at) with their status and counters."""
-    rows = [
-        {
-            "campaign_id": c.campaign_id,
-            "status": c.effective_status,
-            "created_at": c.created_at,
-            "recipients": c.recipients,
-            "sent": c.sent,
-            "failed": c.failed,
-            "opted_out": c.opted_out,
-        }
-        for c in CampaignsTable(dynamodb, table).all()
-    ]
-    rows.sort(key=lambda r: r["created_at"] or "", reverse=True)
-    return rows[:limit]

@@ -10,7 +10,31 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shiftsms.errors import ShiftsmsError
+from shiftsms.aws.stack import is_stack_missing
+from shiftsms.errors import (
+    DeployAborted,
+    DeployError,
+    Failure,
+    StackBusy,
+    StackFailed,
+)
+
+# The error classes live in shiftsms.errors; they are named here too for the deploy API.
+__all__ = [
+    "CAPABILITIES",
+    "SUCCEEDED",
+    "TEMPLATE_BODY_LIMIT",
+    "UPDATABLE",
+    "Change",
+    "ChangeSet",
+    "DeployAborted",
+    "DeployError",
+    "Failure",
+    "StackBusy",
+    "StackEvent",
+    "StackFailed",
+    "StackOps",
+]
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 # CloudFormation takes a TemplateBody of at most this many bytes; larger goes through S3.
@@ -27,44 +51,9 @@ UPDATABLE = frozenset(
     }
 )
 SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE"})
-# Status reasons CloudFormation gives a change set that would change nothing.
+# The StatusReason CloudFormation gives a FAILED change set that would change nothing (a
+# change set status, not an API error: it carries no error code).
 _NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
-
-
-class DeployError(ShiftsmsError):
-    """A deploy step failed; the message says what and why."""
-
-
-class DeployAborted(DeployError):
-    """The operator declined the change set; nothing was changed."""
-
-
-class StackBusy(DeployError):
-    """The stack is in a state (in progress, or a failed create) that takes no deploy now."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One resource that failed, with AWS's reason."""
-
-    logical_id: str
-    resource_type: str
-    status: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.logical_id} ({self.resource_type}) {self.status}: {self.reason}"
-
-
-class StackFailed(DeployError):
-    """The stack operation ended in a failed state; ``failures`` name resources and reasons."""
-
-    def __init__(self, stack: str, status: str, failures: list[Failure]) -> None:
-        self.stack = stack
-        self.status = status
-        self.failures = failures
-        first = f": {failures[0]}" if failures else ""
-        super().__init__(f"stack {stack} ended in {status}{first}")
 
 
 @dataclass(frozen=True)
@@ -120,7 +109,7 @@ class StackOps:
         try:
             stacks = self.cloudformation.describe_stacks(StackName=stack)["Stacks"]
         except ClientError as exc:
-            if "does not exist" in str(exc.response.get("Error", {}).get("Message", "")):
+            if is_stack_missing(exc):
                 return None
             raise
         return str(stacks[0]["StackStatus"]) if stacks else None
@@ -153,12 +142,11 @@ class StackOps:
             )
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            message = str(error.get("Message", ""))
             if error.get("Code") != "ValidationError":
                 raise
-            if any(text in message for text in _NO_CHANGE_REASONS):
-                return ChangeSet(name=name, stack=stack, kind=kind, changes=(), no_op=True)
-            raise DeployError(f"CloudFormation rejected the deploy: {message}") from exc
+            raise DeployError(
+                f"CloudFormation rejected the deploy: {error.get('Message', '')}"
+            ) from exc
         described = self._wait_change_set(stack, name)
         status = str(described.get("Status", ""))
         reason = str(described.get("StatusReason", ""))

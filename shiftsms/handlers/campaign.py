@@ -17,27 +17,25 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecordEventName,
 )
 
-from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.campaigns_table import CampaignsTable, campaign_from_item
 from shiftsms.aws.clients import client
 from shiftsms.aws.send_queue import SqsSendQueue
-from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.handlers.logs import logger
-from shiftsms.services.campaigns import CampaignService
-from shiftsms.settings import Settings
+from shiftsms.services.campaigns import CampaignFanOut
+from shiftsms.settings import FanOutSettings
 
 
 class CampaignApp:
-    """The campaign service on AWS adapters, fed record by record with partial failures."""
+    """The fan-out service on AWS adapters, fed record by record with partial failures."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: FanOutSettings) -> None:
         """Wire the adapters from ``settings`` (boto3 clients honour AWS_ENDPOINT_URL)."""
         dynamodb = client("dynamodb")
-        self.service = CampaignService(
+        self.service = CampaignFanOut(
             settings=settings,
             campaigns=CampaignsTable(dynamodb, settings.campaigns_table),
             staff=StaffTable(dynamodb, settings.staff_table),
-            shifts=ShiftsTable(dynamodb, settings.shifts_table),
             queue=SqsSendQueue(client("sqs"), settings.send_queue_url),
         )
         self.processor = BatchProcessor(
@@ -55,11 +53,8 @@ class CampaignApp:
         if not isinstance(campaign_id, str) or not campaign_id:
             logger.warning("stream record without a campaign_id: skipped")
             return {"action": "ignored"}
-        message = image.get("campaign_message")
         token = record.event_id or str(record.dynamodb.sequence_number)
-        result = self.service.fan_out(
-            campaign_id, message if isinstance(message, str) else "", token
-        )
+        result = self.service.fan_out(campaign_from_item(image), token)
         return asdict(result)
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -74,7 +69,7 @@ class CampaignApp:
 @functools.cache
 def app() -> CampaignApp:
     """The app for this container, built on first use from the environment."""
-    return CampaignApp(Settings.from_env())
+    return CampaignApp(FanOutSettings.from_env())
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

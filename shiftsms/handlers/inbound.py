@@ -7,6 +7,7 @@ import traceback
 from dataclasses import asdict
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import SNSEvent
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -49,12 +50,17 @@ class InboundApp:
             settings=settings,
             shifts=ShiftsTable(dynamodb, settings.shifts_table),
             staff=StaffTable(dynamodb, settings.staff_table),
-            sms=sms or EndUserMessagingSms(client("pinpoint-sms-voice-v2")),
+            sms=sms
+            or EndUserMessagingSms(
+                client("pinpoint-sms-voice-v2"),
+                protect_configuration=settings.protect_configuration_id or None,
+            ),
             limiter=DynamoReplyLimiter(
                 dynamodb,
                 settings.state_table,
                 window_hours=settings.unauthorised_reply_window_hours,
                 hourly_cap=settings.unauthorised_replies_per_hour,
+                agent_cooldown_minutes=settings.agent_cooldown_minutes,
             ),
             caller=caller,
         )
@@ -74,22 +80,20 @@ class InboundApp:
         )
 
     def _process(self, sms: dict[str, Any]) -> dict[str, Any]:
-        return self.service.handle(InboundSms(**sms))
+        return asdict(self.service.handle(InboundSms(**sms)))
 
     def handle(self, event: Any, context: Any) -> dict[str, int]:
         """Handle every record; drop malformed ones; re-raise only what a retry can fix."""
         if context is not None:
             self.config.register_lambda_context(context)
-        records = event.get("Records") if isinstance(event, dict) else None
-        if not isinstance(records, list):
+        if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
             logger.warning("dropped: event has no Records list")
             return {"handled": 0, "dropped": 1}
         handled = dropped = 0
         retry: Exception | None = None
-        for record in records:
+        for record in SNSEvent(event).records:
             try:
-                message = record["Sns"]["Message"]
-                sms = parse_inbound(message)
+                sms = parse_inbound(record.sns.message, record.sns.raw_event.get("Timestamp"))
             except (MalformedEvent, KeyError, TypeError) as exc:
                 logger.warning("dropped malformed record", extra={"reason": str(exc)})
                 dropped += 1

@@ -24,7 +24,7 @@ from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.campaigns import SendJob
 from shiftsms.ports import SendRateLimiter, SmsSender
 from shiftsms.services.campaigns import CampaignSender
-from shiftsms.settings import Settings
+from shiftsms.settings import SenderSettings
 
 # Stop taking send slots this long before the invocation's timeout; later jobs are retried.
 DEADLINE_MARGIN_SECONDS = 5.0
@@ -35,7 +35,7 @@ class SenderApp:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: SenderSettings,
         *,
         sms: SmsSender | None = None,
         limiter: SendRateLimiter | None = None,
@@ -46,7 +46,11 @@ class SenderApp:
         self.now = now
         self.sender = CampaignSender(
             settings=settings,
-            sms=sms or EndUserMessagingSms(client("pinpoint-sms-voice-v2")),
+            sms=sms
+            or EndUserMessagingSms(
+                client("pinpoint-sms-voice-v2"),
+                protect_configuration=settings.protect_configuration_id or None,
+            ),
             ledger=DynamoSendLedger(dynamodb, settings.state_table, settings.campaigns_table),
             limiter=limiter
             or DynamoSendRateLimiter(
@@ -83,7 +87,7 @@ class SenderApp:
 @functools.cache
 def app() -> SenderApp:
     """The app for this container, built on first use from the environment."""
-    return SenderApp(Settings.from_env())
+    return SenderApp(SenderSettings.from_env())
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

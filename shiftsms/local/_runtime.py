@@ -8,6 +8,10 @@ so a module the bundle lacks fails here as it would in Lambda. It then answers o
 request a line on stdin with one JSON line on the original stdout; whatever the handler prints
 or logs goes to stderr (the function's log). This file must import nothing from shiftsms: the
 function's code comes from its bundle, not from the machine's installed copy.
+
+The process ends as soon as the sandbox that started it is gone, however it went (``kill -9``
+included), as a Lambda sandbox does with its host: an invocation never outlives it and never
+reaches the next sandbox started on the same port.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -47,8 +52,21 @@ def _error(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def _exit_with_parent(interval: float = 0.1) -> None:
+    """End this process (mid-invocation too) once its parent, the sandbox, has ended."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main() -> int:
     """Import the handler, report ready, then serve invocations until stdin closes."""
+    _exit_with_parent()
     task_root, handler, runtime = sys.argv[1], sys.argv[2], sys.argv[3]
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # prints and logs of the handler go to the function's log

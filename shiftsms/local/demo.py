@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import tempfile
 import threading
 import time
@@ -46,10 +47,25 @@ SHIFTS = [
     ("XYZ128", "20/08 6h lateshift"),
 ]
 REPLY_TIMEOUT = 20.0
+# What Typer returns for a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
 
 
 class DemoFailed(ShiftsmsError):
     """A step of the demo did not happen as it should have."""
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ignore Ctrl-C in the block (the cleanup), so a second Ctrl-C cannot leave it half done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
@@ -93,6 +109,8 @@ class Demo:
         """Run a shiftsms command as a user would, showing it first."""
         self.console.print(Text("$ shiftsms " + shlex.join(args), style="bold"), soft_wrap=True)
         code = self.run_cli(list(args))
+        if code == EXIT_INTERRUPTED:  # Ctrl-C while the command ran: stop the demo too
+            raise KeyboardInterrupt
         if code != 0:
             raise DemoFailed(f"`shiftsms {shlex.join(args)}` exited {code}")
 
@@ -300,7 +318,8 @@ def run(console: Console, run_cli: Callable[[list[str]], int]) -> dict[str, Any]
             try:
                 sandbox.start()
             except BaseException:
-                sandbox.stop(save=False)
+                with _uninterrupted():
+                    sandbox.stop(save=False)
                 raise
         try:
             console.print(
@@ -313,7 +332,8 @@ def run(console: Console, run_cli: Callable[[list[str]], int]) -> dict[str, Any]
             with _pointed_at(sandbox.endpoint):
                 totals = Demo(console, run_cli).play(sandbox)
         finally:
-            sandbox.stop(save=False)
+            with _uninterrupted():
+                sandbox.stop(save=False)
     elapsed = time.monotonic() - started
     console.print()
     console.print(

@@ -15,11 +15,21 @@ that fails. While an emulator runs, that delivery is switched off; the sandbox's
 the poller instead, as Lambda's is in AWS. And where moto executes a change set without
 updating the stack's template, parameters and outputs, the emulator adds that step, as
 CloudFormation does (moto 5.2.5).
+
+Durability: every request that changes what the sandbox must keep (DynamoDB writes, SQS sends,
+deletes and visibility changes, SNS calls, End User Messaging sends, Connect calls, texts in)
+is answered only after :attr:`Emulator.on_change` returns, which persists the state; with a
+:attr:`Emulator.journal`, a successful DynamoDB write is instead answered after the journal
+has logged it (write-ahead, so the cost of a write does not grow with the tables). Changes
+to moto run under :attr:`Emulator.mutation_lock`, so a snapshot taken under it never sees half
+a request. :class:`Names` makes the names CloudFormation generates (and KMS key ids) the same
+on every start of the same state folder.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -28,8 +38,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from moto.awslambda.models import LambdaBackend
+from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.models import ChangeSet
 from moto.dynamodbstreams.models import dynamodbstreams_backends
+from moto.kms import models as kms_models
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -92,29 +104,91 @@ def _respond(
     return [body]
 
 
+_READ_PREFIXES = ("Get", "BatchGet", "Query", "Scan", "Describe", "List", "TransactGet")
+
+
+def _changes_moto(service: str, target: str) -> bool:
+    """True if the moto request changes state the sandbox keeps (tables, queues, topics)."""
+    operation = target.partition(".")[2]
+    if service == "dynamodb" or target.startswith("DynamoDB_"):
+        return not operation.startswith(_READ_PREFIXES)
+    if service == "sqs" or target.startswith("AmazonSQS."):
+        return (
+            bool(operation)
+            and operation != "ReceiveMessage"
+            and not operation.startswith(_READ_PREFIXES)
+        )
+    return service == "sns"
+
+
 class SandboxApp:
     """WSGI middleware: End User Messaging, Connect and the control API in front of moto."""
 
-    def __init__(self, moto_app: Any, telecom: Telecom, control: Control) -> None:
+    def __init__(
+        self, moto_app: Any, telecom: Telecom, control: Control, emulator: Emulator | None = None
+    ) -> None:
         self.moto_app = moto_app
         self.telecom = telecom
         self.control = control
+        self.emulator = emulator
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
         path = str(environ.get("PATH_INFO", ""))
-        if path.startswith(CONTROL_PREFIX):
-            return self.control.handle(environ, start_response)
         service = _signing_service(environ)
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if path.startswith(CONTROL_PREFIX):
+            changes = path == CONTROL_PREFIX + "sms"
+            return self._durable(changes, self.control.handle, environ, start_response)
         if service == "sms-voice" or target.startswith("PinpointSMSVoiceV2."):
-            return self._sms(environ, start_response, target.partition(".")[2])
+            operation = target.partition(".")[2]
+            changes = not operation.startswith(_READ_PREFIXES)
+            return self._durable(changes, self._sms, environ, start_response, operation)
         if (
             service == "connect"
             and environ.get("REQUEST_METHOD") == "PUT"
             and path == "/contact/outbound-voice"
         ):
-            return self._connect(environ, start_response)
-        return self.moto_app(environ, start_response)
+            return self._durable(True, self._connect, environ, start_response)
+        if self.emulator is None or not _changes_moto(service, target):
+            return self.moto_app(environ, start_response)
+        if self.emulator.journal is not None and (
+            service == "dynamodb" or target.startswith("DynamoDB_")
+        ):
+            return self._journaled(environ, start_response, target)
+        with self.emulator.mutation_lock:
+            body = list(self.moto_app(environ, start_response))
+            self.emulator.changes += 1
+        self.emulator.on_change()
+        return body
+
+    def _journaled(
+        self, environ: dict[str, Any], start_response: StartResponse, target: str
+    ) -> Any:
+        """A DynamoDB write: applied, then (if it succeeded) logged, before it is answered."""
+        assert self.emulator is not None and self.emulator.journal is not None
+        raw = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        status: list[str] = []
+
+        def capture(code: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(code)
+            return start_response(code, headers, exc_info)
+
+        with self.emulator.mutation_lock:
+            body = list(self.moto_app(environ, capture))
+            if status and status[0].startswith("200"):
+                self.emulator.journal(target, raw)
+        return body
+
+    def _durable(self, changes: bool, serve: Callable[..., Any], *args: Any) -> Any:
+        """Serve, then (for a change) persist before the answer goes out."""
+        if not changes or self.emulator is None:
+            return serve(*args)
+        body = list(serve(*args))
+        with self.emulator.mutation_lock:
+            self.emulator.changes += 1
+        self.emulator.on_change()
+        return body
 
     def _sms(self, environ: dict[str, Any], start_response: StartResponse, op: str) -> Any:
         ctype = "application/x-amz-json-1.0"
@@ -204,6 +278,63 @@ class Control:
         return {**result, "seq_before": before}
 
 
+# -- stable names ----------------------------------------------------------------------------
+
+
+class Names:
+    """The names CloudFormation generated, by stack and logical id, and the KMS key ids, in
+    creation order: given back on the next start, so a restart keeps every table name, queue
+    URL, topic and key ARN the stack outputs."""
+
+    def __init__(self, saved: dict[str, Any] | None = None) -> None:
+        saved = saved or {}
+        self.resources: dict[str, str] = dict(saved.get("resources") or {})
+        self.kms_keys: list[str] = list(saved.get("kms_keys") or [])
+        self._next_key = 0
+        self._lock = threading.Lock()
+
+    def resource(self, resource_type: str, stack_name: str, logical_id: str) -> str:
+        """The saved name of this resource, or a new one (saved)."""
+        key = f"{stack_name}/{logical_id}"
+        with self._lock:
+            if key not in self.resources:
+                self.resources[key] = _originals["generate_resource_name"](
+                    resource_type, stack_name, logical_id
+                )
+            return self.resources[key]
+
+    def kms_key(self, multi_region: bool = False) -> str:
+        """The next saved key id, or a new one (saved)."""
+        with self._lock:
+            if self._next_key < len(self.kms_keys):
+                key = self.kms_keys[self._next_key]
+            else:
+                key = str(_originals["generate_key_id"](multi_region))
+                self.kms_keys.append(key)
+            self._next_key += 1
+            return key
+
+    def to_json(self) -> dict[str, Any]:
+        """What :meth:`__init__` takes back."""
+        with self._lock:
+            return {"resources": dict(self.resources), "kms_keys": list(self.kms_keys)}
+
+
+_names: Names | None = None
+
+
+def _name_resource(resource_type: str, stack_name: str, logical_id: str) -> str:
+    if _names is None:
+        return str(_originals["generate_resource_name"](resource_type, stack_name, logical_id))
+    return _names.resource(resource_type, stack_name, logical_id)
+
+
+def _name_key(multi_region: bool = False) -> str:
+    if _names is None:
+        return str(_originals["generate_key_id"](multi_region))
+    return _names.kms_key(multi_region)
+
+
 # -- moto's own Lambda delivery ------------------------------------------------------------
 
 _patch_lock = threading.Lock()
@@ -250,6 +381,10 @@ def _install_delivery_patch() -> None:
             stack.output_map = stack._create_output_map()
 
         ChangeSet.apply = apply_with_outputs  # type: ignore[method-assign]
+        _originals["generate_resource_name"] = cfn_parsing.generate_resource_name
+        _originals["generate_key_id"] = getattr(kms_models, "generate_key_id")  # noqa: B009
+        cfn_parsing.generate_resource_name = _name_resource
+        setattr(kms_models, "generate_key_id", _name_key)  # noqa: B010
         LambdaBackend.send_sns_message = no_sns  # type: ignore[method-assign]
         LambdaBackend.send_dynamodb_items = keep_stream  # type: ignore[method-assign,assignment]
         LambdaBackend.create_event_source_mapping = create_detached  # type: ignore[method-assign]
@@ -262,8 +397,12 @@ def _remove_delivery_patch() -> None:
         if _patch_users > 0:
             return
         for name, fn in _originals.items():
-            owner = ChangeSet if name == "apply" else LambdaBackend
-            setattr(owner, name, fn)
+            owners: dict[str, Any] = {
+                "apply": ChangeSet,
+                "generate_resource_name": cfn_parsing,
+                "generate_key_id": kms_models,
+            }
+            setattr(owners.get(name, LambdaBackend), name, fn)
         _originals.clear()
 
 
@@ -274,11 +413,19 @@ def _reset_moto() -> None:
 class Emulator:
     """moto + End User Messaging + Connect on one 127.0.0.1 endpoint, in a thread."""
 
-    def __init__(self, port: int = 0, region: str = "eu-west-2") -> None:
+    def __init__(
+        self, port: int = 0, region: str = "eu-west-2", names: Names | None = None
+    ) -> None:
         self.requested_port = port
         self.region = region
         self.telecom = Telecom(region)
         self.control = Control(self.telecom)
+        self.names = names or Names()
+        self.mutation_lock = threading.RLock()
+        self.changes = 0
+        self.on_change: Callable[[], None] = lambda: None
+        # With a journal, a DynamoDB write is logged (target, request body) instead.
+        self.journal: Callable[[str, bytes], None] | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -302,7 +449,7 @@ class Emulator:
                 """No access log on the terminal."""
 
         app = SandboxApp(
-            DomainDispatcherApplication(create_backend_app), self.telecom, self.control
+            DomainDispatcherApplication(create_backend_app), self.telecom, self.control, self
         )
         in_use = PortInUse(
             errno.EADDRINUSE, f"port {self.requested_port} on {HOST} is already in use"
@@ -320,7 +467,9 @@ class Emulator:
                 raise in_use from exc
             raise
         # moto keeps its state per process: one emulator per process, starting empty.
+        global _names  # noqa: PLW0603
         _install_delivery_patch()
+        _names = self.names
         _reset_moto()
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         self._thread = threading.Thread(
@@ -360,6 +509,9 @@ class Emulator:
         self._server = None
         _reset_moto()
         _remove_delivery_patch()
+        global _names  # noqa: PLW0603
+        if _names is self.names:
+            _names = None
 
     def __enter__(self) -> Emulator:
         return self.start()

@@ -30,6 +30,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from shiftsms.local.aws import client
 from shiftsms.local.cfn_template import _ref, load_template
@@ -70,6 +71,8 @@ __all__ = [
 
 log = logging.getLogger("shiftsms.local.pump")
 
+TAP_PREFIX = "shiftsms-sandbox-tap-"
+
 
 class EventPump:
     """Finds the stack's functions, mappings and subscriptions, and runs a poller for each."""
@@ -82,6 +85,8 @@ class EventPump:
         work_dir: Path,
         *,
         refresh_seconds: float = 3.0,
+        backlog: dict[str, list[dict[str, Any]]] | None = None,
+        streams_from_start: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self.region = region
@@ -99,6 +104,13 @@ class EventPump:
         self._supervisor: threading.Thread | None = None
         self._started = False
         self.on_refresh: Callable[[], None] | None = None
+        # A stream poller's unprocessed records from the last run, by StreamPoller.key; a
+        # poller takes its own when it starts (and the key leaves the dict).
+        self.backlog = backlog if backlog is not None else {}
+        self.on_checkpoint: Callable[[], None] = lambda: None
+        # The sandbox empties the streams before the pump starts: what is in them then is
+        # new (replayed writes), so the first pollers read from the start, not the newest.
+        self.streams_from_start = streams_from_start
 
     def start(self) -> None:
         """Discover sources and start polling (streams start at their newest record)."""
@@ -182,16 +194,18 @@ class EventPump:
                 source = mapping["EventSourceArn"]
                 pollers: list[Poller]
                 if ":dynamodb:" in source:  # one batch at a time per shard, as Lambda
-                    pollers = [
-                        StreamPoller(
-                            mapping,
-                            runner,
-                            self.endpoint,
-                            self.region,
-                            self.stop_event,
-                            from_latest=first,
-                        )
-                    ]
+                    from_start = first and self.streams_from_start
+                    stream = StreamPoller(
+                        {**mapping, "StartingPosition": "TRIM_HORIZON"} if from_start else mapping,
+                        runner,
+                        self.endpoint,
+                        self.region,
+                        self.stop_event,
+                        from_latest=first and not from_start,
+                        on_checkpoint=self._checkpoint,
+                    )
+                    stream.pending = list(self.backlog.get(stream.key) or [])
+                    pollers = [stream]
                 elif ":sqs:" in source:  # concurrent batches up to MaximumConcurrency
                     limit = (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
                     count = max(1, min(int(limit or POOL_SIZE), POOL_SIZE))
@@ -225,7 +239,7 @@ class EventPump:
                 wanted.add(key)
                 if dry_run or key in self.pollers or function not in functions:
                     continue
-                url = self._tap(topic, sub["SubscriptionArn"])
+                url = self._tap(topic, sub["Endpoint"])
                 # SNS invokes asynchronously and concurrently: one notification per poller.
                 self._start(
                     key,
@@ -247,7 +261,21 @@ class EventPump:
     def _start(self, key: str, pollers: list[Poller]) -> None:
         self.pollers[key] = pollers
         for poller in pollers:
+            if isinstance(poller, StreamPoller):
+                self.backlog.pop(poller.key, None)
             poller.start()
+
+    def _checkpoint(self) -> None:
+        self.on_checkpoint()
+
+    def stream_pollers(self) -> list[StreamPoller]:
+        """The running stream pollers (whose backlog the sandbox saves)."""
+        return [
+            poller
+            for pollers in list(self.pollers.values())
+            for poller in pollers
+            if isinstance(poller, StreamPoller) and not poller.removed
+        ]
 
     def _async_configs(self, resources: list[tuple[str, str, str]]) -> dict[str, AsyncConfig]:
         """Each function's asynchronous-invoke settings, read from the deployed template.
@@ -278,9 +306,14 @@ class EventPump:
             )
         return configs
 
-    def _tap(self, topic: str, subscription_arn: str) -> str:
-        """A sandbox-only queue subscribed to ``topic`` standing in for a lambda subscription."""
-        name = "shiftsms-sandbox-tap-" + hashlib.sha256(subscription_arn.encode()).hexdigest()[:16]
+    def _tap(self, topic: str, function_arn: str) -> str:
+        """A sandbox-only queue subscribed to ``topic`` standing in for a lambda subscription.
+
+        Its name comes from the topic and the function (stable across restarts, as the
+        stack's names are), so notifications queued in it are put back in it on restart.
+        """
+        digest = hashlib.sha256(f"{topic}>{function_arn}".encode()).hexdigest()[:16]
+        name = TAP_PREFIX + digest
         url = str(self.sqs.create_queue(QueueName=name)["QueueUrl"])
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"

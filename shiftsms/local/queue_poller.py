@@ -10,6 +10,7 @@ import logging
 import threading
 from typing import Any
 
+from shiftsms.core import lambda_events
 from shiftsms.local.aws import client
 from shiftsms.local.poller import LONG_POLL_SECONDS, Invoker, Poller, _jsonable
 
@@ -80,24 +81,16 @@ class QueuePoller(Poller):
         return True
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
-        attributes = {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": _jsonable(value.get("BinaryValue")),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value.get("DataType", "String"),
-            }
-            for name, value in (message.get("MessageAttributes") or {}).items()
-        }
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": attributes,
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.mapping["EventSourceArn"],
-            "awsRegion": self.region,
-        }
+        return lambda_events.sqs_record(
+            message_id=message["MessageId"],
+            receipt_handle=message["ReceiptHandle"],
+            body=message["Body"],
+            md5_of_body=message.get("MD5OfBody", ""),
+            source_arn=self.mapping["EventSourceArn"],
+            region=self.region,
+            attributes=message.get("Attributes", {}),
+            message_attributes={
+                name: {**value, "BinaryValue": _jsonable(value.get("BinaryValue"))}
+                for name, value in (message.get("MessageAttributes") or {}).items()
+            },
+        )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shiftsms.core import lambda_events
 from shiftsms.local.aws import client
 from shiftsms.local.poller import LONG_POLL_SECONDS, Invoker, Poller
 
@@ -101,25 +102,15 @@ class SnsTapPoller(Poller):
         self.sqs.send_message(QueueUrl=self.config.on_failure_url, MessageBody=json.dumps(record))
 
     def _record(self, note: dict[str, Any]) -> dict[str, Any]:
-        attributes = {
-            k: {"Type": v.get("Type", "String"), "Value": v.get("Value")}
-            for k, v in (note.get("MessageAttributes") or {}).items()
-        }
-        return {
-            "EventVersion": "1.0",
-            "EventSubscriptionArn": self.subscription_arn,
-            "EventSource": "aws:sns",
-            "Sns": {
-                "SignatureVersion": note.get("SignatureVersion", "1"),
-                "Timestamp": note.get("Timestamp", ""),
-                "Signature": note.get("Signature", "EXAMPLE"),
-                "SigningCertUrl": note.get("SigningCertURL", ""),
-                "MessageId": note.get("MessageId", ""),
-                "Message": note.get("Message", ""),
-                "MessageAttributes": attributes,
-                "Type": note.get("Type", "Notification"),
-                "UnsubscribeUrl": note.get("UnsubscribeURL", ""),
-                "TopicArn": note.get("TopicArn", ""),
-                "Subject": note.get("Subject"),
-            },
-        }
+        return lambda_events.sns_record(
+            note.get("Message", ""),
+            topic_arn=note.get("TopicArn", ""),
+            subscription_arn=self.subscription_arn,
+            message_id=note.get("MessageId", ""),
+            timestamp=note.get("Timestamp", ""),
+            attributes=note.get("MessageAttributes"),
+            subject=note.get("Subject"),
+            signing_cert_url=note.get("SigningCertURL", ""),
+            unsubscribe_url=note.get("UnsubscribeURL", ""),
+            signature=note.get("Signature", lambda_events.SNS_SIGNATURE),
+        )

@@ -3,6 +3,10 @@
 Reads with ``dynamodbstreams`` GetShardIterator / GetRecords; the mapping's ``FilterCriteria``,
 ``BatchSize``, ``batchItemFailures``, ``MaximumRetryAttempts`` and on-failure destination are
 honoured.
+
+Checkpointing: the poller's backlog (records fetched but not yet processed, and records in the
+shard after the last one fetched) is what the sandbox saves; ``on_checkpoint`` is called each
+time a batch is done with (delivered or given up on), so the saved backlog moves on with it.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
+from shiftsms.core import lambda_events
 from shiftsms.local.aws import client
 from shiftsms.local.event_filter import passes_filters
 from shiftsms.local.poller import Invoker, Poller, _jsonable
@@ -33,6 +39,7 @@ class StreamPoller(Poller):
         stop: threading.Event,
         *,
         from_latest: bool,
+        on_checkpoint: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(f"stream-{runner.name}", stop)
         self.mapping = mapping
@@ -44,6 +51,38 @@ class StreamPoller(Poller):
         self.iterator: str | None = None
         self.pending: list[dict[str, Any]] = []
         self.attempts = 0
+        self.last_seq: int | None = None  # the newest record fetched from the shard
+        self.on_checkpoint = on_checkpoint or (lambda: None)
+        self._lock = threading.Lock()
+
+    @property
+    def table_name(self) -> str:
+        """The table whose stream this is (``...:table/NAME/stream/LABEL``)."""
+        return str(self.mapping["EventSourceArn"]).split(":table/", 1)[-1].split("/", 1)[0]
+
+    @property
+    def key(self) -> str:
+        """Names this poller across restarts (table and function names are stable)."""
+        return f"{self.table_name}>{self.runner.name}"
+
+    def backlog(self, shard: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records this poller has still to process: its pending ones, then those of
+        ``shard`` (raw GetRecords records of its stream) after the last one it fetched."""
+        arn = self.mapping["EventSourceArn"]
+        with self._lock:
+            pending, last = list(self.pending), self.last_seq
+        newer = [
+            self._record(r, arn)
+            for r in shard
+            if last is None or int(r["dynamodb"]["SequenceNumber"]) > last
+        ]
+        return pending + [r for r in newer if passes_filters(self.mapping, r)]
+
+    def _done_with(self, count: int) -> None:
+        """``count`` pending records are processed (or given up on): checkpoint."""
+        with self._lock:
+            self.pending = self.pending[count:]
+        self.on_checkpoint()
 
     def poll(self) -> bool:
         """Fetch records if none are pending, then deliver one batch."""
@@ -62,7 +101,10 @@ class StreamPoller(Poller):
             page = self.streams.get_records(ShardIterator=self.iterator, Limit=1000)
             self.iterator = page.get("NextShardIterator") or self.iterator
             records = [self._record(r, arn) for r in page.get("Records", [])]
-            self.pending = [r for r in records if passes_filters(self.mapping, r)]
+            with self._lock:
+                self.pending = [r for r in records if passes_filters(self.mapping, r)]
+                if records:
+                    self.last_seq = int(records[-1]["dynamodb"]["SequenceNumber"])
             if not self.pending:
                 return bool(records)
         batch = self.pending[: int(self.mapping.get("BatchSize") or 100)]
@@ -71,18 +113,18 @@ class StreamPoller(Poller):
         if outcome.ok:
             failed_from = self._first_failure(batch, outcome.result)
             if failed_from == len(batch):
-                self.pending = self.pending[len(batch) :]
                 self.attempts = 0
+                self._done_with(len(batch))
                 return True
-            self.pending = self.pending[failed_from:]  # checkpoint: retry from the failure
+            self._done_with(failed_from)  # checkpoint: retry from the failure
         self.attempts += 1
         limit = int(self.mapping.get("MaximumRetryAttempts", -1))
         limit = DEFAULT_STREAM_RETRIES if limit < 0 else limit
         if self.attempts > limit:
             failed = self.pending[: len(batch) - (0 if not outcome.ok else failed_from)]
             self._discard(failed or batch, outcome.error or "batch item failures")
-            self.pending = self.pending[len(failed or batch) :]
             self.attempts = 0
+            self._done_with(len(failed or batch))
             return True
         log.warning("%s: batch failed (attempt %d): %s", self.name, self.attempts, outcome.error)
         self.stop_event.wait(min(5.0, 0.2 * 2**self.attempts))
@@ -127,9 +169,4 @@ class StreamPoller(Poller):
         )
 
     def _record(self, raw: dict[str, Any], arn: str) -> dict[str, Any]:
-        record: dict[str, Any] = _jsonable(raw)
-        record["awsRegion"] = self.region
-        record["eventSourceARN"] = arn
-        record.setdefault("eventVersion", "1.1")
-        record.setdefault("eventSource", "aws:dynamodb")
-        return record
+        return lambda_events.stream_record(_jsonable(raw), source_arn=arn, region=self.region)

@@ -5,7 +5,11 @@ lengths, patterns, enums), so a request the emulator accepts is one AWS would pa
 land in an outbox; call-backs in a call log. Like End User Messaging, the sandbox keeps an
 opt-out list: a phone that texts STOP (or another opt-out keyword) is opted out, START or
 UNSTOP opts it back in, and sends to an opted-out number fail with ``ConflictException``
-(reason ``DESTINATION_PHONE_NUMBER_OPTED_OUT``).
+(reason ``DESTINATION_PHONE_NUMBER_OPTED_OUT``). A send that names a protect configuration
+(``ProtectConfigurationId``) whose SMS rule for the destination's country is BLOCK fails with
+``ConflictException`` (reason ``DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION``) and
+reaches no phone; the rule sets are read and changed with
+``Get``/``UpdateProtectConfigurationCountryRuleSet``.
 """
 
 from __future__ import annotations
@@ -20,15 +24,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import botocore.session
+import phonenumbers
 from botocore.model import OperationModel, Shape
 
 from shiftsms.core.commands import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS
 from shiftsms.core.gsm import segment_info
+from shiftsms.local.protect import REGISTRY, ProtectConfiguration, register_with_moto
 
 SMS_SERVICE = "pinpoint-sms-voice-v2"
 CONNECT_SERVICE = "connect"
 OPTED_OUT = "DESTINATION_PHONE_NUMBER_OPTED_OUT"
+COUNTRY_BLOCKED = "DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION"
 ACCOUNT_ID = "123456789012"
+# Countries End User Messaging keeps SMS rules for: phonenumbers' two-letter regions.
+SMS_COUNTRIES = tuple(sorted(r for r in phonenumbers.SUPPORTED_REGIONS if len(r) == 2))
+
+register_with_moto()  # the template's AWS::SMSVOICE::ProtectConfiguration deploys into moto
 
 # End User Messaging answers these keywords itself (the sandbox uses its default texts).
 OPT_OUT_REPLY = (
@@ -266,6 +277,8 @@ class Telecom:
             "SendTextMessage": self.send_text_message,
             "DescribePhoneNumbers": self.describe_phone_numbers,
             "UpdatePhoneNumber": self.update_phone_number,
+            "GetProtectConfigurationCountryRuleSet": self.get_country_rule_set,
+            "UpdateProtectConfigurationCountryRuleSet": self.update_country_rule_set,
         }
         handler = handlers.get(op_name)
         if handler is None:
@@ -289,6 +302,9 @@ class Telecom:
                 ResourceType="phone-number",
                 ResourceId=origination,
             )
+        protect = body.get("ProtectConfigurationId")
+        if protect:
+            self._check_protect(self._protect(protect), to)
         with self.cond:
             if to in self.opted_out:
                 raise ApiError(
@@ -308,6 +324,74 @@ class Telecom:
                 context=body.get("Context") or {},
             )
         return {"MessageId": text.message_id}
+
+    # -- protect configurations ----------------------------------------------------------
+
+    @staticmethod
+    def _protect(ident: str) -> ProtectConfiguration:
+        item = REGISTRY.find(ident)
+        if item is None:
+            raise ApiError(
+                "ResourceNotFoundException",
+                f"protect configuration {ident} not found",
+                ResourceType="protect-configuration",
+                ResourceId=ident,
+            )
+        return item
+
+    @staticmethod
+    def _check_protect(item: ProtectConfiguration, to: str) -> None:
+        """Refuse a send to a country the protect configuration blocks (as AWS does)."""
+        try:
+            number = phonenumbers.parse(to)
+        except phonenumbers.NumberParseException:
+            country = ""
+        else:  # a number outside the ranges phonenumbers lists: its calling code's country
+            country = phonenumbers.region_code_for_number(
+                number
+            ) or phonenumbers.region_code_for_country_code(number.country_code or 0)
+        if country and item.status("SMS", country) == "BLOCK":
+            raise ApiError(
+                "ConflictException",
+                f"Messages to {country} are blocked by protect configuration {item.protect_id}.",
+                Reason=COUNTRY_BLOCKED,
+                ResourceType="protect-configuration",
+                ResourceId=item.protect_id,
+            )
+
+    def _rule_set(self, item: ProtectConfiguration, capability: str) -> dict[str, Any]:
+        return {
+            "ProtectConfigurationArn": item.arn,
+            "ProtectConfigurationId": item.protect_id,
+            "NumberCapability": capability,
+            "CountryRuleSet": {
+                c: {"ProtectStatus": item.status(capability, c)} for c in SMS_COUNTRIES
+            },
+        }
+
+    def get_country_rule_set(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``GetProtectConfigurationCountryRuleSet``: every country's status (ALLOW unless set)."""
+        item = self._protect(body["ProtectConfigurationId"])
+        with self.cond:
+            return self._rule_set(item, body["NumberCapability"])
+
+    def update_country_rule_set(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``UpdateProtectConfigurationCountryRuleSet``: set the given countries only."""
+        item = self._protect(body["ProtectConfigurationId"])
+        updates = body["CountryRuleSetUpdates"]
+        unknown = sorted(set(updates) - set(SMS_COUNTRIES))
+        if unknown:
+            raise ApiError(
+                "ValidationException",
+                f"unsupported country codes: {', '.join(unknown[:5])}",
+                Reason="INVALID_PARAMETER",
+            )
+        capability = body["NumberCapability"]
+        with self.cond:
+            rules = item.rules.setdefault(capability, {})
+            for country, rule in updates.items():
+                rules[country] = rule["ProtectStatus"]
+            return self._rule_set(item, capability)
 
     def _deliver(
         self,

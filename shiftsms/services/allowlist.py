@@ -1,4 +1,4 @@
-"""Operator use cases on the allow list (the roster): add, remove, list, import."""
+"""Operator use cases on the allow list (the roster): add, update, remove, list, import."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import phonenumbers
 
-from shiftsms.core.models import StaffMember
+from shiftsms.core.models import StaffChange, StaffEdit, StaffMember
 from shiftsms.core.phone import InvalidPhoneNumber, normalise
-from shiftsms.errors import InvalidInput, RowsRejected
+from shiftsms.errors import InvalidInput, RowsRejected, StaffNotFound
 from shiftsms.ports import StaffStore
 from shiftsms.services.csv_rows import (
     CsvRecord,
@@ -26,6 +26,8 @@ PINPOINT_COLUMNS = ("channeltype", "address")
 PINPOINT_NAME = "user.userid"
 PINPOINT_OPT_OUT = "optout"
 PLAIN_COLUMNS = ("phone", "name")
+# Add-then-update rounds of add() (a round is lost only if the number is removed meanwhile).
+ADD_ATTEMPTS = 3
 
 
 def utc_now() -> datetime:
@@ -71,25 +73,56 @@ class AllowlistService:
         return normalise(raw, self.default_region)
 
     def add(
-        self, number: str, name: str = "", *, campaigns: bool = True, groups: Sequence[str] = ()
-    ) -> tuple[StaffMember, bool]:
-        """Add or update an entry (opt-out state is kept); return it and whether it was new.
+        self,
+        number: str,
+        name: str | None = None,
+        *,
+        campaigns: bool | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> StaffChange:
+        """Add a number, or change only the fields given if it is already on the list.
 
-        Raises InvalidPhoneNumber (the message says why) or InvalidInput for an empty group.
+        A new entry takes campaigns unless ``campaigns`` is False; opt-out state is never
+        written. Raises InvalidPhoneNumber (the message says why) or InvalidInput.
         """
         phone = self.number(number)
-        clean_groups = tuple(sorted({g.strip() for g in groups}))
-        if any(not g for g in clean_groups):
+        edit = self._edit(name, campaigns, groups)
+        for _ in range(ADD_ATTEMPTS):
+            member = edit.applied_to(
+                StaffMember(phone=phone, added_at=self.clock().isoformat(timespec="seconds"))
+            )
+            if self.store.put(member, replace=False):
+                return StaffChange(None, self.store.get(phone) or member)
+            try:
+                return self.store.update(phone, edit)
+            except StaffNotFound:
+                continue  # removed between the two writes: add it afresh
+        raise StaffNotFound(f"{phone} was removed while it was being added; try again")
+
+    def update(
+        self,
+        number: str,
+        name: str | None = None,
+        *,
+        campaigns: bool | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> StaffChange:
+        """Change only the fields given of an entry. Raises StaffNotFound or InvalidInput."""
+        edit = self._edit(name, campaigns, groups)
+        if edit.empty:
+            raise InvalidInput(
+                "nothing to change: give --name, --campaigns/--no-campaigns, --group or --no-groups"
+            )
+        return self.store.update(self.number(number), edit)
+
+    @staticmethod
+    def _edit(name: str | None, campaigns: bool | None, groups: Sequence[str] | None) -> StaffEdit:
+        clean_groups = None if groups is None else tuple(sorted({g.strip() for g in groups}))
+        if clean_groups is not None and any(not g for g in clean_groups):
             raise InvalidInput("a group name cannot be empty")
-        member = StaffMember(
-            phone=phone,
-            name=name.strip(),
-            campaigns=campaigns,
-            groups=clean_groups,
-            added_at=self.clock().isoformat(timespec="seconds"),
+        return StaffEdit(
+            name=None if name is None else name.strip(), campaigns=campaigns, groups=clean_groups
         )
-        created = self.store.put(member)
-        return self.store.get(phone) or member, created
 
     def remove(self, number: str) -> str:
         """Take a number off the list; return it as E.164. Raises StaffNotFound."""

@@ -1,7 +1,8 @@
-"""Campaign use cases: compose and create, fan out to the roster, send one job, summarise."""
+"""Campaign use cases, one service each: plan (CLI), fan out, send one job, report (CLI)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -10,16 +11,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shiftsms.core.campaign_text import (
-    campaign_text,
-    candidate_codes,
-    clean_message,
-    compose,
+from shiftsms.core.campaign_text import candidate_codes, clean_message, compose
+from shiftsms.core.campaigns import (
+    MAX_JOB_BYTES,
+    RUN_LENGTH,
+    Campaign,
+    CampaignStatus,
+    SendJob,
+    SendOutcome,
 )
-from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
 from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
-from shiftsms.core.models import AVAILABLE, Shift
+from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.core.phone import mask
 from shiftsms.errors import (
     CampaignExists,
@@ -31,6 +34,7 @@ from shiftsms.errors import (
 )
 from shiftsms.ports import (
     CampaignStore,
+    DeadLetters,
     SendLedger,
     SendQueue,
     SendRateLimiter,
@@ -38,7 +42,7 @@ from shiftsms.ports import (
     SmsSender,
     StaffStore,
 )
-from shiftsms.settings import Settings
+from shiftsms.settings import FanOutSettings, SenderSettings
 
 log = logging.getLogger("shiftsms.campaigns")
 
@@ -46,6 +50,19 @@ CAMPAIGN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ENQUEUE_CHUNK = 100
 # End User Messaging's smallest TimeToLive: a job with less time left is not sent.
 MIN_TTL_SECONDS = 5
+
+
+def run_id(token: str) -> str:
+    """The fan-out's run id for the stream record ``token``: short, fixed length, stable."""
+    return hashlib.sha256(token.encode()).hexdigest()[:RUN_LENGTH]
+
+
+def oversized(text: str) -> str:
+    """Why ``text`` cannot travel in a send job (too large for the sender), or ""."""
+    size = SendJob.largest_body(text)
+    if size <= MAX_JOB_BYTES:
+        return ""
+    return f"the text makes each send job {size} bytes, over the sender's {MAX_JOB_BYTES}"
 
 
 def utc_now() -> datetime:
@@ -119,6 +136,10 @@ class CampaignSummary:
     failed: int
     opted_out: int
     pending: int | None
+    skipped: int = 0
+    dead_lettered: int | None = None
+    reason: str | None = None
+    problems: tuple[str, ...] = field(default=())
     shifts: tuple[ShiftFill, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
@@ -139,18 +160,13 @@ def _parse_time(raw: str | None) -> datetime | None:
 
 
 @dataclass
-class CampaignService:
-    """Operator and fan-out use cases on campaigns."""
+class CampaignPlanner:
+    """Compose, preview and create campaigns (the CLI's ``campaign create``)."""
 
-    settings: Settings
     campaigns: CampaignStore
     staff: StaffStore
-    shifts: ShiftStore | None = None
-    queue: SendQueue | None = None
-    ledger: SendLedger | None = None
+    shifts: ShiftStore
     clock: Callable[[], datetime] = utc_now
-
-    # -- create ------------------------------------------------------------------------------
 
     def new_id(self) -> str:
         """A fresh campaign id: the time and a random suffix (``c20261128-1840-3fa2``)."""
@@ -176,21 +192,20 @@ class CampaignService:
         campaign_id = self.new_id() if campaign_id is None else validate_campaign_id(campaign_id)
         if self.campaigns.get(campaign_id) is not None:
             raise CampaignExists(f"campaign {campaign_id} already exists")
-        store = self._shift_store()
         if message is not None:
             listing = clean_message(message)
             if not listing:
                 raise InvalidInput("the message is empty: list the shifts and their codes")
-            text = campaign_text(listing)
-            found = store.get_many(candidate_codes(listing))
+            text = Campaign(campaign_id, listing).sms_text
+            found = self.shifts.get_many(candidate_codes(listing))
             ids = tuple(c for c in candidate_codes(listing) if c in found)
             return self._draft(campaign_id, listing, text, ids, 0)
         if all_available:
-            offered = sorted(store.by_status(AVAILABLE), key=lambda s: s.shift_id)
+            offered = sorted(self.shifts.by_status(ShiftStatus.AVAILABLE), key=lambda s: s.shift_id)
             if not offered:
                 raise InvalidInput("there are no open shifts to offer")
         else:
-            offered = self._requested(store, shift_ids or ())
+            offered = self._requested(shift_ids or ())
         composed = compose(offered, max_segments)
         return self._draft(
             campaign_id, composed.message, composed.text, composed.shown, composed.left_out
@@ -199,21 +214,19 @@ class CampaignService:
     def _draft(
         self, campaign_id: str, message: str, text: str, ids: tuple[str, ...], left_out: int
     ) -> CampaignDraft:
+        problem = oversized(text)
+        if problem:
+            raise InvalidInput(f"{problem}: shorten the message")
         recipients = sum(1 for _ in self.staff.recipients())
         return CampaignDraft(
             campaign_id, message, text, segment_info(text), ids, left_out, recipients
         )
 
-    def _shift_store(self) -> ShiftStore:
-        if self.shifts is None:
-            raise RuntimeError("CampaignService needs a ShiftStore for this")
-        return self.shifts
-
-    def _requested(self, store: ShiftStore, raw_ids: Sequence[str]) -> list[Shift]:
+    def _requested(self, raw_ids: Sequence[str]) -> list[Shift]:
         ids = list(dict.fromkeys(validate_shift_id(r) for r in raw_ids if r.strip()))
         if not ids:
             raise InvalidInput("--shifts needs at least one shift code")
-        found = store.get_many(ids)
+        found = self.shifts.get_many(ids)
         unknown = [i for i in ids if i not in found]
         if unknown:
             raise InvalidInput(f"unknown shift codes: {', '.join(unknown)}")
@@ -223,43 +236,52 @@ class CampaignService:
         return [found[i] for i in ids]
 
     def create(self, draft: CampaignDraft) -> Campaign:
-        """Write the campaign item; its INSERT on the stream starts the fan-out."""
+        """Write the campaign item with the approved text; its INSERT starts the fan-out."""
         campaign = Campaign(
             campaign_id=draft.campaign_id,
             campaign_message=draft.message,
-            status=CampaignStatus.NEW.value,
+            status=CampaignStatus.NEW,
             shift_ids=draft.shift_ids,
             created_at=self.clock().isoformat(timespec="seconds"),
+            text=draft.text,
         )
         self.campaigns.create(campaign)
         log.info("campaign created", extra={"campaign_id": draft.campaign_id})
         return campaign
 
-    # -- fan out -----------------------------------------------------------------------------
 
-    def fan_out(self, campaign_id: str, message: str, token: str) -> FanOutResult:
+@dataclass
+class CampaignFanOut:
+    """Fan a new campaign out: one send job per recipient, once per campaign."""
+
+    settings: FanOutSettings
+    campaigns: CampaignStore
+    staff: StaffStore
+    queue: SendQueue
+    clock: Callable[[], datetime] = utc_now
+
+    def fan_out(self, campaign: Campaign, token: str) -> FanOutResult:
         """Put one send job per recipient on the queue, once per campaign.
 
-        ``token`` identifies the stream record: its redelivery resumes an interrupted fan-out
-        (jobs queued twice are sent once, by the send markers); any other delivery does
-        nothing.
+        ``campaign`` is the item as inserted; ``token`` identifies the stream record: its
+        redelivery resumes an interrupted fan-out (jobs queued twice are sent once, by the
+        send markers); any other delivery does nothing.
         """
-        queue = self.queue
-        if queue is None:
-            raise RuntimeError("CampaignService needs a SendQueue to fan out")
-        if not clean_message(message):
-            self.campaigns.reject(campaign_id, "campaign_message is empty")
-            log.warning("campaign rejected: empty message", extra={"campaign_id": campaign_id})
+        campaign_id = campaign.campaign_id
+        text = campaign.sms_text
+        problem = "campaign_message is empty" if not text else oversized(text)
+        if problem:
+            self.campaigns.reject(campaign_id, problem)
+            log.warning(f"campaign rejected: {problem}", extra={"campaign_id": campaign_id})
             return FanOutResult(campaign_id, "rejected")
+        token = run_id(token)
         now = self.clock()
         expires_at = int(now.timestamp()) + self.settings.message_ttl_seconds
-        claimed = self.campaigns.claim_fan_out(
-            campaign_id, token, campaign_text(message), now, expires_at
-        )
+        claimed = self.campaigns.claim_fan_out(campaign_id, token, text, now, expires_at)
         if claimed is None:
             log.info("fan-out skipped: already done or not new", extra={"campaign_id": campaign_id})
             return FanOutResult(campaign_id, "skipped")
-        text = claimed.text or campaign_text(message)
+        text = claimed.sms_text or text
         expires = claimed.expires_at or expires_at
         # Recipients come in phone order: a resumed fan-out skips those already queued.
         cursor = claimed.fanout_cursor
@@ -271,23 +293,30 @@ class CampaignService:
             count += 1
             if cursor is not None and member.phone <= cursor:
                 continue
-            chunk.append(SendJob(campaign_id, member.phone, text, expires))
+            chunk.append(SendJob(campaign_id, member.phone, text, expires, run=token))
             if len(chunk) >= ENQUEUE_CHUNK:
-                self._enqueue(queue, campaign_id, token, chunk)
+                self._enqueue(campaign_id, token, chunk)
                 chunk = []
         if chunk:
-            self._enqueue(queue, campaign_id, token, chunk)
+            self._enqueue(campaign_id, token, chunk)
         self.campaigns.finish_fan_out(campaign_id, token, count, self.clock())
         log.info("fan-out done", extra={"campaign_id": campaign_id, "recipients": count})
         return FanOutResult(campaign_id, "queued", count)
 
-    def _enqueue(
-        self, queue: SendQueue, campaign_id: str, token: str, chunk: list[SendJob]
-    ) -> None:
-        queue.enqueue(chunk)
+    def _enqueue(self, campaign_id: str, token: str, chunk: list[SendJob]) -> None:
+        self.queue.enqueue(chunk)
         self.campaigns.save_progress(campaign_id, token, chunk[-1].to)
 
-    # -- summarise ---------------------------------------------------------------------------
+
+@dataclass
+class CampaignReports:
+    """Campaign listings for the operator: status, counters, who booked what, how soon."""
+
+    campaigns: CampaignStore
+    staff: StaffStore
+    shifts: ShiftStore
+    ledger: SendLedger
+    dead_letters: DeadLetters
 
     def get(self, campaign_id: str) -> Campaign:
         """One campaign; CampaignNotFound if there is none."""
@@ -302,14 +331,16 @@ class CampaignService:
         return sorted(found, key=lambda s: (s.created_at or s.sent_at or "", s.campaign_id))[::-1]
 
     def summarise(self, campaign_id: str) -> CampaignSummary:
-        """Status, counters, and for each shift offered: booked or not, by whom, how soon."""
+        """Status, counters, the send DLQ's depth, and each shift offered: booked by whom, when."""
         campaign = self.get(campaign_id)
         ids = campaign.shift_ids or candidate_codes(campaign.campaign_message)
-        found = self._shift_store().get_many(ids) if ids else {}
+        found = self.shifts.get_many(ids) if ids else {}
         fills = tuple(self._fill(campaign, found[i]) for i in ids if i in found)
-        return self._summary(campaign, fills)
+        return self._summary(campaign, fills, self.dead_letters.depth())
 
-    def _summary(self, campaign: Campaign, fills: tuple[ShiftFill, ...]) -> CampaignSummary:
+    def _summary(
+        self, campaign: Campaign, fills: tuple[ShiftFill, ...], dead: int | None = None
+    ) -> CampaignSummary:
         pending = (
             max(0, campaign.recipients - campaign.settled)
             if campaign.recipients is not None
@@ -317,10 +348,9 @@ class CampaignService:
         )
         return CampaignSummary(
             campaign_id=campaign.campaign_id,
-            status=campaign.effective_status,
+            status=campaign.effective_status.value,
             message=campaign.campaign_message,
-            text=campaign.text
-            or (campaign_text(campaign.campaign_message) if campaign.campaign_message else None),
+            text=campaign.sms_text or None,
             created_at=campaign.created_at,
             sent_at=campaign.fanout_at,
             recipients=campaign.recipients,
@@ -328,15 +358,21 @@ class CampaignService:
             failed=campaign.failed,
             opted_out=campaign.opted_out,
             pending=pending,
+            skipped=campaign.skipped,
+            dead_lettered=dead,
+            reason=campaign.reason,
+            problems=campaign.problems,
             shifts=fills,
         )
 
     def _fill(self, campaign: Campaign, shift: Shift) -> ShiftFill:
         if shift.available or not shift.employee:
-            return ShiftFill(shift.shift_id, shift.shift_info, shift.shift_status)
+            return ShiftFill(shift.shift_id, shift.shift_info, shift.status_text)
         member = self.staff.get(shift.employee)
         booked = _parse_time(shift.booked_at)
-        sent = self.ledger.sent_at(campaign.campaign_id, shift.employee) if self.ledger else None
+        sent = self.ledger.sent_at(
+            campaign.campaign_id, shift.employee, campaign.fanout_token or ""
+        )
         sent = sent or _parse_time(campaign.fanout_at)
         seconds = None
         if booked is not None and sent is not None and booked >= sent:
@@ -344,7 +380,7 @@ class CampaignService:
         return ShiftFill(
             shift_id=shift.shift_id,
             shift_info=shift.shift_info,
-            status=shift.shift_status,
+            status=shift.status_text,
             employee=shift.employee,
             employee_name=(member.name or None) if member else None,
             booked_at=shift.booked_at,
@@ -356,7 +392,7 @@ class CampaignService:
 class CampaignSender:
     """Sends one job: at the shared rate, at most once per (campaign, recipient)."""
 
-    settings: Settings
+    settings: SenderSettings
     sms: SmsSender
     ledger: SendLedger
     limiter: SendRateLimiter
@@ -366,10 +402,10 @@ class CampaignSender:
     def send(self, job: SendJob, deadline: float | None = None) -> SendOutcome:
         """Send ``job`` once; return the outcome.
 
-        The claim (send-once marker) comes first, then a send time from the shared limiter,
-        then the text. Raises (so the job is retried, its claim given back) when throttled, on
-        a transient error, or when no send time is free before ``deadline``; opted-out and
-        rejected sends are recorded and not retried.
+        The claim (send-once marker) comes first, then the allow-list check, then a send time
+        from the shared limiter, then the text. Raises (so the job is retried, its claim given
+        back) when throttled, on a transient error, or when no send time is free before
+        ``deadline``; opted-out, skipped and rejected sends are recorded and not retried.
         """
         who = mask(job.to)
         ctx = {"campaign_id": job.campaign_id, "recipient": who}
@@ -377,15 +413,26 @@ class CampaignSender:
         if remaining < MIN_TTL_SECONDS:
             return self._settle_without_send(job, SendOutcome.EXPIRED, "offer expired", ctx)
         now = self.clock()
-        token = self.ledger.claim(job.campaign_id, job.to, now)
+        token = self.ledger.claim(job, now)
         if token is None:
+            if self.ledger.close_abandoned(job, now):
+                log.warning("a dead sender left this send unconfirmed: not resent", extra=ctx)
+                return SendOutcome.UNCONFIRMED
             log.info("duplicate job: already sent or in progress", extra=ctx)
             return SendOutcome.DUPLICATE
         try:
+            refusal = self._refusal(job.to)
+            if refusal:
+                self.ledger.settle(job, token, SendOutcome.SKIPPED, now, reason=refusal)
+                log.info(f"not sent: {refusal}", extra=ctx)
+                return SendOutcome.SKIPPED
             # The send time comes last, so the text goes out right on it.
             if not self.limiter.acquire(deadline):
                 raise SendDeferred("no send time free before the invocation's deadline")
             now = self.clock()
+            if not self.ledger.begin(job, token, now):
+                log.warning("claim lost before sending: not sent by this invocation", extra=ctx)
+                return SendOutcome.DUPLICATE
             remaining = job.expires_at - int(now.timestamp())
             message_id = self.sms.send(
                 job.to,
@@ -395,38 +442,43 @@ class CampaignSender:
                 ttl_seconds=max(MIN_TTL_SECONDS, remaining),
             )
         except RecipientOptedOut:
-            self.ledger.settle(
-                job.campaign_id, job.to, token, SendOutcome.OPTED_OUT, now, reason="opted out"
-            )
+            self.ledger.settle(job, token, SendOutcome.OPTED_OUT, now, reason="opted out")
             self.staff.set_opted_out(job.to, True, now)
             log.info("recipient opted out: recorded, not retried", extra=ctx)
             return SendOutcome.OPTED_OUT
         except SendRejected as exc:
-            self.ledger.settle(
-                job.campaign_id, job.to, token, SendOutcome.FAILED, now, reason=str(exc)
-            )
+            self.ledger.settle(job, token, SendOutcome.FAILED, now, reason=str(exc))
             log.error("send rejected: recorded, not retried", extra={**ctx, "error": str(exc)})
             return SendOutcome.FAILED
         except BaseException:
-            self.ledger.release(job.campaign_id, job.to, token)
+            self.ledger.release(job, token)
             raise
         try:
-            self.ledger.settle(
-                job.campaign_id, job.to, token, SendOutcome.SENT, now, message_id=message_id
-            )
+            self.ledger.settle(job, token, SendOutcome.SENT, now, message_id=message_id)
         except Exception:
             # The text went out and the marker still blocks a resend: only the count is short.
             log.exception("sent, but the outcome could not be recorded", extra=ctx)
         log.info("sent", extra=ctx)
         return SendOutcome.SENT
 
+    def _refusal(self, to: str) -> str:
+        """Why ``to`` may not be texted now (removed, opted out, off campaigns), or ""."""
+        member = self.staff.get(to)
+        if member is None:
+            return "no longer on the allow list"
+        if member.opted_out:
+            return "opted out since the fan-out"
+        if not member.campaigns:
+            return "takes no campaigns since the fan-out"
+        return ""
+
     def _settle_without_send(
         self, job: SendJob, outcome: SendOutcome, reason: str, ctx: dict[str, str]
     ) -> SendOutcome:
         now = self.clock()
-        token = self.ledger.claim(job.campaign_id, job.to, now)
+        token = self.ledger.claim(job, now)
         if token is None:
             return SendOutcome.DUPLICATE
-        self.ledger.settle(job.campaign_id, job.to, token, outcome, now, reason=reason)
+        self.ledger.settle(job, token, outcome, now, reason=reason)
         log.warning(f"not sent: {reason}", extra=ctx)
         return outcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -109,6 +109,45 @@ def write_new(
             (result.added if add(row) else result.skipped).append(key(row))
             if on_row is not None:
                 on_row(row)
+    except Exception as exc:
+        exc.add_note(stopped_note(len(result.added)))
+        raise
+    return result
+
+
+def write_new_in_chunks(
+    rows: Sequence[Row],
+    find_existing: Callable[[Sequence[Row]], set[str]],
+    write: Callable[[Sequence[Row], Callable[[list[str]], None]], None],
+    *,
+    key: Callable[[Row], str],
+    on_row: Callable[[Row], None] | None = None,
+    chunk: int = 100,
+) -> ImportResult:
+    """Like :func:`write_new`, a chunk of rows at a time: ``find_existing`` says which keys
+    of the chunk are there already (skipped), ``write`` writes the others, calling back with
+    the keys of each part written (so a stopped import says how many it added)."""
+    result = ImportResult()
+    try:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            there = find_existing(part)
+            new = [row for row in part if key(row) not in there]
+            result.skipped.extend(key(row) for row in part if key(row) in there)
+            by_key = {key(row): row for row in new}
+
+            def written(keys: list[str], by_key: dict[str, Row] = by_key) -> None:
+                result.added.extend(keys)
+                if on_row is not None:
+                    for k in keys:
+                        on_row(by_key[k])
+
+            if new:
+                write(new, written)
+            if on_row is not None:
+                for row in part:
+                    if key(row) in there:
+                        on_row(row)
     except Exception as exc:
         exc.add_note(stopped_note(len(result.added)))
         raise

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
 
 from shiftsms.core import replies
-from shiftsms.core.commands import Command, Kind, parse
+from shiftsms.core.commands import SPECS, Command, parse
 from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms
 from shiftsms.core.phone import mask, redact, try_normalise
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
@@ -24,14 +24,53 @@ PAGE_FETCH = 20
 END_OF_LIST = "~"
 
 
+class Action(StrEnum):
+    """What handling one inbound SMS did."""
+
+    DROPPED = "dropped"  # the sender is not a phone number
+    IGNORED = "ignored"  # a carrier keyword from an unknown sender
+    UNAUTHORISED = "unauthorised"
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    HELP = "help"
+    LISTED = "listed"
+    BOOKED = "booked"
+    DROPPED_SHIFT = "dropped_shift"
+    AGENT_CALLED = "agent_called"
+    AGENT_FAILED = "agent_failed"
+    AGENT_UNAVAILABLE = "agent_unavailable"
+    AGENT_WAITING = "agent_waiting"  # a call-back is already on its way
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    """What one inbound SMS did, the reply composed (if any) and its message id once sent."""
+
+    action: Action
+    reply: str | None = None
+    sent: str | None = None
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class _Outcome:
     """What a command did, the reply to send, and (for lists) the cursor to keep once sent."""
 
-    action: str
+    action: Action
     reply: str | None
     cursor: str | None = None
     moves_cursor: bool = False
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One allowed sender's command, as the command methods see it."""
+
+    command: Command
+    sms: InboundSms
+    sender: str
+    cursor: str | None
 
 
 def utc_now() -> datetime:
@@ -51,18 +90,19 @@ class InboundService:
     caller: Caller | None = None
     clock: Callable[[], datetime] = utc_now
 
-    def handle(self, sms: InboundSms) -> dict[str, Any]:
-        """Process ``sms``; return a JSON-safe summary (what was done and what was replied)."""
+    def handle(self, sms: InboundSms) -> InboundResult:
+        """Process ``sms``: act on it and send at most one reply."""
         sender = try_normalise(sms.sender)
         who = mask(sms.sender)
         if sender is None:
             log.warning("dropped: sender is not a valid E.164 number", extra={"sender": who})
-            return {"action": "dropped", "reason": "invalid sender"}
+            return InboundResult(Action.DROPPED, reason="invalid sender")
         member = self.staff.get(sender)
         if member is None:
             return self._unauthorised(sms, sender)
         command = parse(sms.body)
-        outcome = self._act(command, sms, sender, member.list_cursor)
+        act: Callable[[_Request], _Outcome] = getattr(self, SPECS[command.kind].handler)
+        outcome = act(_Request(command, sms, sender, member.list_cursor))
         log.info(
             "handled", extra={"sender": who, "action": outcome.action, "kind": command.kind.value}
         )
@@ -70,79 +110,109 @@ class InboundService:
         if outcome.moves_cursor and sent is not None:
             # Only once the page went out: a throttled reply is retried from the same place.
             self.staff.set_list_cursor(sender, outcome.cursor)
-        return {"action": outcome.action, "reply": outcome.reply, "sent": sent}
+        return InboundResult(outcome.action, outcome.reply, sent)
 
-    # -- paths ---------------------------------------------------------------------------
-
-    def _unauthorised(self, sms: InboundSms, sender: str) -> dict[str, Any]:
-        if parse(sms.body).kind in (Kind.OPT_OUT, Kind.OPT_IN, Kind.HELP):
-            return {"action": "ignored", "reason": "carrier keyword from unknown sender"}
+    def _unauthorised(self, sms: InboundSms, sender: str) -> InboundResult:
+        if SPECS[parse(sms.body).kind].carrier:
+            return InboundResult(Action.IGNORED, reason="carrier keyword from unknown sender")
         if not self.limiter.allow_unauthorised_reply(sender, self.clock(), ref=sms.message_id):
             log.info("unauthorised sender, reply suppressed", extra={"sender": mask(sender)})
-            return {"action": "unauthorised", "reply": None, "sent": None}
+            return InboundResult(Action.UNAUTHORISED)
         log.info("unauthorised sender", extra={"sender": mask(sender)})
         sent = self._reply(sms, sender, replies.NOT_AUTHORISED)
-        return {"action": "unauthorised", "reply": replies.NOT_AUTHORISED, "sent": sent}
+        return InboundResult(Action.UNAUTHORISED, replies.NOT_AUTHORISED, sent)
 
-    def _act(self, command: Command, sms: InboundSms, sender: str, cursor: str | None) -> _Outcome:
-        kind = command.kind
-        if kind in (Kind.OPT_OUT, Kind.OPT_IN):
-            opted_out = kind is Kind.OPT_OUT
-            self.staff.set_opted_out(sender, opted_out, self.clock())
-            return _Outcome("opted_out" if opted_out else "opted_in", None)
-        if kind is Kind.HELP:
-            return _Outcome("help", None)  # End User Messaging sends the HELP response itself
-        if kind in (Kind.REQUEST, Kind.MORE):
-            return self._list(after=cursor if kind is Kind.MORE else None)
-        if kind is Kind.BOOK:
-            return _Outcome("booked", self._book(command.codes, sender, sms.message_id))
-        if kind is Kind.DROP:
-            return _Outcome("dropped_shift", self._drop(command.codes, sender, sms.message_id))
-        if kind is Kind.AGENT:
-            return _Outcome(*self._agent(sender, command.note, sms.message_id))
-        if kind is Kind.TOO_MANY:
-            return _Outcome("invalid", replies.TOO_MANY_CODES)
-        return _Outcome("invalid", replies.NOT_A_CODE)
+    # -- commands: one method per handler named in shiftsms.core.commands.COMMANDS ------------
+
+    def on_opt_out(self, req: _Request) -> _Outcome:
+        """STOP and the other opt-out words: recorded; End User Messaging replies itself."""
+        self.staff.set_opted_out(req.sender, True, self.clock())
+        return _Outcome(Action.OPTED_OUT, None)
+
+    def on_opt_in(self, req: _Request) -> _Outcome:
+        """START / UNSTOP: recorded; End User Messaging replies itself."""
+        self.staff.set_opted_out(req.sender, False, self.clock())
+        return _Outcome(Action.OPTED_IN, None)
+
+    def on_help(self, req: _Request) -> _Outcome:
+        """HELP: End User Messaging sends the HELP response itself."""
+        return _Outcome(Action.HELP, None)
+
+    def on_list(self, req: _Request) -> _Outcome:
+        """REQUEST: the first page of open shifts."""
+        return self._list(after=None)
+
+    def on_more(self, req: _Request) -> _Outcome:
+        """MORE: the page after the last one sent to this sender."""
+        return self._list(after=req.cursor)
+
+    def on_book(self, req: _Request) -> _Outcome:
+        """Codes: book each available one for the sender."""
+        return _Outcome(Action.BOOKED, self._book(req.command.codes, req.sender, req.sms))
+
+    def on_drop(self, req: _Request) -> _Outcome:
+        """DROP codes: give back those the sender holds."""
+        reply = self._drop(req.command.codes, req.sender, req.sms)
+        return _Outcome(Action.DROPPED_SHIFT, reply)
+
+    def on_agent(self, req: _Request) -> _Outcome:
+        """AGENT [note]: a call-back, when Connect is set up."""
+        return self._agent(req.sender, req.command.note, req.sms.message_id)
+
+    def on_too_many(self, req: _Request) -> _Outcome:
+        """More codes than one text may hold."""
+        return _Outcome(Action.INVALID, replies.TOO_MANY_CODES)
+
+    def on_invalid(self, req: _Request) -> _Outcome:
+        """Nothing usable: say how to get the list."""
+        return _Outcome(Action.INVALID, replies.NOT_A_CODE)
+
+    # -- helpers ----------------------------------------------------------------------------
 
     def _list(self, after: str | None) -> _Outcome:
         """One page of open shifts after ``after``, and where the next page starts."""
         page, more = self.shifts.open_page(after, PAGE_FETCH)
         if not page:
             text = replies.NO_OPEN_SHIFTS if after is None else replies.NO_MORE_SHIFTS
-            return _Outcome("listed", text, cursor=after, moves_cursor=True)
+            return _Outcome(Action.LISTED, text, cursor=after, moves_cursor=True)
         beyond = self.shifts.count_open(page[-1].shift_id) if more else 0
         text, shown = replies.shift_page(page, beyond, self.settings.reply_max_segments)
         remaining = len(page) - shown + beyond
         cursor = page[shown - 1].shift_id if remaining else END_OF_LIST
-        return _Outcome("listed", text, cursor=cursor, moves_cursor=True)
+        return _Outcome(Action.LISTED, text, cursor=cursor, moves_cursor=True)
 
-    def _book(self, codes: tuple[str, ...], sender: str, ref: str) -> str:
+    def _book(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
         at = self.clock()
         outcomes: dict[str, BookingOutcome] = {
-            code: self.shifts.book(code, sender, ref, at) for code in codes
+            code: self.shifts.book(code, sender, sms.message_id, at, sent=sms.sent_at)
+            for code in codes
         }
         booked = [c for c, o in outcomes.items() if o is BookingOutcome.BOOKED]
         if booked:
             log.info("booked", extra={"sender": mask(sender), "shifts": booked})
         return replies.booking_summary(outcomes)
 
-    def _drop(self, codes: tuple[str, ...], sender: str, ref: str) -> str:
+    def _drop(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
         outcomes: dict[str, DropOutcome] = {
-            code: self.shifts.release(code, employee=sender, ref=ref) for code in codes
+            code: self.shifts.release(code, employee=sender, ref=sms.message_id, sent=sms.sent_at)
+            for code in codes
         }
         return replies.drop_summary(outcomes)
 
-    def _agent(self, sender: str, note: str, message_id: str) -> tuple[str, str]:
+    def _agent(self, sender: str, note: str, message_id: str) -> _Outcome:
         if self.caller is None:
-            return "agent_unavailable", replies.AGENT_UNAVAILABLE
+            return _Outcome(Action.AGENT_UNAVAILABLE, replies.AGENT_UNAVAILABLE)
+        if not self.limiter.allow_call_back(sender, self.clock(), ref=message_id):
+            return _Outcome(Action.AGENT_WAITING, replies.AGENT_ALREADY_CALLING)
         try:
             self.caller.call_back(sender, note, token=message_id)
         except CallError as exc:
+            self.limiter.end_call_back(sender, ref=message_id)
             # No traceback: the chained AWS error text may quote the number; log it redacted.
             detail = redact(f"{exc} ({exc.__cause__})" if exc.__cause__ else str(exc))
             log.error("call-back failed", extra={"sender": mask(sender), "error": detail})
-            return "agent_failed", replies.AGENT_FAILED
-        return "agent_called", replies.AGENT_CALLING
+            return _Outcome(Action.AGENT_FAILED, replies.AGENT_FAILED)
+        return _Outcome(Action.AGENT_CALLED, replies.AGENT_CALLING)
 
     def _reply(self, sms: InboundSms, sender: str, text: str) -> str | None:
         """Send ``text`` back from the number the employee texted; None if refused for good."""

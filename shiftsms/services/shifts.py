@@ -2,33 +2,61 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from shiftsms.core.commands import InvalidShiftId, validate_shift_id
-from shiftsms.core.gsm import to_gsm7
-from shiftsms.core.models import AVAILABLE, TAKEN, DropOutcome, Shift
+from shiftsms.core.gsm import GSM7_SINGLE, septets, to_gsm7, truncate_septets
+from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.errors import (
     InvalidInput,
     RowsRejected,
+    SendError,
+    ShiftChanged,
     ShiftExists,
     ShiftNotFound,
     ShiftNotTaken,
 )
-from shiftsms.ports import ShiftStore
-from shiftsms.services.csv_rows import ImportResult, duplicates, read_csv, write_new
+from shiftsms.ports import ShiftStore, SmsSender
+from shiftsms.services.csv_rows import ImportResult, duplicates, read_csv, write_new_in_chunks
 
-STATUSES = (AVAILABLE, TAKEN)
+STATUSES = tuple(ShiftStatus)
 ID_COLUMN, INFO_COLUMN, STATUS_COLUMN = "shift_id", "shift_info", "shift_status"
 CSV_COLUMNS = (ID_COLUMN, INFO_COLUMN, STATUS_COLUMN)
 
 
 class AdminShiftStore(ShiftStore, Protocol):
-    """A ShiftStore that can also change a shift's text in place (keeping any booking)."""
+    """A ShiftStore with the operator's writes: conditional on what was read, and in bulk."""
 
     def set_info(self, shift_id: str, shift_info: str) -> Shift:
         """Set ``shift_info`` on an existing shift; raise ShiftNotFound if there is none."""
+        ...
+
+    def release_as_seen(self, seen: Shift) -> None:
+        """Make the shift available while it is as ``seen``; else ShiftChanged/ShiftNotFound."""
+        ...
+
+    def delete_as_seen(self, seen: Shift) -> None:
+        """Delete the shift while it is as ``seen``; else ShiftChanged/ShiftNotFound."""
+        ...
+
+    def existing_ids(self, shift_ids: Sequence[str]) -> set[str]:
+        """Which of ``shift_ids`` exist (read in batches)."""
+        ...
+
+    def put_many(
+        self, shifts: Sequence[Shift], on_written: Callable[[list[str]], None] | None = None
+    ) -> None:
+        """Write new shifts in batches; ``on_written`` gets the ids of each batch written."""
+        ...
+
+    def first_by_status(self, status: str, limit: int) -> tuple[list[Shift], bool]:
+        """Up to ``limit`` shifts with ``status``, and whether more may follow."""
+        ...
+
+    def count_by_status(self, status: str, after: str | None = None) -> int:
+        """How many shifts have ``status`` (and ids after ``after``)."""
         ...
 
 
@@ -101,14 +129,14 @@ def read_file(text: str) -> ShiftFile:
         except (InvalidShiftId, InvalidInput) as exc:
             problems.append((rec.line, str(exc)))
             continue
-        status = rec.get(STATUS_COLUMN).lower() or AVAILABLE
+        status = rec.get(STATUS_COLUMN).lower() or ShiftStatus.AVAILABLE
         if status not in STATUSES:
             problems.append(
                 (rec.line, f"{code}: status {status!r} is not one of {', '.join(STATUSES)}")
             )
             continue
         given = rec.cells.get(INFO_COLUMN) or ""
-        rows.append(ShiftRow(rec.line, Shift(code, text, status), given.strip()))
+        rows.append(ShiftRow(rec.line, Shift(code, text, ShiftStatus(status)), given.strip()))
     problems.extend(duplicates([(r.line, r.shift.shift_id) for r in rows]))
     if problems:
         raise RowsRejected(problems)
@@ -121,6 +149,8 @@ class ShiftService:
     """The operator's shift use cases, run against a shift store."""
 
     store: AdminShiftStore
+    sms: SmsSender | None = None
+    origination: str = ""
 
     def add(self, shift_id: str, info: str, *, replace: bool = False) -> AddedShift:
         """Create an available shift; with ``replace``, an existing one only gets the new text.
@@ -140,24 +170,51 @@ class ShiftService:
         return AddedShift(shift, info.strip())
 
     def import_rows(
-        self, rows: Iterable[ShiftRow], on_row: Callable[[ShiftRow], None] | None = None
+        self, rows: Sequence[ShiftRow], on_row: Callable[[ShiftRow], None] | None = None
     ) -> ImportResult:
-        """Write each row as a new shift; ids that already exist are skipped, never changed."""
-        return write_new(rows, self._put_new, key=lambda row: row.shift.shift_id, on_row=on_row)
+        """Write each row as a new shift; ids that already exist are skipped, never changed.
 
-    def _put_new(self, row: ShiftRow) -> bool:
-        try:
-            self.store.put(row.shift)
-        except ShiftExists:
-            return False
-        return True
+        Rows go in chunks of 100: one batch read finds the ids already there, then the new
+        ones are written 25 a request. Between a chunk's read and its write (one request)
+        an id someone else creates is overwritten by the file's row.
+        """
+        return write_new_in_chunks(
+            rows,
+            find_existing=lambda chunk: self.store.existing_ids([r.shift.shift_id for r in chunk]),
+            write=lambda chunk, written: self.store.put_many(
+                [r.shift for r in chunk], on_written=written
+            ),
+            key=lambda row: row.shift.shift_id,
+            on_row=on_row,
+        )
 
     def listing(self, status: str | None = None) -> Iterator[Shift]:
         """Shifts with ``status`` (both statuses when None), read through the status index."""
+        for wanted in self._statuses(status):
+            yield from self.store.by_status(wanted)
+
+    def first(self, status: str | None = None, limit: int = 50) -> tuple[list[Shift], int]:
+        """The first ``limit`` shifts of :meth:`listing`, and how many more there are
+        (counted on the index, no items read)."""
+        shown: list[Shift] = []
+        more = 0
+        for wanted in self._statuses(status):
+            room = limit - len(shown)
+            if room <= 0:
+                more += self.store.count_by_status(wanted)
+                continue
+            page, maybe_more = self.store.first_by_status(wanted, room)
+            shown.extend(page)
+            if maybe_more:
+                after = page[-1].shift_id if page else None
+                more += self.store.count_by_status(wanted, after)
+        return shown, more
+
+    @staticmethod
+    def _statuses(status: str | None) -> tuple[str, ...]:
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")
-        for wanted in (status,) if status else STATUSES:
-            yield from self.store.by_status(wanted)
+        return (status,) if status else STATUSES
 
     def get(self, shift_id: str) -> Shift:
         """One shift; raise ShiftNotFound if there is none."""
@@ -167,18 +224,100 @@ class ShiftService:
             raise ShiftNotFound(f"no shift {code}")
         return shift
 
-    def release(self, shift_id: str) -> Shift:
-        """Make a taken shift available again; return the shift as it was before."""
+    def release(self, shift_id: str, *, notify: bool = True) -> Cancelled:
+        """Make a taken shift available again, only if it is still as read (same holder and
+        booking); text the holder unless not ``notify``. Returns the shift as it was.
+
+        Raises ShiftNotFound, ShiftNotTaken, or ShiftChanged (saying what it is now).
+        """
         before = self.get(shift_id)
-        outcome = self.store.release(before.shift_id)
-        if outcome is DropOutcome.UNKNOWN:
-            raise ShiftNotFound(f"no shift {before.shift_id}")
-        if outcome is DropOutcome.NOT_YOURS:
+        if before.shift_status is not ShiftStatus.TAKEN:
             raise ShiftNotTaken(
                 f"shift {before.shift_id} is not taken, so there is nothing to release"
             )
-        return before
+        try:
+            self.store.release_as_seen(before)
+        except ShiftChanged as exc:
+            raise _changed(before, exc.now, "nothing was released") from exc
+        text = cancelled_text(before, removed=False)
+        return Cancelled(before, self._tell_holder(before, text) if notify else None)
 
-    def remove(self, shift_id: str) -> None:
-        """Delete a shift; raise ShiftNotFound if there is none."""
-        self.store.delete(validate_shift_id(shift_id))
+    def remove(self, seen: Shift, *, notify: bool = True) -> Cancelled:
+        """Delete the shift ``seen`` (from :meth:`get`), only if it is still as seen; text its
+        holder, if it was taken, unless not ``notify``.
+
+        Raises ShiftNotFound or ShiftChanged (saying what it is now).
+        """
+        try:
+            self.store.delete_as_seen(seen)
+        except ShiftChanged as exc:
+            raise _changed(seen, exc.now, "nothing was removed") from exc
+        told = None
+        if notify and seen.shift_status is ShiftStatus.TAKEN:
+            told = self._tell_holder(seen, cancelled_text(seen, removed=True))
+        return Cancelled(seen, told)
+
+    def _tell_holder(self, shift: Shift, text: str) -> HolderText | None:
+        if not shift.employee:
+            return None
+        if self.sms is None or not self.origination:
+            return HolderText(shift.employee, text, error="no SMS sender configured")
+        try:
+            message_id = self.sms.send(
+                shift.employee,
+                text,
+                self.origination,
+                context={"shift_id": shift.shift_id, "reason": "cancelled-by-operator"},
+            )
+        except SendError as exc:
+            return HolderText(shift.employee, text, error=str(exc))
+        except Exception as exc:  # the change is made: a failed text is reported, not raised
+            return HolderText(shift.employee, text, error=f"{type(exc).__name__}: {exc}")
+        return HolderText(shift.employee, text, message_id=message_id)
+
+
+@dataclass(frozen=True)
+class HolderText:
+    """The text telling a holder their booking was cancelled: its id, or why it failed."""
+
+    to: str
+    text: str
+    message_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A release or removal done: the shift as it was, and the holder's text (None: not
+    sent, because nobody held it or the operator said not to)."""
+
+    before: Shift
+    told: HolderText | None
+
+
+def describe(shift: Shift) -> str:
+    """What a shift is, for an operator: ``available`` or ``taken by X (booked at T)``."""
+    if shift.available:
+        return "available"
+    status = shift.status_text
+    held = f"{status} by {shift.employee}" if shift.employee else status
+    return held + (f" (booked at {shift.booked_at})" if shift.booked_at else "")
+
+
+def _changed(seen: Shift, now: Shift, what: str) -> ShiftChanged:
+    if now.shift_info != seen.shift_info and describe(now) == describe(seen):
+        state = f'its info is now "{now.shift_info}"'
+    else:
+        state = f"it is now {describe(now)}"
+    return ShiftChanged(f"shift {seen.shift_id} changed since it was read: {state}; {what}", now)
+
+
+def cancelled_text(shift: Shift, *, removed: bool) -> str:
+    """The one-segment GSM-7 text telling the holder the ward cancelled their booking."""
+    head = f"{shift.shift_id}" if removed else f"Your booking of {shift.shift_id}"
+    tail = " was cancelled by the ward. Text REQUEST for open shifts."
+    info = " ".join(to_gsm7(shift.shift_info, replacement="").split())
+    room = GSM7_SINGLE - septets(head + tail) - len(" ()")
+    if info and room >= 8:
+        head += f" ({truncate_septets(info, room)})"
+    return truncate_septets(to_gsm7(head) + tail, GSM7_SINGLE)

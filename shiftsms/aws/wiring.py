@@ -1,0 +1,39 @@
+"""Operator services wired to a deployed stack (the CLI and ``status`` share them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.send_markers import DynamoSendLedger
+from shiftsms.aws.send_queue import SqsDeadLetters
+from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.stack import StackInfo
+from shiftsms.aws.staff_table import StaffTable
+from shiftsms.services.campaigns import CampaignPlanner, CampaignReports
+
+ClientFactory = Callable[[str], Any]
+
+
+def campaign_planner(client: ClientFactory, stack: StackInfo) -> CampaignPlanner:
+    """The planner behind ``campaign create``."""
+    dynamodb = client("dynamodb")
+    return CampaignPlanner(
+        campaigns=CampaignsTable(dynamodb, stack.output("CampaignsTableName")),
+        staff=StaffTable(dynamodb, stack.output("StaffTableName")),
+        shifts=ShiftsTable(dynamodb, stack.output("ShiftsTableName")),
+    )
+
+
+def campaign_reports(client: ClientFactory, stack: StackInfo) -> CampaignReports:
+    """Campaign listings and summaries (``campaign list/show``, ``status``)."""
+    dynamodb = client("dynamodb")
+    campaigns_table = stack.output("CampaignsTableName")
+    return CampaignReports(
+        campaigns=CampaignsTable(dynamodb, campaigns_table),
+        staff=StaffTable(dynamodb, stack.output("StaffTableName")),
+        shifts=ShiftsTable(dynamodb, stack.output("ShiftsTableName")),
+        ledger=DynamoSendLedger(dynamodb, stack.output("StateTableName"), campaigns_table),
+        dead_letters=SqsDeadLetters(client("sqs"), stack.settings().send_dlq_url),
+    )
