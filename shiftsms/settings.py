@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shiftsms.core import spend
 from shiftsms.errors import NotConfigured
 
 
@@ -44,6 +45,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise NotConfigured(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _max_price(env: Mapping[str, str]) -> str:
+    """``MAX_PRICE_PER_MESSAGE`` ("" is no cap); NotConfigured if AWS would refuse it."""
+    raw = str(env.get("MAX_PRICE_PER_MESSAGE", ""))
+    try:
+        return spend.max_price(raw) or ""
+    except ValueError as exc:
+        raise NotConfigured(f"MAX_PRICE_PER_MESSAGE must be {exc}") from exc
+
+
 def _required(env: Mapping[str, str], *names: str) -> dict[str, str]:
     """``names`` from ``env``; NotConfigured naming every one that is missing or empty."""
     found = {n: str(env.get(n, "")) for n in names}
@@ -72,6 +82,7 @@ class InboundSettings:
     agent_cooldown_minutes: int = 30
     idempotency_ttl_seconds: int = 24 * 3600
     protect_configuration_id: str = ""
+    max_price_per_message: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -96,6 +107,7 @@ class InboundSettings:
             unauthorised_replies_per_hour=_int(env, "UNAUTHORISED_REPLIES_PER_HOUR", 30),
             agent_cooldown_minutes=max(1, _int(env, "AGENT_COOLDOWN_MINUTES", 30)),
             protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
+            max_price_per_message=_max_price(env),
         )
 
 
@@ -135,6 +147,7 @@ class SenderSettings:
     origination_identity: str
     send_rate_per_second: float = 1.0
     protect_configuration_id: str = ""
+    max_price_per_message: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -150,6 +163,7 @@ class SenderSettings:
             origination_identity=req["ORIGINATION_IDENTITY"],
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
             protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
+            max_price_per_message=_max_price(env),
         )
 
 

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from moto import mock_aws
 
 from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.stack import StackInfo
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.models import StaffMember
 from shiftsms.handlers.campaign import CampaignApp
 from shiftsms.handlers.sender import SenderApp
 from shiftsms.settings import FanOutSettings, SenderSettings
-from tests.conftest import REGION, deploy_template, function_environment
+from tests.conftest import REGION, function_environment, shared_stack
 
 ACCOUNT = "123456789012"
 
@@ -247,7 +247,7 @@ def drain(
     raise AssertionError("queue never drained")
 
 
-def disable_emulated_mappings(campaigns_table: str) -> None:
+def disable_emulated_mappings(info: StackInfo) -> None:
     """Stop moto from running the event source mappings itself; the tests deliver events.
 
     moto emulates an SQS mapping by receiving each message as it is sent and invoking the
@@ -262,16 +262,16 @@ def disable_emulated_mappings(campaigns_table: str) -> None:
     for esm in lam.list_event_source_mappings()["EventSourceMappings"]:
         if ":sqs:" in esm["EventSourceArn"]:
             lam.update_event_source_mapping(UUID=esm["UUID"], Enabled=False)
-    table = dynamodb_backends[ACCOUNT][REGION].get_table(campaigns_table)
+    table = dynamodb_backends[ACCOUNT][REGION].get_table(info.outputs["CampaignsTableName"])
     table.lambda_event_source_mappings.clear()
 
 
 @contextmanager
 def campaign_stack(parameters: dict[str, str] | None = None) -> Iterator[CampaignStack]:
-    """The real template in an in-process moto, ready for the campaign path."""
-    with mock_aws():
-        info = deploy_template(parameters={"SendRatePerSecond": "500", **(parameters or {})})
-        disable_emulated_mappings(info.outputs["CampaignsTableName"])
+    """The real template in an in-process moto, ready for the campaign path, tables empty."""
+    with shared_stack(
+        {"SendRatePerSecond": "500", **(parameters or {})}, prepare=disable_emulated_mappings
+    ) as info:
         yield CampaignStack(
             outputs=info.outputs,
             dynamodb=boto3.client("dynamodb", region_name=REGION),

@@ -1,24 +1,33 @@
-"""Shared fixtures: AWS resources come from deploying the real template into moto."""
+"""Shared fixtures: AWS resources come from deploying the real template into moto.
+
+A deploy costs about a second, so a module's tests share one deployed stack: each test gets
+it with every table emptied and every queue purged, and the stack is deployed again only when
+its parameters differ or something else changed moto's state in between.
+"""
 
 from __future__ import annotations
 
 import copy
 import io
 import json
+import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+from botocore.loaders import Loader, create_loader
 from moto import mock_aws
 
 from shiftsms.aws.stack import StackInfo, describe
 from shiftsms.deploy import deployer as deployer_module
-from shiftsms.local.protect import register_with_moto
+from shiftsms.local.protect import REGISTRY, register_with_moto
 from tests.sms_voice import InProcessSmsVoice
 
 # moto has no AWS::SMSVOICE::ProtectConfiguration: the sandbox's model stands in for it.
@@ -28,6 +37,45 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "cloudformation" / "template.yaml"
 REGION = "eu-west-2"
 ORIGINATION = "+447700900000"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` uses every core, except for a run of one test file: that stays in-process.
+
+    Starting workers costs more than it saves when one file (one worker) has all the tests.
+    """
+    files = {str(arg).split("::", 1)[0] for arg in config.args}
+    if len(files) == 1 and next(iter(files)).endswith(".py"):
+        return 0
+    return None
+
+
+_LOADERS: dict[str | None, Loader] = {}
+
+
+def _register_shared_data_loader(self: botocore.session.Session) -> None:
+    def loader() -> Loader:
+        path = self.get_config_variable("data_path")
+        if path not in _LOADERS:
+            _LOADERS[path] = create_loader(path)
+        return _LOADERS[path]
+
+    self._components.lazy_register_component("data_loader", loader)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _botocore_models_read_once() -> Iterator[None]:
+    """Every botocore session of the run shares one loader of botocore's JSON data files.
+
+    Each test (and each CLI run in-process) gets new sessions, and a new session parses the
+    endpoint and service model files again: most of a moto test's time. The files are the
+    same for the whole run, and a loader already hands the same parsed data to every client
+    of its session, so sharing it changes nothing else.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(botocore.session.Session, "_register_data_loader", _register_shared_data_loader)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -106,11 +154,138 @@ class Deployed:
         return self.info.outputs
 
 
+def account_state() -> tuple[frozenset[str], ...]:
+    """What exists in the emulated account: stacks, tables, queues, topics and buckets."""
+    cf = boto3.client("cloudformation", region_name=REGION)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    sns = boto3.client("sns", region_name=REGION)
+    s3 = boto3.client("s3", region_name=REGION)
+    return (
+        frozenset(s["StackId"] for s in cf.describe_stacks()["Stacks"]),
+        frozenset(dynamodb.list_tables()["TableNames"]),
+        frozenset(sqs.list_queues().get("QueueUrls", [])),
+        frozenset(t["TopicArn"] for t in sns.list_topics()["Topics"]),
+        frozenset(b["Name"] for b in s3.list_buckets()["Buckets"]),
+    )
+
+
+def empty_account(state: tuple[frozenset[str], ...]) -> None:
+    """Delete every item of every table and purge every queue in ``state``."""
+    _stacks, tables, queues, _topics, _buckets = state
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for table in tables:
+        keys = [
+            k["AttributeName"]
+            for k in dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
+        ]
+        names = {f"#k{i}": key for i, key in enumerate(keys)}
+        for page in dynamodb.get_paginator("scan").paginate(
+            TableName=table, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names
+        ):
+            items = page["Items"]
+            for start in range(0, len(items), 25):
+                requests = [{"DeleteRequest": {"Key": i}} for i in items[start : start + 25]]
+                while requests:
+                    left = dynamodb.batch_write_item(RequestItems={table: requests})
+                    requests = left.get("UnprocessedItems", {}).get(table, [])
+    sqs = boto3.client("sqs", region_name=REGION)
+    # AWS allows one purge a minute per queue; moto enforces that unless told not to.
+    strict = "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"
+    before = os.environ.get(strict)
+    os.environ[strict] = "false"
+    try:
+        for url in queues:
+            sqs.purge_queue(QueueUrl=url)
+    finally:
+        if before is None:
+            del os.environ[strict]
+        else:
+            os.environ[strict] = before
+
+
+@dataclass
+class _Shared:
+    """The stack kept deployed between tests, and the account state it was left with."""
+
+    key: tuple[tuple[str, str], ...]
+    info: StackInfo
+    state: tuple[frozenset[str], ...]
+    protect_rules: dict[str, dict[str, str]]
+
+
+def protect_rules(info: StackInfo) -> dict[str, dict[str, str]]:
+    """A copy of the country rules of the stack's protect configuration (moto's stand-in)."""
+    item = REGISTRY.find(info.outputs["ProtectConfigurationId"])
+    assert item is not None, "the stack's protect configuration is not registered"
+    return copy.deepcopy(item.rules)
+
+
+def restore_protect_rules(info: StackInfo, rules: dict[str, dict[str, str]]) -> None:
+    """Put back the rules the stack's protect configuration had after the deploy."""
+    item = REGISTRY.find(info.outputs["ProtectConfigurationId"])
+    assert item is not None, "the stack's protect configuration is not registered"
+    item.rules = copy.deepcopy(rules)
+
+
+_shared: list[_Shared] = []  # at most one; kept for the tests of one module
+
+
+@contextmanager
+def shared_stack(
+    parameters: dict[str, str] | None = None,
+    prepare: Callable[[StackInfo], None] | None = None,
+) -> Iterator[StackInfo]:
+    """The real template in moto, deployed once and emptied for each test that reuses it.
+
+    ``prepare`` runs once after a deploy (its name is part of what makes a stack reusable).
+    The stack is deployed again, on a clean account, when the parameters or ``prepare``
+    differ, or when the account holds anything else than what the deploy left. The protect
+    configuration's country rules live outside moto (its stand-in's registry): a reused stack
+    gets back the rules it was deployed with.
+    """
+    key = (
+        *sorted((parameters or {}).items()),
+        ("prepare", prepare.__qualname__ if prepare else ""),
+    )
+    mock = mock_aws()
+    mock.start(reset=False)
+    try:
+        kept = _shared[0] if _shared else None
+        state = account_state()
+        if kept is not None and kept.key == key and kept.state == state:
+            empty_account(state)
+            restore_protect_rules(kept.info, kept.protect_rules)
+        else:
+            _shared.clear()
+            mock.stop()  # clears every moto backend,
+            mock.start()  # as a fresh mock_aws() would
+            info = deploy_template(parameters=parameters)
+            if prepare is not None:
+                prepare(info)
+            kept = _Shared(
+                key=key, info=info, state=account_state(), protect_rules=protect_rules(info)
+            )
+            _shared.append(kept)
+        yield kept.info
+    finally:
+        mock.stop(remove_data=False)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _clean_moto_after_a_shared_stack() -> Iterator[None]:
+    """Leave moto's backends empty after a module that kept a stack, as mock_aws() would."""
+    yield
+    if _shared:
+        _shared.clear()
+        with mock_aws():
+            pass
+
+
 @pytest.fixture
 def deployed() -> Iterator[Deployed]:
-    """The real template deployed into an in-process moto."""
-    with mock_aws():
-        info = deploy_template()
+    """The real template deployed into an in-process moto, every table and queue empty."""
+    with shared_stack() as info:
         yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
 
 

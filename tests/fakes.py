@@ -1,12 +1,48 @@
-"""Recording fakes for the ports moto cannot serve (End User Messaging SMS, Connect)."""
+"""In-memory fakes for every port in ``shiftsms.ports``: no moto, no sockets.
+
+The SMS sender and caller record what they were asked (moto serves neither); the stores keep
+plain dicts and follow the DynamoDB adapters' conditions, which tests/test_fakes.py checks
+against the adapters on moto.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
-from shiftsms.errors import CallError, RecipientOptedOut, SendThrottled
+from shiftsms.aws.send_markers import (
+    CLAIM_LEASE_SECONDS,
+    CLAIMED,
+    COUNTER,
+    SENDING,
+    UNCONFIRMED_REASON,
+)
+from shiftsms.aws.send_queue import EnqueueFailed
+from shiftsms.aws.shifts_table import id_spellings
+from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.models import (
+    BookingOutcome,
+    DropOutcome,
+    Shift,
+    ShiftStatus,
+    StaffChange,
+    StaffEdit,
+    StaffMember,
+)
+from shiftsms.errors import (
+    CallError,
+    CampaignExists,
+    RecipientOptedOut,
+    SendThrottled,
+    ShiftChanged,
+    ShiftExists,
+    ShiftNotFound,
+    StaffNotFound,
+)
 
 
 @dataclass
@@ -66,3 +102,480 @@ class RecordingCaller:
             raise CallError("Connect refused the call-back: AccessDeniedException")
         self.calls.setdefault(token, (to, note))
         return f"contact-{token}"
+
+
+@dataclass
+class _ShiftRecord:
+    """A stored shift and what the adapter keeps beside it on the item."""
+
+    shift: Shift
+    booking_ref: str | None = None
+    release_ref: str | None = None
+    message_at: str = ""  # when the message that last changed it was sent
+
+
+@dataclass
+class MemoryShifts:
+    """AdminShiftStore (so also ShiftStore) in a dict, with the DynamoDB adapter's conditions.
+
+    Statuses are stored as read (no console spellings); an id typed in another case is
+    booked and released as the adapter does.
+    """
+
+    records: dict[str, _ShiftRecord] = field(default_factory=dict)
+
+    @property
+    def items(self) -> dict[str, Shift]:
+        """The stored shifts by id."""
+        return {i: r.shift for i, r in self.records.items()}
+
+    def _stored_id(self, code: str) -> str | None:
+        return next((i for i in id_spellings(code) if i in self.records), None)
+
+    @staticmethod
+    def _unchanged_since(record: _ShiftRecord, sent: str) -> bool:
+        return not sent or not record.message_at or record.message_at < sent
+
+    def book(
+        self, shift_id: str, employee: str, booking_ref: str, at: datetime, *, sent: str = ""
+    ) -> BookingOutcome:
+        record = self.records.get(shift_id)
+        if record is None:
+            stored = self._stored_id(shift_id)
+            if stored is None:
+                return BookingOutcome.UNKNOWN
+            return self.book(stored, employee, booking_ref, at, sent=sent)
+        old = record.shift
+        if old.available and self._unchanged_since(record, sent):
+            record.shift = replace(
+                old,
+                shift_status=ShiftStatus.TAKEN,
+                employee=employee,
+                booked_at=at.isoformat(timespec="seconds"),
+            )
+            record.booking_ref = booking_ref
+            record.message_at = sent or record.message_at
+            return BookingOutcome.BOOKED
+        if old.employee == employee:
+            same = record.booking_ref == booking_ref
+            return BookingOutcome.BOOKED if same else BookingOutcome.ALREADY_YOURS
+        return BookingOutcome.TAKEN
+
+    def release(
+        self,
+        shift_id: str,
+        employee: str | None = None,
+        *,
+        ref: str | None = None,
+        sent: str = "",
+    ) -> DropOutcome:
+        record = self.records.get(shift_id)
+        if record is None:
+            stored = self._stored_id(shift_id)
+            if stored is None:
+                return DropOutcome.UNKNOWN
+            return self.release(stored, employee, ref=ref, sent=sent)
+        old = record.shift
+        if (
+            old.shift_status is ShiftStatus.TAKEN
+            and employee in (None, old.employee)
+            and self._unchanged_since(record, sent)
+        ):
+            record.shift = replace(
+                old, shift_status=ShiftStatus.AVAILABLE, employee=None, booked_at=None
+            )
+            record.booking_ref = None
+            record.release_ref = ref if ref is not None else record.release_ref
+            record.message_at = sent or record.message_at
+            return DropOutcome.RELEASED
+        if ref is not None and record.release_ref == ref:
+            return DropOutcome.RELEASED
+        return DropOutcome.NOT_YOURS
+
+    def _with_status(self, status: str, after: str | None) -> list[Shift]:
+        return [
+            r.shift
+            for i, r in sorted(self.records.items())
+            if r.shift.shift_status == status and (after is None or i > after)
+        ]
+
+    def open_page(self, after: str | None, limit: int) -> tuple[list[Shift], bool]:
+        # As a DynamoDB Query with Limit: "more" whenever the page came back full.
+        page = self._with_status(ShiftStatus.AVAILABLE, after)[:limit]
+        return page, len(page) == limit
+
+    def count_open(self, after: str | None) -> int:
+        return len(self._with_status(ShiftStatus.AVAILABLE, after))
+
+    def get(self, shift_id: str) -> Shift | None:
+        record = self.records.get(shift_id)
+        return record.shift if record else None
+
+    def get_many(self, shift_ids: Sequence[str]) -> dict[str, Shift]:
+        return {i: self.records[i].shift for i in shift_ids if i in self.records}
+
+    def put(self, shift: Shift, *, replace: bool = False) -> None:
+        if not replace and shift.shift_id in self.records:
+            raise ShiftExists(f"shift {shift.shift_id} already exists")
+        self.records[shift.shift_id] = _ShiftRecord(shift)  # a put replaces the whole item
+
+    def delete(self, shift_id: str) -> None:
+        if self.records.pop(shift_id, None) is None:
+            raise ShiftNotFound(f"no shift {shift_id}")
+
+    def by_status(self, status: str) -> Iterator[Shift]:
+        return iter(self._with_status(status, None))
+
+    def ids_by_status(self, status: str) -> Iterator[str]:
+        return iter([s.shift_id for s in self._with_status(status, None)])
+
+    # -- the operator's writes (AdminShiftStore) -------------------------------------------------
+
+    def set_info(self, shift_id: str, shift_info: str) -> Shift:
+        record = self.records.get(shift_id)
+        if record is None:
+            raise ShiftNotFound(f"no shift {shift_id}")
+        record.shift = replace(record.shift, shift_info=shift_info)
+        return record.shift
+
+    def _as_seen(self, seen: Shift, *, with_info: bool) -> _ShiftRecord:
+        record = self.records.get(seen.shift_id)
+        if record is None:
+            raise ShiftNotFound(f"no shift {seen.shift_id}")
+        now = record.shift
+        fields = ["shift_status", "employee", "booked_at"] + (["shift_info"] if with_info else [])
+        if any(getattr(now, f) != getattr(seen, f) for f in fields):
+            raise ShiftChanged(f"shift {seen.shift_id} changed", now)
+        return record
+
+    def release_as_seen(self, seen: Shift) -> None:
+        record = self._as_seen(seen, with_info=False)
+        record.shift = replace(
+            record.shift, shift_status=ShiftStatus.AVAILABLE, employee=None, booked_at=None
+        )
+        record.booking_ref = None
+
+    def delete_as_seen(self, seen: Shift) -> None:
+        self._as_seen(seen, with_info=True)
+        del self.records[seen.shift_id]
+
+    def existing_ids(self, shift_ids: Sequence[str]) -> set[str]:
+        return {i for i in shift_ids if i in self.records}
+
+    def put_many(
+        self, shifts: Sequence[Shift], on_written: Callable[[list[str]], None] | None = None
+    ) -> None:
+        for start in range(0, len(shifts), 25):  # BatchWriteItem's 25 a call
+            batch = shifts[start : start + 25]
+            for shift in batch:
+                self.records[shift.shift_id] = _ShiftRecord(shift)
+            if on_written is not None:
+                on_written([s.shift_id for s in batch])
+
+    def first_by_status(self, status: str, limit: int) -> tuple[list[Shift], bool]:
+        page = self._with_status(status, None)[:limit]
+        return page, len(page) == limit
+
+    def count_by_status(self, status: str, after: str | None = None) -> int:
+        return len(self._with_status(status, after))
+
+
+@dataclass
+class MemoryStaff:
+    """StaffStore in a dict: a put keeps the opt-out state, as the DynamoDB adapter does."""
+
+    items: dict[str, StaffMember] = field(default_factory=dict)
+
+    def get(self, phone: str) -> StaffMember | None:
+        return self.items.get(phone)
+
+    def set_opted_out(self, phone: str, opted_out: bool, at: datetime) -> None:
+        if phone in self.items:
+            self.items[phone] = replace(self.items[phone], opted_out=opted_out)
+
+    def set_list_cursor(self, phone: str, cursor: str | None) -> None:
+        if phone in self.items:
+            self.items[phone] = replace(self.items[phone], list_cursor=cursor)
+
+    def put(self, member: StaffMember, *, replace: bool = True) -> bool:
+        member = _sorted_groups(member)
+        old = self.items.get(member.phone)
+        if old is None:
+            self.items[member.phone] = dataclasses.replace(member, list_cursor=None)
+            return True
+        if replace:
+            self.items[member.phone] = _keep(old, member)
+        return False
+
+    def update(self, phone: str, edit: StaffEdit) -> StaffChange:
+        before = self.items.get(phone)
+        if before is None:
+            raise StaffNotFound(f"{phone} is not on the allow list")
+        change = StaffChange(before, edit.applied_to(before))
+        self.items[phone] = change.after
+        return change
+
+    def delete(self, phone: str) -> None:
+        if self.items.pop(phone, None) is None:
+            raise StaffNotFound(f"{phone} is not on the allow list")
+
+    def all(self) -> Iterator[StaffMember]:
+        return iter(list(self.items.values()))
+
+    def recipients(self) -> Iterator[StaffMember]:
+        # The sparse index: hash key recipient_pool, range key phone.
+        return iter([m for _, m in sorted(self.items.items()) if m.campaigns and not m.opted_out])
+
+
+def _sorted_groups(member: StaffMember) -> StaffMember:
+    return dataclasses.replace(member, groups=tuple(sorted(member.groups)))
+
+
+def _keep(old: StaffMember, new: StaffMember) -> StaffMember:
+    """``new``'s name, campaigns and groups on ``old``'s opt-out, added time and cursor."""
+    return dataclasses.replace(
+        old,
+        name=new.name,
+        campaigns=new.campaigns,
+        groups=new.groups,
+        added_at=old.added_at or new.added_at,
+    )
+
+
+@dataclass
+class CountingReplyLimiter:
+    """ReplyLimiter: ``per_sender`` replies per number (a retried ``ref`` again), and one
+    call-back per person per ``cooldown`` (a retried ``ref`` again, given back by its ref)."""
+
+    per_sender: int = 1
+    cooldown: timedelta = timedelta(minutes=30)
+    granted: dict[str, list[str | None]] = field(default_factory=dict)
+    call_backs: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # ref, until
+
+    def allow_unauthorised_reply(
+        self, sender: str, at: datetime, *, ref: str | None = None
+    ) -> bool:
+        refs = self.granted.setdefault(sender, [])
+        if ref is not None and ref in refs:
+            return True
+        if len(refs) >= self.per_sender:
+            return False
+        refs.append(ref)
+        return True
+
+    def allow_call_back(self, employee: str, at: datetime, *, ref: str) -> bool:
+        held = self.call_backs.get(employee)
+        if held is not None and held[0] != ref and held[1] >= at:
+            return False
+        self.call_backs[employee] = (ref, at + self.cooldown)
+        return True
+
+    def end_call_back(self, employee: str, *, ref: str) -> None:
+        held = self.call_backs.get(employee)
+        if held is not None and held[0] == ref:
+            del self.call_backs[employee]
+
+
+def _new(campaign: Campaign) -> bool:
+    return campaign.status is CampaignStatus.NEW
+
+
+@dataclass
+class MemoryCampaigns:
+    """CampaignStore in a dict, with the DynamoDB adapter's status transitions."""
+
+    items: dict[str, Campaign] = field(default_factory=dict)
+
+    def create(self, campaign: Campaign) -> None:
+        if campaign.campaign_id in self.items:
+            raise CampaignExists(f"campaign {campaign.campaign_id} already exists")
+        self.items[campaign.campaign_id] = campaign
+
+    def get(self, campaign_id: str) -> Campaign | None:
+        return self.items.get(campaign_id)
+
+    def all(self) -> Iterator[Campaign]:
+        return iter(list(self.items.values()))
+
+    def _fanning(self, campaign_id: str, token: str) -> bool:
+        found = self.items.get(campaign_id)
+        return (
+            found is not None
+            and found.status is CampaignStatus.FANNING_OUT
+            and found.fanout_token == token
+        )
+
+    def claim_fan_out(
+        self, campaign_id: str, token: str, text: str, at: datetime, expires_at: int
+    ) -> Campaign | None:
+        old = self.items.get(campaign_id)
+        if old is None or not (_new(old) or self._fanning(campaign_id, token)):
+            return None
+        claimed = replace(
+            old,
+            status=CampaignStatus.FANNING_OUT,
+            fanout_token=token,
+            text=old.text or text,
+            fanout_at=old.fanout_at or at.isoformat(timespec="seconds"),
+            expires_at=old.expires_at if old.expires_at is not None else expires_at,
+        )
+        self.items[campaign_id] = claimed
+        return claimed
+
+    def save_progress(self, campaign_id: str, token: str, cursor: str) -> None:
+        if self._fanning(campaign_id, token):
+            self.items[campaign_id] = replace(self.items[campaign_id], fanout_cursor=cursor)
+
+    def finish_fan_out(self, campaign_id: str, token: str, recipients: int, at: datetime) -> None:
+        if self._fanning(campaign_id, token):
+            self.items[campaign_id] = replace(
+                self.items[campaign_id],
+                status=CampaignStatus.SENDING,
+                recipients=recipients,
+                queued_at=at.isoformat(timespec="seconds"),
+            )
+
+    def reject(self, campaign_id: str, reason: str) -> None:
+        old = self.items.get(campaign_id)
+        if old is not None and _new(old):
+            self.items[campaign_id] = replace(old, status=CampaignStatus.REJECTED, reason=reason)
+
+
+@dataclass
+class ListSendQueue:
+    """SendQueue that keeps the jobs in a list; ``fail_next`` enqueues raise first."""
+
+    jobs: list[SendJob] = field(default_factory=list)
+    fail_next: int = 0
+
+    def enqueue(self, jobs: Sequence[SendJob]) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise EnqueueFailed(f"{len(jobs)} send jobs not queued (the queue refused them)")
+        self.jobs.extend(jobs)
+
+
+@dataclass
+class Marker:
+    """One send-once marker, as the state table holds it (times in whole seconds)."""
+
+    state: str
+    token: str
+    claimed_at: int
+    sending_at: int | None = None
+    settled_at: int | None = None
+    message_id: str = ""
+    reason: str = ""
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+@dataclass
+class MemoryLedger:
+    """SendLedger: one marker per (campaign, run, recipient), counted on ``campaigns`` once.
+
+    As the DynamoDB adapter: a claim older than the lease is taken over, a send left
+    ``sending`` that long is closed as unconfirmed, and a run only counts on the campaign
+    instance it fanned out.
+    """
+
+    campaigns: MemoryCampaigns
+    markers: dict[tuple[str, str, str], Marker] = field(default_factory=dict)
+
+    @staticmethod
+    def _key(job: SendJob) -> tuple[str, str, str]:
+        return job.campaign_id, job.run, job.to
+
+    def _ours(self, job: SendJob, token: str) -> Marker | None:
+        marker = self.markers.get(self._key(job))
+        if marker is None or marker.state not in (CLAIMED, SENDING) or marker.token != token:
+            return None
+        return marker
+
+    def claim(self, job: SendJob, at: datetime) -> str | None:
+        old = self.markers.get(self._key(job))
+        stale = _epoch(at) - CLAIM_LEASE_SECONDS
+        if old is not None and not (old.state == CLAIMED and old.claimed_at < stale):
+            return None
+        token = uuid.uuid4().hex
+        self.markers[self._key(job)] = Marker(CLAIMED, token, _epoch(at))
+        return token
+
+    def begin(self, job: SendJob, token: str, at: datetime) -> bool:
+        marker = self._ours(job, token)
+        if marker is None or marker.state != CLAIMED:
+            return False
+        marker.state, marker.sending_at = SENDING, _epoch(at)
+        return True
+
+    def settle(
+        self,
+        job: SendJob,
+        token: str,
+        outcome: SendOutcome,
+        at: datetime,
+        *,
+        message_id: str = "",
+        reason: str = "",
+    ) -> None:
+        marker = self._ours(job, token)
+        if marker is None:
+            return  # settled already, or not our claim: nothing to count
+        marker.state, marker.settled_at = outcome.value, _epoch(at)
+        marker.message_id, marker.reason = message_id, reason[:500]
+        self._count(job, outcome)
+
+    def close_abandoned(self, job: SendJob, at: datetime) -> bool:
+        marker = self.markers.get(self._key(job))
+        stale = _epoch(at) - CLAIM_LEASE_SECONDS
+        if marker is None or marker.state != SENDING or (marker.sending_at or 0) >= stale:
+            return False
+        marker.state, marker.settled_at = SendOutcome.UNCONFIRMED.value, _epoch(at)
+        marker.reason = UNCONFIRMED_REASON
+        self._count(job, SendOutcome.UNCONFIRMED)
+        return True
+
+    def _count(self, job: SendJob, outcome: SendOutcome) -> None:
+        found = self.campaigns.items.get(job.campaign_id)
+        if found is None or (job.run and found.fanout_token != job.run):
+            return  # deleted or replaced meanwhile: the marker keeps the outcome
+        counter = COUNTER[outcome]
+        self.campaigns.items[job.campaign_id] = replace(
+            found, **{counter: getattr(found, counter) + 1}
+        )
+
+    def release(self, job: SendJob, token: str) -> None:
+        if self._ours(job, token) is not None:
+            del self.markers[self._key(job)]
+
+    def sent_at(self, campaign_id: str, to: str, run: str = "") -> datetime | None:
+        marker = self.markers.get((campaign_id, run, to))
+        if marker is None or marker.state != SendOutcome.SENT.value or marker.settled_at is None:
+            return None
+        return datetime.fromtimestamp(marker.settled_at, UTC)
+
+
+@dataclass
+class FixedDeadLetters:
+    """DeadLetters holding ``messages`` (None: the stack names no such queue)."""
+
+    messages: int | None = 0
+
+    def depth(self) -> int | None:
+        return self.messages
+
+
+@dataclass
+class CountingRateLimiter:
+    """SendRateLimiter that never waits: grants ``slots`` sends (unlimited if None)."""
+
+    slots: int | None = None
+    granted: int = 0
+
+    def acquire(self, deadline: float | None = None) -> bool:
+        if self.slots is not None and self.granted >= self.slots:
+            return False
+        self.granted += 1
+        return True

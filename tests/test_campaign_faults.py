@@ -240,7 +240,7 @@ def test_campaign_show_counts_the_dead_letters(stack: CampaignStack) -> None:
     create_and_fan_out(stack, "c-dlq")
     before = invoke("campaign", "show", "c-dlq")
     assert "Dead-lettered: 0 send jobs in the send DLQ (all campaigns)" in before.stdout
-    stack.sqs.send_message(QueueUrl=stack.outputs["SendDLQUrl"], MessageBody="{not a job")
+    stack.sqs.send_message(QueueUrl=stack.outputs["SendDlqUrl"], MessageBody="{not a job")
     after = invoke("campaign", "show", "c-dlq")
     assert "Dead-lettered: 1 send job in the send DLQ (all campaigns)" in after.stdout
     assert show("c-dlq")["dead_lettered"] == 1

@@ -1,4 +1,8 @@
-"""The sender's decisions on in-memory fakes: who is texted, and what happens to the claim."""
+"""The sender's decisions on in-memory fakes: who is texted, and what happens to the claim.
+
+No moto, no sockets: the path through SQS and the Lambda handler is tested end to end in
+test_campaigns_e2e.py; these pin the service's own decisions with a fixed clock.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shiftsms.core.campaigns import SendJob, SendOutcome
+from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
 from shiftsms.core.models import StaffMember
+from shiftsms.errors import SendThrottled
 from shiftsms.services.campaigns import CampaignSender
 from shiftsms.settings import SenderSettings
+from tests import fakes
 from tests.fakes import RecordingSms
 
 ANA = "+447700900101"
@@ -149,3 +155,68 @@ def test_a_failed_allow_list_read_gives_the_claim_back_for_the_retry() -> None:
     staff.broken = False
     assert sender.send(JOB) is SendOutcome.SENT
     assert [s.to for s in sms.sent] == [ANA]
+
+
+# -- on the shared fakes (tests/fakes.py, checked against the DynamoDB adapters) ---------------
+
+EPOCH = int(NOW.timestamp())
+TEXT = "Open shifts: 15/08 5h nightshift XYZ123. Reply a code to book."
+
+
+class Parts:
+    """A sender on the shared fakes, for a campaign fanned out as run ``r1``."""
+
+    def __init__(self) -> None:
+        self.campaigns = fakes.MemoryCampaigns()
+        self.campaigns.create(Campaign("c1", "15/08 5h nightshift XYZ123"))
+        assert self.campaigns.claim_fan_out("c1", "r1", TEXT, NOW, EPOCH + 3600)
+        self.campaigns.finish_fan_out("c1", "r1", 1, NOW)
+        self.ledger = fakes.MemoryLedger(self.campaigns)
+        self.sms = RecordingSms()
+        self.staff = fakes.MemoryStaff()
+        self.staff.put(StaffMember(ANA, "Ana"))
+        self.rate = fakes.CountingRateLimiter()
+        self.sender = CampaignSender(
+            SETTINGS, self.sms, self.ledger, self.rate, self.staff, clock=lambda: NOW
+        )
+
+    def counters(self) -> tuple[int, int, int]:
+        campaign = self.campaigns.get("c1")
+        assert campaign is not None
+        return campaign.sent, campaign.failed, campaign.opted_out
+
+
+@pytest.fixture
+def parts() -> Parts:
+    return Parts()
+
+
+def test_stale_job_is_not_sent(parts: Parts) -> None:
+    outcome = parts.sender.send(SendJob("c1", ANA, TEXT, EPOCH - 60, run="r1"))
+    assert outcome is SendOutcome.EXPIRED
+    assert parts.sms.sent == []
+    assert parts.rate.granted == 0
+    assert parts.ledger.markers["c1", "r1", ANA].state == "expired"
+    assert parts.counters() == (0, 1, 0)
+
+
+def test_ttl_is_what_is_left_of_the_offer(parts: Parts) -> None:
+    job = SendJob("c1", ANA, TEXT, EPOCH + 3600, run="r1")
+    assert parts.sender.send(job) is SendOutcome.SENT
+    [sent] = parts.sms.sent
+    assert (sent.to, sent.body, sent.origination) == (ANA, TEXT, "+447700900000")
+    assert (sent.context, sent.ttl_seconds) == ({"campaign_id": "c1"}, 3600)
+    assert parts.ledger.sent_at("c1", ANA, "r1") == NOW
+    assert parts.counters() == (1, 0, 0)
+
+
+def test_a_throttled_send_gives_its_claim_back_so_the_retry_sends_once(parts: Parts) -> None:
+    parts.sms.throttle_next = 1
+    job = SendJob("c1", ANA, TEXT, EPOCH + 3600, run="r1")
+    with pytest.raises(SendThrottled):
+        parts.sender.send(job)
+    assert ("c1", "r1", ANA) not in parts.ledger.markers
+    assert parts.sender.send(job) is SendOutcome.SENT
+    assert parts.sender.send(job) is SendOutcome.DUPLICATE
+    assert parts.sms.to(ANA) == [TEXT]
+    assert parts.counters() == (1, 0, 0)

@@ -63,7 +63,7 @@ def test_send_queue_outlives_the_sender_and_redrives(stack: CampaignStack) -> No
     redrive = json.loads(attrs["RedrivePolicy"])
     assert redrive["maxReceiveCount"] == 8
     assert redrive["deadLetterTargetArn"].rsplit(":", 1)[1] == stack.dlq_url().rsplit("/", 1)[1]
-    assert stack.outputs["SendDLQUrl"] == stack.dlq_url()
+    assert stack.outputs["SendDlqUrl"] == stack.dlq_url()
     # A claim outlives any live invocation, and is stale when a dead one's job comes back.
     assert sender["Timeout"] < CLAIM_LEASE_SECONDS < int(attrs["VisibilityTimeout"])
     assert sender["Handler"] == "lambdas.sender.handler"

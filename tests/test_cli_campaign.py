@@ -12,7 +12,7 @@ import pytest
 
 from shiftsms.aws.dynamo import from_item
 from shiftsms.aws.shifts_table import ShiftsTable
-from shiftsms.core.campaign_text import SAMPLE_CAMPAIGN_MESSAGE, campaign_text
+from shiftsms.core.campaign_text import SAMPLE_CAMPAIGN_MESSAGE
 from shiftsms.core.campaigns import Campaign
 from shiftsms.core.models import StaffMember
 from shiftsms.handlers.sender import SenderApp
@@ -28,7 +28,10 @@ from tests.clitools import command_paths, invoke, table_rows
 from tests.fakes import RecordingSms
 
 ANA, BEN = "+447700900101", "+447700900102"
-TEXT = campaign_text(SAMPLE_CAMPAIGN_MESSAGE)
+TEXT = (
+    "Open shifts: 15/08 5h nightshift XYZ123, 18/08 3h dayshift XYZ124. "
+    "Reply a code to book, REQUEST for all open shifts, STOP to opt out."
+)
 SENT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
@@ -53,7 +56,7 @@ DRAFT = [
     "Encoding:   GSM-7, 134 characters, 1 segment",
     "Shifts:     XYZ123, XYZ124",
     "Recipients: 2",
-    "Billed:     2 segments (2 recipients x 1 segment)",
+    "Billed:     2 segments (2 recipients x 1 segment), about $0.08",
 ]
 
 

@@ -431,7 +431,7 @@ def test_list_shows_both_statuses_through_the_index(
         ["C3", "16/08 day", "available", "", ""],
         ["B2", "15/08 5h", "taken", ANA, "2026-11-28T10:00:00+00:00"],
     ]
-    # the index holds no times: the shifts it lists are read in full by key
+    # the index holds no times: its keys are read, then the shifts by key
     assert calls == ["Query", "BatchGetItem", "Query", "BatchGetItem"]
 
 

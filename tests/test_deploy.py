@@ -319,6 +319,39 @@ def test_connect_options_set_the_sample_parameters(moto_server: str) -> None:
     assert env["CONNECT_SOURCE_NUMBER"] == "+447700900999"
 
 
+def test_alarm_and_spend_options_set_their_parameters_and_are_kept_on_update(
+    moto_server: str,
+) -> None:
+    result = deploy(
+        "--alarm-email",
+        "ward-ops@example.org",
+        "--max-price-per-message",
+        "0.05",
+        "--price-per-segment",
+        "0.0581",
+    )
+    assert result.exit_code == 0, result.output
+    params = stack_parameters()
+    assert (params["AlarmEmail"], params["MaxPricePerMessage"], params["PricePerSegment"]) == (
+        "ward-ops@example.org",
+        "0.05",
+        "0.0581",
+    )
+    functions = stack_functions()
+    for name in ("InboundFunction", "SenderFunction"):
+        env = functions[name]["Configuration"]["Environment"]["Variables"]
+        assert env["MAX_PRICE_PER_MESSAGE"] == "0.05", name
+    assert deploy("--max-price-per-message", "").exit_code == 0
+    params = stack_parameters()
+    assert (params["AlarmEmail"], params["MaxPricePerMessage"], params["PricePerSegment"]) == (
+        "ward-ops@example.org",
+        "",
+        "0.0581",
+    )
+    env = stack_functions()["SenderFunction"]["Configuration"]["Environment"]["Variables"]
+    assert env["MAX_PRICE_PER_MESSAGE"] == ""
+
+
 def test_declining_the_change_set_changes_nothing(moto_server: str) -> None:
     result = invoke("deploy", "--origination-number", ORIGINATION, input="n\n")
     assert result.exit_code == 1

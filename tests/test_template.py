@@ -7,6 +7,8 @@ the code is read with ``ast``, so a variable or output added on one side only fa
 from __future__ import annotations
 
 import ast
+import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -16,6 +18,8 @@ import pytest
 from cfnlint.decode import decode
 
 from shiftsms import settings as settings_module
+from shiftsms.aws.alarms import alarm_prefix
+from shiftsms.core import metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "cloudformation" / "template.yaml"
@@ -127,11 +131,15 @@ def settings_used(paths: Iterator[Path]) -> set[str]:
     return used
 
 
+# Variables whose settings check their shape; every other variable is set to "1".
+SAMPLE_VALUES = {"MAX_PRICE_PER_MESSAGE": "0.20"}
+
+
 class RecordingEnv(Mapping[str, str]):
-    """An environment holding ``names`` (each set to "1") that records every name read."""
+    """An environment holding ``names`` (each "1" or its sample) that records every name read."""
 
     def __init__(self, names: set[str]) -> None:
-        self.values = dict.fromkeys(names, "1")
+        self.values = {n: SAMPLE_VALUES.get(n, "1") for n in names}
         self.read: set[str] = set()
 
     def __getitem__(self, key: str) -> str:
@@ -389,3 +397,199 @@ def test_checkov_suppressions_say_why(template: dict[str, Any]) -> None:
     for name, skip in skips:
         assert skip["id"].startswith("CKV_"), name
         assert len(skip.get("comment", "")) > 30, f"{name}: {skip['id']} needs a reason"
+
+
+def test_every_queue_is_an_output_named_for_its_role(template: dict[str, Any]) -> None:
+    """`shiftsms status` finds queues from outputs only: ...QueueUrl, or ...DlqUrl for DLQs."""
+    queues = set(resources(template, "AWS::SQS::Queue"))
+    dead_letter = dead_letter_queues(template)
+    assert dead_letter == {"SendDLQ", "CampaignStreamDLQ", "InboundFailureQueue"}
+    assert queues >= dead_letter | {"SendQueue"}
+    outputs = {
+        out["Value"]["Ref"]: key
+        for key, out in template["Outputs"].items()
+        if isinstance(out["Value"], dict) and out["Value"].get("Ref") in queues
+    }
+    assert set(outputs) == queues, f"queues without an output: {queues - set(outputs)}"
+    for queue, key in outputs.items():
+        suffix = "DlqUrl" if queue in dead_letter else "QueueUrl"
+        assert key.endswith(suffix), f"{queue}'s output {key} should end in {suffix}"
+        assert "Condition" not in template["Outputs"][key], key
+    others = [k for k in template["Outputs"] if k.endswith(("QueueUrl", "DlqUrl"))]
+    assert sorted(others) == sorted(outputs.values()), "a queue-named output that is no queue"
+
+
+# -- alarms -------------------------------------------------------------------------------
+
+ALARM = "AWS::CloudWatch::Alarm"
+# The name every alarm of the stack starts with, as the template writes it.
+STACK_ALARM_PREFIX = alarm_prefix("${AWS::StackName}")
+
+
+def _arn_of(node: Any) -> str | None:
+    """The logical id ``!GetAtt X.Arn`` or ``!Ref X`` names."""
+    if isinstance(node, dict) and "Fn::GetAtt" in node:
+        return str(node["Fn::GetAtt"][0])
+    if isinstance(node, dict) and "Ref" in node:
+        return str(node["Ref"])
+    return None
+
+
+def dead_letter_queues(tpl: dict[str, Any]) -> set[str]:
+    """Queues that failed work ends in: a redrive target, an on-failure destination, a DLQ."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "deadLetterTargetArn":
+                    found.add(_arn_of(value) or "")
+                elif key == "OnFailure" and isinstance(value, dict):
+                    found.add(_arn_of(value.get("Destination")) or "")
+                elif key == "DeadLetterConfig" and isinstance(value, dict):
+                    found.add(_arn_of(value.get("TargetArn")) or "")
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v.get("Properties", {}) for k, v in tpl["Resources"].items()})
+    return found & set(resources(tpl, "AWS::SQS::Queue"))
+
+
+def _dimension(alarm: dict[str, Any]) -> dict[str, Any]:
+    """The one dimension of a single-metric alarm."""
+    (dimension,) = alarm["Properties"]["Dimensions"]
+    return dimension  # type: ignore[no-any-return]
+
+
+def test_every_dead_letter_queue_has_an_alarm_on_a_message_in_it(
+    template: dict[str, Any],
+) -> None:
+    dlqs = dead_letter_queues(template)
+    assert {"SendDLQ", "CampaignStreamDLQ", "InboundFailureQueue"} <= dlqs
+    # Every other queue hands its poison to a DLQ, so no failure can hide in a queue unseen.
+    for name, queue in resources(template, "AWS::SQS::Queue").items():
+        assert name in dlqs or "RedrivePolicy" in queue["Properties"], name
+    watched = {}
+    for name, alarm in resources(template, ALARM).items():
+        if alarm["Properties"].get("Namespace") == "AWS/SQS":
+            dimension = _dimension(alarm)
+            assert dimension["Name"] == "QueueName", name
+            watched[dimension["Value"]["Fn::GetAtt"][0]] = alarm["Properties"]
+    missing = dlqs - set(watched)
+    assert not missing, f"dead-letter queues without an alarm: {sorted(missing)}"
+    for queue, props in watched.items():
+        assert props["MetricName"] == "ApproximateNumberOfMessagesVisible", queue
+        assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
+        assert props["Statistic"] == "Maximum", queue
+
+
+def test_every_function_has_an_alarm_on_its_errors(template: dict[str, Any]) -> None:
+    watched = set()
+    for name, alarm in resources(template, ALARM).items():
+        if alarm["Properties"].get("Namespace") == "AWS/Lambda":
+            dimension = _dimension(alarm)
+            metric = alarm["Properties"]["MetricName"]
+            assert (metric, dimension["Name"]) == ("Errors", "FunctionName"), name
+            assert alarm["Properties"]["Statistic"] == "Sum", name
+            assert alarm["Properties"]["Threshold"] == 0, name
+            watched.add(dimension["Value"]["Ref"])
+    assert watched == set(resources(template, "AWS::Lambda::Function"))
+
+
+def test_delivery_failure_rate_alarm_reads_the_metrics_the_code_names(
+    template: dict[str, Any],
+) -> None:
+    props = template["Resources"]["DeliveryFailureRateAlarm"]["Properties"]
+    queries = {q["Id"]: q for q in props["Metrics"]}
+    stats = {i: q["MetricStat"]["Metric"] for i, q in queries.items() if "MetricStat" in q}
+    service = [{"Name": "service", "Value": metrics.SERVICE}]
+    assert stats == {
+        "delivered": {
+            "Namespace": metrics.NAMESPACE,
+            "MetricName": metrics.TEXTS_DELIVERED,
+            "Dimensions": service,
+        },
+        "failed": {
+            "Namespace": metrics.NAMESPACE,
+            "MetricName": metrics.TEXTS_FAILED,
+            "Dimensions": service,
+        },
+    }
+    (returned,) = [q for q in queries.values() if q["ReturnData"]]
+    assert (
+        "100 * FILL(failed, 0) / (FILL(delivered, 0) + FILL(failed, 0))" in returned["Expression"]
+    )
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 10)
+    # Powertools adds the service dimension from the functions' own setting.
+    for name, fn in resources(template, "AWS::Lambda::Function").items():
+        variables = fn["Properties"]["Environment"]["Variables"]
+        assert variables["POWERTOOLS_SERVICE_NAME"] == metrics.SERVICE, name
+
+
+def test_alarms_are_named_for_the_stack_and_notify_the_alarm_topic(
+    template: dict[str, Any],
+) -> None:
+    alarms = resources(template, ALARM)
+    assert (
+        len(alarms)
+        == len(dead_letter_queues(template)) + len(resources(template, "AWS::Lambda::Function")) + 1
+    )  # the delivery failure rate
+    topic = {"Ref": "AlarmTopic"}
+    for name, alarm in alarms.items():
+        props = alarm["Properties"]
+        sub = props["AlarmName"]["Fn::Sub"]
+        assert sub.startswith(STACK_ALARM_PREFIX), name
+        assert re.fullmatch(r"[a-z0-9-]+", sub[len(STACK_ALARM_PREFIX) :]), name
+        assert props["AlarmActions"] == [topic] and props["OKActions"] == [topic], name
+        assert props["TreatMissingData"] == "notBreaching", name
+        assert len(props.get("AlarmDescription", "")) > 20, name
+    names = [a["Properties"]["AlarmName"]["Fn::Sub"] for a in alarms.values()]
+    assert len(set(names)) == len(names)
+
+
+def test_alarm_topic_is_encrypted_and_emails_only_when_asked(template: dict[str, Any]) -> None:
+    for name, topic in resources(template, "AWS::SNS::Topic").items():
+        assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}, name
+    (subscription,) = resources(template, "AWS::SNS::Subscription").values()
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    assert template["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+    statements = template["Resources"]["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
+    (cloudwatch,) = [
+        s for s in statements if s["Principal"].get("Service") == "cloudwatch.amazonaws.com"
+    ]
+    assert cloudwatch["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_the_max_price_is_given_to_every_function_that_sends(template: dict[str, Any]) -> None:
+    given = {
+        name
+        for name, fn in resources(template, "AWS::Lambda::Function").items()
+        if fn["Properties"]["Environment"]["Variables"].get("MAX_PRICE_PER_MESSAGE")
+        == {"Ref": "MaxPricePerMessage"}
+    }
+    sending = {
+        name
+        for name, fn in resources(template, "AWS::Lambda::Function").items()
+        if any(
+            "sms-voice:SendTextMessage" in json.dumps(s["Action"])
+            for s in _statements(template["Resources"][fn["Properties"]["Role"]["Fn::GetAtt"][0]])
+        )
+    }
+    assert given == sending == {"InboundFunction", "SenderFunction"}
+    param = template["Parameters"]["MaxPricePerMessage"]
+    pattern = param["AllowedPattern"]
+    for accepted in (param["Default"], "", "0.05", "12.34567"):
+        assert re.fullmatch(pattern, accepted), accepted
+    for refused in ("1", "0.123456", "100.00", "$0.20"):
+        assert not re.fullmatch(pattern, refused), refused

@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from shiftsms.aws.decode import ItemReader, is_e164, warn
 from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
+from shiftsms.core.commands import InvalidShiftId, validate_shift_id
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, ShiftStatus
+from shiftsms.core.phone import redact
 from shiftsms.errors import ShiftChanged, ShiftExists, ShiftNotFound, ShiftsmsError
 
 if TYPE_CHECKING:
@@ -48,18 +51,46 @@ def id_spellings(code: str) -> list[str]:
 
 
 def shift_from_item(item: dict[str, Any]) -> Shift:
-    """A stored item (as plain values) to a Shift; tolerant of items added by hand."""
-    return Shift(
-        shift_id=str(item["shift_id"]),
-        shift_info=str(item.get("shift_info", "")),
-        shift_status=ShiftStatus.read(item.get("shift_status")),
-        employee=str(item["employee"]) if item.get("employee") else None,
-        booked_at=str(item["booked_at"]) if item.get("booked_at") else None,
-        starts_at=str(item["starts_at"]) if item.get("starts_at") else None,
-        ends_at=str(item["ends_at"]) if item.get("ends_at") else None,
-        location=str(item["location"]) if item.get("location") else None,
-        role=str(item["role"]) if item.get("role") else None,
+    """A stored item (as plain values) to a Shift, whatever was typed into it by hand.
+
+    Fields of another type are read as best they can be or left out (see
+    :mod:`shiftsms.aws.decode`), with one warning naming the shift; an ``employee`` that is
+    not E.164 is shown as stored (and warned about: that holder cannot DROP it by SMS).
+    """
+    read = ItemReader(item)
+    shift_id = read.text("shift_id") or ""
+    info = read.text("shift_info", "") or ""
+    # No status, or a word that is neither: None (not offered; shown as "no status").
+    status = ShiftStatus.read(read.text("shift_status"))
+    employee = read.text("employee")
+    if employee and not is_e164(employee):
+        read.problems.append("employee is not an E.164 number")
+    shift = Shift(
+        shift_id=shift_id,
+        shift_info=info,
+        shift_status=status,
+        employee=employee or None,
+        booked_at=read.text("booked_at") or None,
+        starts_at=read.text("starts_at") or None,
+        ends_at=read.text("ends_at") or None,
+        location=read.text("location") or None,
+        role=read.text("role") or None,
     )
+    if read.problems:
+        warn("shift", shift_id, read.problems)
+    return shift
+
+
+def _offerable(item: dict[str, Any]) -> Shift | None:
+    """An open-shifts item to a Shift staff can book by text, or None (skipped, warned)."""
+    shift = shift_from_item(item)
+    try:
+        validate_shift_id(shift.shift_id)
+    except InvalidShiftId:
+        why = "not a shift code staff can text back (2-20 letters, digits or '-', no keyword)"
+        warn("shift", redact(shift.shift_id), [why], skipped=True)
+        return None
+    return shift
 
 
 class ShiftsTable:
@@ -190,13 +221,25 @@ class ShiftsTable:
         )
 
     def open_page(self, after: str | None, limit: int) -> tuple[list[Shift], bool]:
-        """Up to ``limit`` available shifts after ``after``, in id order (a Query a spelling)."""
+        """Up to ``limit`` available shifts after ``after``, in id order (a Query a spelling).
+
+        A shift whose id staff could not text back (not a valid code, or an SMS keyword) is
+        skipped with a warning, and the page is filled up from the items after it.
+        """
         shifts: list[Shift] = []
         more = False
         for spelling in SPELLINGS[ShiftStatus.AVAILABLE]:
-            resp = self.client.query(**self._query_status(spelling, after, Limit=limit))
-            shifts += [shift_from_item(from_item(i)) for i in resp.get("Items", [])]
-            more = more or "LastEvaluatedKey" in resp
+            kwargs = self._query_status(spelling, after, Limit=limit)
+            found: list[Shift] = []
+            while True:
+                resp = self.client.query(**kwargs)
+                found += [s for i in resp.get("Items", []) if (s := _offerable(from_item(i)))]
+                last = resp.get("LastEvaluatedKey")
+                if last is None or len(found) >= limit:
+                    more = more or last is not None
+                    break
+                kwargs.update(ExclusiveStartKey=last, Limit=limit - len(found))
+            shifts += found
         shifts.sort(key=lambda s: s.shift_id)
         return shifts[:limit], more or len(shifts) > limit
 
@@ -226,6 +269,15 @@ class ShiftsTable:
         for page in paginator.paginate(**self._query_status(status, None)):
             for item in page.get("Items", []):
                 yield shift_from_item(from_item(item))
+
+    def ids_by_status(self, status: str) -> Iterator[str]:
+        """The id of every shift stored with exactly ``status``, through the status index
+        (only the key read), page by page."""
+        paginator = self.client.get_paginator("query")
+        request = self._query_status(status, None, ProjectionExpression="shift_id")
+        for page in paginator.paginate(**request):
+            for item in page.get("Items", []):
+                yield item["shift_id"]["S"]
 
     def get(self, shift_id: str) -> Shift | None:
         """One shift by id (strongly consistent)."""

@@ -28,12 +28,15 @@ class EndUserMessagingSms:
         configuration_set: str | None = None,
         *,
         protect_configuration: str | None = None,
+        max_price: str | None = None,
     ) -> None:
         """``protect_configuration`` (an id or ARN) is named on every send, so End User
-        Messaging refuses a destination in a country it blocks."""
+        Messaging refuses a destination in a country it blocks. ``max_price``: US dollars a
+        text may cost at most (``MaxPrice``; None: no cap)."""
         self.client = client
         self.configuration_set = configuration_set
         self.protect_configuration = protect_configuration
+        self.max_price = max_price
 
     def send(
         self,
@@ -59,6 +62,9 @@ class EndUserMessagingSms:
             request["ConfigurationSetName"] = self.configuration_set
         if self.protect_configuration:
             request["ProtectConfigurationId"] = self.protect_configuration
+        if self.max_price:
+            # A text that would cost more is refused: ValidationException PRICE_OVER_THRESHOLD.
+            request["MaxPrice"] = self.max_price
         try:
             resp = self.client.send_text_message(**request)
         except ClientError as exc:

@@ -53,7 +53,7 @@ class StackInfo:
             state_table=out.get("StateTableName", ""),
             origination_identity=out.get("OriginationIdentity", ""),
             send_queue_url=out.get("SendQueueUrl", ""),
-            send_dlq_url=out.get("SendDLQUrl", ""),
+            send_dlq_url=out.get("SendDlqUrl", ""),
             default_region=out.get("DefaultPhoneRegion", "GB") or "GB",
             time_zone=out.get("TimeZone", "") or "Europe/London",
         )

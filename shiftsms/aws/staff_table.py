@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from shiftsms.aws.decode import ItemReader, is_e164, warn
 from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
 from shiftsms.core.models import StaffChange, StaffEdit, StaffMember
+from shiftsms.core.phone import mask
 from shiftsms.errors import StaffNotFound
 
 if TYPE_CHECKING:
@@ -24,18 +26,46 @@ PUT_ATTEMPTS = 5
 
 
 def member_from_item(item: dict[str, Any]) -> StaffMember:
-    """A stored item (as plain values) to a StaffMember."""
-    groups = item.get("groups") or ()
-    return StaffMember(
-        phone=str(item["phone"]),
-        name=str(item.get("name", "")),
-        campaigns=bool(item.get("campaigns", True)),
-        opted_out=bool(item.get("opted_out", False)),
-        groups=tuple(sorted(str(g) for g in groups)),
-        added_at=str(item["added_at"]) if item.get("added_at") else None,
-        list_cursor=str(item["list_cursor"]) if item.get("list_cursor") else None,
-        roles=tuple(sorted(str(r) for r in item.get("roles") or ())),
+    """A stored item (as plain values) to a StaffMember, whatever was typed into it by hand.
+
+    Fields of another type are read as best they can be or left out (see
+    :mod:`shiftsms.aws.decode`), with one warning naming the entry (number masked).
+    """
+    member, problems = _decode(item)
+    if problems:
+        warn("allow-list entry", mask(member.phone), problems)
+    return member
+
+
+def _decode(item: dict[str, Any]) -> tuple[StaffMember, list[str]]:
+    read = ItemReader(item)
+    phone = read.text("phone") or ""
+    if not is_e164(phone):
+        read.problems.append("phone is not an E.164 number")
+    member = StaffMember(
+        phone=phone,
+        name=read.text("name", "") or "",
+        campaigns=read.flag("campaigns", True),
+        opted_out=read.flag("opted_out", False),
+        groups=read.texts("groups"),
+        added_at=read.text("added_at") or None,
+        list_cursor=read.text("list_cursor") or None,
+        roles=read.texts("roles"),
     )
+    return member, read.problems
+
+
+def _recipient(item: dict[str, Any]) -> StaffMember | None:
+    """A recipients-index item to a member who may be texted, or None (skipped, warned)."""
+    member, problems = _decode(item)
+    fatal = not is_e164(member.phone) or member.opted_out or not member.campaigns
+    if member.opted_out:
+        problems.append("opted out, yet in the recipients index")
+    if not member.campaigns:
+        problems.append("campaigns off, yet in the recipients index")
+    if problems:
+        warn("campaign recipient", mask(member.phone), problems, skipped=fatal)
+    return None if fatal else member
 
 
 class StaffTable:
@@ -313,7 +343,11 @@ class StaffTable:
                 yield member_from_item(from_item(item))
 
     def recipients(self) -> Iterator[StaffMember]:
-        """Campaign recipients, read from the sparse index (only those who get campaigns)."""
+        """Campaign recipients, read from the sparse index (only those who get campaigns).
+
+        An entry that cannot be texted (a number that is not E.164) or should not be (opted
+        out or campaigns off, with the index key typed in by hand) is skipped with a warning.
+        """
         paginator = self.client.get_paginator("query")
         pages = paginator.paginate(
             TableName=self.table,
@@ -323,7 +357,9 @@ class StaffTable:
         )
         for page in pages:
             for item in page.get("Items", []):
-                yield member_from_item(from_item(item))
+                member = _recipient(from_item(item))
+                if member is not None:
+                    yield member
 
 
 def _edit_set(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from shiftsms.aws.stack import StackInfo
 from shiftsms.aws.wiring import campaign_planner, campaign_reports
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, say, stdout, warn
+from shiftsms.core import spend
 from shiftsms.core.models import ShiftStatus
 from shiftsms.core.shift_times import date_window, time_zone
 from shiftsms.services.campaigns import (
@@ -53,7 +56,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _show_draft(draft: CampaignDraft) -> None:
+def _show_draft(draft: CampaignDraft, stack: StackInfo) -> None:
     info = draft.info
     say(f"Campaign:   {draft.campaign_id}")
     say(f"Text:       {draft.text}")
@@ -67,10 +70,35 @@ def _show_draft(draft: CampaignDraft) -> None:
     if draft.roles is not None:
         say(f"Roles:      {', '.join(draft.roles)} (only staff with one of them get it)")
     say(f"Recipients: {draft.recipients}")
+    per_segment = spend.price(stack.outputs.get("PricePerSegment", ""))
+    cost = (
+        f", about {spend.usd(spend.estimated_cost(draft.billed_segments, per_segment))}"
+        if per_segment is not None
+        else ""
+    )
     say(
         f"Billed:     {_plural(draft.billed_segments, 'segment')} "
-        f"({_plural(draft.recipients, 'recipient')} x {_plural(info.segments, 'segment')})"
+        f"({_plural(draft.recipients, 'recipient')} x {_plural(info.segments, 'segment')}){cost}"
     )
+    _warn_over_max_price(draft, stack, per_segment)
+
+
+def _warn_over_max_price(
+    draft: CampaignDraft, stack: StackInfo, per_segment: Decimal | None
+) -> None:
+    """Warn when each text would cost more than the stack's MaxPricePerMessage."""
+    try:
+        cap = spend.max_price(stack.parameters.get("MaxPricePerMessage", ""))
+    except ValueError:
+        return
+    if per_segment is None or cap is None:
+        return
+    per_text = spend.over_max_price(draft.info.segments, per_segment, cap)
+    if per_text is not None:
+        warn(
+            f"at {spend.usd(per_segment)} a segment each text costs about {spend.usd(per_text)}, "
+            f"over the stack's MaxPricePerMessage ${cap}: AWS would refuse every text"
+        )
 
 
 @app.command("create")
@@ -163,7 +191,7 @@ def create(
         max_segments=max_segments,
         only=ShiftFilter(date_window(first, last, zone), location, role),
     )
-    _show_draft(draft)
+    _show_draft(draft, get_context(ctx).stack())
     if draft.recipients == 0:
         warn("nobody on the allow list receives campaigns: this campaign would text no one")
     if dry_run:

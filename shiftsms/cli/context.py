@@ -13,7 +13,7 @@ import typer
 from shiftsms import resources
 from shiftsms.aws import clients
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
-from shiftsms.cli.output import fail
+from shiftsms.cli.output import fail, show_item_warnings
 
 
 @dataclass
@@ -104,6 +104,7 @@ def common_options(
     """
     if ctx.invoked_subcommand in LOCAL_COMMANDS and missing_local_extra():
         fail(f"`shiftsms {ctx.invoked_subcommand}` needs the local sandbox: {LOCAL_EXTRA_HINT}")
+    show_item_warnings()
     ctx.obj = CliContext(stack_name=stack_name, region=region, profile=profile)
 
 

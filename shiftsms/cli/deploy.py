@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +13,7 @@ from rich.text import Text
 
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import fail, handle_errors, print_json, say, stderr, stdout, warn
+from shiftsms.core import spend
 from shiftsms.deploy.deployer import (
     BundleReady,
     ChangeSetReady,
@@ -174,6 +176,31 @@ def _print_result(result: DeployResult) -> None:
         )
 
 
+def _alarm_and_spend_parameters(
+    alarm_email: str | None, max_price: str | None, price_per_segment: str | None
+) -> dict[str, str]:
+    """The AlarmEmail, MaxPricePerMessage and PricePerSegment given (InvalidInput if wrong)."""
+    given: dict[str, str] = {}
+    if alarm_email is not None:
+        email = alarm_email.strip()
+        if email and not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+            raise InvalidInput(f"--alarm-email: not an email address: {alarm_email!r}")
+        given["AlarmEmail"] = email
+    if max_price is not None:
+        try:
+            given["MaxPricePerMessage"] = spend.max_price(max_price) or ""
+        except ValueError as exc:
+            raise InvalidInput(f"--max-price-per-message must be {exc}") from exc
+    if price_per_segment is not None:
+        raw = price_per_segment.strip()
+        if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,5})?", raw):
+            raise InvalidInput(
+                f"--price-per-segment must be US dollars such as 0.04, got {price_per_segment!r}"
+            )
+        given["PricePerSegment"] = raw
+    return given
+
+
 @handle_errors
 def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
     ctx: typer.Context,
@@ -231,6 +258,28 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
             help="Turn on two-way SMS on the origination number with the inbound topic.",
         ),
     ] = False,
+    alarm_email: Annotated[
+        str | None,
+        typer.Option(
+            "--alarm-email",
+            help='Email address the alarm topic notifies (AWS asks it to confirm; "" removes it).',
+        ),
+    ] = None,
+    max_price_per_message: Annotated[
+        str | None,
+        typer.Option(
+            "--max-price-per-message",
+            help="Most a text may cost, US dollars (default 0.20): AWS refuses a dearer text. "
+            '"" is no cap.',
+        ),
+    ] = None,
+    price_per_segment: Annotated[
+        str | None,
+        typer.Option(
+            "--price-per-segment",
+            help="US dollars per SMS segment, for campaign cost estimates (default 0.04; 0: none).",
+        ),
+    ] = None,
 ) -> None:
     """Build the Lambda bundle and create or update the stack through a change set."""
     cli = get_context(ctx)
@@ -243,15 +292,18 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
         ),
         s3_bucket=s3_bucket,
         configure_number=configure_number,
-        parameters=(
-            {}
-            if allowed_countries is None
-            else {
-                "AllowedCountries": ",".join(
-                    c.strip().upper() for c in allowed_countries.split(",") if c.strip()
-                )
-            }
-        ),
+        parameters={
+            **(
+                {}
+                if allowed_countries is None
+                else {
+                    "AllowedCountries": ",".join(
+                        c.strip().upper() for c in allowed_countries.split(",") if c.strip()
+                    )
+                }
+            ),
+            **_alarm_and_spend_parameters(alarm_email, max_price_per_message, price_per_segment),
+        },
     )
     view = DeployView()
     deployer = Deployer(
@@ -274,15 +326,40 @@ def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
 ) -> None:
-    """Stack status and outputs, both versions, shifts by status, allow list, campaigns."""
+    """Stack status and outputs, both versions, shifts, allow list, queues, campaigns, alarms.
+
+    Every queue's depth is shown; a dead-letter queue that holds messages is highlighted
+    and named in a warning, and so is each alarm in ALARM.
+    """
     cli = get_context(ctx)
     report = Deployer(cli.session).status(cli.stack_name)
     if report.version_warning:
         warn(report.version_warning)
+    for queue in report.queues:
+        if queue.alarming:
+            noun = "message" if queue.held == 1 else "messages"
+            warn(
+                f"dead-letter queue {queue.name} holds {queue.held} {noun} that failed "
+                f"every retry: {queue.url}"
+            )
+    _warn_alarms(report)
     if as_json:
         print_json(report.as_dict())
         return
     _print_status(report)
+
+
+def _warn_alarms(report: StackStatus) -> None:
+    """One red line on stderr per alarm of the stack in ALARM."""
+    if report.alarms is None:
+        warn("alarms unknown: not allowed to read CloudWatch alarms (cloudwatch:DescribeAlarms)")
+        return
+    console = stderr()
+    for alarm in report.alarms:
+        console.print(
+            Text("Alarm: ", style="bold red") + Text(f"{alarm.name}: {alarm.reason}", style="red"),
+            soft_wrap=True,
+        )
 
 
 def _print_status(report: StackStatus) -> None:
@@ -300,6 +377,9 @@ def _print_status(report: StackStatus) -> None:
     shifts = ", ".join(f"{n} {state}" for state, n in report.shifts.items()) or "unknown"
     say(f"Shifts: {shifts}")
     say(f"Allow list: {report.allow_list if report.allow_list is not None else 'unknown'}")
+    _print_queues(report)
+    if report.alarms is not None:
+        say(f"Alarms: {len(report.alarms) or 'none'} in ALARM")
     if not report.campaigns:
         say("Campaigns: none yet")
         return
@@ -315,6 +395,26 @@ def _print_status(report: StackStatus) -> None:
             str(c.opted_out),
         )
     console.print(table)
+
+
+def _depth(value: int | None, error: str | None) -> str:
+    return str(value) if value is not None else f"unknown ({error})"
+
+
+def _print_queues(report: StackStatus) -> None:
+    if not report.queues:
+        say("Queues: none in the stack's outputs")
+        return
+    table = Table("Queue", "Kind", "Messages", "In flight", title="Queues")
+    for q in report.queues:
+        table.add_row(
+            q.name,
+            "dead-letter" if q.dead_letter else "work",
+            _depth(q.visible, q.error),
+            _depth(q.in_flight, q.error),
+            style="bold red" if q.alarming else None,
+        )
+    stdout().print(table)
 
 
 @handle_errors

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,6 +58,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from shiftsms.aws.decode import log as item_log
 from shiftsms.aws.stack import StackNotFound
 from shiftsms.core.commands import InvalidShiftId
 from shiftsms.core.phone import InvalidPhoneNumber
@@ -102,6 +104,19 @@ def say(message: str | Text, style: str | None = None) -> None:
 def warn(message: str) -> None:
     """Print a yellow warning to stderr."""
     stderr().print(Text("Warning: ", style="bold yellow") + Text(message), soft_wrap=True)
+
+
+class _WarningLines(logging.Handler):
+    """Each log record as one :func:`warn` line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warn(record.getMessage())
+
+
+def show_item_warnings() -> None:
+    """Show the adapters' warnings about items that did not fit (one line each on stderr)."""
+    if not any(isinstance(h, _WarningLines) for h in item_log.handlers):
+        item_log.addHandler(_WarningLines(logging.WARNING))
 
 
 def fail(message: str, code: int = EXIT_ERROR, details: list[str] | None = None) -> NoReturn:

@@ -18,7 +18,9 @@ import boto3
 from botocore.exceptions import ClientError
 
 from shiftsms import resources
+from shiftsms.aws.alarms import AlarmState, alarms_in_alarm
 from shiftsms.aws.clients import client as make_client
+from shiftsms.aws.queues import QueueDepth, queue_depths
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.aws.staff_table import StaffTable
@@ -148,7 +150,10 @@ class StackStatus:
     shifts: dict[str, int]
     allow_list: int | None
     campaigns: list[CampaignSummary]
+    queues: list[QueueDepth] = field(default_factory=list)
     cli_version: str = field(default_factory=resources.version)
+    # The stack's alarms in ALARM (None: the caller may not read alarms).
+    alarms: list[AlarmState] | None = field(default_factory=list)
 
     @property
     def stack_version(self) -> str | None:
@@ -191,6 +196,8 @@ class StackStatus:
                 }
                 for c in self.campaigns
             ],
+            "queues": [q.as_dict() for q in self.queues],
+            "alarms": None if self.alarms is None else [a.as_dict() for a in self.alarms],
         }
 
 
@@ -614,7 +621,8 @@ class Deployer:
     # ------------------------------------------------------------------ status, destroy
 
     def status(self, stack_name: str = DEFAULT_STACK) -> StackStatus:
-        """The stack, shifts by status, allow-list size and the five latest campaigns."""
+        """The stack, shifts by status, allow-list size, the five latest campaigns, the depth
+        of every queue (dead-letter queues included) the stack outputs, and alarms in ALARM."""
         info = describe(self.client("cloudformation"), stack_name)
         dynamodb = self.client("dynamodb")
         out = info.outputs
@@ -630,7 +638,14 @@ class Deployer:
         campaigns: list[CampaignSummary] = []
         if all(out.get(k) for k in ("CampaignsTableName", "StaffTableName", "StateTableName")):
             campaigns = campaign_reports(self.client, info).list()[:RECENT_CAMPAIGNS]
-        return StackStatus(stack=info, shifts=shifts, allow_list=allow_list, campaigns=campaigns)
+        return StackStatus(
+            stack=info,
+            shifts=shifts,
+            allow_list=allow_list,
+            campaigns=campaigns,
+            queues=queue_depths(self.client("sqs"), out),
+            alarms=alarms_in_alarm(self.client("cloudwatch"), info.name),
+        )
 
     def destroy(
         self, stack_name: str = DEFAULT_STACK, *, delete_data: bool = False

@@ -54,6 +54,7 @@ class InboundApp:
             or EndUserMessagingSms(
                 client("pinpoint-sms-voice-v2"),
                 protect_configuration=settings.protect_configuration_id or None,
+                max_price=settings.max_price_per_message or None,
             ),
             limiter=DynamoReplyLimiter(
                 dynamodb,

@@ -50,6 +50,7 @@ class SenderApp:
             or EndUserMessagingSms(
                 client("pinpoint-sms-voice-v2"),
                 protect_configuration=settings.protect_configuration_id or None,
+                max_price=settings.max_price_per_message or None,
             ),
             ledger=DynamoSendLedger(dynamodb, settings.state_table, settings.campaigns_table),
             limiter=limiter

@@ -9,6 +9,7 @@ and updates them. As on AWS, a new protect configuration allows every country.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -42,9 +43,16 @@ class ProtectRegistry:
         self.lock = threading.Lock()
         self.items: dict[str, ProtectConfiguration] = {}
 
-    def create(self, region: str, rules: dict[str, dict[str, str]] | None = None) -> Any:
-        """A new protect configuration with ``rules`` (capability -> country -> status)."""
-        protect_id = f"protect-{uuid.uuid4().hex}"
+    def create(
+        self, region: str, rules: dict[str, dict[str, str]] | None = None, *, name: str = ""
+    ) -> Any:
+        """A new protect configuration with ``rules`` (capability -> country -> status).
+
+        Its id is derived from ``name`` (the resource name CloudFormation generated, which the
+        sandbox keeps across restarts), so a restarted sandbox's stack outputs the same id.
+        """
+        seed = f"{region}/{name}" if name else uuid.uuid4().hex
+        protect_id = f"protect-{hashlib.sha256(seed.encode()).hexdigest()[:32]}"
         arn = f"arn:aws:sms-voice:{region}:{ACCOUNT_ID}:protect-configuration/{protect_id}"
         item = ProtectConfiguration(protect_id, arn, {k: dict(v) for k, v in (rules or {}).items()})
         with self.lock:
@@ -118,7 +126,8 @@ class ProtectConfigurationModel(CloudFormationModel):
         **kwargs: Any,
     ) -> ProtectConfigurationModel:
         properties = cloudformation_json.get("Properties") or {}
-        return cls(REGISTRY.create(region_name, _rules_from_template(properties)))
+        rules = _rules_from_template(properties)
+        return cls(REGISTRY.create(region_name, rules, name=resource_name))
 
     @classmethod
     def update_from_cloudformation_json(

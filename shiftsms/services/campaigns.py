@@ -44,7 +44,13 @@ from shiftsms.ports import (
     SmsSender,
     StaffStore,
 )
-from shiftsms.services.shifts import ShiftFilter, in_full, shift_started, soonest_first
+from shiftsms.services.shifts import (
+    ListingShiftStore,
+    ShiftFilter,
+    in_full,
+    shift_started,
+    soonest_first,
+)
 from shiftsms.settings import FanOutSettings, SenderSettings
 
 log = logging.getLogger("shiftsms.campaigns")
@@ -187,7 +193,7 @@ class CampaignPlanner:
 
     campaigns: CampaignStore
     staff: StaffStore
-    shifts: ShiftStore
+    shifts: ListingShiftStore
     clock: Callable[[], datetime] = utc_now
 
     def new_id(self) -> str:
@@ -247,7 +253,7 @@ class CampaignPlanner:
     def _open(self, only: ShiftFilter) -> list[Shift]:
         """The open shifts ``only`` takes that have not started, soonest first."""
         now = self.clock()
-        listed = in_full(self.shifts, self.shifts.by_status(ShiftStatus.AVAILABLE))
+        listed = in_full(self.shifts, ShiftStatus.AVAILABLE)
         matching = [s for s in listed if s.available and only(s)]
         offered = [s for s in matching if not shift_started(s, now)]
         if not offered:

@@ -127,16 +127,16 @@ class ShiftFilter:
         return self.role is None or role_key(shift.role or "") == role_key(self.role)
 
 
-def in_full(store: ShiftStore, shifts: Iterable[Shift]) -> list[Shift]:
-    """``shifts`` (as read from the status index) as stored in full, in the same order.
+def in_full(store: ListingShiftStore, status: str) -> list[Shift]:
+    """Every shift stored with ``status``, read in full.
 
-    The index projects only the info and the booking, not the times, location or role, so
-    the items are read again by key (BatchGetItem, 100 a call). One deleted in between is
-    left out.
+    The status index projects only the info and the booking, not the times, location or
+    role: the ids are read from it (keys only), then the items by key (BatchGetItem, 100 a
+    call). One deleted in between is left out; the status is the one read by key.
     """
-    listed = list(shifts)
-    found = store.get_many([s.shift_id for s in listed]) if listed else {}
-    return [found[s.shift_id] for s in listed if s.shift_id in found]
+    ids = list(store.ids_by_status(status))
+    found = store.get_many(ids) if ids else {}
+    return [found[i] for i in ids if i in found]
 
 
 def soonest_first(shifts: Iterable[Shift]) -> list[Shift]:
@@ -144,7 +144,15 @@ def soonest_first(shifts: Iterable[Shift]) -> list[Shift]:
     return sorted(shifts, key=lambda s: listing_key(shift_span_of(s), s.shift_id))
 
 
-class AdminShiftStore(ShiftStore, Protocol):
+class ListingShiftStore(ShiftStore, Protocol):
+    """A ShiftStore that lists the ids under a status (the status index, keys only)."""
+
+    def ids_by_status(self, status: str) -> Iterator[str]:
+        """The id of every shift stored with exactly ``status``."""
+        ...
+
+
+class AdminShiftStore(ListingShiftStore, Protocol):
     """A ShiftStore with the operator's writes: conditional on what was read, and in bulk."""
 
     def set_info(self, shift_id: str, shift_info: str) -> Shift:
@@ -340,9 +348,7 @@ class ShiftService:
         return [
             shift
             for wanted in self._statuses(status)
-            for shift in soonest_first(
-                s for s in in_full(self.store, self.store.by_status(wanted)) if keep(s)
-            )
+            for shift in soonest_first(s for s in in_full(self.store, wanted) if keep(s))
         ]
 
     def started(self, shift: Shift) -> bool:

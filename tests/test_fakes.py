@@ -1,0 +1,435 @@
+"""The in-memory fakes keep the contract of the DynamoDB adapters they stand in for.
+
+Each check runs on the adapter (on the deployed stack in moto) and on the fake, so a service
+test on fakes sees what the service would see on AWS.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from shiftsms import ports
+from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.reply_limiter import DynamoReplyLimiter
+from shiftsms.aws.send_markers import DynamoSendLedger
+from shiftsms.aws.send_queue import EnqueueFailed, SqsDeadLetters
+from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.models import (
+    BookingOutcome,
+    DropOutcome,
+    Shift,
+    ShiftStatus,
+    StaffEdit,
+    StaffMember,
+)
+from shiftsms.errors import (
+    CampaignExists,
+    ShiftChanged,
+    ShiftExists,
+    ShiftNotFound,
+    StaffNotFound,
+)
+from shiftsms.services.shifts import AdminShiftStore
+from tests.conftest import REGION, Deployed
+from tests.fakes import (
+    CountingRateLimiter,
+    CountingReplyLimiter,
+    FixedDeadLetters,
+    ListSendQueue,
+    MemoryCampaigns,
+    MemoryLedger,
+    MemoryShifts,
+    MemoryStaff,
+    RecordingCaller,
+    RecordingSms,
+)
+
+AT = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+ANA, BEN = "+447700900123", "+447700900456"
+SENT_1, SENT_2, SENT_3 = (f"2026-11-28T10:00:0{i}.000Z" for i in (1, 2, 3))
+
+
+def test_every_port_has_a_fake() -> None:
+    campaigns = MemoryCampaigns()
+    # Typed assignments: mypy fails here if a fake drifts from its port.
+    shift_store: ports.ShiftStore = MemoryShifts()
+    staff_store: ports.StaffStore = MemoryStaff()
+    sms: ports.SmsSender = RecordingSms()
+    caller: ports.Caller = RecordingCaller()
+    replies: ports.ReplyLimiter = CountingReplyLimiter()
+    campaign_store: ports.CampaignStore = campaigns
+    queue: ports.SendQueue = ListSendQueue()
+    ledger: ports.SendLedger = MemoryLedger(campaigns)
+    dead_letters: ports.DeadLetters = FixedDeadLetters()
+    rate: ports.SendRateLimiter = CountingRateLimiter()
+    fakes = {
+        "ShiftStore": shift_store,
+        "StaffStore": staff_store,
+        "SmsSender": sms,
+        "Caller": caller,
+        "ReplyLimiter": replies,
+        "CampaignStore": campaign_store,
+        "SendQueue": queue,
+        "SendLedger": ledger,
+        "DeadLetters": dead_letters,
+        "SendRateLimiter": rate,
+    }
+    declared = {
+        name
+        for name, value in vars(ports).items()
+        if isinstance(value, type) and value.__module__ == ports.__name__
+    }
+    assert declared == set(fakes)  # a new port needs a fake here
+    admin: AdminShiftStore = MemoryShifts()  # the operator's store, too
+    assert admin.count_by_status("taken") == 0
+
+
+def _shifts(deployed: Deployed | None) -> AdminShiftStore:
+    if deployed is None:
+        return MemoryShifts()
+    return ShiftsTable(deployed.dynamodb, deployed.outputs["ShiftsTableName"])
+
+
+def _staff(deployed: Deployed | None) -> ports.StaffStore:
+    if deployed is None:
+        return MemoryStaff()
+    return StaffTable(deployed.dynamodb, deployed.outputs["StaffTableName"])
+
+
+def _campaigns_and_ledger(
+    deployed: Deployed | None,
+) -> tuple[ports.CampaignStore, ports.SendLedger]:
+    if deployed is None:
+        memory = MemoryCampaigns()
+        return memory, MemoryLedger(memory)
+    out = deployed.outputs
+    return CampaignsTable(deployed.dynamodb, out["CampaignsTableName"]), DynamoSendLedger(
+        deployed.dynamodb, out["StateTableName"], out["CampaignsTableName"]
+    )
+
+
+def _limiter(deployed: Deployed | None) -> ports.ReplyLimiter:
+    if deployed is None:
+        return CountingReplyLimiter(cooldown=timedelta(minutes=30))
+    return DynamoReplyLimiter(
+        deployed.dynamodb, deployed.outputs["StateTableName"], agent_cooldown_minutes=30
+    )
+
+
+@pytest.fixture(params=["dynamodb", "fake"])
+def backend(request: pytest.FixtureRequest) -> Deployed | None:
+    """The deployed stack for the adapter, or None for the fake."""
+    if request.param == "fake":
+        return None
+    deployed: Deployed = request.getfixturevalue("deployed")
+    return deployed
+
+
+def test_shift_store_booking_and_release(backend: Deployed | None) -> None:
+    store = _shifts(backend)
+    store.put(Shift("XYZ123", "15/08 nights"))
+    with pytest.raises(ShiftExists):
+        store.put(Shift("XYZ123", "again"))
+    assert store.book("NOPE", ANA, "m1", AT) is BookingOutcome.UNKNOWN
+    assert store.book("XYZ123", ANA, "m1", AT) is BookingOutcome.BOOKED
+    assert store.book("XYZ123", ANA, "m1", AT) is BookingOutcome.BOOKED  # a retry
+    assert store.book("XYZ123", ANA, "m2", AT) is BookingOutcome.ALREADY_YOURS
+    assert store.book("XYZ123", BEN, "m3", AT) is BookingOutcome.TAKEN
+    assert store.get("XYZ123") == Shift(
+        "XYZ123", "15/08 nights", ShiftStatus.TAKEN, ANA, "2026-11-28T10:00:00+00:00"
+    )
+    assert store.release("XYZ123", BEN, ref="d1") is DropOutcome.NOT_YOURS
+    assert store.release("XYZ123", ANA, ref="d2") is DropOutcome.RELEASED
+    assert store.release("XYZ123", ANA, ref="d2") is DropOutcome.RELEASED  # a retry
+    assert store.release("XYZ123", ANA, ref="d3") is DropOutcome.NOT_YOURS
+    assert store.release("NOPE") is DropOutcome.UNKNOWN
+    assert store.get("XYZ123") == Shift("XYZ123", "15/08 nights")
+    store.delete("XYZ123")
+    with pytest.raises(ShiftNotFound):
+        store.delete("XYZ123")
+    assert store.get("XYZ123") is None
+
+
+def test_shift_store_refuses_what_a_later_message_overtook(backend: Deployed | None) -> None:
+    store = _shifts(backend)
+    store.put(Shift("XYZ123", "15/08 nights"))
+    assert store.book("XYZ123", ANA, "m2", AT, sent=SENT_2) is BookingOutcome.BOOKED
+    assert store.release("XYZ123", ANA, ref="d1", sent=SENT_1) is DropOutcome.NOT_YOURS
+    assert store.release("XYZ123", ANA, ref="d3", sent=SENT_3) is DropOutcome.RELEASED
+    # the booking retried after the DROP that followed it books nothing
+    assert store.book("XYZ123", ANA, "m2", AT, sent=SENT_2) is BookingOutcome.TAKEN
+    assert store.get("XYZ123") == Shift("XYZ123", "15/08 nights")
+
+
+def test_shift_store_books_an_id_stored_in_another_case(backend: Deployed | None) -> None:
+    store = _shifts(backend)
+    store.put(Shift("xyz123", "15/08 nights"))
+    assert store.book("XYZ123", ANA, "m1", AT) is BookingOutcome.BOOKED
+    assert store.get("xyz123") == Shift(
+        "xyz123", "15/08 nights", ShiftStatus.TAKEN, ANA, "2026-11-28T10:00:00+00:00"
+    )
+    assert store.release("XYZ123", ANA, ref="d1") is DropOutcome.RELEASED
+    assert store.get("xyz123") == Shift("xyz123", "15/08 nights")
+
+
+def test_shift_store_pages_counts_and_statuses(backend: Deployed | None) -> None:
+    store = _shifts(backend)
+    for code in ("C3", "A1", "B2", "D4"):
+        store.put(Shift(code, f"info {code}"))
+    store.book("B2", ANA, "m1", AT)
+    page, more = store.open_page(None, 2)
+    assert ([s.shift_id for s in page], more) == (["A1", "C3"], True)
+    page, more = store.open_page("C3", 5)
+    assert ([s.shift_id for s in page], more) == (["D4"], False)
+    assert (store.count_open(None), store.count_open("A1"), store.count_open("D4")) == (3, 2, 0)
+    assert [s.shift_id for s in store.by_status("taken")] == ["B2"]
+    assert sorted(store.get_many(["A1", "B2", "ZZ9"])) == ["A1", "B2"]
+    first, more = store.first_by_status("available", 2)
+    assert ([s.shift_id for s in first], more) == (["A1", "C3"], True)
+    assert (store.count_by_status("available"), store.count_by_status("available", "A1")) == (
+        3,
+        2,
+    )
+    assert store.count_by_status("taken") == 1
+
+
+def test_admin_store_writes_only_on_the_shift_as_seen(backend: Deployed | None) -> None:
+    store = _shifts(backend)
+    store.put(Shift("XYZ123", "15/08 nights"))
+    store.put(Shift("ABC456", "16/08 days"))
+    assert store.book("XYZ123", ANA, "m1", AT) is BookingOutcome.BOOKED
+    seen = store.get("XYZ123")
+    assert seen is not None
+    assert store.set_info("XYZ123", "15/08 long nights") == Shift(
+        "XYZ123", "15/08 long nights", ShiftStatus.TAKEN, ANA, "2026-11-28T10:00:00+00:00"
+    )
+    with pytest.raises(ShiftNotFound):
+        store.set_info("NOPE", "x")
+    store.release_as_seen(seen)  # the info changed, the booking did not
+    assert store.get("XYZ123") == Shift("XYZ123", "15/08 long nights")
+    with pytest.raises(ShiftChanged) as changed:
+        store.release_as_seen(seen)
+    assert changed.value.now == Shift("XYZ123", "15/08 long nights")
+    with pytest.raises(ShiftChanged):
+        store.delete_as_seen(Shift("ABC456", "16/08 nights"))  # not the info shown
+    with pytest.raises(ShiftNotFound):
+        store.delete_as_seen(Shift("NOPE"))
+    store.delete_as_seen(Shift("ABC456", "16/08 days"))
+    assert store.get("ABC456") is None
+
+
+def test_admin_store_imports_in_batches(backend: Deployed | None) -> None:
+    store = _shifts(backend)
+    shifts = [Shift(f"S{i:03d}", f"info {i}") for i in range(30)]
+    written: list[list[str]] = []
+    store.put_many(shifts, written.append)
+    assert [len(batch) for batch in written] == [25, 5]
+    assert sorted(i for batch in written for i in batch) == [s.shift_id for s in shifts]
+    assert store.existing_ids(["S000", "S029", "S030"]) == {"S000", "S029"}
+    assert store.count_by_status("available") == 30
+
+
+def test_staff_store_keeps_opt_outs_and_filters_recipients(backend: Deployed | None) -> None:
+    store = _staff(backend)
+    assert store.put(StaffMember(ANA, "Ana", added_at="2026-11-01T00:00:00+00:00")) is True
+    assert store.put(StaffMember(BEN, "Ben", campaigns=False)) is True
+    store.set_opted_out(ANA, True, AT)
+    store.set_list_cursor(ANA, "XYZ123")
+    assert store.put(StaffMember(ANA, "Ana Silva", groups=("night", "icu"))) is False
+    assert store.get(ANA) == StaffMember(
+        ANA,
+        "Ana Silva",
+        opted_out=True,
+        groups=("icu", "night"),
+        added_at="2026-11-01T00:00:00+00:00",
+        list_cursor="XYZ123",
+    )
+    assert store.put(StaffMember(BEN, "Renamed"), replace=False) is False
+    assert store.get(BEN) == StaffMember(BEN, "Ben", campaigns=False)
+    assert list(store.recipients()) == []
+    store.set_opted_out(ANA, False, AT)
+    assert [m.phone for m in store.recipients()] == [ANA]
+    assert sorted(m.phone for m in store.all()) == [ANA, BEN]
+    store.delete(BEN)
+    with pytest.raises(StaffNotFound):
+        store.delete(BEN)
+    store.set_opted_out(BEN, True, AT)  # not on the list: nothing happens
+    assert store.get(BEN) is None
+
+
+def test_staff_store_update_changes_only_the_given_fields(backend: Deployed | None) -> None:
+    store = _staff(backend)
+    store.put(StaffMember(BEN, "Ben", groups=("night",)))
+    store.put(StaffMember(ANA, "Ana"))
+    change = store.update(BEN, StaffEdit(campaigns=False, groups=("icu", "day")))
+    assert change.before == StaffMember(BEN, "Ben", groups=("night",))
+    assert change.after == StaffMember(BEN, "Ben", campaigns=False, groups=("day", "icu"))
+    assert change.changed == ("campaigns", "groups")
+    assert store.get(BEN) == change.after
+    assert [m.phone for m in store.recipients()] == [ANA]
+    same = store.update(BEN, StaffEdit(name="Ben"))
+    assert (same.changed, same.before == same.after) == ((), True)
+    with pytest.raises(StaffNotFound):
+        store.update("+447700900999", StaffEdit(name="Nobody"))
+
+
+def test_campaign_store(backend: Deployed | None) -> None:
+    campaigns, _ledger = _campaigns_and_ledger(backend)
+    campaigns.create(Campaign("c1", "15/08 XYZ123", shift_ids=("XYZ123",)))
+    with pytest.raises(CampaignExists):
+        campaigns.create(Campaign("c1", "again"))
+    claimed = campaigns.claim_fan_out("c1", "t1", "Open shifts: 15/08 XYZ123.", AT, 1795900000)
+    assert claimed is not None
+    assert (claimed.status, claimed.text, claimed.expires_at, claimed.fanout_token) == (
+        CampaignStatus.FANNING_OUT,
+        "Open shifts: 15/08 XYZ123.",
+        1795900000,
+        "t1",
+    )
+    assert campaigns.claim_fan_out("c1", "t2", "other", AT, 1) is None
+    again = campaigns.claim_fan_out("c1", "t1", "other", AT, 1)  # the same record, retried
+    assert again is not None and (again.text, again.expires_at) == (claimed.text, 1795900000)
+    campaigns.save_progress("c1", "t2", BEN)  # not the claimant: no effect
+    campaigns.save_progress("c1", "t1", ANA)
+    campaigns.finish_fan_out("c1", "t2", 9, AT)  # not the claimant: no effect
+    campaigns.finish_fan_out("c1", "t1", 2, AT)
+    campaigns.reject("c1", "too late")  # only a new campaign can be rejected
+    stored = campaigns.get("c1")
+    assert stored is not None
+    assert (stored.status, stored.recipients, stored.fanout_cursor, stored.reason) == (
+        CampaignStatus.SENDING,
+        2,
+        ANA,
+        None,
+    )
+    assert campaigns.claim_fan_out("nope", "t1", "x", AT, 1) is None
+    campaigns.create(Campaign("c2", "16/08 ABC456"))
+    campaigns.reject("c2", "nothing to send")
+    rejected = campaigns.get("c2")
+    assert rejected is not None
+    assert (rejected.status, rejected.reason) == (CampaignStatus.REJECTED, "nothing to send")
+    assert campaigns.claim_fan_out("c2", "t3", "x", AT, 1) is None
+    assert sorted(c.campaign_id for c in campaigns.all()) == ["c1", "c2"]
+
+
+def _fanned_out(campaigns: ports.CampaignStore, run: str) -> None:
+    campaigns.create(Campaign("c1", "15/08 XYZ123"))
+    assert campaigns.claim_fan_out("c1", run, "Open shifts: XYZ123", AT, 1795900000)
+    campaigns.finish_fan_out("c1", run, 2, AT)
+
+
+def _counters(campaigns: ports.CampaignStore) -> tuple[int, int, int, int]:
+    found = campaigns.get("c1")
+    assert found is not None
+    return found.sent, found.failed, found.opted_out, found.skipped
+
+
+def test_send_ledger_claims_once_and_counts_once(backend: Deployed | None) -> None:
+    campaigns, ledger = _campaigns_and_ledger(backend)
+    _fanned_out(campaigns, "r1")
+    ana, ben = (SendJob("c1", to, "Open shifts: XYZ123", 1795900000, "r1") for to in (ANA, BEN))
+    token = ledger.claim(ana, AT)
+    assert token is not None
+    assert ledger.claim(ana, AT) is None
+    assert ledger.begin(ana, "not-ours", AT) is False
+    assert ledger.begin(ana, token, AT) is True
+    assert ledger.begin(ana, token, AT) is False  # sending already
+    ledger.settle(ana, "not-ours", SendOutcome.FAILED, AT)
+    ledger.settle(ana, token, SendOutcome.SENT, AT, message_id="m1")
+    ledger.settle(ana, token, SendOutcome.SENT, AT, message_id="m1")  # counted once
+    assert ledger.sent_at("c1", ANA, "r1") == AT
+    assert ledger.sent_at("c1", ANA) is None  # another run's marker
+    other = ledger.claim(ben, AT)
+    assert other is not None
+    ledger.release(ben, other)
+    assert ledger.sent_at("c1", BEN, "r1") is None
+    retried = ledger.claim(ben, AT)
+    assert retried is not None
+    ledger.settle(ben, retried, SendOutcome.SKIPPED, AT, reason="opted out since")
+    assert ledger.claim(ben, AT + timedelta(hours=1)) is None  # settled: never claimed again
+    assert _counters(campaigns) == (1, 0, 0, 1)
+
+
+def test_send_ledger_takes_over_a_dead_senders_claim(backend: Deployed | None) -> None:
+    campaigns, ledger = _campaigns_and_ledger(backend)
+    _fanned_out(campaigns, "r1")
+    ana, ben = (SendJob("c1", to, "Open shifts: XYZ123", 1795900000, "r1") for to in (ANA, BEN))
+    dead = ledger.claim(ana, AT)
+    assert dead is not None
+    assert ledger.claim(ana, AT + timedelta(seconds=60)) is None  # still within the lease
+    later = AT + timedelta(minutes=10)
+    taken = ledger.claim(ana, later)
+    assert taken is not None and taken != dead
+    ledger.settle(ana, dead, SendOutcome.SENT, later)  # the dead sender's late settle
+    assert ledger.close_abandoned(ana, later) is False  # claimed, never sending
+    ledger.settle(ana, taken, SendOutcome.SENT, later, message_id="m1")
+    sending = ledger.claim(ben, AT)
+    assert sending is not None and ledger.begin(ben, sending, AT)
+    assert ledger.claim(ben, later) is None  # it may have been sent: not taken over
+    assert ledger.close_abandoned(ben, AT + timedelta(seconds=60)) is False
+    assert ledger.close_abandoned(ben, later) is True
+    assert ledger.close_abandoned(ben, later) is False  # closed once
+    assert ledger.sent_at("c1", BEN, "r1") is None
+    assert _counters(campaigns) == (1, 1, 0, 0)
+
+
+def test_send_ledger_counts_only_on_the_run_that_fanned_out(backend: Deployed | None) -> None:
+    campaigns, ledger = _campaigns_and_ledger(backend)
+    _fanned_out(campaigns, "r2")
+    old_run = SendJob("c1", ANA, "Open shifts: XYZ123", 1795900000, "r1")
+    token = ledger.claim(old_run, AT)
+    assert token is not None
+    ledger.settle(old_run, token, SendOutcome.SENT, AT)
+    assert ledger.sent_at("c1", ANA, "r1") == AT  # the marker keeps it
+    assert _counters(campaigns) == (0, 0, 0, 0)
+
+
+def test_reply_limiter_replies_once_per_sender(backend: Deployed | None) -> None:
+    limiter = _limiter(backend)
+    assert limiter.allow_unauthorised_reply(ANA, AT, ref="m1") is True
+    assert limiter.allow_unauthorised_reply(ANA, AT, ref="m1") is True  # a retry
+    assert limiter.allow_unauthorised_reply(ANA, AT, ref="m2") is False
+    assert limiter.allow_unauthorised_reply(BEN, AT, ref="m3") is True
+
+
+def test_reply_limiter_call_back_cooldown(backend: Deployed | None) -> None:
+    limiter = _limiter(backend)
+    assert limiter.allow_call_back(ANA, AT, ref="m1") is True
+    assert limiter.allow_call_back(ANA, AT, ref="m1") is True  # a retry
+    assert limiter.allow_call_back(ANA, AT, ref="m2") is False
+    assert limiter.allow_call_back(BEN, AT, ref="m3") is True
+    limiter.end_call_back(ANA, ref="m2")  # not the holder: nothing given back
+    assert limiter.allow_call_back(ANA, AT, ref="m4") is False
+    limiter.end_call_back(ANA, ref="m1")
+    assert limiter.allow_call_back(ANA, AT, ref="m5") is True
+    assert limiter.allow_call_back(BEN, AT + timedelta(minutes=29), ref="m6") is False
+    assert limiter.allow_call_back(BEN, AT + timedelta(minutes=31), ref="m7") is True
+
+
+def test_dead_letters_depth(backend: Deployed | None) -> None:
+    if backend is None:
+        letters: ports.DeadLetters = FixedDeadLetters(2)
+        none: ports.DeadLetters = FixedDeadLetters(None)
+    else:
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = backend.outputs["SendDLQUrl"]
+        for body in ("job 1", "job 2"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        letters, none = SqsDeadLetters(sqs, url), SqsDeadLetters(sqs, "")
+    assert (letters.depth(), none.depth()) == (2, None)
+
+
+def test_rate_limiter_and_queue_fakes() -> None:
+    rate = CountingRateLimiter(slots=1)
+    assert (rate.acquire(), rate.acquire()) == (True, False)
+    queue = ListSendQueue(fail_next=1)
+    job = SendJob("c1", ANA, "Open shifts: XYZ123", 1795900000, "r1")
+    with pytest.raises(EnqueueFailed):
+        queue.enqueue([job])
+    queue.enqueue([job])
+    assert queue.jobs == [job]
