@@ -292,7 +292,7 @@ def list_(
     if not shifts:
         filtered = only != ShiftFilter()
         what = f"{status.value} shifts" if status else "shifts"
-        say(f"No {what}{' match' if filtered else ''}." if filtered else f"No {what}.")
+        say(f"No {what} match." if filtered else f"No {what}.")
         return
     shown, more = shifts[:MAX_TABLE_ROWS], len(shifts) - MAX_TABLE_ROWS
     timed = any(s.starts_at or s.location or s.role for s in shown)
