@@ -51,7 +51,12 @@ class SenderApp:
                 client("pinpoint-sms-voice-v2"),
                 protect_configuration=settings.protect_configuration_id or None,
             ),
-            ledger=DynamoSendLedger(dynamodb, settings.state_table, settings.campaigns_table),
+            ledger=DynamoSendLedger(
+                dynamodb,
+                settings.state_table,
+                settings.campaigns_table,
+                claim_timeout_seconds=settings.send_claim_timeout_seconds,
+            ),
             limiter=limiter
             or DynamoSendRateLimiter(
                 dynamodb, settings.state_table, settings.send_rate_per_second, clock=now
