@@ -148,6 +148,8 @@ class SenderSettings:
     send_rate_per_second: float = 1.0
     protect_configuration_id: str = ""
     max_price_per_message: str = ""
+    # A claim older than this was left by a dead sender: its job's redelivery sends it.
+    send_claim_timeout_seconds: int = 120
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -164,6 +166,7 @@ class SenderSettings:
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
             protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
             max_price_per_message=_max_price(env),
+            send_claim_timeout_seconds=max(1, _int(env, "SEND_CLAIM_TIMEOUT_SECONDS", 120)),
         )
 
 

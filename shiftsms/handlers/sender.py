@@ -52,7 +52,12 @@ class SenderApp:
                 protect_configuration=settings.protect_configuration_id or None,
                 max_price=settings.max_price_per_message or None,
             ),
-            ledger=DynamoSendLedger(dynamodb, settings.state_table, settings.campaigns_table),
+            ledger=DynamoSendLedger(
+                dynamodb,
+                settings.state_table,
+                settings.campaigns_table,
+                claim_timeout_seconds=settings.send_claim_timeout_seconds,
+            ),
             limiter=limiter
             or DynamoSendRateLimiter(
                 dynamodb, settings.state_table, settings.send_rate_per_second, clock=now
