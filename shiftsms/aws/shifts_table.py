@@ -11,12 +11,18 @@ from botocore.exceptions import ClientError
 
 from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, ShiftStatus
+from shiftsms.core.shift_times import from_iso, sort_key
 from shiftsms.errors import ShiftChanged, ShiftExists, ShiftNotFound, ShiftsmsError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 STATUS_INDEX = "by-status"
+# Open shifts soonest first: HASH shift_status, RANGE START_KEY (see start_key), projection ALL.
+START_INDEX = "by-start"
+START_KEY = "start_key"
+# Sorts after every UTC start ("2026-...Z"): untimed shifts written by shiftsms list last.
+UNTIMED_KEY = "~untimed"
 # When the inbound message that last changed the shift was sent (see InboundSms.sent_at).
 MESSAGE_AT = "message_at"
 _NOT_CHANGED_SINCE = f" AND (attribute_not_exists({MESSAGE_AT}) OR {MESSAGE_AT} < :sent)"
@@ -55,7 +61,25 @@ def shift_from_item(item: dict[str, Any]) -> Shift:
         shift_status=ShiftStatus.read(item.get("shift_status")),
         employee=str(item["employee"]) if item.get("employee") else None,
         booked_at=str(item["booked_at"]) if item.get("booked_at") else None,
+        starts_at=_text(item, "starts_at"),
+        ends_at=_text(item, "ends_at"),
+        location=_text(item, "location"),
+        role=_text(item, "role"),
     )
+
+
+def _text(item: dict[str, Any], name: str) -> str | None:
+    """An optional text attribute; absent or empty reads as None."""
+    value = item.get(name)
+    return str(value) if value else None
+
+
+def start_key(shift: Shift) -> str:
+    """The ``by-start`` index sort key: the UTC start of a timed shift (string order is time
+    order), :data:`UNTIMED_KEY` for an untimed one, so untimed shifts sort after timed ones."""
+    if shift.starts_at is None:
+        return UNTIMED_KEY
+    return sort_key(from_iso(shift.starts_at))
 
 
 class ShiftsTable:
@@ -248,16 +272,7 @@ class ShiftsTable:
 
     def put(self, shift: Shift, *, replace: bool = False) -> None:
         """Write a shift; refuse to overwrite an existing id unless ``replace``."""
-        item = to_item(
-            {
-                "shift_id": shift.shift_id,
-                "shift_info": shift.shift_info,
-                "shift_status": shift.shift_status,
-                "employee": shift.employee,
-                "booked_at": shift.booked_at,
-            }
-        )
-        kwargs: dict[str, Any] = {"TableName": self.table, "Item": item}
+        kwargs: dict[str, Any] = {"TableName": self.table, "Item": _shift_item(shift)}
         if not replace:
             kwargs["ConditionExpression"] = "attribute_not_exists(shift_id)"
         try:
@@ -441,6 +456,8 @@ BATCH_WRITE = 25
 
 
 def _shift_item(shift: Shift) -> dict[str, Any]:
+    """The stored item: the sample's attributes, the optional time, place and role, and the
+    ``by-start`` index key (absent values are not written)."""
     return to_item(
         {
             "shift_id": shift.shift_id,
@@ -448,6 +465,11 @@ def _shift_item(shift: Shift) -> dict[str, Any]:
             "shift_status": shift.shift_status,
             "employee": shift.employee,
             "booked_at": shift.booked_at,
+            "starts_at": shift.starts_at,
+            "ends_at": shift.ends_at,
+            "location": shift.location,
+            "role": shift.role,
+            START_KEY: start_key(shift),
         }
     )
 

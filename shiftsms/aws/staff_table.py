@@ -34,6 +34,7 @@ def member_from_item(item: dict[str, Any]) -> StaffMember:
         groups=tuple(sorted(str(g) for g in groups)),
         added_at=str(item["added_at"]) if item.get("added_at") else None,
         list_cursor=str(item["list_cursor"]) if item.get("list_cursor") else None,
+        roles=tuple(sorted(str(r) for r in item.get("roles") or ())),
     )
 
 
@@ -123,7 +124,7 @@ class StaffTable:
           adds exactly one reports it new. With ``replace=False`` that is the only write,
           and an existing entry is left exactly as it is (False).
         * An existing entry (``replace=True``) is changed by an UpdateItem that sets name,
-          campaigns and groups, keeps ``added_at`` (``if_not_exists``) and never writes the
+          campaigns, groups and roles, keeps ``added_at`` (``if_not_exists``) and never writes the
           opt-out fields. Whether the sparse ``recipient_pool`` key is SET or REMOVEd depends
           on the opt-out state, which an update expression cannot branch on, so this is
           optimistic: the update is conditioned on ``opted_out`` still holding the value
@@ -132,7 +133,8 @@ class StaffTable:
           matches the final state (present only if campaigns is on and not opted out).
           A number deleted meanwhile fails the condition too and is then created afresh.
 
-        Attributes the update does not name (the list cursor, opt-out timestamps) are kept.
+        Attributes the update does not name (the list cursor, opt-out timestamps, the held
+        shifts and their version) are kept.
         """
         for _ in range(PUT_ATTEMPTS):
             existing = None if not replace else self.get(member.phone)
@@ -157,6 +159,7 @@ class StaffTable:
             "campaigns": member.campaigns,
             "opted_out": member.opted_out,
             "groups": set(member.groups) or None,
+            "roles": set(member.roles) or None,
             "added_at": member.added_at,
         }
         if member.campaigns and not member.opted_out:
@@ -176,6 +179,11 @@ class StaffTable:
             vals["groups"] = set(member.groups)
         else:
             removes.append("#g")
+        if member.roles:
+            sets.append("#r = :roles")
+            vals["roles"] = set(member.roles)
+        else:
+            removes.append("#r")
         if member.added_at:
             sets.append("added_at = if_not_exists(added_at, :added)")
             vals["added"] = member.added_at
@@ -197,7 +205,7 @@ class StaffTable:
             Key={"phone": {"S": member.phone}},
             UpdateExpression=expr,
             ConditionExpression=cond,
-            ExpressionAttributeNames={"#n": "name", "#g": "groups"},
+            ExpressionAttributeNames={"#n": "name", "#g": "groups", "#r": "roles"},
             ExpressionAttributeValues=values(**vals),
         )
 
