@@ -7,6 +7,7 @@ The template sets exactly those variables on each function (a test holds both to
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +45,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise NotConfigured(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _hours(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not math.isfinite(value) or value < 0:
+        raise NotConfigured(f"{name} must be 0 (off) or a positive number of hours")
+    return value
+
+
 def _required(env: Mapping[str, str], *names: str) -> dict[str, str]:
     """``names`` from ``env``; NotConfigured naming every one that is missing or empty."""
     found = {n: str(env.get(n, "")) for n in names}
@@ -72,6 +80,10 @@ class InboundSettings:
     agent_cooldown_minutes: int = 30
     idempotency_ttl_seconds: int = 24 * 3600
     protect_configuration_id: str = ""
+    # Timed shifts: the wall clock replies show, and the booking rules (0 turns one off).
+    time_zone: str = "Europe/London"
+    min_rest_hours: float = 11.0
+    max_weekly_hours: float = 48.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -96,6 +108,9 @@ class InboundSettings:
             unauthorised_replies_per_hour=_int(env, "UNAUTHORISED_REPLIES_PER_HOUR", 30),
             agent_cooldown_minutes=max(1, _int(env, "AGENT_COOLDOWN_MINUTES", 30)),
             protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
+            time_zone=env.get("TIME_ZONE", "") or "Europe/London",
+            min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
+            max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
         )
 
 
@@ -165,3 +180,5 @@ class StackSettings:
     send_queue_url: str = ""
     send_dlq_url: str = ""
     default_region: str = "GB"
+    # The stack's TimeZone: operator times without an offset are read in it.
+    time_zone: str = "Europe/London"

@@ -389,3 +389,34 @@ def test_checkov_suppressions_say_why(template: dict[str, Any]) -> None:
     for name, skip in skips:
         assert skip["id"].startswith("CKV_"), name
         assert len(skip.get("comment", "")) > 30, f"{name}: {skip['id']} needs a reason"
+
+
+def test_timed_shift_parameters_reach_the_inbound_function_and_the_cli(
+    template: dict[str, Any],
+) -> None:
+    params = template["Parameters"]
+    assert params["TimeZone"]["Default"] == "Europe/London"
+    assert params["MinRestHours"]["Default"] == 11
+    assert params["MaxWeeklyHours"]["Default"] == 48
+    env = template["Resources"]["InboundFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["TIME_ZONE"] == {"Ref": "TimeZone"}
+    assert env["MIN_REST_HOURS"] == {"Ref": "MinRestHours"}
+    assert env["MAX_WEEKLY_HOURS"] == {"Ref": "MaxWeeklyHours"}
+    assert template["Outputs"]["TimeZone"]["Value"] == {"Ref": "TimeZone"}
+
+
+def test_shifts_keep_the_status_index_and_gain_a_start_index(template: dict[str, Any]) -> None:
+    indexes = {
+        i["IndexName"]: i
+        for i in template["Resources"]["ShiftsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    }
+    assert set(indexes) == {"by-status", "by-start"}
+    assert indexes["by-status"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["shift_info", "employee", "booked_at"],
+    }
+    assert [k["AttributeName"] for k in indexes["by-start"]["KeySchema"]] == [
+        "shift_status",
+        "start_key",
+    ]
+    assert indexes["by-start"]["Projection"] == {"ProjectionType": "ALL"}

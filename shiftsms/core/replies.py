@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from zoneinfo import ZoneInfo
 
+from shiftsms.core.booking_rules import Refusal, refusal_text
 from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, septets, to_gsm7, truncate_septets
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
 
@@ -63,14 +65,34 @@ def booking_summary(outcomes: Mapping[str, BookingOutcome]) -> str:
     groups: dict[BookingOutcome, list[str]] = {o: [] for o in BookingOutcome}
     for code, outcome in outcomes.items():
         groups[outcome].append(code)
-    titles = [
-        (BookingOutcome.BOOKED, "Booked"),
-        (BookingOutcome.ALREADY_YOURS, "Already yours"),
-        (BookingOutcome.TAKEN, "No longer available"),
-        (BookingOutcome.UNKNOWN, "Not a valid code"),
-    ]
     footer = HOW_TO_LIST if not groups[BookingOutcome.BOOKED] else "Thank you!"
-    return _summary([(title, groups[o]) for o, title in titles], footer)
+    return _summary([(title, groups[o]) for o, title in _BOOKING_TITLES], footer)
+
+
+_BOOKING_TITLES = [
+    (BookingOutcome.BOOKED, "Booked"),
+    (BookingOutcome.ALREADY_YOURS, "Already yours"),
+    (BookingOutcome.TAKEN, "No longer available"),
+    (BookingOutcome.UNKNOWN, "Not a valid code"),
+]
+
+
+def booking_reply(
+    outcomes: Mapping[str, BookingOutcome], refusals: Sequence[Refusal], zone: ZoneInfo
+) -> str:
+    """A booking text's reply in one segment: what was booked, then each refusal's reason."""
+    if not refusals:
+        return booking_summary(outcomes)
+    if not outcomes:
+        return refusal_text(refusals, zone)
+    groups: dict[BookingOutcome, list[str]] = {o: [] for o in BookingOutcome}
+    for code, outcome in outcomes.items():
+        groups[outcome].append(code)
+    head = _summary([(title, groups[o]) for o, title in _BOOKING_TITLES], "")
+    # The refusals keep at least half the segment: the head gives way first.
+    head = truncate_septets(head, GSM7_SINGLE // 2)
+    room = GSM7_SINGLE - septets(head) - 1
+    return f"{head} {refusal_text(refusals, zone, room)}"
 
 
 def drop_summary(outcomes: Mapping[str, DropOutcome]) -> str:
