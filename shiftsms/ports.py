@@ -41,6 +41,10 @@ class OpenPage:
     cursors: list[str]
     # How many more follow the page (a console-item window not read to its end counts 1).
     beyond: int
+    # Where MORE goes on once every shift of the page was shown ("" for none).
+    tail: str = ""
+    # False when ``beyond`` is a lower bound (console items were not all read).
+    exact: bool = True
 
 
 class ShiftStore(Protocol):

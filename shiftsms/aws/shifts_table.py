@@ -46,8 +46,8 @@ TRANSACT_ATTEMPTS = 5
 # Console items (no start_key) are found on by-status, this many index items at a time, at
 # most CONSOLE_WINDOWS windows a listing: the cost of a REQUEST stays bounded however many
 # shifts are past.
-CONSOLE_WINDOW = 50
-CONSOLE_WINDOWS = 4
+CONSOLE_WINDOW = 25
+CONSOLE_WINDOWS = 2
 
 # When the inbound message that last changed the shift was sent (see InboundSms.sent_at).
 MESSAGE_AT = "message_at"
@@ -259,33 +259,39 @@ class ShiftsTable:
         after: str | None = after_id
         picked: list[tuple[Shift, str]] = []
         beyond = 0
+        known: set[str] = set()  # ids on by-start: not console items, no need to read them
         if kind == "t":
-            for shift in self._by_start(now, key, after_id, roles):
+            for shift in self._by_start(now, key, after_id, roles, known):
                 if len(picked) < limit:
                     picked.append((shift, f"t:{start_key(shift)} {shift.shift_id}"))
                 else:
                     beyond += 1
             after = None
-        console, more = self._console(after, roles, now, want=limit - len(picked) + 1)
+        console, more, last_read = self._console(after, roles, now, known)
         for shift in console:
             if len(picked) < limit:
                 picked.append((shift, f"c:{shift.shift_id}"))
             else:
                 beyond += 1
+        cursors = [p[1] for p in picked]
+        tail = cursors[-1] if cursors else ""
         if more and not beyond:
+            # Console items may lie beyond the ids read: MORE goes on from the last one read.
             beyond = 1
-        return OpenPage([p[0] for p in picked], [p[1] for p in picked], beyond)
+            tail = f"c:{last_read or ''}"
+        return OpenPage([p[0] for p in picked], cursors, beyond, tail, exact=not more)
 
     def _by_start(
-        self, now: datetime, key: str, after: str, roles: Sequence[str]
+        self, now: datetime, key: str, after: str, roles: Sequence[str], known: set[str]
     ) -> Iterator[Shift]:
         """Open shifts on by-start from (key, after) on, starting after ``now``, that
-        ``roles`` may work, merged across the status spellings."""
+        ``roles`` may work, merged across the status spellings; ``known`` gets every id read."""
         now_key = sort_key(now)
         streams = [
             self._start_stream(spelling, now_key, key, after) for spelling in SPELLINGS[AVAILABLE]
         ]
         for _, shift in heapq.merge(*streams, key=lambda pair: pair[0]):
+            known.add(shift.shift_id)
             if may_work(shift.role, roles):
                 yield shift
 
@@ -314,17 +320,17 @@ class ShiftsTable:
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def _console(
-        self, after: str | None, roles: Sequence[str], now: datetime, want: int
-    ) -> tuple[list[Shift], bool]:
-        """Available console items (no start_key) with ids after ``after``, at least ``want``
-        of them if that many are found within CONSOLE_WINDOWS windows; and whether the
-        status index holds more beyond what was read."""
+        self, after: str | None, roles: Sequence[str], now: datetime, known: set[str]
+    ) -> tuple[list[Shift], bool, str | None]:
+        """Available console items (no start_key) with ids after ``after`` among the next
+        CONSOLE_WINDOWS windows of by-status; whether it holds more beyond what was read, and
+        the last id read. Ids in ``known`` (read on by-start) are not fetched."""
         found: list[Shift] = []
         cursor = after
         for _ in range(CONSOLE_WINDOWS):
             ids, more = self._status_window(cursor)
             if ids:
-                for item in self._raw_many(ids):
+                for item in self._raw_many([i for i in ids if i not in known]):
                     shift = shift_from_item(item)
                     if START_KEY in item or not may_work(shift.role, roles):
                         continue  # on by-start, or not theirs
@@ -335,9 +341,9 @@ class ShiftsTable:
                         continue
                     found.append(shift)
                 cursor = ids[-1]
-            if not more or len(found) >= want:
-                return found, more
-        return found, True
+            if not more:
+                return found, False, cursor
+        return found, True, cursor
 
     def _status_window(self, after: str | None) -> tuple[list[str], bool]:
         """The next CONSOLE_WINDOW ids on by-status's available partitions after ``after``."""
@@ -363,6 +369,7 @@ class ShiftsTable:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), BATCH_GET):
             keys: list[Any] = [{"shift_id": {"S": i}} for i in ids[start : start + BATCH_GET]]
+            # Eventually consistent: half the cost, and a list may lag a write by a moment.
             request: dict[str, Any] = {self.table: {"Keys": keys}}
             while request:
                 resp = self.client.batch_get_item(RequestItems=request)

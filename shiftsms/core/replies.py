@@ -20,6 +20,7 @@ AGENT_UNAVAILABLE = "Sorry, call-backs are not offered here. " + HOW_TO_LIST
 AGENT_FAILED = "Sorry, we could not arrange a call-back just now. Please try AGENT again later."
 NO_OPEN_SHIFTS = "There are no open shifts right now. We will text you when new ones are posted."
 NO_MORE_SHIFTS = "No more open shifts. Reply REQUEST to see the list again."
+LOOK_FURTHER = "No open shifts in this part of the list. Reply MORE to look further."
 
 MAX_INFO_SEPTETS = 40
 
@@ -114,22 +115,26 @@ def _item(shift: Shift) -> str:
     return f"{to_gsm7(shift.shift_id)} {info}".strip()
 
 
-def shift_page(shifts: Sequence[Shift], more_after: int, max_segments: int = 1) -> tuple[str, int]:
+def shift_page(
+    shifts: Sequence[Shift], more_after: int, max_segments: int = 1, *, at_least: bool = False
+) -> tuple[str, int]:
     """Compose a list of open shifts within ``max_segments``.
 
     ``shifts`` are the next open shifts in order and ``more_after`` how many more are open
     beyond them. Returns the text and how many of ``shifts`` it shows; when not all open
-    shifts fit, the text says how many more there are and that MORE sends them.
+    shifts fit, the text says how many more there are and that MORE sends them (``12+`` when
+    ``at_least``: the count is a lower bound).
     """
     if not shifts:
         return NO_OPEN_SHIFTS, 0
     room = budget(max_segments)
     head = "Open shifts: "
+    plus = "+" if at_least else ""
     book_hint = " Reply a code to book."
     items: list[str] = []
     for count, shift in enumerate(shifts, start=1):
         remaining = len(shifts) - count + more_after
-        tail = f" {remaining} more: reply MORE." if remaining else book_hint
+        tail = f" {remaining}{plus} more: reply MORE." if remaining else book_hint
         candidate = head + "; ".join([*items, _item(shift)]) + "." + tail
         if septets(candidate) > room:
             break
@@ -139,5 +144,5 @@ def shift_page(shifts: Sequence[Shift], more_after: int, max_segments: int = 1) 
         items.append(to_gsm7(shifts[0].shift_id))
     shown = len(items)
     remaining = len(shifts) - shown + more_after
-    tail = f" {remaining} more: reply MORE." if remaining else book_hint
+    tail = f" {remaining}{plus} more: reply MORE." if remaining else book_hint
     return truncate_septets(head + "; ".join(items) + "." + tail, room), shown

@@ -183,11 +183,20 @@ class InboundService:
             else self.shifts.open_listing(roles, self.clock(), after, PAGE_FETCH)
         )
         if not page.shifts:
+            if page.beyond:  # nothing in the part read, but the list goes on
+                return _Outcome(Action.LISTED, replies.LOOK_FURTHER, page.tail, moves_cursor=True)
             text = replies.NO_OPEN_SHIFTS if after is None else replies.NO_MORE_SHIFTS
             return _Outcome(Action.LISTED, text, cursor=after, moves_cursor=True)
-        text, shown = replies.shift_page(page.shifts, page.beyond, self.settings.reply_max_segments)
+        text, shown = replies.shift_page(
+            page.shifts, page.beyond, self.settings.reply_max_segments, at_least=not page.exact
+        )
         remaining = len(page.shifts) - shown + page.beyond
-        cursor = page.cursors[shown - 1] if remaining else END_OF_LIST
+        if not remaining:
+            cursor = END_OF_LIST
+        elif shown < len(page.shifts):
+            cursor = page.cursors[shown - 1]
+        else:
+            cursor = page.tail
         return _Outcome(Action.LISTED, text, cursor=cursor, moves_cursor=True)
 
     def _book(
