@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.events import sent_time
 from shiftsms.core.models import Shift, StaffEdit, StaffMember
 from tests.conftest import REGION, Deployed, deploy_template
 from tests.test_inbound_handler import ANA, BEN, NOON, Harness, _empty, _harness
@@ -272,3 +273,21 @@ def test_past_shifts_are_never_read_on_by_start_and_by_status_reads_are_capped(
     assert by_index == {"by-start": 1, "by-status": 50}
     h.text(ANA, "MORE")
     assert last_reply(h, ANA) == "No more open shifts. Reply REQUEST to see the list again."
+
+
+def test_a_booking_retried_after_the_senders_drop_books_nothing(h: Harness) -> None:
+    timed(h, "N1", *NIGHT)
+    first = h.event(h.message(ANA, "N1", "in-book"))
+    h.redeliver(first)
+    h.text(ANA, "DROP N1")
+    # Lambda retries the first message (its idempotency record lost): sent before the DROP.
+    h.app.service.shifts.book_checked(  # type: ignore[attr-defined]
+        "N1",
+        ANA,
+        "in-book",
+        NOON,
+        check=lambda shift, span, held: (),
+        sent=sent_time(first["Records"][0]["Sns"]["Timestamp"]),
+    )
+    assert h.shift("N1")["shift_status"] == "available"
+    assert held_ids(h, ANA) == []
