@@ -420,3 +420,19 @@ def test_shifts_keep_the_status_index_and_gain_a_start_index(template: dict[str,
         "start_key",
     ]
     assert indexes["by-start"]["Projection"] == {"ProjectionType": "ALL"}
+
+
+def test_the_inbound_role_may_book_in_a_transaction_and_read_the_start_index(
+    template: dict[str, Any],
+) -> None:
+    role = template["Resources"]["InboundFunctionRole"]
+    granted: dict[str, list[Any]] = {}
+    for statement in _statements(role):
+        actions = statement["Action"]
+        for action in actions if isinstance(actions, list) else [actions]:
+            granted.setdefault(action, []).extend(_leaves(statement["Resource"]))
+    # TransactWriteItems is authorised per part: UpdateItem and ConditionCheckItem.
+    assert {"Fn::GetAtt": ["StaffTable", "Arn"]} in granted["dynamodb:UpdateItem"]
+    assert {"Fn::GetAtt": ["StaffTable", "Arn"]} in granted["dynamodb:ConditionCheckItem"]
+    assert {"Fn::GetAtt": ["ShiftsTable", "Arn"]} in granted["dynamodb:BatchGetItem"]
+    assert {"Fn::Sub": "${ShiftsTable.Arn}/index/by-start"} in granted["dynamodb:Query"]
