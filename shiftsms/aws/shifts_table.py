@@ -109,7 +109,8 @@ def start_key(shift: Shift) -> str:
 
 
 class ShiftsTable:
-    """ShiftStore on DynamoDB: bookings are single conditional writes."""
+    """ShiftStore on DynamoDB: an untimed booking is one conditional write; a timed one is a
+    transaction with the person item (see :meth:`book_checked`)."""
 
     def __init__(self, client: DynamoDBClient, table_name: str, staff_table: str = "") -> None:
         """``staff_table``: the allow list, whose items hold each person's booked timed shifts
