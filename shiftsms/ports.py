@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from shiftsms.core.booking_rules import Refusal
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
+from shiftsms.core.held_shifts import RETENTION, HeldShift
 from shiftsms.core.models import (
     BookingOutcome,
     DropOutcome,
@@ -15,6 +18,33 @@ from shiftsms.core.models import (
     StaffEdit,
     StaffMember,
 )
+from shiftsms.core.shift_times import Span
+
+# Why a shift cannot be booked by this person now (empty: it can), given its span and the
+# person's held shifts.
+BookingCheck = Callable[[Shift, Span | None, tuple[HeldShift, ...]], tuple[Refusal, ...]]
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    """What a checked booking did: an outcome, or (outcome None) the refusals."""
+
+    outcome: BookingOutcome | None
+    refusals: tuple[Refusal, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpenPage:
+    """Open shifts a person may book, in listing order, with the cursor after each one."""
+
+    shifts: list[Shift]
+    cursors: list[str]
+    # How many more follow the page (a console-item window not read to its end counts 1).
+    beyond: int
+    # Where MORE goes on once every shift of the page was shown ("" for none).
+    tail: str = ""
+    # False when ``beyond`` is a lower bound (console items were not all read).
+    exact: bool = True
 
 
 class ShiftStore(Protocol):
@@ -43,6 +73,28 @@ class ShiftStore(Protocol):
         ``ref`` (the inbound message id) makes a retried release report RELEASED again;
         ``sent`` (when the message was sent) refuses it if a later message changed the shift.
         """
+        ...
+
+    def book_checked(
+        self,
+        shift_id: str,
+        employee: str,
+        booking_ref: str,
+        at: datetime,
+        *,
+        check: BookingCheck,
+        sent: str = "",
+        keep: timedelta = RETENTION,
+    ) -> BookingResult:
+        """Book if ``check`` finds no reason against it; a timed shift and the person's held
+        shifts change in one transaction (race-free rules). Retries report as :meth:`book`."""
+        ...
+
+    def open_listing(
+        self, roles: Sequence[str], now: datetime, cursor: str | None, limit: int
+    ) -> OpenPage:
+        """Open shifts a person with ``roles`` may book, not started, soonest first (untimed
+        after timed), after ``cursor`` (one of a previous page's :attr:`OpenPage.cursors`)."""
         ...
 
     def open_page(self, after: str | None, limit: int) -> tuple[list[Shift], bool]:

@@ -66,6 +66,7 @@ def test_add_creates_an_available_shift(deployed: Deployed) -> None:
             "shift_id": "XYZ123",
             "shift_info": "15/08 5h nightshift",
             "shift_status": "available",
+            "start_key": "~untimed",  # sorts after timed shifts on by-start
         }
     }
 
@@ -265,6 +266,7 @@ def test_import_reads_and_writes_in_batches(
         "shift_id": "S030",
         "shift_info": "new 30",
         "shift_status": "available",
+        "start_key": "~untimed",  # sorts after timed shifts on by-start
     }
 
 
@@ -369,6 +371,7 @@ def test_import_json_and_rewrites(deployed: Deployed, tmp_path: Path) -> None:
         "shift_id": "XYZ123",
         "shift_info": "15/08 - 5h",
         "shift_status": "available",
+        "start_key": "~untimed",  # sorts after timed shifts on by-start
     }
 
 
@@ -513,6 +516,7 @@ def test_release_makes_a_taken_shift_available(deployed: Deployed) -> None:
         "shift_id": "B2",
         "shift_info": "15/08 5h",
         "shift_status": "available",
+        "start_key": "~untimed",  # sorts after timed shifts on by-start
     }
 
 

@@ -55,6 +55,7 @@ class StackInfo:
             send_queue_url=out.get("SendQueueUrl", ""),
             send_dlq_url=out.get("SendDlqUrl", ""),
             default_region=out.get("DefaultPhoneRegion", "GB") or "GB",
+            time_zone=out.get("TimeZone", "") or "Europe/London",
         )
 
 

@@ -50,6 +50,7 @@ def _decode(item: dict[str, Any]) -> tuple[StaffMember, list[str]]:
         groups=read.texts("groups"),
         added_at=read.text("added_at") or None,
         list_cursor=read.text("list_cursor") or None,
+        roles=read.texts("roles"),
     )
     return member, read.problems
 
@@ -153,7 +154,7 @@ class StaffTable:
           adds exactly one reports it new. With ``replace=False`` that is the only write,
           and an existing entry is left exactly as it is (False).
         * An existing entry (``replace=True``) is changed by an UpdateItem that sets name,
-          campaigns and groups, keeps ``added_at`` (``if_not_exists``) and never writes the
+          campaigns, groups and roles, keeps ``added_at`` (``if_not_exists``) and never writes the
           opt-out fields. Whether the sparse ``recipient_pool`` key is SET or REMOVEd depends
           on the opt-out state, which an update expression cannot branch on, so this is
           optimistic: the update is conditioned on ``opted_out`` still holding the value
@@ -162,7 +163,8 @@ class StaffTable:
           matches the final state (present only if campaigns is on and not opted out).
           A number deleted meanwhile fails the condition too and is then created afresh.
 
-        Attributes the update does not name (the list cursor, opt-out timestamps) are kept.
+        Attributes the update does not name (the list cursor, opt-out timestamps, the held
+        shifts and their version) are kept.
         """
         for _ in range(PUT_ATTEMPTS):
             existing = None if not replace else self.get(member.phone)
@@ -187,6 +189,7 @@ class StaffTable:
             "campaigns": member.campaigns,
             "opted_out": member.opted_out,
             "groups": set(member.groups) or None,
+            "roles": set(member.roles) or None,
             "added_at": member.added_at,
         }
         if member.campaigns and not member.opted_out:
@@ -206,6 +209,11 @@ class StaffTable:
             vals["groups"] = set(member.groups)
         else:
             removes.append("#g")
+        if member.roles:
+            sets.append("#r = :roles")
+            vals["roles"] = set(member.roles)
+        else:
+            removes.append("#r")
         if member.added_at:
             sets.append("added_at = if_not_exists(added_at, :added)")
             vals["added"] = member.added_at
@@ -227,7 +235,7 @@ class StaffTable:
             Key={"phone": {"S": member.phone}},
             UpdateExpression=expr,
             ConditionExpression=cond,
-            ExpressionAttributeNames={"#n": "name", "#g": "groups"},
+            ExpressionAttributeNames={"#n": "name", "#g": "groups", "#r": "roles"},
             ExpressionAttributeValues=values(**vals),
         )
 

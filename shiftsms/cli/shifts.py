@@ -34,7 +34,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 
 def _service(ctx: typer.Context, *, notify: bool = False) -> ShiftService:
     cli = get_context(ctx)
-    service = ShiftService(ShiftsTable(cli.client("dynamodb"), cli.output("ShiftsTableName")))
+    table = ShiftsTable(
+        cli.client("dynamodb"), cli.output("ShiftsTableName"), cli.output("StaffTableName")
+    )
+    service = ShiftService(table)
     if notify:
         service.sms = EndUserMessagingSms(cli.client("pinpoint-sms-voice-v2"))
         service.origination = cli.output("OriginationIdentity")

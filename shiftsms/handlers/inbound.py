@@ -48,7 +48,7 @@ class InboundApp:
             caller = ConnectCaller(client("connect"), settings.connect)
         self.service = InboundService(
             settings=settings,
-            shifts=ShiftsTable(dynamodb, settings.shifts_table),
+            shifts=ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table),
             staff=StaffTable(dynamodb, settings.staff_table),
             sms=sms
             or EndUserMessagingSms(
