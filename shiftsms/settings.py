@@ -70,6 +70,8 @@ class InboundSettings:
     unauthorised_replies_per_hour: int = 30
     unauthorised_reply_window_hours: int = 24
     idempotency_ttl_seconds: int = 24 * 3600
+    reply_queue_url: str = ""
+    send_rate_per_second: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -92,6 +94,8 @@ class InboundSettings:
             connect=connect,
             reply_max_segments=max(1, _int(env, "REPLY_MAX_SEGMENTS", 1)),
             unauthorised_replies_per_hour=_int(env, "UNAUTHORISED_REPLIES_PER_HOUR", 30),
+            reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
+            send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
         )
 
 

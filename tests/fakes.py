@@ -66,3 +66,13 @@ class RecordingCaller:
             raise CallError("Connect refused the call-back: AccessDeniedException")
         self.calls.setdefault(token, (to, note))
         return f"contact-{token}"
+
+
+class FreeSlots:
+    """A send-rate limiter with a time always free, for tests whose clock stands still."""
+
+    def acquire(self, deadline: float | None = None) -> bool:
+        return True
+
+    def acquire_reply(self, deadline: float) -> bool:
+        return True
