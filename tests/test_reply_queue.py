@@ -6,10 +6,12 @@ The real template in moto, the real inbound and sender handlers, End User Messag
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from cfnlint.decode import decode
 from moto import mock_aws
 
 from shiftsms.aws.send_queue import SqsDeadLetters
@@ -24,6 +26,7 @@ from tests.reply_support import send_queued_replies
 
 ANA = "+447700900123"
 BOOKED = "Booked: XYZ123. Thank you!"
+TEMPLATE = Path(__file__).resolve().parents[1] / "cloudformation" / "template.yaml"
 
 
 @pytest.fixture
@@ -116,9 +119,9 @@ def test_a_reply_is_queued_once_however_often_its_message_is_retried(
 
 
 def _idempotency_keys(outputs: dict[str, str]) -> list[str]:
-    items = boto3.client("dynamodb", region_name=REGION).scan(
-        TableName=outputs["StateTableName"]
-    )["Items"]
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=outputs["StateTableName"])[
+        "Items"
+    ]
     keys = [i["id"]["S"] for i in items if not i["id"]["S"].startswith(("reply#", "send-rate"))]
     assert len(keys) == 1, keys
     return keys
@@ -136,3 +139,47 @@ def test_a_reply_that_fails_on_every_try_lands_in_the_reply_dlq(outputs: dict[st
     assert dead.depth() == 1
     assert sms.to(ANA) == []
     assert shift(outputs)["employee"] == ANA  # the booking stands
+
+
+def _statements(tpl: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    policies = tpl["Resources"][role]["Properties"]["Policies"]
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"] if "Action" in s]
+
+
+def _granted(tpl: dict[str, Any], role: str, resource: str) -> set[str]:
+    """Actions ``role`` is given on the queue resource ``resource``."""
+    found: set[str] = set()
+    for st in _statements(tpl, role):
+        res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        if {"Fn::GetAtt": [resource, "Arn"]} in res:
+            acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            found |= set(acts)
+    return found
+
+
+def test_the_reply_queues_are_encrypted_outputs_with_least_privilege() -> None:
+    tpl, problems = decode(str(TEMPLATE))
+    assert not problems and isinstance(tpl, dict)
+    res = tpl["Resources"]
+    for name in ("ReplyQueue", "ReplyDLQ"):
+        assert res[name]["Properties"]["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}
+    assert res["ReplyQueue"]["Properties"]["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["ReplyDLQ", "Arn"]},
+        "maxReceiveCount": 6,
+    }
+    assert tpl["Outputs"]["ReplyQueueUrl"]["Value"] == {"Ref": "ReplyQueue"}
+    assert tpl["Outputs"]["ReplyDLQUrl"]["Value"] == {"Ref": "ReplyDLQ"}
+    mapping = res["ReplyQueueMapping"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "SenderFunction"}
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["ReplyQueue", "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert _granted(tpl, "InboundFunctionRole", "ReplyQueue") == {"sqs:SendMessage"}
+    assert _granted(tpl, "SenderFunctionRole", "ReplyQueue") == {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    }
+    assert _granted(tpl, "CampaignFunctionRole", "ReplyQueue") == set()
+    for role in ("InboundFunctionRole", "SenderFunctionRole", "CampaignFunctionRole"):
+        assert _granted(tpl, role, "ReplyDLQ") == set()
