@@ -18,6 +18,7 @@ from shiftsms.core.models import (
     StaffEdit,
     StaffMember,
 )
+from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.core.shift_times import Span
 
 # Why a shift cannot be booked by this person now (empty: it can), given its span and the
@@ -307,4 +308,49 @@ class SendRateLimiter(Protocol):
 
     def acquire(self, deadline: float | None = None) -> bool:
         """Wait for a send slot; False if none is free before ``deadline`` (epoch seconds)."""
+        ...
+
+
+class ReplyRate(Protocol):
+    """The number's send schedule, seen from replies: they book ahead of campaign texts."""
+
+    def acquire_reply(self, deadline: float) -> bool:
+        """Book the next send time and wait for it; False if none before ``deadline``."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReplyMark:
+    """A reply marker as a claim found it: ours (``token``) or someone's, in ``state``."""
+
+    token: str | None
+    state: str
+    message_id: str = ""
+
+
+class ReplyMarkers(Protocol):
+    """Send-once markers for replies, keyed by the inbound message id (``ref``)."""
+
+    def claim(self, ref: str, at: float, *, from_queue: bool = False) -> ReplyMark:
+        """Claim the reply's one send: new, or a claim left stale, or (``from_queue``) queued."""
+        ...
+
+    def begin(self, ref: str, token: str) -> bool:
+        """Mark the claim as sending, right before the text goes; False if it is not ours."""
+        ...
+
+    def settle(self, ref: str, token: str, state: str, message_id: str = "") -> None:
+        """Record the final state (sent, opted out) on our claim."""
+        ...
+
+    def release(self, ref: str, token: str) -> None:
+        """Give our claim back as queued (not sent), for the reply queue to send."""
+        ...
+
+
+class ReplyQueue(Protocol):
+    """The durable queue of replies that could not go at once."""
+
+    def enqueue(self, job: ReplyJob) -> None:
+        """Put ``job`` on the queue; raise if it could not be queued."""
         ...

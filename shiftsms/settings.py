@@ -95,6 +95,8 @@ class InboundSettings:
     time_zone: str = "Europe/London"
     min_rest_hours: float = 11.0
     max_weekly_hours: float = 48.0
+    reply_queue_url: str = ""
+    send_rate_per_second: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -123,6 +125,8 @@ class InboundSettings:
             time_zone=env.get("TIME_ZONE", "") or "Europe/London",
             min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
+            reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
+            send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
         )
 
 

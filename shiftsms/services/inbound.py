@@ -17,6 +17,7 @@ from shiftsms.core.phone import mask, redact, try_normalise
 from shiftsms.core.shift_times import Span, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
 from shiftsms.ports import Caller, OpenPage, ReplyLimiter, ShiftStore, SmsSender, StaffStore
+from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import Settings
 
 log = logging.getLogger("shiftsms.inbound")
@@ -93,6 +94,9 @@ class InboundService:
     limiter: ReplyLimiter
     caller: Caller | None = None
     clock: Callable[[], datetime] = utc_now
+    # Replies within the number's shared rate, queued when they cannot go now; without it,
+    # replies go straight to ``sms``.
+    outbox: ReplyOutbox | None = None
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
@@ -258,6 +262,8 @@ class InboundService:
         """Send ``text`` back from the number the employee texted; None if refused for good."""
         origination = sms.destination or self.settings.origination_identity
         try:
+            if self.outbox is not None:
+                return self.outbox.reply(sms.message_id, sender, text, origination)
             return self.sms.send(sender, text, origination)
         except RecipientOptedOut:
             log.info("reply not sent: recipient opted out", extra={"sender": mask(sender)})
