@@ -225,6 +225,14 @@ def test_remove_of_an_available_shift_texts_nobody(world: World) -> None:
     assert world.sms.sent == []
 
 
+def test_remove_of_a_shift_with_no_status_texts_nobody_it_names(world: World) -> None:
+    typed_by_hand = Shift("XYZ123", "15/08 nights", None, ANA)
+    world.store.put(typed_by_hand)
+    assert world.service.remove(typed_by_hand) == Cancelled(typed_by_hand, None)
+    assert world.store.items == {}
+    assert world.sms.sent == []
+
+
 def test_remove_without_notify_texts_nobody(world: World) -> None:
     seen = world.taken()
     assert world.service.remove(seen, notify=False) == Cancelled(seen, None)
