@@ -417,7 +417,7 @@ def test_dead_letters_depth(backend: Deployed | None) -> None:
         none: ports.DeadLetters = FixedDeadLetters(None)
     else:
         sqs = boto3.client("sqs", region_name=REGION)
-        url = backend.outputs["SendDLQUrl"]
+        url = backend.outputs["SendDlqUrl"]
         for body in ("job 1", "job 2"):
             sqs.send_message(QueueUrl=url, MessageBody=body)
         letters, none = SqsDeadLetters(sqs, url), SqsDeadLetters(sqs, "")
