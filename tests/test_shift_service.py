@@ -41,7 +41,7 @@ REMOVED_TEXT = "XYZ123 (15/08 nights) was cancelled by the ward. Text REQUEST fo
 class RacingShifts(MemoryShifts):
     """MemoryShifts where ``meanwhile`` runs once, between the service's read and its write."""
 
-    meanwhile: list[Callable[[MemoryShifts], None]] = field(default_factory=list)
+    meanwhile: list[Callable[[MemoryShifts], object]] = field(default_factory=list)
 
     def _race(self) -> None:
         while self.meanwhile:
