@@ -544,6 +544,17 @@ def test_remove_asks_first(deployed: Deployed) -> None:
     assert "B2" not in stored(deployed)
 
 
+def test_remove_with_nobody_to_answer_says_to_add_yes(deployed: Deployed) -> None:
+    seed_shifts(deployed)
+    result = invoke("shifts", "remove", "B2")  # no input: a script, not a terminal
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: no answer to the question above (no terminal?): add --yes to go ahead "
+        "without asking\n"
+    )
+    assert "B2" in stored(deployed)
+
+
 def test_remove_with_yes_and_unknown(deployed: Deployed) -> None:
     seed_shifts(deployed)
     result = invoke("shifts", "remove", "A1", "--yes")

@@ -11,7 +11,16 @@ from rich.table import Table
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.cli.context import get_context
-from shiftsms.cli.output import handle_errors, print_json, progress, read_text, say, stdout, warn
+from shiftsms.cli.output import (
+    confirm,
+    handle_errors,
+    print_json,
+    progress,
+    read_text,
+    say,
+    stdout,
+    warn,
+)
 from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.errors import ShiftExists
 from shiftsms.services.shifts import Cancelled, ShiftService, read_file
@@ -234,7 +243,7 @@ def remove(
     shift = service.get(shift_id)
     if not yes:
         held = f", taken by {shift.employee}" if shift.employee else ""
-        typer.confirm(f"Remove shift {shift.shift_id} ({shift.shift_info}{held})?", abort=True)
+        confirm(f"Remove shift {shift.shift_id} ({shift.shift_info}{held})?", abort=True)
     done = service.remove(shift, notify=not no_notify)
     say(f"Removed shift {shift.shift_id}.")
     _report_holder_text(done)
