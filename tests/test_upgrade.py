@@ -4,6 +4,7 @@ is kept, ``by-status`` stays, and the new ``by-start`` index answers."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import boto3
 import pytest
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.kms.models import Key
 
 from shiftsms.aws.dynamo import from_item
 from shiftsms.aws.shifts_table import ShiftsTable
@@ -60,11 +62,47 @@ def _update_table_in_place(
     return original_resource
 
 
+def _update_key_in_place(
+    cls: type[Key],
+    original_resource: Key,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Key:
+    """What CloudFormation does to a key whose policy, description or rotation changed: update
+    it in place, same key id and ARN; a key spec, usage or multi-Region change would need a
+    replacement, which the retained key the tables are encrypted with cannot take."""
+    props = cloudformation_json["Properties"]
+    if (
+        props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+        props.get("MultiRegion", False),
+    ) != (original_resource.key_spec, original_resource.key_usage, original_resource.multi_region):
+        raise ValueError("the key spec changed: CloudFormation would replace the key")
+    original_resource.policy = json.dumps(props["KeyPolicy"])  # KMS keeps a JSON document
+    original_resource.description = props.get("Description", "")
+    original_resource.key_rotation_status = props.get("EnableKeyRotation", False)
+    original_resource.enabled = props.get("Enabled", True)
+    return original_resource
+
+
 @pytest.fixture(autouse=True)
 def _tables_update_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto's CloudFormation has no table update (the resource would be lost): add it."""
     monkeypatch.setattr(
         Table, "update_from_cloudformation_json", classmethod(_update_table_in_place), raising=False
+    )
+
+
+@pytest.fixture(autouse=True)
+def _keys_update_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's CloudFormation has no KMS key update either: a modified resource whose model lacks
+    one is put in the stack's resource map as None, so every later ``GetAtt EncryptionKey.Arn``
+    in the same update fails as "undefined resource". The key policy gains a statement when a
+    release adds a service that uses the key (the alarm topic did), so add the in-place update."""
+    monkeypatch.setattr(
+        Key, "update_from_cloudformation_json", classmethod(_update_key_in_place), raising=False
     )
 
 
@@ -144,6 +182,10 @@ def test_the_previous_release_upgrades_in_place(moto_server: str) -> None:  # no
     assert after["TimeZone"] == "Europe/London"
     assert every_item(shifts_table) == shifts_before
     assert every_item(staff_table) == staff_before
+    assert after["EncryptionKeyArn"] == before["EncryptionKeyArn"]  # the data's key is kept
+    key_policy = aws("kms").get_key_policy(KeyId=after["EncryptionKeyArn"], PolicyName="default")
+    policy = json.loads(key_policy["Policy"])
+    assert "CloudWatchAlarmsPublishToAlarmTopic" in {st["Sid"] for st in policy["Statement"]}
     assert indexes(shifts_table) == {"by-status", "by-start"}
 
     # The new index answers: a timed shift added now is listed first, old items after it.
