@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from shiftsms.core.booking_rules import Refusal
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
+from shiftsms.core.held_shifts import RETENTION, HeldShift
 from shiftsms.core.models import (
     BookingOutcome,
     DropOutcome,
@@ -15,6 +18,34 @@ from shiftsms.core.models import (
     StaffEdit,
     StaffMember,
 )
+from shiftsms.core.reply_jobs import ReplyJob
+from shiftsms.core.shift_times import Span
+
+# Why a shift cannot be booked by this person now (empty: it can), given its span and the
+# person's held shifts.
+BookingCheck = Callable[[Shift, Span | None, tuple[HeldShift, ...]], tuple[Refusal, ...]]
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    """What a checked booking did: an outcome, or (outcome None) the refusals."""
+
+    outcome: BookingOutcome | None
+    refusals: tuple[Refusal, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpenPage:
+    """Open shifts a person may book, in listing order, with the cursor after each one."""
+
+    shifts: list[Shift]
+    cursors: list[str]
+    # How many more follow the page (a console-item window not read to its end counts 1).
+    beyond: int
+    # Where MORE goes on once every shift of the page was shown ("" for none).
+    tail: str = ""
+    # False when ``beyond`` is a lower bound (console items were not all read).
+    exact: bool = True
 
 
 class ShiftStore(Protocol):
@@ -43,6 +74,28 @@ class ShiftStore(Protocol):
         ``ref`` (the inbound message id) makes a retried release report RELEASED again;
         ``sent`` (when the message was sent) refuses it if a later message changed the shift.
         """
+        ...
+
+    def book_checked(
+        self,
+        shift_id: str,
+        employee: str,
+        booking_ref: str,
+        at: datetime,
+        *,
+        check: BookingCheck,
+        sent: str = "",
+        keep: timedelta = RETENTION,
+    ) -> BookingResult:
+        """Book if ``check`` finds no reason against it; a timed shift and the person's held
+        shifts change in one transaction (race-free rules). Retries report as :meth:`book`."""
+        ...
+
+    def open_listing(
+        self, roles: Sequence[str], now: datetime, cursor: str | None, limit: int
+    ) -> OpenPage:
+        """Open shifts a person with ``roles`` may book, not started, soonest first (untimed
+        after timed), after ``cursor`` (one of a previous page's :attr:`OpenPage.cursors`)."""
         ...
 
     def open_page(self, after: str | None, limit: int) -> tuple[list[Shift], bool]:
@@ -255,4 +308,49 @@ class SendRateLimiter(Protocol):
 
     def acquire(self, deadline: float | None = None) -> bool:
         """Wait for a send slot; False if none is free before ``deadline`` (epoch seconds)."""
+        ...
+
+
+class ReplyRate(Protocol):
+    """The number's send schedule, seen from replies: they book ahead of campaign texts."""
+
+    def acquire_reply(self, deadline: float) -> bool:
+        """Book the next send time and wait for it; False if none before ``deadline``."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReplyMark:
+    """A reply marker as a claim found it: ours (``token``) or someone's, in ``state``."""
+
+    token: str | None
+    state: str
+    message_id: str = ""
+
+
+class ReplyMarkers(Protocol):
+    """Send-once markers for replies, keyed by the inbound message id (``ref``)."""
+
+    def claim(self, ref: str, at: float, *, from_queue: bool = False) -> ReplyMark:
+        """Claim the reply's one send: new, or a claim left stale, or (``from_queue``) queued."""
+        ...
+
+    def begin(self, ref: str, token: str) -> bool:
+        """Mark the claim as sending, right before the text goes; False if it is not ours."""
+        ...
+
+    def settle(self, ref: str, token: str, state: str, message_id: str = "") -> None:
+        """Record the final state (sent, opted out) on our claim."""
+        ...
+
+    def release(self, ref: str, token: str) -> None:
+        """Give our claim back as queued (not sent), for the reply queue to send."""
+        ...
+
+
+class ReplyQueue(Protocol):
+    """The durable queue of replies that could not go at once."""
+
+    def enqueue(self, job: ReplyJob) -> None:
+        """Put ``job`` on the queue; raise if it could not be queued."""
         ...

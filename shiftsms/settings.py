@@ -7,6 +7,7 @@ The template sets exactly those variables on each function (a test holds both to
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +55,13 @@ def _max_price(env: Mapping[str, str]) -> str:
         raise NotConfigured(f"MAX_PRICE_PER_MESSAGE must be {exc}") from exc
 
 
+def _hours(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not math.isfinite(value) or value < 0:
+        raise NotConfigured(f"{name} must be 0 (off) or a positive number of hours")
+    return value
+
+
 def _required(env: Mapping[str, str], *names: str) -> dict[str, str]:
     """``names`` from ``env``; NotConfigured naming every one that is missing or empty."""
     found = {n: str(env.get(n, "")) for n in names}
@@ -83,6 +91,12 @@ class InboundSettings:
     idempotency_ttl_seconds: int = 24 * 3600
     protect_configuration_id: str = ""
     max_price_per_message: str = ""
+    # Timed shifts: the wall clock replies show, and the booking rules (0 turns one off).
+    time_zone: str = "Europe/London"
+    min_rest_hours: float = 11.0
+    max_weekly_hours: float = 48.0
+    reply_queue_url: str = ""
+    send_rate_per_second: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -108,6 +122,11 @@ class InboundSettings:
             agent_cooldown_minutes=max(1, _int(env, "AGENT_COOLDOWN_MINUTES", 30)),
             protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
             max_price_per_message=_max_price(env),
+            time_zone=env.get("TIME_ZONE", "") or "Europe/London",
+            min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
+            max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
+            reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
+            send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
         )
 
 
@@ -148,6 +167,8 @@ class SenderSettings:
     send_rate_per_second: float = 1.0
     protect_configuration_id: str = ""
     max_price_per_message: str = ""
+    # A claim older than this was left by a dead sender: its job's redelivery sends it.
+    send_claim_timeout_seconds: int = 120
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -164,6 +185,7 @@ class SenderSettings:
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
             protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
             max_price_per_message=_max_price(env),
+            send_claim_timeout_seconds=max(1, _int(env, "SEND_CLAIM_TIMEOUT_SECONDS", 120)),
         )
 
 
@@ -179,5 +201,5 @@ class StackSettings:
     send_queue_url: str = ""
     send_dlq_url: str = ""
     default_region: str = "GB"
-    # The IANA zone operator times are read and shown in (stack output TimeZone).
+    # The stack's TimeZone: operator times without an offset are read in it.
     time_zone: str = "Europe/London"

@@ -579,3 +579,13 @@ class CountingRateLimiter:
             return False
         self.granted += 1
         return True
+
+
+class FreeSlots:
+    """A send-rate limiter with a time always free, for tests whose clock stands still."""
+
+    def acquire(self, deadline: float | None = None) -> bool:
+        return True
+
+    def acquire_reply(self, deadline: float) -> bool:
+        return True

@@ -137,6 +137,32 @@ def test_a_claim_left_by_a_dead_sender_is_recovered_and_sent_once(
     )
 
 
+def test_the_stacks_claim_timeout_is_the_age_at_which_a_dead_senders_claim_is_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with campaign_stack({"SendClaimTimeoutSeconds": "30"}) as short:
+        short.add_shift("XYZ123", "15/08 5h nightshift")
+        short.add_staff(ANA)
+        assert short.sender_settings().send_claim_timeout_seconds == 30
+        create_and_fan_out(short, "c-short")
+        (message,) = short.receive()
+        with monkeypatch.context() as patched:
+            patched.setattr(DynamoSendLedger, "release", lambda *a, **k: None)
+            dying = sender(short, RecordingSms(), T0, DiesWaitingForASlot())
+            with pytest.raises(Died):
+                dying.handle(sqs_event([message], short.queue_arn()), FakeContext())
+        # A job back before the claim is 30 s old finds it held: nothing is sent...
+        early = RecordingSms()
+        assert deliver(short, sender(short, early, T0 + 29).handle, [message], FakeContext()) == 0
+        assert early.sent == []
+        # ...and once it is older, the job's next delivery sends it, once.
+        sms = RecordingSms()
+        short.sqs.send_message(QueueUrl=short.queue_url, MessageBody=message["Body"])
+        assert drain(short, sender(short, sms, T0 + 31).handle, FakeContext()) == 1
+        assert [s.to for s in sms.sent] == [ANA]
+        assert show("c-short")["sent"] == 1
+
+
 def test_a_send_cut_off_mid_way_is_not_resent_and_is_accounted_for(
     stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,7 +25,7 @@ from tests.campaign_support import (
     stream_event,
 )
 from tests.clitools import command_paths, invoke, table_rows
-from tests.fakes import RecordingSms
+from tests.fakes import FreeSlots, RecordingSms
 
 ANA, BEN = "+447700900101", "+447700900102"
 TEXT = (
@@ -186,7 +186,9 @@ def sent_campaign(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Reco
     sms = RecordingSms()
     campaign_app, _ = apps(stack, sms)
     campaign_app.service.clock = lambda: SENT
-    sender_app = SenderApp(stack.sender_settings(), sms=sms, now=SENT.timestamp)
+    sender_app = SenderApp(
+        stack.sender_settings(), sms=sms, limiter=FreeSlots(), now=SENT.timestamp
+    )
     campaign_app.handle(stream_event(stack.insert_record("c1")), None)
     drain(stack, sender_app.handle, FakeContext())
     ShiftsTable(stack.dynamodb, stack.outputs["ShiftsTableName"]).book(

@@ -106,6 +106,17 @@ def test_no_region_is_a_usage_error(no_credentials: None, monkeypatch: pytest.Mo
     assert "no AWS credentials found" in result.stderr
 
 
+@pytest.mark.parametrize("region", ["nowhere-1", "eu west 2", "EU-WEST-2"])
+def test_a_region_that_is_no_region_is_a_usage_error(region: str) -> None:
+    result = invoke("--region", region, "shifts", "list")
+    assert result.exit_code == 2
+    assert_one_error_line(
+        result.stderr,
+        f"Error: Invalid value for '--region': {region!r} is not an AWS region (like eu-west-2)"
+        " (see: shiftsms --help)",
+    )
+
+
 def test_unreachable_endpoint() -> None:
     # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
     result = invoke("shifts", "list", env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})

@@ -66,6 +66,7 @@ def test_add_creates_an_available_shift(deployed: Deployed) -> None:
             "shift_id": "XYZ123",
             "shift_info": "15/08 5h nightshift",
             "shift_status": "available",
+            "start_key": "~untimed",  # sorts after timed shifts on by-start
         }
     }
 
@@ -265,6 +266,7 @@ def test_import_reads_and_writes_in_batches(
         "shift_id": "S030",
         "shift_info": "new 30",
         "shift_status": "available",
+        "start_key": "~untimed",  # sorts after timed shifts on by-start
     }
 
 
@@ -369,6 +371,7 @@ def test_import_json_and_rewrites(deployed: Deployed, tmp_path: Path) -> None:
         "shift_id": "XYZ123",
         "shift_info": "15/08 - 5h",
         "shift_status": "available",
+        "start_key": "~untimed",  # sorts after timed shifts on by-start
     }
 
 
@@ -519,6 +522,7 @@ def test_release_makes_a_taken_shift_available(deployed: Deployed) -> None:
         "shift_id": "B2",
         "shift_info": "15/08 5h",
         "shift_status": "available",
+        "start_key": "~untimed",  # sorts after timed shifts on by-start
     }
 
 
@@ -544,6 +548,17 @@ def test_remove_asks_first(deployed: Deployed) -> None:
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == "Removed shift B2."
     assert "B2" not in stored(deployed)
+
+
+def test_remove_with_nobody_to_answer_says_to_add_yes(deployed: Deployed) -> None:
+    seed_shifts(deployed)
+    result = invoke("shifts", "remove", "B2")  # no input: a script, not a terminal
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: no answer to the question above (no terminal?): add --yes to go ahead "
+        "without asking\n"
+    )
+    assert "B2" in stored(deployed)
 
 
 def test_remove_with_yes_and_unknown(deployed: Deployed) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shiftsms.aws.dynamo import from_item
-from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.shifts_table import UNTIMED_KEY, ShiftsTable
 from shiftsms.cli import shifts as shifts_cli
 from shiftsms.core.models import Shift
 from tests.clitools import invoke, table_rows
@@ -60,6 +60,7 @@ def test_add_a_night_shift_across_midnight_composes_its_info(deployed: Deployed)
             "ends_at": "2026-08-16T07:00+01:00",
             "location": "Ward 7",
             "role": "RN",
+            "start_key": "2026-08-15T18:00:00Z",
         }
     }
 
@@ -146,6 +147,7 @@ def test_untimed_add_is_unchanged(deployed: Deployed) -> None:
             "shift_id": "XYZ123",
             "shift_info": "15/08 5h nightshift",
             "shift_status": "available",
+            "start_key": UNTIMED_KEY,
         }
     }
 
@@ -173,6 +175,7 @@ def test_import_reads_the_time_columns(deployed: Deployed, tmp_path: Path) -> No
         "ends_at": "2026-08-16T07:00+01:00",
         "location": "Ward 7",
         "role": "RN",
+        "start_key": "2026-08-15T18:00:00Z",
     }
     assert items["A2"] == {
         "shift_id": "A2",
@@ -180,8 +183,14 @@ def test_import_reads_the_time_columns(deployed: Deployed, tmp_path: Path) -> No
         "shift_status": "available",
         "starts_at": "2026-08-16T08:00+01:00",
         "ends_at": "2026-08-16T16:00+01:00",
+        "start_key": "2026-08-16T07:00:00Z",
     }
-    assert items["A3"] == {"shift_id": "A3", "shift_info": "Any time", "shift_status": "available"}
+    assert items["A3"] == {
+        "shift_id": "A3",
+        "shift_info": "Any time",
+        "shift_status": "available",
+        "start_key": UNTIMED_KEY,
+    }
 
 
 def test_import_reports_bad_time_rows_by_line_and_writes_nothing(

@@ -449,7 +449,7 @@ def test_dead_letters_depth(backend: Deployed | None) -> None:
         none: ports.DeadLetters = FixedDeadLetters(None)
     else:
         sqs = boto3.client("sqs", region_name=REGION)
-        url = backend.outputs["SendDLQUrl"]
+        url = backend.outputs["SendDlqUrl"]
         for body in ("job 1", "job 2"):
             sqs.send_message(QueueUrl=url, MessageBody=body)
         letters, none = SqsDeadLetters(sqs, url), SqsDeadLetters(sqs, "")
@@ -465,3 +465,72 @@ def test_rate_limiter_and_queue_fakes() -> None:
         queue.enqueue([job])
     queue.enqueue([job])
     assert queue.jobs == [job]
+
+
+# -- behaviour the service tests on fakes rely on ----------------------------------------------
+
+
+def test_shift_store_retried_drop_after_another_booking_leaves_it(
+    backend: Deployed | None,
+) -> None:
+    store = _shifts(backend)
+    store.put(Shift("XYZ123", "15/08 nights"))
+    assert store.book("XYZ123", ANA, "m1", AT, sent=SENT_1) is BookingOutcome.BOOKED
+    assert store.release("XYZ123", ANA, ref="d1", sent=SENT_2) is DropOutcome.RELEASED
+    assert store.book("XYZ123", BEN, "m2", AT, sent=SENT_3) is BookingOutcome.BOOKED
+    # the DROP retried reports what it did, and Ben keeps the shift
+    assert store.release("XYZ123", ANA, ref="d1", sent=SENT_2) is DropOutcome.RELEASED
+    assert store.get("XYZ123") == Shift(
+        "XYZ123", "15/08 nights", ShiftStatus.TAKEN, BEN, "2026-11-28T10:00:00+00:00"
+    )
+
+
+def test_admin_store_refuses_to_delete_a_shift_booked_since_it_was_seen(
+    backend: Deployed | None,
+) -> None:
+    store = _shifts(backend)
+    store.put(Shift("XYZ123", "15/08 nights"))
+    seen = store.get("XYZ123")
+    assert seen is not None
+    assert store.book("XYZ123", BEN, "m1", AT) is BookingOutcome.BOOKED
+    booked = Shift("XYZ123", "15/08 nights", ShiftStatus.TAKEN, BEN, "2026-11-28T10:00:00+00:00")
+    with pytest.raises(ShiftChanged) as changed:
+        store.delete_as_seen(seen)
+    assert changed.value.now == booked
+    assert store.get("XYZ123") == booked
+
+
+def test_staff_store_new_entries_keep_their_opt_out_and_recipients_come_in_phone_order(
+    backend: Deployed | None,
+) -> None:
+    store = _staff(backend)
+    cara, dan = "+447700900789", "+447700900012"
+    for phone in (cara, BEN, dan, ANA):
+        assert store.put(StaffMember(phone, "x"), replace=False) is True
+    assert store.put(StaffMember("+447700900999", "Opted", opted_out=True), replace=False)
+    assert store.get("+447700900999") == StaffMember("+447700900999", "Opted", opted_out=True)
+    assert [m.phone for m in store.recipients()] == [dan, ANA, BEN, cara]
+
+
+def test_campaign_store_reclaim_returns_the_progress_saved(backend: Deployed | None) -> None:
+    campaigns, _ledger = _campaigns_and_ledger(backend)
+    campaigns.create(Campaign("c1", "15/08 XYZ123"))
+    assert campaigns.claim_fan_out("c1", "t1", "Open shifts: XYZ123", AT, 1795900000)
+    campaigns.save_progress("c1", "t1", BEN)
+    later = AT + timedelta(minutes=10)
+    again = campaigns.claim_fan_out("c1", "t1", "other", later, 1795999999)
+    assert again is not None
+    assert (again.fanout_cursor, again.fanout_at, again.expires_at, again.text) == (
+        BEN,
+        "2026-11-28T10:00:00+00:00",
+        1795900000,
+        "Open shifts: XYZ123",
+    )
+    campaigns.finish_fan_out("c1", "t1", 2, later)
+    done = campaigns.get("c1")
+    assert done is not None
+    assert (done.status, done.recipients, done.queued_at) == (
+        CampaignStatus.SENDING,
+        2,
+        "2026-11-28T10:10:00+00:00",
+    )

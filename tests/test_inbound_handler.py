@@ -37,9 +37,11 @@ from shiftsms.handlers import inbound
 from shiftsms.handlers.logs import logger as powertools_logger
 from shiftsms.services.inbound import Action, InboundResult
 from shiftsms.settings import Settings
+from tests.campaign_support import disable_emulated_mappings
 from tests.conftest import ORIGINATION, REGION, Deployed, deploy_template, function_environment
 from tests.conftest import sns_event as make_sns_event
 from tests.fakes import RecordingCaller, RecordingSms
+from tests.reply_support import send_queued_replies
 
 ANA = "+447700900123"
 BEN = "+447700900456"
@@ -190,7 +192,9 @@ def stack() -> Iterator[Deployed]:
             mp.setenv(name, value)
         mp.delenv("AWS_ENDPOINT_URL", raising=False)
         with mock_aws():
-            info = deploy_template()
+            # Replies share the number's real send schedule: a fast number, so tests never wait.
+            info = deploy_template(parameters={"SendRatePerSecond": "1000"})
+            disable_emulated_mappings(info.outputs["CampaignsTableName"])
             yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
 
 
@@ -262,13 +266,13 @@ def test_unknown_sender_reads_and_changes_nothing_else(h: Harness) -> None:
         h.staff(STRANGER)
 
 
-def test_throttled_not_authorised_reply_is_sent_on_retry_once(h: Harness) -> None:
+def test_throttled_not_authorised_reply_is_sent_from_the_reply_queue_once(h: Harness) -> None:
     h.sms.throttle_next = 1
     message = h.message(STRANGER, "XYZ123", "m-stranger")
-    with pytest.raises(SendThrottled):
-        h.deliver(message)
+    h.deliver(message)  # throttled: queued, not retried
     h.deliver(message)
-    h.deliver(message)
+    assert h.sms.to(STRANGER) == []
+    assert send_queued_replies(h.deployed.outputs, h.sms) == 1
     h.text(STRANGER, "another text")  # a new message within the day: silence
     assert h.sms.to(STRANGER) == [replies.NOT_AUTHORISED]
 
@@ -319,7 +323,9 @@ def test_request_lists_open_shifts_through_the_index(h: Harness) -> None:
     ]
     shift_reads = [c for c in h.calls if c[1] == h.shifts_table]
     assert shift_reads
-    assert all(op == "Query" and index == "by-status" for op, _, index in shift_reads)
+    # Timed shifts from by-start, then console items (as these are) from by-status.
+    assert all(op == "Query" for op, _, _ in shift_reads)
+    assert {index for _, _, index in shift_reads} == {"by-start", "by-status"}
     assert not any(op == "Scan" for op, _, _ in h.calls)
 
 
@@ -494,14 +500,13 @@ def test_agent_call_is_placed_with_one_client_token_when_the_reply_is_retried(
     caller = h.app.service.caller
     assert isinstance(caller, ConnectCaller)
     with Stubber(caller.client) as stub:
-        # Both attempts carry the same ClientToken, so Connect starts one contact.
-        _expect_call(stub, "m-agent-2", "(none)")
+        # The throttled reply is queued, not the message retried: Connect is called once.
         _expect_call(stub, "m-agent-2", "(none)")
         message = h.message(ANA, "agent", "m-agent-2")
-        with pytest.raises(SendThrottled):
-            h.deliver(message)
+        h.deliver(message)
         h.deliver(message)
         stub.assert_no_pending_responses()
+    assert send_queued_replies(h.deployed.outputs, h.sms) == 1
     assert h.sms.to(ANA) == [replies.AGENT_CALLING]
 
 
@@ -656,20 +661,23 @@ def test_any_body_from_a_known_sender_gets_one_gsm7_reply(h: Harness) -> None:
 # -- failed sends ---------------------------------------------------------------------------
 
 
-def test_throttled_reply_is_retried_without_a_second_booking(h: Harness) -> None:
+def test_throttled_reply_is_sent_from_the_reply_queue_without_a_second_booking(
+    h: Harness,
+) -> None:
     h.add_shift("XYZ123")
     h.sms.throttle_next = 1
     message = h.message(ANA, "XYZ123", "m-throttled")
-    with pytest.raises(SendThrottled):
-        h.deliver(message)
+    assert h.deliver(message) == {"handled": 1, "dropped": 0}  # queued: nothing to retry
     booked = h.shift("XYZ123")
     assert booked["employee"] == ANA
     assert h.sms.sent == []
     h.at(NOON + timedelta(minutes=1))
     assert h.deliver(message) == {"handled": 1, "dropped": 0}
+    assert send_queued_replies(h.deployed.outputs, h.sms) == 1
     assert h.sms.to(ANA) == ["Booked: XYZ123. Thank you!"]  # not "already yours"
     assert h.shift("XYZ123") == booked  # not written again
     h.deliver(message)
+    assert send_queued_replies(h.deployed.outputs, h.sms) == 0
     assert h.sms.to(ANA) == ["Booked: XYZ123. Thank you!"]
 
 
@@ -678,9 +686,9 @@ def test_throttled_drop_reply_still_says_released_on_retry(h: Harness) -> None:
     h.text(ANA, "XYZ123")
     h.sms.throttle_next = 1
     message = h.message(ANA, "DROP XYZ123", "m-drop")
-    with pytest.raises(SendThrottled):
-        h.deliver(message)
     h.deliver(message)
+    h.deliver(message)
+    assert send_queued_replies(h.deployed.outputs, h.sms) == 1
     assert h.sms.to(ANA)[-1] == "Released: XYZ123."
     assert h.shift("XYZ123")["shift_status"] == "available"
 
@@ -691,14 +699,14 @@ def test_throttled_more_reply_resends_the_same_page(h: Harness) -> None:
     h.text(ANA, "REQUEST")
     h.sms.throttle_next = 1
     more = h.message(ANA, "MORE", "m-more-throttled")
-    with pytest.raises(SendThrottled):
-        h.deliver(more)
     h.deliver(more)
+    h.deliver(more)
+    assert send_queued_replies(h.deployed.outputs, h.sms) == 1
     first, second = (re.findall(r"N\d{3}", t) for t in h.sms.to(ANA))
     assert int(second[0][1:]) == int(first[-1][1:]) + 1
 
 
-def test_one_throttled_record_retries_the_event_without_repeating_the_others(h: Harness) -> None:
+def test_one_throttled_record_queues_its_reply_without_repeating_the_others(h: Harness) -> None:
     h.add_shift("XYZ123")
     h.add_shift("XYZ124")
     a, b = h.message(ANA, "XYZ123", "m-a"), h.message(BEN, "XYZ124", "m-b")
@@ -712,9 +720,11 @@ def test_one_throttled_record_retries_the_event_without_repeating_the_others(h: 
         return original(to, body, origination, **kw)
 
     h.sms.send = throttle_ben
-    with pytest.raises(SendThrottled):
-        h.deliver(a, b)
-    h.deliver(a, b)  # SNS retries the whole event
+    h.app.service.outbox.sms = h.sms  # type: ignore[union-attr]
+    h.deliver(a, b)
+    h.deliver(a, b)  # a repeated event sends nothing more
+    assert h.sms.to(BEN) == []
+    assert send_queued_replies(h.deployed.outputs, h.sms) == 1
     assert h.sms.to(ANA) == ["Booked: XYZ123. Thank you!"]
     assert h.sms.to(BEN) == ["Booked: XYZ124. Thank you!"]
 
@@ -788,19 +798,19 @@ def test_logs_are_json_and_never_hold_a_full_phone_number(
     h.deliver("not json")
     noisy = _NoisySender()
     h.app.service.sms = noisy
+    h.app.service.outbox.sms = noisy  # type: ignore[union-attr]
     h.text(BEN, "REQUEST")
     noisy.mode = "opted-out"
     h.text(BEN, "REQUEST")
     h.app.service.caller = _NoisyCaller()
     h.text(ANA, "AGENT call me on +44 7700 900123")
     noisy.mode = "throttle"
-    with pytest.raises(SendThrottled):
-        h.text(BEN, "REQUEST")
+    h.text(BEN, "REQUEST")
     lines = _lines(logs)  # every line parses as JSON
     messages = {line["message"] for line in lines}
     assert {"handled", "unauthorised sender", "booked", "reply rejected"} <= messages
     assert "call-back failed" in messages
-    assert "record failed; it will be retried" in messages
+    assert "reply queued: not sent now" in messages
     assert "+44********23" in logs.getvalue()  # numbers appear masked
     everything = logs.getvalue() + "\n".join(
         f"{r.getMessage()} {r.__dict__}" for r in caplog.records

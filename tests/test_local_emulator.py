@@ -623,15 +623,17 @@ def test_a_change_is_answered_only_after_it_is_committed(emulator: Emulator) -> 
     release.set()
     put.join(10)
     assert len(answered) == 1  # ...then answered
-    # Reads commit nothing; every write does (SQS receives do not: a message in flight
-    # comes back on restart either way).
+    # Reads commit nothing; every write does, and so does a receive that returned messages
+    # (they are in flight now: a restart brings them back after their visibility timeout).
     ddb.get_item(TableName="t", Key={"id": {"S": "a"}})
     ddb.scan(TableName="t")
     sqs.send_message(QueueUrl=url, MessageBody="job")
     message = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    assert len(commits) == 3
     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
     ddb.delete_item(TableName="t", Key={"id": {"S": "a"}})
-    assert len(commits) == 4
+    assert len(commits) == 5
 
 
 NAMED_TEMPLATE = """

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from shiftsms.aws.send_markers import marker_id
 from shiftsms.local.aws import client, environment
 
 pytestmark = pytest.mark.slow
@@ -349,6 +348,40 @@ def _log_lines(folder: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
+def _markers_on_disk(folder: Path, campaign_id: str) -> dict[str, str]:
+    """Each send marker's state of ``campaign_id``, as the state file and the log keep it."""
+    prefix = f"campaign-send#{campaign_id}#"
+    saved = json.loads((folder / "state.json").read_text())
+    states = {
+        item["id"]["S"]: item.get("state", {}).get("S", "")
+        for item in saved["tables"]["StateTable"]
+        if item["id"]["S"].startswith(prefix)
+    }
+    for line in _log_lines(folder):  # writes made since the state file was written
+        body = json.loads(json.loads(line)["body"])
+        key = (body.get("Item") or body.get("Key") or {}).get("id", {}).get("S", "")
+        if not key.startswith(prefix):
+            continue
+        if "Item" in body:
+            states[key] = body["Item"]["state"]["S"]
+        elif "UpdateExpression" in body:
+            written = body["UpdateExpression"].split("#state = ", 1)[1].split(",")[0]
+            states[key] = body["ExpressionAttributeValues"][written]["S"]
+        else:
+            states.pop(key, None)
+    return states
+
+
+def _offers_on_disk(folder: Path, shift: str) -> dict[str, int]:
+    """How many texts offering ``shift`` each number got, as the state file keeps it."""
+    saved = json.loads((folder / "state.json").read_text())
+    counts: dict[str, int] = {}
+    for text in saved["telecom"]["outbox"]:
+        if shift in text["body"] and not text["body"].startswith("Booked"):
+            counts[text["destination"]] = counts.get(text["destination"], 0) + 1
+    return counts
+
+
 def _kill_and_restart(folder: Path, pid: int, port: int, env: dict[str, str]) -> int:
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
@@ -406,27 +439,27 @@ def test_kill_9_loses_nothing_the_sandbox_confirmed(sandbox_dir: Path, tmp_path:
     assert booked.returncode == 0, booked.stderr
     assert booked.stdout == "Booked: XYZ123. Thank you!\n"
 
-    # A campaign to 8 people at 1 text a second, killed after 3 are sent.
+    # A campaign to 8 people at 1 text a second, frozen after 3 are sent at a moment when a
+    # sender holds a recipient it has claimed and not yet texted (it waits for its send time).
+    # Not while a text is mid-way (its marker `sending`): End User Messaging cannot be asked
+    # whether a text it was handed went out, so such a send is counted failed "unconfirmed"
+    # and never resent (test_campaign_faults covers it); here every recipient must be texted.
     created = shiftsms("campaign", "create", "--shifts", "XYZ124", "--yes", env=aws)
     assert created.returncode == 0, created.stderr
     campaign_id = next(
         line.split()[-1] for line in created.stdout.splitlines() if line.startswith("Campaign")
     )
     deadline = time.monotonic() + 60
-    while sum(_offers(sandbox_dir, env, "XYZ124").values()) < 3:
-        assert time.monotonic() < deadline, "the campaign did not start sending"
-        time.sleep(0.2)
-    os.kill(pid, signal.SIGSTOP)  # frozen: what is on disk now is what survives
-    saved = json.loads((sandbox_dir / "state.json").read_text())
-    claimed = {
-        item["id"]["S"]
-        for item in saved["tables"]["StateTable"]
-        if item.get("state", {}).get("S") == "claimed"
-    }
-    for line in _log_lines(sandbox_dir):  # claims made since the state file was written
-        body = json.loads(json.loads(line)["body"])
-        if body.get("Item", {}).get("state", {}).get("S") == "claimed":
-            claimed.add(body["Item"]["id"]["S"])
+    while True:
+        assert time.monotonic() < deadline, "no moment with a claim held and no send mid-way"
+        if sum(_offers(sandbox_dir, env, "XYZ124").values()) >= 3:
+            os.kill(pid, signal.SIGSTOP)  # frozen: what is on disk now is what survives
+            markers = _markers_on_disk(sandbox_dir, campaign_id)
+            if "claimed" in markers.values() and "sending" not in markers.values():
+                break
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(0.05)
+    assert sum(_offers_on_disk(sandbox_dir, "XYZ124").values()) >= 3
     pid = _kill_and_restart(sandbox_dir, pid, port, env)
     assert _outputs(endpoint) == names  # the same tables, queues, topic and key
     listed = shiftsms("shifts", "list", "--json", env=aws, cwd=elsewhere)
@@ -436,21 +469,20 @@ def test_kill_9_loses_nothing_the_sandbox_confirmed(sandbox_dir: Path, tmp_path:
     assert again.returncode == 0, again.stderr
     assert not again.stdout.startswith("Booked")
 
-    # The queued jobs were sent after the restart: everyone is offered the shift once. A
-    # sender killed between its claim and its send leaves that claim (at most one per
-    # concurrent sender) until the claim is recovered; nobody is texted twice.
+    # The jobs in flight come back once their claims are stale, the queued ones at once:
+    # every recipient is offered the shift exactly once, and the campaign says so.
     deadline = time.monotonic() + 90
     while True:
-        offers = _offers(sandbox_dir, env, "XYZ124")
-        unsent = [n for n in staff if offers.get(n, 0) == 0]
-        if all(marker_id(campaign_id, n) in claimed for n in unsent):
+        shown = shiftsms("campaign", "show", campaign_id, "--json", env=aws, cwd=elsewhere)
+        assert shown.returncode == 0, shown.stderr
+        summary = json.loads(shown.stdout)
+        if summary["pending"] == 0:
             break
-        assert time.monotonic() < deadline, f"not offered after the restart: {unsent}"
+        assert time.monotonic() < deadline, f"still pending after the restart: {summary}"
         time.sleep(0.5)
-    time.sleep(2)
-    offers = _offers(sandbox_dir, env, "XYZ124")
-    assert set(offers.values()) == {1}, offers
-    assert len(staff) - len(offers) <= 2
+    assert _offers(sandbox_dir, env, "XYZ124") == dict.fromkeys(staff, 1)
+    counts = [summary[k] for k in ("status", "recipients", "sent", "failed", "pending")]
+    assert counts == ["done", len(staff), len(staff), 0, 0]
     status = shiftsms("local", "status", env=aws, cwd=elsewhere)
     assert status.returncode == 0, status.stderr
     assert f"Sandbox running on {endpoint} (pid {pid})" in status.stdout

@@ -17,6 +17,7 @@ from shiftsms.core.models import StaffMember
 from shiftsms.handlers.sender import SenderApp
 from tests.campaign_support import CampaignStack, FakeContext, campaign_stack, poll_once
 from tests.conftest import ORIGINATION, REGION
+from tests.fakes import FreeSlots
 
 ANA, BEN = "+447700900101", "+447700900102"
 NOW = 1_795_860_000.0
@@ -47,7 +48,12 @@ def request(to: str, ttl: int) -> dict[str, object]:
 
 def test_send_text_message_request_is_pinned(stack: CampaignStack) -> None:
     client = boto3.client("pinpoint-sms-voice-v2", region_name=REGION)
-    app = SenderApp(stack.sender_settings(), sms=EndUserMessagingSms(client), now=lambda: NOW)
+    app = SenderApp(
+        stack.sender_settings(),
+        sms=EndUserMessagingSms(client),
+        limiter=FreeSlots(),
+        now=lambda: NOW,
+    )
     SqsSendQueue(stack.sqs, stack.queue_url).enqueue(
         [
             SendJob("camp-s", ANA, TEXT, int(NOW) + 3600),
@@ -85,7 +91,12 @@ def test_send_text_message_request_is_pinned(stack: CampaignStack) -> None:
 
 def test_ttl_is_what_is_left_of_the_offer(stack: CampaignStack) -> None:
     client = boto3.client("pinpoint-sms-voice-v2", region_name=REGION)
-    app = SenderApp(stack.sender_settings(), sms=EndUserMessagingSms(client), now=lambda: NOW)
+    app = SenderApp(
+        stack.sender_settings(),
+        sms=EndUserMessagingSms(client),
+        limiter=FreeSlots(),
+        now=lambda: NOW,
+    )
     SqsSendQueue(stack.sqs, stack.queue_url).enqueue([SendJob("camp-s", ANA, TEXT, int(NOW) + 125)])
     with Stubber(client) as stub:
         stub.add_response("send_text_message", {"MessageId": "m-1"}, request(ANA, 125))

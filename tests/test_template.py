@@ -593,3 +593,50 @@ def test_the_max_price_is_given_to_every_function_that_sends(template: dict[str,
         assert re.fullmatch(pattern, accepted), accepted
     for refused in ("1", "0.123456", "100.00", "$0.20"):
         assert not re.fullmatch(pattern, refused), refused
+
+
+def test_timed_shift_parameters_reach_the_inbound_function_and_the_cli(
+    template: dict[str, Any],
+) -> None:
+    params = template["Parameters"]
+    assert params["TimeZone"]["Default"] == "Europe/London"
+    assert params["MinRestHours"]["Default"] == 11
+    assert params["MaxWeeklyHours"]["Default"] == 48
+    env = template["Resources"]["InboundFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["TIME_ZONE"] == {"Ref": "TimeZone"}
+    assert env["MIN_REST_HOURS"] == {"Ref": "MinRestHours"}
+    assert env["MAX_WEEKLY_HOURS"] == {"Ref": "MaxWeeklyHours"}
+    assert template["Outputs"]["TimeZone"]["Value"] == {"Ref": "TimeZone"}
+
+
+def test_shifts_keep_the_status_index_and_gain_a_start_index(template: dict[str, Any]) -> None:
+    indexes = {
+        i["IndexName"]: i
+        for i in template["Resources"]["ShiftsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    }
+    assert set(indexes) == {"by-status", "by-start"}
+    assert indexes["by-status"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["shift_info", "employee", "booked_at"],
+    }
+    assert [k["AttributeName"] for k in indexes["by-start"]["KeySchema"]] == [
+        "shift_status",
+        "start_key",
+    ]
+    assert indexes["by-start"]["Projection"] == {"ProjectionType": "ALL"}
+
+
+def test_the_inbound_role_may_book_in_a_transaction_and_read_the_start_index(
+    template: dict[str, Any],
+) -> None:
+    role = template["Resources"]["InboundFunctionRole"]
+    granted: dict[str, list[Any]] = {}
+    for statement in _statements(role):
+        actions = statement["Action"]
+        for action in actions if isinstance(actions, list) else [actions]:
+            granted.setdefault(action, []).extend(_leaves(statement["Resource"]))
+    # TransactWriteItems is authorised per part: UpdateItem and ConditionCheckItem.
+    assert {"Fn::GetAtt": ["StaffTable", "Arn"]} in granted["dynamodb:UpdateItem"]
+    assert {"Fn::GetAtt": ["StaffTable", "Arn"]} in granted["dynamodb:ConditionCheckItem"]
+    assert {"Fn::GetAtt": ["ShiftsTable", "Arn"]} in granted["dynamodb:BatchGetItem"]
+    assert {"Fn::Sub": "${ShiftsTable.Arn}/index/by-start"} in granted["dynamodb:Query"]

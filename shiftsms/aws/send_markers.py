@@ -5,10 +5,11 @@ SQS delivery finds it and sends nothing. Right before the text goes, the claim b
 ``sending``; after it, the outcome is written on the marker (conditional on the claim) and then
 counted on the campaign. A transient failure deletes the claim again, so the retry can send.
 
-A sender that dies leaves its marker behind. A ``claimed`` marker older than
-:data:`CLAIM_LEASE_SECONDS` (longer than a sender invocation can live) was never sent: the
-job's redelivery takes the claim over and sends. A ``sending`` marker that old may have been
-sent: it is settled ``unconfirmed`` (counted as failed, with the reason) and never sent again.
+A sender that dies leaves its marker behind. A ``claimed`` marker older than the claim
+timeout (:data:`CLAIM_LEASE_SECONDS` by default; longer than a sender invocation can live) was
+never sent: the job's redelivery takes the claim over and sends. A ``sending`` marker that old
+may have been sent: it is settled ``unconfirmed`` (counted as failed, with the reason) and
+never sent again.
 Markers carry the fan-out's run id, so a campaign id reused after its item was deleted starts
 clean, and a late settle of the old run never counts on the new item.
 """
@@ -30,8 +31,9 @@ if TYPE_CHECKING:
 
 CLAIMED = "claimed"
 SENDING = "sending"
-# Longer than the sender function's timeout (60 s), shorter than the send queue's visibility
-# timeout (360 s): a job redelivered after its invocation died finds the claim stale.
+# The default claim timeout (the sender's SEND_CLAIM_TIMEOUT_SECONDS): longer than the sender
+# function's timeout (60 s), shorter than the send queue's visibility timeout (360 s), so a job
+# redelivered after its invocation died finds the claim stale.
 CLAIM_LEASE_SECONDS = 120
 UNCONFIRMED_REASON = "the sender stopped while sending: not sent again (it may have arrived)"
 # Long enough for `shiftsms campaign show` to time bookings from each recipient's text.
@@ -59,10 +61,17 @@ def _epoch(at: datetime) -> int:
 class DynamoSendLedger:
     """SendLedger on the state table (markers) and the campaigns table (counters)."""
 
-    def __init__(self, client: DynamoDBClient, state_table: str, campaigns_table: str) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        state_table: str,
+        campaigns_table: str,
+        claim_timeout_seconds: int = CLAIM_LEASE_SECONDS,
+    ) -> None:
         self.client = client
         self.state_table = state_table
         self.campaigns_table = campaigns_table
+        self.claim_timeout_seconds = claim_timeout_seconds
 
     def _key(self, job: SendJob) -> dict[str, Any]:
         return {"id": {"S": marker_id(job.campaign_id, job.to, job.run)}}
@@ -86,7 +95,7 @@ class DynamoSendLedger:
                 ),
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=values(
-                    claimed=CLAIMED, stale=_epoch(at) - CLAIM_LEASE_SECONDS
+                    claimed=CLAIMED, stale=_epoch(at) - self.claim_timeout_seconds
                 ),
             )
         except ClientError as exc:
@@ -169,7 +178,7 @@ class DynamoSendLedger:
                     at=_epoch(at),
                     reason=UNCONFIRMED_REASON,
                     sending=SENDING,
-                    stale=_epoch(at) - CLAIM_LEASE_SECONDS,
+                    stale=_epoch(at) - self.claim_timeout_seconds,
                 ),
             )
         except ClientError as exc:

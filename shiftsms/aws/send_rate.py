@@ -1,17 +1,14 @@
-"""A send-rate limit shared by every concurrent sender: one schedule item in the state table.
+"""The number's send schedule as one item in the state table.
 
-The item holds ``next_at``, the earliest time (in microseconds) the next text may go. A sender
-reserves that time and moves it on by ``1 / rate`` in one conditional update, then waits until
-its time comes. DynamoDB serialises writes to one item, so however many senders run, no two
-get the same time and sends are at least ``1 / rate`` apart: no second-long stretch, aligned or
-not, holds more than the rate (rounded up, for a fractional rate): a generic cell rate
-algorithm. When nobody has sent for a while
-the schedule restarts at the present.
+See :mod:`shiftsms.core.send_schedule` for the design.
+
+The item ``send-rate`` holds ``next_at`` (microseconds). Each of the schedule's two operations is
+one conditional ``UpdateItem``; DynamoDB applies an item's writes one at a time, so however many
+senders and inbound functions run at once, the grants are one ``step`` apart or more.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,37 +16,20 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shiftsms.aws.dynamo import is_condition_failure, values
+from shiftsms.core.send_schedule import MICROS, SendSchedule
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-MICROS = 1_000_000
-# Without a deadline, never book a time more than this far ahead (then wait and try again).
-MAX_AHEAD_SECONDS = 30.0
 KEEP_SECONDS = 3600
 
 
-class DynamoSendRateLimiter:
-    """SendRateLimiter on the state table (item ``send-rate``, with a TTL)."""
+class DynamoSchedule:
+    """ScheduleStore on the state table (item ``send-rate``, with a TTL)."""
 
-    def __init__(
-        self,
-        client: DynamoDBClient,
-        table_name: str,
-        rate_per_second: float,
-        *,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-        key: str = "send-rate",
-    ) -> None:
-        if rate_per_second <= 0:
-            raise ValueError("send rate must be positive")
+    def __init__(self, client: DynamoDBClient, table_name: str, key: str = "send-rate") -> None:
         self.client = client
         self.table = table_name
-        # Rounded up: the schedule may run a hair slow, never fast.
-        self.step = max(1, math.ceil(MICROS / rate_per_second))
-        self.clock = clock
-        self.sleep = sleep
         self.key = {"id": {"S": key}}
 
     def _update(self, expression: str, condition: str, **vals: Any) -> tuple[bool, dict[str, Any]]:
@@ -70,48 +50,47 @@ class DynamoSendRateLimiter:
             raise
         return True, dict(resp.get("Attributes", {}))
 
-    def reserve(self, now: float, limit: float) -> float | None:
-        """Book the next send time, before ``limit``; return it, or None if none is free."""
-        now_us, limit_us = int(now * MICROS), int(limit * MICROS)
-        exp = int(now) + KEEP_SECONDS
-        while True:
-            # Busy: the schedule is at or ahead of now; take its time and move it on.
-            ok, item = self._update(
-                "SET next_at = next_at + :step, expiration = :exp",
-                "next_at >= :now AND next_at < :limit",
-                step=self.step,
-                now=now_us,
-                limit=limit_us,
-                exp=exp,
-            )
-            if ok:
-                return int(item["next_at"]["N"]) / MICROS
-            if "next_at" in item and int(item["next_at"]["N"]) >= now_us:
-                return None  # booked up to the limit
-            # Idle (or first use): restart the schedule at now.
-            ok, _ = self._update(
-                "SET next_at = :next, expiration = :exp",
-                "attribute_not_exists(next_at) OR next_at < :now",
-                next=now_us + self.step,
-                now=now_us,
-                exp=exp,
-            )
-            if ok:
-                return now
-            # Another sender restarted it first: take the next time from the new schedule.
+    @staticmethod
+    def _next_at(item: dict[str, Any]) -> int | None:
+        return int(item["next_at"]["N"]) if "next_at" in item else None
 
-    def acquire(self, deadline: float | None = None) -> bool:
-        """Wait for a send time; False if none is free before ``deadline`` (epoch seconds)."""
-        while True:
-            now = self.clock()
-            if deadline is not None and now >= deadline:
-                return False
-            limit = deadline if deadline is not None else now + MAX_AHEAD_SECONDS
-            at = self.reserve(now, limit)
-            if at is not None:
-                if at > now:
-                    self.sleep(at - now)
-                return True
-            if deadline is not None:
-                return False
-            self.sleep(MAX_AHEAD_SECONDS / 2)
+    def take_due(self, now: int, step: int) -> int | None:
+        """Grant ``now`` if the schedule is due (or new); else return its ``next_at``."""
+        ok, item = self._update(
+            "SET next_at = :next, expiration = :exp",
+            "attribute_not_exists(next_at) OR next_at <= :now",
+            next=now + step,
+            now=now,
+            exp=now // MICROS + KEEP_SECONDS,
+        )
+        return None if ok else self._next_at(item)
+
+    def take_next(self, now: int, limit: int, step: int) -> tuple[bool, int | None]:
+        """Grant ``next_at`` if it is in ``[now, limit)``, moving it on by ``step``."""
+        ok, item = self._update(
+            "SET next_at = next_at + :step, expiration = :exp",
+            "next_at >= :now AND next_at < :limit",
+            step=step,
+            now=now,
+            limit=limit,
+            exp=now // MICROS + KEEP_SECONDS,
+        )
+        return ok, self._next_at(item)
+
+
+class DynamoSendRateLimiter(SendSchedule):
+    """The shared send schedule on the state table: campaign lane and reply lane."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        rate_per_second: float,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        key: str = "send-rate",
+    ) -> None:
+        super().__init__(
+            DynamoSchedule(client, table_name, key), rate_per_second, clock=clock, sleep=sleep
+        )

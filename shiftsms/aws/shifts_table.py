@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
+import heapq
+import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from shiftsms.aws.decode import ItemReader, is_e164, warn
 from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
+from shiftsms.core.booking_rules import may_work
 from shiftsms.core.commands import InvalidShiftId, validate_shift_id
+from shiftsms.core.held_shifts import RETENTION, HeldShift, add, prune, remove
+from shiftsms.core.held_shifts import from_item as held_from_item
+from shiftsms.core.held_shifts import to_item as held_item
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, ShiftStatus
 from shiftsms.core.phone import redact
+from shiftsms.core.shift_times import (
+    ShiftTimeError,
+    from_iso,
+    has_started,
+    sort_key,
+    span_from_item,
+)
 from shiftsms.errors import ShiftChanged, ShiftExists, ShiftNotFound, ShiftsmsError
+from shiftsms.ports import BookingCheck, BookingResult, OpenPage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+log = logging.getLogger("shiftsms.shifts")
+
 STATUS_INDEX = "by-status"
+# Open shifts soonest first: HASH shift_status, RANGE START_KEY (see start_key), projection ALL.
+START_INDEX = "by-start"
+START_KEY = "start_key"
+# Sorts after every UTC start ("2026-...Z"): untimed shifts written by shiftsms list last.
+UNTIMED_KEY = "~untimed"
+# On the person (allow-list) item: the timed shifts they hold, and a version every change bumps.
+HELD_SHIFTS = "held_shifts"
+HELD_VERSION = "held_version"
+# Transactions tried before giving up when the person item keeps changing under them.
+TRANSACT_ATTEMPTS = 5
+# Console items (no start_key) are found on by-status, this many index items at a time, at
+# most CONSOLE_WINDOWS windows a listing: the cost of a REQUEST stays bounded however many
+# shifts are past.
+CONSOLE_WINDOW = 25
+CONSOLE_WINDOWS = 2
+
 # When the inbound message that last changed the shift was sent (see InboundSms.sent_at).
 MESSAGE_AT = "message_at"
 _NOT_CHANGED_SINCE = f" AND (attribute_not_exists({MESSAGE_AT}) OR {MESSAGE_AT} < :sent)"
@@ -93,12 +125,24 @@ def _offerable(item: dict[str, Any]) -> Shift | None:
     return shift
 
 
-class ShiftsTable:
-    """ShiftStore on DynamoDB: bookings are single conditional writes."""
+def start_key(shift: Shift) -> str:
+    """The ``by-start`` index sort key: the UTC start of a timed shift (string order is time
+    order), :data:`UNTIMED_KEY` for an untimed one, so untimed shifts sort after timed ones."""
+    if shift.starts_at is None:
+        return UNTIMED_KEY
+    return sort_key(from_iso(shift.starts_at))
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+
+class ShiftsTable:
+    """ShiftStore on DynamoDB: an untimed booking is one conditional write; a timed one is a
+    transaction with the person item (see :meth:`book_checked`)."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str, staff_table: str = "") -> None:
+        """``staff_table``: the allow list, whose items hold each person's booked timed shifts
+        (written in the same transaction as the shift); empty: no person items are kept."""
         self.client = client
         self.table = table_name
+        self.staff_table = staff_table
 
     def book(
         self, shift_id: str, employee: str, booking_ref: str, at: datetime, *, sent: str = ""
@@ -108,21 +152,7 @@ class ShiftsTable:
         With ``sent`` (when the message was sent), only if no later message changed the shift:
         a booking retried after the sender's DROP does not book again.
         """
-        update = (
-            "SET shift_status = :taken, employee = :employee, booked_at = :at, booking_ref = :ref"
-        )
-        condition = f"attribute_exists(shift_id) AND {_is(ShiftStatus.AVAILABLE, 'available')}"
-        vals: dict[str, Any] = {
-            "taken": ShiftStatus.TAKEN,
-            **_spelled(ShiftStatus.AVAILABLE, "available"),
-            "employee": employee,
-            "at": at.isoformat(timespec="seconds"),
-            "ref": booking_ref,
-        }
-        if sent:
-            update += f", {MESSAGE_AT} = :sent"
-            condition += _NOT_CHANGED_SINCE
-            vals["sent"] = sent
+        update, condition, vals = _booking_write(employee, booking_ref, at, sent)
         try:
             self.client.update_item(
                 TableName=self.table,
@@ -141,10 +171,7 @@ class ShiftsTable:
                 if stored is None:
                     return BookingOutcome.UNKNOWN
                 return self.book(stored, employee, booking_ref, at, sent=sent)
-            if old.get("employee") == employee:
-                same = old.get("booking_ref") == booking_ref
-                return BookingOutcome.BOOKED if same else BookingOutcome.ALREADY_YOURS
-            return BookingOutcome.TAKEN
+            return _lost(old, employee, booking_ref)
         return BookingOutcome.BOOKED
 
     def release(
@@ -177,19 +204,31 @@ class ShiftsTable:
             update += f", {MESSAGE_AT} = :sent"
             condition += _NOT_CHANGED_SINCE
             vals["sent"] = sent
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key={"shift_id": {"S": shift_id}},
-                UpdateExpression=f"{update} REMOVE employee, booked_at, booking_ref",
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values(**vals),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        request = {
+            "UpdateExpression": f"{update} REMOVE employee, booked_at, booking_ref",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values(**vals),
+        }
+        old: dict[str, Any] | None
+        if employee is not None and self.staff_table:
+            # The holder's held list loses the shift in the same transaction.
+            old = self._shift_write(
+                "Update", shift_id, request, employee, lambda held: remove(held, shift_id)
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
-            old = from_item(exc.response.get("Item", {}))  # type: ignore[arg-type]
+        else:
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key={"shift_id": {"S": shift_id}},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **request,  # type: ignore[arg-type]
+                )
+                old = None
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+                old = from_item(exc.response.get("Item", {}))  # type: ignore[arg-type]
+        if old is not None:
             if not old:
                 stored = self._stored_id(shift_id)
                 if stored is None:
@@ -242,6 +281,142 @@ class ShiftsTable:
             shifts += found
         shifts.sort(key=lambda s: s.shift_id)
         return shifts[:limit], more or len(shifts) > limit
+
+    def open_listing(
+        self, roles: Sequence[str], now: datetime, cursor: str | None, limit: int
+    ) -> OpenPage:
+        """Up to ``limit`` open shifts a person with ``roles`` may book, after ``cursor``.
+
+        Timed shifts that have not started come first, soonest first, then the untimed ones
+        shiftsms wrote: both from the ``by-start`` index, whose key condition starts after
+        ``now``, so past shifts are never read. Console items (no ``start_key``) follow, read
+        from ``by-status`` in bounded windows. ``cursor`` is one of :attr:`OpenPage.cursors`
+        (``t:KEY ID`` on by-start, ``c:ID`` among console items); anything else starts over.
+        """
+        kind, key, after_id = _read_cursor(cursor)
+        after: str | None = after_id
+        picked: list[tuple[Shift, str]] = []
+        beyond = 0
+        known: set[str] = set()  # ids on by-start: not console items, no need to read them
+        if kind == "t":
+            for shift in self._by_start(now, key, after_id, roles, known):
+                if len(picked) < limit:
+                    picked.append((shift, f"t:{start_key(shift)} {shift.shift_id}"))
+                else:
+                    beyond += 1
+            after = None
+        console, more, last_read = self._console(after, roles, now, known)
+        for shift in console:
+            if len(picked) < limit:
+                picked.append((shift, f"c:{shift.shift_id}"))
+            else:
+                beyond += 1
+        cursors = [p[1] for p in picked]
+        tail = cursors[-1] if cursors else ""
+        if more and not beyond:
+            # Console items may lie beyond the ids read: MORE goes on from the last one read.
+            beyond = 1
+            tail = f"c:{last_read or ''}"
+        return OpenPage([p[0] for p in picked], cursors, beyond, tail, exact=not more)
+
+    def _by_start(
+        self, now: datetime, key: str, after: str, roles: Sequence[str], known: set[str]
+    ) -> Iterator[Shift]:
+        """Open shifts on by-start from (key, after) on, starting after ``now``, that
+        ``roles`` may work, merged across the status spellings; ``known`` gets every id read."""
+        now_key = sort_key(now)
+        streams = [
+            self._start_stream(spelling, now_key, key, after)
+            for spelling in SPELLINGS[ShiftStatus.AVAILABLE]
+        ]
+        for _, shift in heapq.merge(*streams, key=lambda pair: pair[0]):
+            known.add(shift.shift_id)
+            if may_work(shift.role, roles):
+                yield shift
+
+    def _start_stream(
+        self, spelling: str, now_key: str, key: str, after: str
+    ) -> Iterator[tuple[tuple[str, str], Shift]]:
+        if key > now_key:
+            cond, vals = "shift_status = :s AND start_key >= :k", {"s": spelling, "k": key}
+        else:
+            cond, vals = "shift_status = :s AND start_key > :k", {"s": spelling, "k": now_key}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": START_INDEX,
+            "KeyConditionExpression": cond,
+            "ExpressionAttributeValues": values(**vals),
+        }
+        while True:
+            resp = self.client.query(**kwargs)
+            for raw in resp.get("Items", []):
+                item = from_item(raw)
+                position = (str(item[START_KEY]), str(item["shift_id"]))
+                if position > (key, after):
+                    yield position, shift_from_item(item)
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def _console(
+        self, after: str | None, roles: Sequence[str], now: datetime, known: set[str]
+    ) -> tuple[list[Shift], bool, str | None]:
+        """Available console items (no start_key) with ids after ``after`` among the next
+        CONSOLE_WINDOWS windows of by-status; whether it holds more beyond what was read, and
+        the last id read. Ids in ``known`` (read on by-start) are not fetched."""
+        found: list[Shift] = []
+        cursor = after
+        for _ in range(CONSOLE_WINDOWS):
+            ids, more = self._status_window(cursor)
+            if ids:
+                for item in self._raw_many([i for i in ids if i not in known]):
+                    shift = shift_from_item(item)
+                    if START_KEY in item or not may_work(shift.role, roles):
+                        continue  # on by-start, or not theirs
+                    try:
+                        if has_started(span_from_item(item), now):
+                            continue
+                    except ShiftTimeError:
+                        continue
+                    found.append(shift)
+                cursor = ids[-1]
+            if not more:
+                return found, False, cursor
+        return found, True, cursor
+
+    def _status_window(self, after: str | None) -> tuple[list[str], bool]:
+        """The next CONSOLE_WINDOW ids on by-status's available partitions after ``after``."""
+        ids: list[str] = []
+        cut: str | None = None
+        for spelling in SPELLINGS[ShiftStatus.AVAILABLE]:
+            resp = self.client.query(
+                **self._query_status(
+                    spelling, after, Limit=CONSOLE_WINDOW, ProjectionExpression="shift_id"
+                )
+            )
+            got = [str(i["shift_id"]["S"]) for i in resp.get("Items", [])]
+            ids += got
+            if "LastEvaluatedKey" in resp and got:
+                cut = got[-1] if cut is None else min(cut, got[-1])
+        ordered = sorted(set(ids))
+        if cut is not None:
+            ordered = [i for i in ordered if i <= cut]
+        return ordered, cut is not None
+
+    def _raw_many(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The items (plain values) among ``ids``, in id order (BatchGetItem)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), BATCH_GET):
+            keys: list[Any] = [{"shift_id": {"S": i}} for i in ids[start : start + BATCH_GET]]
+            # Eventually consistent: half the cost, and a list may lag a write by a moment.
+            request: dict[str, Any] = {self.table: {"Keys": keys}}
+            while request:
+                resp = self.client.batch_get_item(RequestItems=request)
+                for raw in resp.get("Responses", {}).get(self.table, []):
+                    item = from_item(raw)
+                    found[str(item["shift_id"])] = item
+                request = dict(resp.get("UnprocessedKeys") or {})
+        return [found[i] for i in sorted(found)]
 
     def count_open(self, after: str | None) -> int:
         """Available shifts after ``after``, counted on the index (no items returned)."""
@@ -351,14 +526,16 @@ class ShiftsTable:
         booking time); raise ShiftChanged (with the shift as it is now) or ShiftNotFound."""
         condition, vals = _as_seen(seen)
         vals["available"] = ShiftStatus.AVAILABLE.value
-        self._write_as_seen(
-            seen,
-            self.client.update_item,
-            UpdateExpression="SET shift_status = :available "
+        request = {
+            "UpdateExpression": "SET shift_status = :available "
             "REMOVE employee, booked_at, booking_ref",
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values(**vals),
-        )
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values(**vals),
+        }
+        if seen.employee and self.staff_table:
+            self._transact_as_seen(seen, "Update", request)
+            return
+        self._write_as_seen(seen, self.client.update_item, **request)
 
     def delete_as_seen(self, seen: Shift) -> None:
         """Delete the shift, only while it is as ``seen`` (status, holder, booking time and
@@ -366,12 +543,11 @@ class ShiftsTable:
         condition, vals = _as_seen(seen)
         condition += " AND shift_info = :info"
         vals["info"] = seen.shift_info
-        self._write_as_seen(
-            seen,
-            self.client.delete_item,
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values(**vals),
-        )
+        request = {"ConditionExpression": condition, "ExpressionAttributeValues": values(**vals)}
+        if seen.employee and self.staff_table:
+            self._transact_as_seen(seen, "Delete", request)
+            return
+        self._write_as_seen(seen, self.client.delete_item, **request)
 
     def _write_as_seen(self, seen: Shift, call: Any, **request: Any) -> None:
         try:
@@ -388,6 +564,152 @@ class ShiftsTable:
             if not old:
                 raise ShiftNotFound(f"no shift {seen.shift_id}") from exc
             raise ShiftChanged(f"shift {seen.shift_id} changed", shift_from_item(old)) from exc
+
+    def _transact_as_seen(self, seen: Shift, kind: str, request: dict[str, Any]) -> None:
+        """The operator write ``kind`` with the holder's person item losing the shift, in one
+        transaction; raise ShiftChanged (with the shift as it is now) or ShiftNotFound."""
+        assert seen.employee is not None
+        old = self._shift_write(
+            kind, seen.shift_id, request, seen.employee, lambda held: remove(held, seen.shift_id)
+        )
+        if old is None:
+            return
+        if not old:
+            raise ShiftNotFound(f"no shift {seen.shift_id}")
+        raise ShiftChanged(f"shift {seen.shift_id} changed", shift_from_item(old))
+
+    def _shift_write(
+        self,
+        kind: str,
+        shift_id: str,
+        request: dict[str, Any],
+        phone: str,
+        change: Callable[[tuple[HeldShift, ...]], tuple[HeldShift, ...]],
+    ) -> dict[str, Any] | None:
+        """A conditional ``kind`` (Update or Delete) of the shift, in one TransactWriteItems
+        with ``change`` applied to ``phone``'s held shifts (conditioned on their version).
+
+        None when written; otherwise the shift as it was when its condition failed (plain
+        values, ``{}`` if there is none). A person item changed meanwhile is read again and
+        the transaction retried.
+        """
+        shift_write = {
+            "TableName": self.table,
+            "Key": {"shift_id": {"S": shift_id}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **request,
+        }
+        for _ in range(TRANSACT_ATTEMPTS):
+            held, version, exists = self.held(phone)
+            person = _person_item(self.staff_table, phone, change(held), version, exists)
+            try:
+                items: list[Any] = [{kind: shift_write}, person]
+                self.client.transact_write_items(TransactItems=items)
+                return None
+            except ClientError as exc:
+                shift_reason, retry = _cancellation(exc)
+                if shift_reason is not None:
+                    return from_item(shift_reason.get("Item", {}))
+                if not retry:
+                    raise
+        raise ShiftsmsError("the holder's booked shifts kept changing; try again")
+
+    # -- person items: the timed shifts each person holds --------------------------------------
+
+    def held(self, phone: str) -> tuple[tuple[HeldShift, ...], int, bool]:
+        """The timed shifts ``phone`` holds, their version, and whether the person exists
+        (one strongly consistent GetItem on the allow list)."""
+        resp = self.client.get_item(
+            TableName=self.staff_table,
+            Key={"phone": {"S": phone}},
+            ConsistentRead=True,
+            ProjectionExpression="phone, held_shifts, held_version",
+        )
+        item = from_item(resp.get("Item") or {})
+        version = int(item.get(HELD_VERSION, 0))
+        return held_from_item(item.get(HELD_SHIFTS)), version, bool(item)
+
+    def book_checked(
+        self,
+        shift_id: str,
+        employee: str,
+        booking_ref: str,
+        at: datetime,
+        *,
+        check: BookingCheck,
+        sent: str = "",
+        keep: timedelta = RETENTION,
+    ) -> BookingResult:
+        """Book ``shift_id`` if ``check`` finds no reason against it, at the moment of booking.
+
+        Reads the shift and (for a timed one) the person's held shifts, runs ``check``, then
+        writes the shift's conditional update and the person's new held list (conditioned on
+        the version read) in one transaction: two bookings racing for one person cannot both
+        pass against the same list. An untimed shift is one conditional update, as before.
+        ``keep``: how long after its end a held shift is still kept on the person item.
+        """
+        item = self._item(shift_id)
+        if item is None:
+            stored = self._stored_id(shift_id)
+            if stored is None:
+                return BookingResult(BookingOutcome.UNKNOWN)
+            return self.book_checked(
+                stored, employee, booking_ref, at, check=check, sent=sent, keep=keep
+            )
+        if not _bookable(item, sent):
+            return BookingResult(_lost(item, employee, booking_ref))
+        shift = shift_from_item(item)
+        try:
+            span = span_from_item(item)
+        except ShiftTimeError:
+            log.warning("shift times cannot be read", extra={"shift": shift.shift_id})
+            return BookingResult(BookingOutcome.UNKNOWN)
+        if span is None or not self.staff_table:
+            refusals = check(shift, span, ())
+            if refusals:
+                return BookingResult(None, refusals)
+            return BookingResult(self.book(shift.shift_id, employee, booking_ref, at, sent=sent))
+        update, condition, vals = _booking_write(employee, booking_ref, at, sent)
+        request = {
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values(**vals),
+        }
+        shift_write: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"shift_id": {"S": shift.shift_id}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **request,
+        }
+        entry = HeldShift(shift.shift_id, span)
+        for _ in range(TRANSACT_ATTEMPTS):
+            held, version, exists = self.held(employee)
+            refusals = check(shift, span, held)
+            if refusals:
+                return BookingResult(None, refusals)
+            new = prune(add(held, entry), at, keep)
+            person = _person_item(self.staff_table, employee, new, version, exists)
+            try:
+                items: list[Any] = [{"Update": shift_write}, person]
+                self.client.transact_write_items(TransactItems=items)
+                return BookingResult(BookingOutcome.BOOKED)
+            except ClientError as exc:
+                shift_reason, retry = _cancellation(exc)
+                if shift_reason is not None:
+                    old = from_item(shift_reason.get("Item", {}))
+                    if not old:
+                        return BookingResult(BookingOutcome.UNKNOWN)
+                    return BookingResult(_lost(old, employee, booking_ref))
+                if not retry:
+                    raise
+        raise ShiftsmsError("the sender's booked shifts kept changing; try again")
+
+    def _item(self, shift_id: str) -> dict[str, Any] | None:
+        resp = self.client.get_item(
+            TableName=self.table, Key={"shift_id": {"S": shift_id}}, ConsistentRead=True
+        )
+        item = resp.get("Item")
+        return from_item(item) if item else None
 
     # -- bulk import ----------------------------------------------------------------------------
 
@@ -487,7 +809,101 @@ BATCH_GET = 100
 BATCH_WRITE = 25
 
 
+def _read_cursor(cursor: str | None) -> tuple[str, str, str]:
+    """(kind, start key, id) from a list cursor; an older cursor or none starts over."""
+    if cursor and cursor.startswith("t:") and " " in cursor:
+        key, _, after = cursor[2:].partition(" ")
+        return "t", key, after
+    if cursor and cursor.startswith("c:"):
+        return "c", "", cursor[2:]
+    return "t", "", ""
+
+
+def _booking_write(
+    employee: str, booking_ref: str, at: datetime, sent: str
+) -> tuple[str, str, dict[str, Any]]:
+    """The update, condition and values that book an available shift for ``employee``.
+
+    With ``sent`` (when the message was sent), only if no later message changed the shift.
+    """
+    update = "SET shift_status = :taken, employee = :employee, booked_at = :at, booking_ref = :ref"
+    condition = f"attribute_exists(shift_id) AND {_is(ShiftStatus.AVAILABLE, 'available')}"
+    vals: dict[str, Any] = {
+        "taken": ShiftStatus.TAKEN,
+        **_spelled(ShiftStatus.AVAILABLE, "available"),
+        "employee": employee,
+        "at": at.isoformat(timespec="seconds"),
+        "ref": booking_ref,
+    }
+    if sent:
+        update += f", {MESSAGE_AT} = :sent"
+        condition += _NOT_CHANGED_SINCE
+        vals["sent"] = sent
+    return update, condition, vals
+
+
+def _bookable(item: dict[str, Any], sent: str) -> bool:
+    """True when ``item`` (plain values) would pass the booking condition as read."""
+    available = item.get("shift_status") in SPELLINGS[ShiftStatus.AVAILABLE]
+    last = item.get(MESSAGE_AT)
+    return available and not (sent and last is not None and str(last) >= sent)
+
+
+def _lost(old: dict[str, Any], employee: str, booking_ref: str) -> BookingOutcome:
+    """Why a booking did not go through, from the shift as it was (plain values)."""
+    if old.get("employee") == employee:
+        same = old.get("booking_ref") == booking_ref
+        return BookingOutcome.BOOKED if same else BookingOutcome.ALREADY_YOURS
+    return BookingOutcome.TAKEN
+
+
+def _person_item(
+    table: str, phone: str, held: Iterable[HeldShift], version: int, exists: bool
+) -> dict[str, Any]:
+    """A transaction item storing ``held`` on ``phone``'s person item if its version is still
+    ``version``; for a person not on the list, a check that they are still not."""
+    key = {"phone": {"S": phone}}
+    if not exists:
+        return {
+            "ConditionCheck": {
+                "TableName": table,
+                "Key": key,
+                "ConditionExpression": "attribute_not_exists(phone)",
+            }
+        }
+    vals: dict[str, Any] = {"held": held_item(held), "next": version + 1}
+    if version:
+        condition = f"attribute_exists(phone) AND {HELD_VERSION} = :version"
+        vals["version"] = version
+    else:
+        condition = f"attribute_exists(phone) AND attribute_not_exists({HELD_VERSION})"
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": key,
+            "UpdateExpression": f"SET {HELD_SHIFTS} = :held, {HELD_VERSION} = :next",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values(**vals),
+        }
+    }
+
+
+def _cancellation(exc: ClientError) -> tuple[dict[str, Any] | None, bool]:
+    """From a cancelled two-item transaction (shift first, person second): the shift's
+    reason if its condition failed, and whether the person item changed (retry)."""
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        raise exc
+    reasons: list[Any] = list(exc.response.get("CancellationReasons") or [])
+    codes = [r.get("Code", "None") for r in reasons] + ["None", "None"]
+    if codes[0] == "ConditionalCheckFailed":
+        return dict(reasons[0]), False
+    retry = codes[1] == "ConditionalCheckFailed" or "TransactionConflict" in codes
+    return None, retry
+
+
 def _shift_item(shift: Shift) -> dict[str, Any]:
+    """The stored item: the sample's attributes, the optional time, place and role, and the
+    ``by-start`` index key (absent values are not written)."""
     return to_item(
         {
             "shift_id": shift.shift_id,
@@ -499,6 +915,7 @@ def _shift_item(shift: Shift) -> dict[str, Any]:
             "ends_at": shift.ends_at,
             "location": shift.location,
             "role": shift.role,
+            START_KEY: start_key(shift),
         }
     )
 

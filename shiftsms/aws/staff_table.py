@@ -154,7 +154,7 @@ class StaffTable:
           adds exactly one reports it new. With ``replace=False`` that is the only write,
           and an existing entry is left exactly as it is (False).
         * An existing entry (``replace=True``) is changed by an UpdateItem that sets name,
-          campaigns and groups, keeps ``added_at`` (``if_not_exists``) and never writes the
+          campaigns, groups and roles, keeps ``added_at`` (``if_not_exists``) and never writes the
           opt-out fields. Whether the sparse ``recipient_pool`` key is SET or REMOVEd depends
           on the opt-out state, which an update expression cannot branch on, so this is
           optimistic: the update is conditioned on ``opted_out`` still holding the value
@@ -163,7 +163,8 @@ class StaffTable:
           matches the final state (present only if campaigns is on and not opted out).
           A number deleted meanwhile fails the condition too and is then created afresh.
 
-        Attributes the update does not name (the list cursor, opt-out timestamps) are kept.
+        Attributes the update does not name (the list cursor, opt-out timestamps, the held
+        shifts and their version) are kept.
         """
         for _ in range(PUT_ATTEMPTS):
             existing = None if not replace else self.get(member.phone)

@@ -12,7 +12,7 @@ from rich.table import Table
 from shiftsms.aws.stack import StackInfo
 from shiftsms.aws.wiring import campaign_planner, campaign_reports
 from shiftsms.cli.context import get_context
-from shiftsms.cli.output import handle_errors, print_json, say, stdout, warn
+from shiftsms.cli.output import confirm, handle_errors, print_json, say, stdout, warn
 from shiftsms.core import spend
 from shiftsms.core.models import ShiftStatus
 from shiftsms.core.shift_times import date_window, time_zone
@@ -197,7 +197,7 @@ def create(
     if dry_run:
         say("Dry run: nothing written.")
         return
-    if not yes and not typer.confirm("Send this campaign?", default=False):
+    if not yes and not confirm("Send this campaign?"):
         say("Not sent.")
         raise typer.Exit(EXIT_DECLINED)
     service.create(draft)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -73,6 +74,16 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+# An AWS region's shape (eu-west-2, us-gov-west-1, cn-north-1): anything else is a typo.
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+
+
+def _check_region(value: str | None) -> str | None:
+    if value is not None and not _REGION.fullmatch(value):
+        raise typer.BadParameter(f"{value!r} is not an AWS region (like eu-west-2)")
+    return value
+
+
 def common_options(
     ctx: typer.Context,
     stack_name: Annotated[
@@ -82,7 +93,10 @@ def common_options(
         ),
     ] = DEFAULT_STACK,
     region: Annotated[
-        str | None, typer.Option("--region", help="AWS region (default: your AWS config).")
+        str | None,
+        typer.Option(
+            "--region", callback=_check_region, help="AWS region (default: your AWS config)."
+        ),
     ] = None,
     profile: Annotated[
         str | None, typer.Option("--profile", help="AWS named profile to use.")

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shiftsms.cli.context import get_context
-from shiftsms.cli.output import fail, handle_errors, print_json, say, stderr, stdout, warn
+from shiftsms.cli.output import confirm, fail, handle_errors, print_json, say, stderr, stdout, warn
 from shiftsms.core import spend
 from shiftsms.deploy.deployer import (
     BundleReady,
@@ -124,9 +124,7 @@ def _confirm(yes: bool, question: str) -> Any:
     def ask(change_set: ChangeSet) -> bool:
         if yes:
             return True
-        return bool(
-            typer.confirm(question.format(n=len(change_set.changes) or "the"), default=False)
-        )
+        return bool(confirm(question.format(n=len(change_set.changes) or "the")))
 
     return ask
 
@@ -436,7 +434,7 @@ def destroy(
         if delete_data
         else "(the data tables and their key are kept)"
     )
-    if not yes and not typer.confirm(f"Delete stack {cli.stack_name} {what}?", default=False):
+    if not yes and not confirm(f"Delete stack {cli.stack_name} {what}?"):
         fail("destroy cancelled: nothing was deleted")
     view = DeployView()
     try:

@@ -33,6 +33,7 @@ import functools
 import json
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,6 +127,24 @@ def fail(message: str, code: int = EXIT_ERROR, details: list[str] | None = None)
     for line in details or []:
         console.print(Text(f"  {line}"), soft_wrap=True)
     raise typer.Exit(code)
+
+
+def confirm(question: str, *, abort: bool = False) -> bool:
+    """Ask a yes/no question (default no); with ``abort``, a no ends the command (exit 1).
+
+    With no terminal to answer on (a script, a pipe at its end), say how to go ahead instead of
+    a bare "Aborted.".
+    """
+    try:
+        answer = typer.confirm(question, default=False)
+    except typer.Abort:
+        if sys.stdin.isatty():
+            raise
+        typer.echo()
+        fail("no answer to the question above (no terminal?): add --yes to go ahead without asking")
+    if abort and not answer:
+        raise typer.Abort()
+    return answer
 
 
 def print_json(data: Any) -> None:

@@ -13,7 +13,16 @@ from rich.table import Table
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.cli.context import get_context
-from shiftsms.cli.output import handle_errors, print_json, progress, read_text, say, stdout, warn
+from shiftsms.cli.output import (
+    confirm,
+    handle_errors,
+    print_json,
+    progress,
+    read_text,
+    say,
+    stdout,
+    warn,
+)
 from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.core.shift_times import date_window, from_iso, time_zone, to_iso
 from shiftsms.errors import ShiftExists
@@ -77,11 +86,10 @@ def stack_zone(ctx: typer.Context, tz: str | None = None) -> ZoneInfo:
 
 def _service(ctx: typer.Context, *, notify: bool = False, tz: str | None = None) -> ShiftService:
     cli = get_context(ctx)
-    service = ShiftService(
-        ShiftsTable(cli.client("dynamodb"), cli.output("ShiftsTableName")),
-        zone=stack_zone(ctx, tz),
-        clock=now,
+    table = ShiftsTable(
+        cli.client("dynamodb"), cli.output("ShiftsTableName"), cli.output("StaffTableName")
     )
+    service = ShiftService(table, zone=stack_zone(ctx, tz), clock=now)
     if notify:
         service.sms = EndUserMessagingSms(cli.client("pinpoint-sms-voice-v2"))
         service.origination = cli.output("OriginationIdentity")
@@ -353,7 +361,7 @@ def remove(
     shift = service.get(shift_id)
     if not yes:
         held = f", taken by {shift.employee}" if shift.employee else ""
-        typer.confirm(f"Remove shift {shift.shift_id} ({shift.shift_info}{held})?", abort=True)
+        confirm(f"Remove shift {shift.shift_id} ({shift.shift_info}{held})?", abort=True)
     done = service.remove(shift, notify=not no_notify)
     say(f"Removed shift {shift.shift_id}.")
     _report_holder_text(done)

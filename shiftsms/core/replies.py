@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from zoneinfo import ZoneInfo
 
+from shiftsms.core.booking_rules import Refusal, refusal_text
 from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, septets, to_gsm7, truncate_septets
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
 
@@ -18,6 +20,7 @@ AGENT_UNAVAILABLE = "Sorry, call-backs are not offered here. " + HOW_TO_LIST
 AGENT_FAILED = "Sorry, we could not arrange a call-back just now. Please try AGENT again later."
 NO_OPEN_SHIFTS = "There are no open shifts right now. We will text you when new ones are posted."
 NO_MORE_SHIFTS = "No more open shifts. Reply REQUEST to see the list again."
+LOOK_FURTHER = "No open shifts in this part of the list. Reply MORE to look further."
 
 MAX_INFO_SEPTETS = 40
 
@@ -63,14 +66,34 @@ def booking_summary(outcomes: Mapping[str, BookingOutcome]) -> str:
     groups: dict[BookingOutcome, list[str]] = {o: [] for o in BookingOutcome}
     for code, outcome in outcomes.items():
         groups[outcome].append(code)
-    titles = [
-        (BookingOutcome.BOOKED, "Booked"),
-        (BookingOutcome.ALREADY_YOURS, "Already yours"),
-        (BookingOutcome.TAKEN, "No longer available"),
-        (BookingOutcome.UNKNOWN, "Not a valid code"),
-    ]
     footer = HOW_TO_LIST if not groups[BookingOutcome.BOOKED] else "Thank you!"
-    return _summary([(title, groups[o]) for o, title in titles], footer)
+    return _summary([(title, groups[o]) for o, title in _BOOKING_TITLES], footer)
+
+
+_BOOKING_TITLES = [
+    (BookingOutcome.BOOKED, "Booked"),
+    (BookingOutcome.ALREADY_YOURS, "Already yours"),
+    (BookingOutcome.TAKEN, "No longer available"),
+    (BookingOutcome.UNKNOWN, "Not a valid code"),
+]
+
+
+def booking_reply(
+    outcomes: Mapping[str, BookingOutcome], refusals: Sequence[Refusal], zone: ZoneInfo
+) -> str:
+    """A booking text's reply in one segment: what was booked, then each refusal's reason."""
+    if not refusals:
+        return booking_summary(outcomes)
+    if not outcomes:
+        return refusal_text(refusals, zone)
+    groups: dict[BookingOutcome, list[str]] = {o: [] for o in BookingOutcome}
+    for code, outcome in outcomes.items():
+        groups[outcome].append(code)
+    head = _summary([(title, groups[o]) for o, title in _BOOKING_TITLES], "")
+    # The refusals keep at least half the segment: the head gives way first.
+    head = truncate_septets(head, GSM7_SINGLE // 2)
+    room = GSM7_SINGLE - septets(head) - 1
+    return f"{head} {refusal_text(refusals, zone, room)}"
 
 
 def drop_summary(outcomes: Mapping[str, DropOutcome]) -> str:
@@ -92,22 +115,26 @@ def _item(shift: Shift) -> str:
     return f"{to_gsm7(shift.shift_id)} {info}".strip()
 
 
-def shift_page(shifts: Sequence[Shift], more_after: int, max_segments: int = 1) -> tuple[str, int]:
+def shift_page(
+    shifts: Sequence[Shift], more_after: int, max_segments: int = 1, *, at_least: bool = False
+) -> tuple[str, int]:
     """Compose a list of open shifts within ``max_segments``.
 
     ``shifts`` are the next open shifts in order and ``more_after`` how many more are open
     beyond them. Returns the text and how many of ``shifts`` it shows; when not all open
-    shifts fit, the text says how many more there are and that MORE sends them.
+    shifts fit, the text says how many more there are and that MORE sends them (``12+`` when
+    ``at_least``: the count is a lower bound).
     """
     if not shifts:
         return NO_OPEN_SHIFTS, 0
     room = budget(max_segments)
     head = "Open shifts: "
+    plus = "+" if at_least else ""
     book_hint = " Reply a code to book."
     items: list[str] = []
     for count, shift in enumerate(shifts, start=1):
         remaining = len(shifts) - count + more_after
-        tail = f" {remaining} more: reply MORE." if remaining else book_hint
+        tail = f" {remaining}{plus} more: reply MORE." if remaining else book_hint
         candidate = head + "; ".join([*items, _item(shift)]) + "." + tail
         if septets(candidate) > room:
             break
@@ -117,5 +144,5 @@ def shift_page(shifts: Sequence[Shift], more_after: int, max_segments: int = 1) 
         items.append(to_gsm7(shifts[0].shift_id))
     shown = len(items)
     remaining = len(shifts) - shown + more_after
-    tail = f" {remaining} more: reply MORE." if remaining else book_hint
+    tail = f" {remaining}{plus} more: reply MORE." if remaining else book_hint
     return truncate_septets(head + "; ".join(items) + "." + tail, room), shown

@@ -27,6 +27,8 @@ RUNTIME_DISTRIBUTIONS: tuple[str, ...] = (
     "aws-lambda-powertools",
     "jmespath",
     "typing_extensions",
+    # zoneinfo falls back to it when the image has no /usr/share/zoneinfo.
+    "tzdata",
 )
 
 # Parts of the shiftsms package that never run in Lambda.

@@ -20,6 +20,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
+from shiftsms.aws.reply_queue import DynamoReplyMarkers, SqsReplyQueue
+from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
@@ -29,6 +31,7 @@ from shiftsms.core.phone import redact
 from shiftsms.handlers.logs import logger
 from shiftsms.ports import Caller, SmsSender
 from shiftsms.services.inbound import InboundService
+from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import Settings
 
 
@@ -46,16 +49,27 @@ class InboundApp:
         dynamodb = client("dynamodb")
         if caller is None and settings.connect:
             caller = ConnectCaller(client("connect"), settings.connect)
+        sms = sms or EndUserMessagingSms(
+            client("pinpoint-sms-voice-v2"),
+            protect_configuration=settings.protect_configuration_id or None,
+            max_price=settings.max_price_per_message or None,
+        )
+        outbox = None
+        if settings.reply_queue_url and settings.state_table:
+            outbox = ReplyOutbox(
+                sms=sms,
+                rate=DynamoSendRateLimiter(
+                    dynamodb, settings.state_table, settings.send_rate_per_second
+                ),
+                markers=DynamoReplyMarkers(dynamodb, settings.state_table),
+                queue=SqsReplyQueue(client("sqs"), settings.reply_queue_url),
+            )
         self.service = InboundService(
             settings=settings,
-            shifts=ShiftsTable(dynamodb, settings.shifts_table),
+            shifts=ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table),
             staff=StaffTable(dynamodb, settings.staff_table),
-            sms=sms
-            or EndUserMessagingSms(
-                client("pinpoint-sms-voice-v2"),
-                protect_configuration=settings.protect_configuration_id or None,
-                max_price=settings.max_price_per_message or None,
-            ),
+            sms=sms,
+            outbox=outbox,
             limiter=DynamoReplyLimiter(
                 dynamodb,
                 settings.state_table,

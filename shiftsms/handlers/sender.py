@@ -1,4 +1,9 @@
-"""Campaign sender: send queue (SQS) -> End User Messaging ``SendTextMessage``, paced, once."""
+"""Sender: send queue and reply queue (SQS) -> End User Messaging ``SendTextMessage``, paced, once.
+
+Two event source mappings feed this function: campaign jobs from the send queue and queued
+replies from the reply queue, so a reply never waits behind campaign jobs; a reply also books
+its send time ahead of campaign texts (see :mod:`shiftsms.core.send_schedule`).
+"""
 
 from __future__ import annotations
 
@@ -17,13 +22,16 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shiftsms.aws.clients import client
+from shiftsms.aws.reply_queue import DynamoReplyMarkers
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.campaigns import SendJob
-from shiftsms.ports import SendRateLimiter, SmsSender
+from shiftsms.core.reply_jobs import ReplyJob
+from shiftsms.ports import ReplyRate, SendRateLimiter, SmsSender
 from shiftsms.services.campaigns import CampaignSender
+from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import SenderSettings
 
 # Stop taking send slots this long before the invocation's timeout; later jobs are retried.
@@ -39,26 +47,39 @@ class SenderApp:
         *,
         sms: SmsSender | None = None,
         limiter: SendRateLimiter | None = None,
+        reply_rate: ReplyRate | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
-        """Wire adapters; ``sms`` replaces End User Messaging, ``limiter`` the shared limiter."""
+        """Wire adapters; ``sms``, ``limiter`` and ``reply_rate`` replace their AWS ones."""
         dynamodb = client("dynamodb")
         self.now = now
+        sms = sms or EndUserMessagingSms(
+            client("pinpoint-sms-voice-v2"),
+            protect_configuration=settings.protect_configuration_id or None,
+            max_price=settings.max_price_per_message or None,
+        )
+        schedule = DynamoSendRateLimiter(
+            dynamodb, settings.state_table, settings.send_rate_per_second, clock=now
+        )
+        limiter = limiter or schedule
         self.sender = CampaignSender(
             settings=settings,
-            sms=sms
-            or EndUserMessagingSms(
-                client("pinpoint-sms-voice-v2"),
-                protect_configuration=settings.protect_configuration_id or None,
-                max_price=settings.max_price_per_message or None,
+            sms=sms,
+            ledger=DynamoSendLedger(
+                dynamodb,
+                settings.state_table,
+                settings.campaigns_table,
+                claim_timeout_seconds=settings.send_claim_timeout_seconds,
             ),
-            ledger=DynamoSendLedger(dynamodb, settings.state_table, settings.campaigns_table),
-            limiter=limiter
-            or DynamoSendRateLimiter(
-                dynamodb, settings.state_table, settings.send_rate_per_second, clock=now
-            ),
+            limiter=limiter,
             staff=StaffTable(dynamodb, settings.staff_table),
             clock=lambda: datetime.fromtimestamp(self.now(), UTC),
+        )
+        self.replies = ReplyOutbox(
+            sms=sms,
+            rate=reply_rate or schedule,
+            markers=DynamoReplyMarkers(dynamodb, settings.state_table),
+            clock=now,
         )
         self.processor = BatchProcessor(
             event_type=EventType.SQS,
@@ -68,7 +89,9 @@ class SenderApp:
         self.deadline: float | None = None
 
     def record(self, record: SQSRecord) -> str:
-        """Send one job. A malformed body raises, so it reaches the DLQ after its tries."""
+        """Send one job or queued reply. A malformed body raises, so it reaches a DLQ."""
+        if ReplyJob.is_reply(record.body):
+            return self.replies.deliver(ReplyJob.from_json(record.body), self.deadline)
         job = SendJob.from_json(record.body)
         return self.sender.send(job, self.deadline).value
 

@@ -17,7 +17,8 @@ updating the stack's template, parameters and outputs, the emulator adds that st
 CloudFormation does (moto 5.2.5).
 
 Durability: every request that changes what the sandbox must keep (DynamoDB writes, SQS sends,
-deletes and visibility changes, SNS calls, End User Messaging sends, Connect calls, texts in)
+deletes and visibility changes, receives that returned messages (now in flight), SNS calls,
+End User Messaging sends, Connect calls, texts in)
 is answered only after :attr:`Emulator.on_change` returns, which persists the state; with a
 :attr:`Emulator.journal`, a successful DynamoDB write is instead answered after the journal
 has logged it (write-ahead, so the cost of a write does not grow with the tables). Changes
@@ -149,6 +150,8 @@ class SandboxApp:
             and path == "/contact/outbound-voice"
         ):
             return self._durable(True, self._connect, environ, start_response)
+        if self.emulator is not None and target == "AmazonSQS.ReceiveMessage":
+            return self._received(environ, start_response)
         if self.emulator is None or not _changes_moto(service, target):
             return self.moto_app(environ, start_response)
         if self.emulator.journal is not None and (
@@ -178,6 +181,18 @@ class SandboxApp:
             body = list(self.moto_app(environ, capture))
             if status and status[0].startswith("200"):
                 self.emulator.journal(target, raw)
+        return body
+
+    def _received(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        """A receive (not under the mutation lock: it long-polls). The messages it returns are
+        in flight: persisted before they are handed over, so a restart knows their receiver
+        died with the sandbox."""
+        assert self.emulator is not None
+        body = list(self.moto_app(environ, start_response))
+        if any(b'"ReceiptHandle"' in part for part in body):
+            with self.emulator.mutation_lock:
+                self.emulator.changes += 1
+            self.emulator.on_change()
         return body
 
     def _durable(self, changes: bool, serve: Callable[..., Any], *args: Any) -> Any:

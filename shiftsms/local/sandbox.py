@@ -18,14 +18,22 @@ On the next start the same names are given back, the stack deployed, the items p
 the streams emptied of the restore's own records, the log's newer writes replayed (their
 stream records are delivered), the messages put back, and each stream poller handed the
 records it had not processed before it reads the stream from its start.
+
+A message that was in flight (received, not deleted) when the sandbox died had its receiver
+die with it: as in SQS, it comes back when its visibility timeout ends, but at most
+:data:`IN_FLIGHT_REDELIVERY_SECONDS` after the restart. The sandbox deploys with a claim
+timeout (:data:`SANDBOX_CLAIM_TIMEOUT_SECONDS`) shorter than that, so a campaign job whose
+sender died between claiming its recipient and sending finds the claim stale and is sent.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import threading
+import time
 import urllib.request
 import warnings
 from datetime import UTC, datetime
@@ -60,6 +68,13 @@ log = logging.getLogger("shiftsms.local")
 
 DEFAULT_ORIGINATION = "+447700900000"
 DEFAULT_STACK = "shiftsms"
+# The sender's claim timeout in the sandbox (AWS default: 120 s). Only a redelivery looks at
+# a claim, and the send queue redelivers no sooner than its visibility timeout (360 s, longer
+# than an invocation lives) or, after a restart, than the delay below.
+SANDBOX_CLAIM_TIMEOUT_SECONDS = 5
+# The most a message in flight at a crash waits, after the restart, to be received again.
+IN_FLIGHT_REDELIVERY_SECONDS = SANDBOX_CLAIM_TIMEOUT_SECONDS + 5
+SANDBOX_PARAMETERS = {"SendClaimTimeoutSeconds": str(SANDBOX_CLAIM_TIMEOUT_SECONDS)}
 
 
 def _written_tables(request: dict[str, Any]) -> set[str]:
@@ -69,6 +84,12 @@ def _written_tables(request: dict[str, Any]) -> set[str]:
     for item in request.get("TransactItems") or []:
         names |= {str(op["TableName"]) for op in item.values() if "TableName" in op}
     return names
+
+
+def _redelivery_delay(visible_at_ms: float, now_ms: float) -> int:
+    """Seconds a restored message waits: the rest of its visibility timeout, capped."""
+    left = max(0.0, visible_at_ms - now_ms) / 1000
+    return min(IN_FLIGHT_REDELIVERY_SECONDS, math.ceil(left))
 
 
 def quiet_moto() -> None:
@@ -129,7 +150,12 @@ class Sandbox:
             self.emulator.telecom.add_number(self.origination)
             self.emulator.control.default_destination = lambda: self.origination
             result = deploy(
-                self.endpoint, self.region, self.stack_name, self.origination, on_event=on_event
+                self.endpoint,
+                self.region,
+                self.stack_name,
+                self.origination,
+                parameters=SANDBOX_PARAMETERS,
+                on_event=on_event,
             )
             self.stack = result.stack
             self._table_names = self._tables()
@@ -241,6 +267,8 @@ class Sandbox:
                     "attributes": dict(m.message_attributes),
                     "group_id": m.group_id,
                     "deduplication_id": m.deduplication_id,
+                    # When a message in flight becomes visible again (epoch ms; 0: visible).
+                    "visible_at": m.visible_at,
                 }
                 for m in list(queue._messages)
             ]
@@ -353,8 +381,10 @@ class Sandbox:
                     table.stream_shard.items = []
 
     def _restore_queues(self, saved: dict[str, list[dict[str, Any]]]) -> None:
-        """Send every saved message again (in-flight ones included: their receiver died)."""
+        """Send every saved message again; one in flight (its receiver died) is delayed until
+        its visibility timeout ends, at most :data:`IN_FLIGHT_REDELIVERY_SECONDS`."""
         sqs = client("sqs", self.endpoint, self.region)
+        now_ms = time.time() * 1000
         for name, messages in saved.items():
             if not messages:
                 continue
@@ -370,6 +400,9 @@ class Sandbox:
                 entries = []
                 for n, m in enumerate(messages[i : i + 10]):
                     entry: dict[str, Any] = {"Id": str(n), "MessageBody": m["body"]}
+                    delay = _redelivery_delay(float(m.get("visible_at") or 0), now_ms)
+                    if delay:
+                        entry["DelaySeconds"] = delay
                     if m.get("attributes"):
                         entry["MessageAttributes"] = m["attributes"]
                     if m.get("group_id"):

@@ -9,11 +9,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from shiftsms.core import replies
+from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.commands import SPECS, Command, parse
-from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms
+from shiftsms.core.held_shifts import HeldShift
+from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift
 from shiftsms.core.phone import mask, redact, try_normalise
+from shiftsms.core.shift_times import Span, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
-from shiftsms.ports import Caller, ReplyLimiter, ShiftStore, SmsSender, StaffStore
+from shiftsms.ports import Caller, OpenPage, ReplyLimiter, ShiftStore, SmsSender, StaffStore
+from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import Settings
 
 log = logging.getLogger("shiftsms.inbound")
@@ -71,6 +75,7 @@ class _Request:
     sms: InboundSms
     sender: str
     cursor: str | None
+    roles: tuple[str, ...] = ()
 
 
 def utc_now() -> datetime:
@@ -89,6 +94,9 @@ class InboundService:
     limiter: ReplyLimiter
     caller: Caller | None = None
     clock: Callable[[], datetime] = utc_now
+    # Replies within the number's shared rate, queued when they cannot go now; without it,
+    # replies go straight to ``sms``.
+    outbox: ReplyOutbox | None = None
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
@@ -102,7 +110,7 @@ class InboundService:
             return self._unauthorised(sms, sender)
         command = parse(sms.body)
         act: Callable[[_Request], _Outcome] = getattr(self, SPECS[command.kind].handler)
-        outcome = act(_Request(command, sms, sender, member.list_cursor))
+        outcome = act(_Request(command, sms, sender, member.list_cursor, member.roles))
         log.info(
             "handled", extra={"sender": who, "action": outcome.action, "kind": command.kind.value}
         )
@@ -139,16 +147,18 @@ class InboundService:
         return _Outcome(Action.HELP, None)
 
     def on_list(self, req: _Request) -> _Outcome:
-        """REQUEST: the first page of open shifts."""
-        return self._list(after=None)
+        """REQUEST: the first page of open shifts the sender may book."""
+        return self._list(req.roles, after=None)
 
     def on_more(self, req: _Request) -> _Outcome:
         """MORE: the page after the last one sent to this sender."""
-        return self._list(after=req.cursor)
+        return self._list(req.roles, after=req.cursor)
 
     def on_book(self, req: _Request) -> _Outcome:
-        """Codes: book each available one for the sender."""
-        return _Outcome(Action.BOOKED, self._book(req.command.codes, req.sender, req.sms))
+        """Codes: book each available one the rules allow for the sender."""
+        return _Outcome(
+            Action.BOOKED, self._book(req.command.codes, req.sender, req.roles, req.sms)
+        )
 
     def on_drop(self, req: _Request) -> _Outcome:
         """DROP codes: give back those the sender holds."""
@@ -169,28 +179,62 @@ class InboundService:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _list(self, after: str | None) -> _Outcome:
+    def _list(self, roles: tuple[str, ...], after: str | None) -> _Outcome:
         """One page of open shifts after ``after``, and where the next page starts."""
-        page, more = self.shifts.open_page(after, PAGE_FETCH)
-        if not page:
+        page = (
+            OpenPage([], [], 0)
+            if after == END_OF_LIST
+            else self.shifts.open_listing(roles, self.clock(), after, PAGE_FETCH)
+        )
+        if not page.shifts:
+            if page.beyond:  # nothing in the part read, but the list goes on
+                return _Outcome(Action.LISTED, replies.LOOK_FURTHER, page.tail, moves_cursor=True)
             text = replies.NO_OPEN_SHIFTS if after is None else replies.NO_MORE_SHIFTS
             return _Outcome(Action.LISTED, text, cursor=after, moves_cursor=True)
-        beyond = self.shifts.count_open(page[-1].shift_id) if more else 0
-        text, shown = replies.shift_page(page, beyond, self.settings.reply_max_segments)
-        remaining = len(page) - shown + beyond
-        cursor = page[shown - 1].shift_id if remaining else END_OF_LIST
+        text, shown = replies.shift_page(
+            page.shifts, page.beyond, self.settings.reply_max_segments, at_least=not page.exact
+        )
+        remaining = len(page.shifts) - shown + page.beyond
+        if not remaining:
+            cursor = END_OF_LIST
+        elif shown < len(page.shifts):
+            cursor = page.cursors[shown - 1]
+        else:
+            cursor = page.tail
         return _Outcome(Action.LISTED, text, cursor=cursor, moves_cursor=True)
 
-    def _book(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
+    def _book(
+        self, codes: tuple[str, ...], sender: str, roles: tuple[str, ...], sms: InboundSms
+    ) -> str:
         at = self.clock()
-        outcomes: dict[str, BookingOutcome] = {
-            code: self.shifts.book(code, sender, sms.message_id, at, sent=sms.sent_at)
-            for code in codes
-        }
+        rules = RuleSettings(self.settings.min_rest_hours, self.settings.max_weekly_hours)
+
+        def check(
+            shift: Shift, span: Span | None, held: tuple[HeldShift, ...]
+        ) -> tuple[Refusal, ...]:
+            return check_booking(
+                ShiftToBook(shift.shift_id, span, shift.role), roles, held, rules, at
+            )
+
+        outcomes: dict[str, BookingOutcome] = {}
+        refusals: list[Refusal] = []
+        for code in codes:
+            result = self.shifts.book_checked(
+                code, sender, sms.message_id, at, check=check, sent=sms.sent_at, keep=rules.lookback
+            )
+            if result.outcome is None:
+                refusals.extend(result.refusals)
+            else:
+                outcomes[code] = result.outcome
         booked = [c for c, o in outcomes.items() if o is BookingOutcome.BOOKED]
         if booked:
             log.info("booked", extra={"sender": mask(sender), "shifts": booked})
-        return replies.booking_summary(outcomes)
+        if refusals:
+            log.info(
+                "refused", extra={"sender": mask(sender), "shifts": [r.shift_id for r in refusals]}
+            )
+        zone = time_zone(self.settings.time_zone)
+        return replies.booking_reply(outcomes, refusals, zone)
 
     def _drop(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
         outcomes: dict[str, DropOutcome] = {
@@ -218,6 +262,8 @@ class InboundService:
         """Send ``text`` back from the number the employee texted; None if refused for good."""
         origination = sms.destination or self.settings.origination_identity
         try:
+            if self.outbox is not None:
+                return self.outbox.reply(sms.message_id, sender, text, origination)
             return self.sms.send(sender, text, origination)
         except RecipientOptedOut:
             log.info("reply not sent: recipient opted out", extra={"sender": mask(sender)})
