@@ -39,6 +39,8 @@ from tests.test_inbound_handler import LambdaContext
 ANA = "+447700900123"
 BEN = "+447700900456"
 ODD = "+447700900555"
+# What shifts list --json shows of a shift with no time, location or role.
+UNTIMED = {"starts_at": None, "ends_at": None, "location": None, "role": None, "past": False}
 GOOD_SHIFTS = {
     "GOOD1": {"shift_id": "GOOD1", "shift_info": "16/08 day", "shift_status": "available"},
     "GOOD2": {"shift_id": "GOOD2", "shift_info": "17/08 late", "shift_status": "taken"},
@@ -128,6 +130,7 @@ def test_allowlist_list_shows_an_entry_typed_with_wrong_types(deployed: Deployed
         "campaigns": False,
         "opted_out": True,
         "groups": [],
+        "roles": [],
         "added_at": None,
     }
     assert listed[ANA]["name"] == "Ana"
@@ -141,10 +144,10 @@ def test_allowlist_list_shows_an_entry_typed_with_wrong_types(deployed: Deployed
     human = invoke("allowlist", "list")
     assert human.exit_code == 0, human.output
     rows = table_rows(human.stdout)
-    assert rows[0] == ["Phone", "Name", "Campaigns", "Opted out", "Groups", "Added"]
+    assert rows[0] == ["Phone", "Name", "Campaigns", "Opted out", "Groups", "Roles", "Added"]
     by_phone = {row[0]: row for row in rows[1:]}
     assert by_phone.keys() == {ANA, ODD}
-    assert by_phone[ODD] == [ODD, "42", "no", "yes", "", ""]
+    assert by_phone[ODD] == [ODD, "42", "no", "yes", "", "", ""]
     assert by_phone[ANA][:5] == [ANA, "Ana", "yes", "no", "nights"]
     assert len(human.stderr.splitlines()) == 1
 
@@ -168,9 +171,10 @@ def test_shifts_list_shows_a_shift_typed_with_wrong_types(deployed: Deployed) ->
         "shift_status": "taken",
         "employee": None,
         "booked_at": "1764600000",
+        **UNTIMED,
     }
     for shift_id, good in GOOD_SHIFTS.items():
-        assert listed[shift_id] == {**good, "employee": None, "booked_at": None}
+        assert listed[shift_id] == {**good, "employee": None, "booked_at": None, **UNTIMED}
     assert result.stderr == (
         "Warning: shift ODD1 shown as read: shift_info is null (left out); employee is a "
         "list, not text (left out); booked_at is a number, not text (read as its text)\n"

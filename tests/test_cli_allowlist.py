@@ -205,7 +205,7 @@ def test_update_with_the_same_values_says_nothing_changed(deployed: Deployed) ->
             [ANA],
             2,
             "Error: nothing to change: give --name, --campaigns/--no-campaigns, "
-            "--group or --no-groups",
+            "--group, --no-groups, --role or --no-roles",
         ),
         ([ANA, "-g", "x", "--no-groups"], 2, "Error: --group and --no-groups exclude each other"),
     ],
@@ -272,13 +272,13 @@ def test_list_shows_opted_out_state(deployed: Deployed) -> None:
     result = invoke("allowlist", "list")
     assert result.exit_code == 0, result.output
     rows = table_rows(result.stdout)
-    assert rows[0] == ["Phone", "Name", "Campaigns", "Opted out", "Groups", "Added"]
-    assert [r[:5] for r in rows[1:]] == [
-        [ANA, "Ana", "no", "no", ""],
-        [BEN, "Ben", "yes", "no", "night"],
-        ["+447700900789", "Cy", "yes", "yes", ""],
+    assert rows[0] == ["Phone", "Name", "Campaigns", "Opted out", "Groups", "Roles", "Added"]
+    assert [r[:6] for r in rows[1:]] == [
+        [ANA, "Ana", "no", "no", "", ""],
+        [BEN, "Ben", "yes", "no", "night", ""],
+        ["+447700900789", "Cy", "yes", "yes", "", ""],
     ]
-    assert all(datetime.fromisoformat(r[5]) for r in rows[1:])
+    assert all(datetime.fromisoformat(r[6]) for r in rows[1:])
 
 
 def test_list_json(deployed: Deployed) -> None:
@@ -289,14 +289,29 @@ def test_list_json(deployed: Deployed) -> None:
     for entry in listed:
         assert datetime.fromisoformat(entry.pop("added_at"))
     assert listed == [
-        {"phone": ANA, "name": "Ana", "campaigns": False, "opted_out": False, "groups": []},
-        {"phone": BEN, "name": "Ben", "campaigns": True, "opted_out": False, "groups": ["night"]},
+        {
+            "phone": ANA,
+            "name": "Ana",
+            "campaigns": False,
+            "opted_out": False,
+            "groups": [],
+            "roles": [],
+        },
+        {
+            "phone": BEN,
+            "name": "Ben",
+            "campaigns": True,
+            "opted_out": False,
+            "groups": ["night"],
+            "roles": [],
+        },
         {
             "phone": "+447700900789",
             "name": "Cy",
             "campaigns": True,
             "opted_out": True,
             "groups": [],
+            "roles": [],
         },
     ]
 
@@ -411,3 +426,77 @@ def test_every_allowlist_command_has_help(command: str) -> None:
     result = invoke("allowlist", command, "--help")
     assert result.exit_code == 0
     assert f"Usage: shiftsms allowlist {command}" in result.stdout
+
+
+# -- roles -----------------------------------------------------------------------------------
+
+
+def test_add_with_roles_stores_and_lists_them(deployed: Deployed) -> None:
+    result = invoke("allowlist", "add", ANA, "--name", "Ana", "--role", "RN", "--role", "hca")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Added {ANA} (Ana) to the allow list [roles: RN, hca].\n"
+    assert stored(deployed)[ANA]["roles"] == {"RN", "hca"}
+    listed = json.loads(invoke("allowlist", "list", "--json").stdout)
+    assert listed[0]["roles"] == ["RN", "hca"]
+    rows = table_rows(invoke("allowlist", "list").stdout)
+    assert rows[1][5] == "RN, hca"
+
+
+def test_update_roles_then_no_roles(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana", "--role", "HCA").exit_code == 0
+    result = invoke("allowlist", "update", ANA, "--role", "RN", "--role", "Band 5")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Updated {ANA} (Ana): roles HCA -> Band 5, RN.\n"
+    assert stored(deployed)[ANA]["roles"] == {"RN", "Band 5"}
+    result = invoke("allowlist", "update", ANA, "--no-roles")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Updated {ANA} (Ana): roles Band 5, RN -> none.\n"
+    assert "roles" not in stored(deployed)[ANA]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "RN", "--no-roles"], "Error: --role and --no-roles exclude each other"),
+        (
+            ["--role", "Ŋurse"],
+            "Error: role 'Ŋurse' has characters an SMS cannot show in GSM-7: 'Ŋ'",
+        ),
+    ],
+)
+def test_update_role_refusals(deployed: Deployed, args: list[str], message: str) -> None:
+    assert invoke("allowlist", "add", ANA, "--role", "HCA").exit_code == 0
+    before = stored(deployed)
+    result = invoke("allowlist", "update", ANA, *args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == message + "\n"
+    assert stored(deployed) == before
+
+
+def test_add_refuses_an_unreadable_role(deployed: Deployed) -> None:
+    result = invoke("allowlist", "add", ANA, "--role", "Nurse ✓")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: role 'Nurse ✓' has characters an SMS cannot show in GSM-7: '✓'\n"
+    )
+    assert stored(deployed) == {}
+
+
+def test_import_roles_column(deployed: Deployed, tmp_path: Path) -> None:
+    good = write_csv(tmp_path, f"phone,name,roles\n{ANA},Ana,RN;Band 5\n{BEN},Ben,\n")
+    result = invoke("allowlist", "import", good)
+    assert result.exit_code == 0, result.output
+    items = stored(deployed)
+    assert items[ANA]["roles"] == {"RN", "Band 5"}
+    assert "roles" not in items[BEN]
+
+
+def test_import_refuses_a_bad_role_by_line(deployed: Deployed, tmp_path: Path) -> None:
+    bad = write_csv(tmp_path, f"phone,name,roles\n{ANA},Ana,RN\n{BEN},Ben,RN;Ŋ\n")
+    result = invoke("allowlist", "import", bad)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Error: 1 bad row: nothing was imported",
+        "  line 3: role 'Ŋ' has characters an SMS cannot show in GSM-7: 'Ŋ'",
+    ]
+    assert stored(deployed) == {}

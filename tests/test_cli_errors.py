@@ -176,8 +176,7 @@ def test_unexpected_error_is_one_line_unless_debugging(
     def boom(self: ShiftService, status: str | None = None) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ShiftService, "listing", boom)
-    monkeypatch.setattr(ShiftService, "first", lambda self, *_, **__: boom(self))
+    monkeypatch.setattr(ShiftService, "matching", lambda self, *_, **__: boom(self))
     result = invoke("shifts", "list")
     assert result.exit_code == 1
     assert_one_error_line(

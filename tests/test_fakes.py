@@ -196,6 +196,17 @@ def test_shift_store_pages_counts_and_statuses(backend: Deployed | None) -> None
         2,
     )
     assert store.count_by_status("taken") == 1
+    assert sorted(store.ids_by_status("available")) == ["A1", "C3", "D4"]
+    assert list(store.ids_by_status("taken")) == ["B2"]
+
+
+def test_shift_store_keeps_times_location_and_role(backend: Deployed | None) -> None:
+    store = _shifts(backend)
+    night = Shift("N1", "Sat 15/08 19:00-07:00 Ward 7 RN", starts_at="2026-08-15T19:00+01:00",
+                  ends_at="2026-08-16T07:00+01:00", location="Ward 7", role="RN")  # fmt: skip
+    store.put(night)
+    assert store.get("N1") == night
+    assert store.get_many(["N1"]) == {"N1": night}
 
 
 def test_admin_store_writes_only_on_the_shift_as_seen(backend: Deployed | None) -> None:
@@ -276,6 +287,27 @@ def test_staff_store_update_changes_only_the_given_fields(backend: Deployed | No
     assert (same.changed, same.before == same.after) == ((), True)
     with pytest.raises(StaffNotFound):
         store.update("+447700900999", StaffEdit(name="Nobody"))
+
+
+def test_staff_store_roles(backend: Deployed | None) -> None:
+    store = _staff(backend)
+    store.put(StaffMember(ANA, "Ana", roles=("RN",)))
+    assert store.get(ANA) == StaffMember(ANA, "Ana", roles=("RN",))
+    change = store.update(ANA, StaffEdit(roles=("HCA", "Band 5")))
+    assert (change.changed, change.after.roles) == (("roles",), ("Band 5", "HCA"))
+    assert store.get(ANA) == change.after
+    cleared = store.update(ANA, StaffEdit(roles=()))
+    assert (cleared.changed, store.get(ANA)) == (("roles",), StaffMember(ANA, "Ana"))
+
+
+def test_campaign_store_keeps_the_roles_offered(backend: Deployed | None) -> None:
+    campaigns, _ledger = _campaigns_and_ledger(backend)
+    campaigns.create(Campaign("c1", "15/08 XYZ123", offer_roles=("HCA", "RN")))
+    campaigns.create(Campaign("c2", "15/08 XYZ124"))
+    stored = campaigns.get("c1")
+    assert stored is not None
+    assert stored.offer_roles == ("HCA", "RN")
+    assert getattr(campaigns.get("c2"), "offer_roles", "missing") is None
 
 
 def test_campaign_store(backend: Deployed | None) -> None:

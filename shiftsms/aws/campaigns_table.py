@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 STATUS = "campaign_status"
 # Counters the sender adds to, one per final outcome.
 COUNTERS = ("sent", "failed", "opted_out", "skipped")
+# The roles a campaign's shifts need (absent: everyone): the fan-out texts only those who
+# hold one of them, without reading the shifts.
+OFFER_ROLES = "offer_roles"
 
 
 def campaign_from_item(item: dict[str, Any]) -> Campaign:
@@ -53,6 +56,7 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
     elif not isinstance(raw_ids, list | set | tuple):
         problems.append("shift_ids is not a list: ignored")
         raw_ids = ()
+    offer_roles = _offer_roles(item.get(OFFER_ROLES), problems)
     return Campaign(
         campaign_id=str(item.get("campaign_id", "")),
         campaign_message=str(item.get("campaign_message") or ""),
@@ -72,7 +76,18 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         reason=text("reason"),
         fanout_token=text("fanout_token"),
         problems=tuple(problems),
+        offer_roles=offer_roles,
     )
+
+
+def _offer_roles(raw: Any, problems: list[str]) -> tuple[str, ...] | None:
+    """The stored roles offered; None (everyone) when absent or not a list of text."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list | set | tuple) or not all(isinstance(r, str) for r in raw):
+        problems.append(f"{OFFER_ROLES} is not a list of roles: sent to everyone")
+        return None
+    return tuple(sorted(raw))
 
 
 def _stamp(at: datetime) -> str:
@@ -99,6 +114,7 @@ class CampaignsTable:
                 "shift_ids": list(campaign.shift_ids) or None,
                 "created_at": campaign.created_at,
                 "sms_text": campaign.text,
+                OFFER_ROLES: list(campaign.offer_roles) if campaign.offer_roles else None,
             }
         )
         try:

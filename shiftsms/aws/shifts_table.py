@@ -445,6 +445,15 @@ class ShiftsTable:
             for item in page.get("Items", []):
                 yield shift_from_item(from_item(item))
 
+    def ids_by_status(self, status: str) -> Iterator[str]:
+        """The id of every shift stored with exactly ``status``, through the status index
+        (only the key read), page by page."""
+        paginator = self.client.get_paginator("query")
+        request = self._query_status(status, None, ProjectionExpression="shift_id")
+        for page in paginator.paginate(**request):
+            for item in page.get("Items", []):
+                yield item["shift_id"]["S"]
+
     def get(self, shift_id: str) -> Shift | None:
         """One shift by id (strongly consistent)."""
         resp = self.client.get_item(

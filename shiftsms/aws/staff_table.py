@@ -294,21 +294,16 @@ class StaffTable:
                 if before.opted_out
                 else "(attribute_not_exists(opted_out) OR opted_out = :seen_out)"
             )
-        if "groups" in change.changed:
-            names["#g"] = "groups"
-            if after.groups:
-                sets.append("#g = :groups")
-                vals["groups"] = set(after.groups)
-            else:
-                removes.append("#g")
-            if before.groups:
-                vals["was_size"] = len(before.groups)
-                conds.append("size(#g) = :was_size")
-                for i, group in enumerate(before.groups):
-                    vals[f"was_g{i}"] = group
-                    conds.append(f"contains(#g, :was_g{i})")
-            else:
-                conds.append("attribute_not_exists(#g)")
+        for attr, alias in (("groups", "#g"), ("roles", "#r")):
+            if attr in change.changed:
+                names[alias] = attr
+                set_part, remove_part, set_conds, set_vals = _edit_set(
+                    alias, getattr(before, attr), getattr(after, attr)
+                )
+                sets.extend([set_part] if set_part else [])
+                removes.extend([remove_part] if remove_part else [])
+                conds.extend(set_conds)
+                vals.update(set_vals)
         expr = " ".join(
             part
             for part in (
@@ -366,3 +361,26 @@ class StaffTable:
                 member = _recipient(from_item(item))
                 if member is not None:
                     yield member
+
+
+def _edit_set(
+    alias: str, before: tuple[str, ...], after: tuple[str, ...]
+) -> tuple[str, str, list[str], dict[str, Any]]:
+    """Set the string set ``alias`` to ``after`` if it still holds ``before``: the SET part
+    (or ""), the REMOVE part (or ""), the conditions and their values."""
+    key = alias.lstrip("#")
+    vals: dict[str, Any] = {}
+    set_part = remove_part = ""
+    if after:
+        set_part = f"{alias} = :{key}_new"
+        vals[f"{key}_new"] = set(after)
+    else:
+        remove_part = alias
+    if not before:
+        return set_part, remove_part, [f"attribute_not_exists({alias})"], vals
+    vals[f"{key}_was_size"] = len(before)
+    conds = [f"size({alias}) = :{key}_was_size"]
+    for i, value in enumerate(before):
+        vals[f"{key}_was{i}"] = value
+        conds.append(f"contains({alias}, :{key}_was{i})")
+    return set_part, remove_part, conds, vals

@@ -56,6 +56,7 @@ def _as_json(member: StaffMember) -> dict[str, Any]:
         "campaigns": member.campaigns,
         "opted_out": member.opted_out,
         "groups": list(member.groups),
+        "roles": list(member.roles),
         "added_at": member.added_at,
     }
 
@@ -79,6 +80,17 @@ GroupOpt = Annotated[
 ]
 
 
+RoleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        "-r",
+        help="A role they may work, e.g. RN (repeat for several). A shift without a role "
+        "needs none.",
+    ),
+]
+
+
 def _groups(groups: tuple[str, ...]) -> str:
     return ", ".join(groups) or "none"
 
@@ -90,6 +102,7 @@ def _changes(change: StaffChange) -> str:
         "name": f'name "{before.name}" -> "{after.name}"',
         "campaigns": f"campaigns {_yes(before.campaigns)} -> {_yes(after.campaigns)}",
         "groups": f"groups {_groups(before.groups)} -> {_groups(after.groups)}",
+        "roles": f"roles {_groups(before.roles)} -> {_groups(after.roles)}",
     }
     return "; ".join(said[f] for f in change.changed)
 
@@ -100,6 +113,8 @@ def _report(change: StaffChange, unchanged: str) -> None:
         notes = [] if member.campaigns else ["no campaigns"]
         if member.groups:
             notes.append(f"groups: {_groups(member.groups)}")
+        if member.roles:
+            notes.append(f"roles: {_groups(member.roles)}")
         extra = f" [{'; '.join(notes)}]" if notes else ""
         say(f"Added {_who(member)} to the allow list{extra}.")
     elif change.changed:
@@ -119,14 +134,17 @@ def add(
     name: NameOpt = None,
     campaigns: CampaignsOpt = None,
     group: GroupOpt = None,
+    role: RoleOpt = None,
     default_region: RegionOpt = None,
 ) -> None:
     """Add a number to the allow list.
 
     A number already on the list keeps everything not given here: its name, campaigns,
-    groups and opt-out state. Use `allowlist update` to change an entry.
+    groups, roles and opt-out state. Use `allowlist update` to change an entry.
     """
-    change = _service(ctx, default_region).add(number, name, campaigns=campaigns, groups=group)
+    change = _service(ctx, default_region).add(
+        number, name, campaigns=campaigns, groups=group, roles=role
+    )
     _report(change, "is already on the allow list")
 
 
@@ -149,13 +167,32 @@ def update(
     no_groups: Annotated[
         bool, typer.Option("--no-groups", help="Take them out of every group. Excludes --group.")
     ] = False,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            "-r",
+            help="Their roles become these (repeat for several). Excludes --no-roles.",
+        ),
+    ] = None,
+    no_roles: Annotated[
+        bool,
+        typer.Option(
+            "--no-roles", help="Take every role away (shifts without a role only). Excludes --role."
+        ),
+    ] = False,
     default_region: RegionOpt = None,
 ) -> None:
     """Change an entry: only the fields given; says what changed (opt-out state is kept)."""
     if group and no_groups:
         raise InvalidInput("--group and --no-groups exclude each other")
+    if role and no_roles:
+        raise InvalidInput("--role and --no-roles exclude each other")
     groups: list[str] | None = [] if no_groups else group
-    change = _service(ctx, default_region).update(number, name, campaigns=campaigns, groups=groups)
+    roles: list[str] | None = [] if no_roles else role
+    change = _service(ctx, default_region).update(
+        number, name, campaigns=campaigns, groups=groups, roles=roles
+    )
     _report(change, "already has those values")
 
 
@@ -178,7 +215,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if not members:
         say("The allow list is empty.")
         return
-    table = Table("Phone", "Name", "Campaigns", "Opted out", "Groups", "Added")
+    table = Table("Phone", "Name", "Campaigns", "Opted out", "Groups", "Roles", "Added")
     for m in members:
         table.add_row(
             m.phone,
@@ -186,6 +223,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             _yes(m.campaigns),
             _yes(m.opted_out),
             ", ".join(m.groups),
+            ", ".join(m.roles),
             m.added_at or "",
             style="dim" if m.opted_out else None,
         )
@@ -200,7 +238,7 @@ def import_(
         Path,
         typer.Argument(
             metavar="FILE",
-            help="A phone,name CSV, or the Pinpoint segment export "
+            help="A phone,name[,roles] CSV (roles: RN;HCA), or the Pinpoint segment export "
             "(Id,ChannelType,Address,User.UserId).",
             exists=True,
             dir_okay=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from shiftsms.cli.context import get_context
 from shiftsms.cli.output import confirm, handle_errors, print_json, say, stdout, warn
 from shiftsms.core import spend
 from shiftsms.core.models import ShiftStatus
+from shiftsms.core.shift_times import date_window, time_zone
 from shiftsms.services.campaigns import (
     CampaignDraft,
     CampaignPlanner,
@@ -21,6 +23,7 @@ from shiftsms.services.campaigns import (
     CampaignSummary,
     ShiftFill,
 )
+from shiftsms.services.shifts import ShiftFilter
 
 app = typer.Typer(
     name="campaign",
@@ -32,9 +35,16 @@ EXIT_DECLINED = 1
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
+def now() -> datetime:
+    """The current time (a shift that started before it is never offered)."""
+    return datetime.now(UTC)
+
+
 def _planner(ctx: typer.Context) -> CampaignPlanner:
     cli = get_context(ctx)
-    return campaign_planner(cli.client, cli.stack())
+    planner = campaign_planner(cli.client, cli.stack())
+    planner.clock = now
+    return planner
 
 
 def _reports(ctx: typer.Context) -> CampaignReports:
@@ -57,6 +67,8 @@ def _show_draft(draft: CampaignDraft, stack: StackInfo) -> None:
     if draft.shift_ids:
         extra = f" (+{draft.left_out} more in REQUEST)" if draft.left_out else ""
         say(f"Shifts:     {', '.join(draft.shift_ids)}{extra}")
+    if draft.roles is not None:
+        say(f"Roles:      {', '.join(draft.roles)} (only staff with one of them get it)")
     say(f"Recipients: {draft.recipients}")
     per_segment = spend.price(stack.outputs.get("PricePerSegment", ""))
     cost = (
@@ -112,9 +124,35 @@ def create(
     all_available: Annotated[
         bool,
         typer.Option(
-            "--all-available", help="Offer every open shift. Excludes --shifts and --message."
+            "--all-available",
+            help="Offer every open shift that has not started (or those --location, --role, "
+            "--from and --to keep). Excludes --shifts and --message.",
         ),
     ] = False,
+    location: Annotated[
+        str | None,
+        typer.Option("--location", metavar="L", help="With --all-available: only shifts at L."),
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", metavar="R", help="With --all-available: only shifts needing R."),
+    ] = None,
+    first: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="DATE",
+            help="With --all-available: only shifts starting on or after YYYY-MM-DD.",
+        ),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="DATE",
+            help="With --all-available: only shifts starting on or before YYYY-MM-DD.",
+        ),
+    ] = None,
     message: Annotated[
         str | None,
         typer.Option(
@@ -140,14 +178,18 @@ def create(
     """Compose a campaign, show its text and cost, and (once confirmed) send it.
 
     Give exactly one of --shifts, --all-available or --message: they exclude each other.
+    A shift that has started is never offered. Only staff who may work at least one of the
+    shifts offered get the text (their roles; a shift without a role: everyone).
     """
     service = _planner(ctx)
+    zone = time_zone(get_context(ctx).stack().settings().time_zone)
     draft = service.prepare(
         campaign_id,
         shift_ids=shifts.split(",") if shifts is not None else None,
         all_available=all_available,
         message=message,
         max_segments=max_segments,
+        only=ShiftFilter(date_window(first, last, zone), location, role),
     )
     _show_draft(draft, get_context(ctx).stack())
     if draft.recipients == 0:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -22,8 +24,16 @@ from shiftsms.cli.output import (
     warn,
 )
 from shiftsms.core.models import Shift, ShiftStatus
+from shiftsms.core.shift_times import date_window, from_iso, time_zone, to_iso
 from shiftsms.errors import ShiftExists
-from shiftsms.services.shifts import Cancelled, ShiftService, read_file
+from shiftsms.services.shifts import (
+    Cancelled,
+    ShiftFilter,
+    ShiftService,
+    ShiftTerms,
+    read_file,
+    shift_span_of,
+)
 
 app = typer.Typer(
     name="shifts",
@@ -39,14 +49,47 @@ ShiftIdArg = Annotated[
     str, typer.Argument(metavar="SHIFT_ID", help="Shift code staff text back, e.g. XYZ123.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+TzOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tz",
+        metavar="ZONE",
+        help="IANA time zone for times without an offset "
+        "(default: the stack's TimeZone, Europe/London).",
+    ),
+]
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--from", metavar="DATE", help="Only shifts starting on or after YYYY-MM-DD."),
+]
+ToOpt = Annotated[
+    str | None,
+    typer.Option("--to", metavar="DATE", help="Only shifts starting on or before YYYY-MM-DD."),
+]
+LocationOpt = Annotated[
+    str | None, typer.Option("--location", metavar="L", help='Where it is, e.g. "Ward 7".')
+]
+RoleOpt = Annotated[
+    str | None, typer.Option("--role", metavar="R", help="The role needed, e.g. RN.")
+]
 
 
-def _service(ctx: typer.Context, *, notify: bool = False) -> ShiftService:
+def now() -> datetime:
+    """The current time (what "in the past" is measured from)."""
+    return datetime.now(UTC)
+
+
+def stack_zone(ctx: typer.Context, tz: str | None = None) -> ZoneInfo:
+    """``--tz`` if given, else the stack's time zone."""
+    return time_zone(tz if tz is not None else get_context(ctx).stack().settings().time_zone)
+
+
+def _service(ctx: typer.Context, *, notify: bool = False, tz: str | None = None) -> ShiftService:
     cli = get_context(ctx)
     table = ShiftsTable(
         cli.client("dynamodb"), cli.output("ShiftsTableName"), cli.output("StaffTableName")
     )
-    service = ShiftService(table)
+    service = ShiftService(table, zone=stack_zone(ctx, tz), clock=now)
     if notify:
         service.sms = EndUserMessagingSms(cli.client("pinpoint-sms-voice-v2"))
         service.origination = cli.output("OriginationIdentity")
@@ -63,13 +106,39 @@ def _report_holder_text(done: Cancelled) -> None:
         warn(f"could not text {told.to} that their booking is cancelled ({told.error}): tell them")
 
 
-def _as_json(shift: Shift) -> dict[str, Any]:
+def _local(stored: str | None, zone: ZoneInfo) -> str | None:
+    """A stored time as ISO 8601 on the wall clock of ``zone`` (as stored if unreadable)."""
+    if stored is None:
+        return None
+    try:
+        return to_iso(from_iso(stored).astimezone(zone))
+    except ValueError:
+        return stored
+
+
+def _shown(stored: str | None, zone: ZoneInfo) -> str:
+    """A stored time for the table: ``2026-08-15 19:00 BST`` in ``zone``."""
+    if stored is None:
+        return ""
+    try:
+        return f"{from_iso(stored).astimezone(zone):%Y-%m-%d %H:%M %Z}"
+    except ValueError:
+        return stored
+
+
+def _as_json(shift: Shift, service: ShiftService) -> dict[str, Any]:
+    zone = service.zone
     return {
         "shift_id": shift.shift_id,
         "shift_info": shift.shift_info,
         "shift_status": shift.shift_status,
         "employee": shift.employee,
         "booked_at": shift.booked_at,
+        "starts_at": _local(shift.starts_at, zone),
+        "ends_at": _local(shift.ends_at, zone),
+        "location": shift.location,
+        "role": shift.role,
+        "past": service.started(shift),
     }
 
 
@@ -87,9 +156,27 @@ def _some(ids: list[str]) -> str:
 def add(
     ctx: typer.Context,
     shift_id: ShiftIdArg,
+    *,
     info: Annotated[
-        str, typer.Option("--info", "-i", help='What staff see, e.g. "15/08 5h nightshift".')
-    ],
+        str | None,
+        typer.Option(
+            "--info",
+            "-i",
+            help='What staff see, e.g. "15/08 5h nightshift" (default: composed from '
+            "--start, --end, --location and --role).",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", metavar="TIME", help='When it starts: "2026-08-15 19:00".'),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--end", metavar="TIME", help='When it ends: "2026-08-16 07:00".'),
+    ] = None,
+    location: LocationOpt = None,
+    role: RoleOpt = None,
+    tz: TzOpt = None,
     replace: Annotated[
         bool,
         typer.Option("--replace", help="Change the info of an existing shift (keeps its booking)."),
@@ -100,9 +187,14 @@ def add(
     SHIFT_ID is what staff text back to book it: 2-20 letters, digits or '-', starting with
     a letter or digit, e.g. XYZ123 or NIGHT-0815. It is stored in upper case (staff may text
     it in any case) and cannot be an SMS keyword such as STOP, HELP, REQUEST or AGENT.
+
+    A timed shift has --start and --end (read in the stack's time zone unless they carry an
+    offset); it lasts at most 24 h and cannot start in the past. Only someone on the allow
+    list with --role may book it; without --role, anyone on the list may.
     """
+    terms = ShiftTerms(start, end, location, role)
     try:
-        result = _service(ctx).add(shift_id, info, replace=replace)
+        result = _service(ctx, tz=tz).add(shift_id, info, terms=terms, replace=replace)
     except ShiftExists as exc:
         raise ShiftExists(f"{exc}: use --replace to change its info") from exc
     shift = result.shift
@@ -124,21 +216,24 @@ def import_(
         Path,
         typer.Argument(
             metavar="FILE",
-            help="CSV with a header: shift_id,shift_info[,shift_status].",
+            help="CSV with a header: shift_id,shift_info[,shift_status]"
+            "[,starts_at,ends_at,location,role].",
             exists=True,
             dir_okay=False,
             readable=True,
         ),
     ],
+    tz: TzOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add shifts from a CSV file; ids that already exist are skipped.
 
     Every row is checked first: if any row is bad, each bad line is reported and nothing
-    is written.
+    is written. starts_at and ends_at are checked as shifts add checks --start and --end;
+    an empty shift_info is then composed from the row's times, location and role.
     """
-    parsed = read_file(read_text(file))
-    service = _service(ctx)
+    service = _service(ctx, tz=tz)
+    parsed = read_file(read_text(file), service.zone, service.clock())
     with progress("Importing shifts", len(parsed.rows)) as advance:
         result = service.import_rows(parsed.rows, on_row=lambda _row: advance())
     if as_json:
@@ -178,35 +273,58 @@ def import_(
 @handle_errors
 def list_(
     ctx: typer.Context,
+    *,
     status: Annotated[
         ShiftStatus | None,
         typer.Option("--status", case_sensitive=False, help="Only shifts with this status."),
     ] = None,
+    first: FromOpt = None,
+    last: ToOpt = None,
+    location: LocationOpt = None,
+    role: RoleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List shifts (available first, then taken), read through the status index."""
+    """List shifts, read through the status index: available first, then taken; each
+    soonest first, shifts without a time after those with one.
+
+    Times are shown in the stack's time zone; a shift whose start has passed shows as past
+    (its stored status is unchanged). --from/--to keep the shifts starting on those days.
+    """
     service = _service(ctx)
     wanted = status.value if status else None
+    only = ShiftFilter(date_window(first, last, service.zone), location, role)
+    shifts = service.matching(wanted, only)
     if as_json:
-        print_json([_as_json(s) for s in service.listing(wanted)])
+        print_json([_as_json(s, service) for s in shifts])
         return
-    shifts, more = service.first(wanted, limit=MAX_TABLE_ROWS)
     if not shifts:
-        say(f"No {status.value} shifts." if status else "No shifts.")
+        filtered = only != ShiftFilter()
+        what = f"{status.value} shifts" if status else "shifts"
+        say(f"No {what} match." if filtered else f"No {what}.")
         return
-    table = Table("Shift", "Info", "Status", "Employee", "Booked at")
-    for s in shifts:
-        style = "green" if s.available else None
+    shown, more = shifts[:MAX_TABLE_ROWS], len(shifts) - MAX_TABLE_ROWS
+    timed = any(s.starts_at or s.location or s.role for s in shown)
+    columns = ["Shift", *(("Starts", "Ends", "Location", "Role") if timed else ()), "Info"]
+    table = Table(*columns, "Status", "Employee", "Booked at")
+    for s in shown:
+        past = service.started(s)
+        style = "green" if s.available and not past else None
+        when = (
+            (_shown(s.starts_at, service.zone), _shown(s.ends_at, service.zone))
+            if shift_span_of(s) is not None
+            else (s.starts_at or "", s.ends_at or "")
+        )
         table.add_row(
             s.shift_id,
+            *((*when, s.location or "", s.role or "") if timed else ()),
             s.shift_info,
-            s.status_text,
+            f"past ({s.status_text})" if past else s.status_text,
             s.employee or "",
             s.booked_at or "",
             style=style,
         )
     stdout().print(table)
-    if more:
+    if more > 0:
         hint = "use --json" if status else "use --json or --status"
         say(f"... and {more:,} more: {hint}")
 

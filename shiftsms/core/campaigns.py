@@ -76,6 +76,8 @@ class Campaign:
     reason: str | None = None
     fanout_token: str | None = None
     problems: tuple[str, ...] = field(default=())
+    # The roles the offered shifts need; None: one needs none (or unknown), so everyone.
+    offer_roles: tuple[str, ...] | None = None
 
     @property
     def settled(self) -> int:

@@ -74,6 +74,7 @@ class StaffEdit:
     name: str | None = None
     campaigns: bool | None = None
     groups: tuple[str, ...] | None = None
+    roles: tuple[str, ...] | None = None
 
     def applied_to(self, member: StaffMember) -> StaffMember:
         """``member`` with the given fields changed."""
@@ -82,12 +83,13 @@ class StaffEdit:
             name=member.name if self.name is None else self.name,
             campaigns=member.campaigns if self.campaigns is None else self.campaigns,
             groups=member.groups if self.groups is None else tuple(sorted(self.groups)),
+            roles=member.roles if self.roles is None else tuple(sorted(self.roles)),
         )
 
     @property
     def empty(self) -> bool:
         """True when no field is given."""
-        return self.name is None and self.campaigns is None and self.groups is None
+        return all(v is None for v in (self.name, self.campaigns, self.groups, self.roles))
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,12 @@ class StaffChange:
 
     @property
     def changed(self) -> tuple[str, ...]:
-        """The operator-set fields that differ: name, campaigns, groups (in that order)."""
+        """The operator-set fields that differ: name, campaigns, groups, roles (in that order)."""
         if self.before is None:
             return ()
         return tuple(
             f
-            for f in ("name", "campaigns", "groups")
+            for f in ("name", "campaigns", "groups", "roles")
             if getattr(self.before, f) != getattr(self.after, f)
         )
 

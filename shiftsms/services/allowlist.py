@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import phonenumbers
 
 from shiftsms.core.models import StaffChange, StaffEdit, StaffMember
 from shiftsms.core.phone import InvalidPhoneNumber, normalise
+from shiftsms.core.shift_info import check_role, role_key
 from shiftsms.errors import InvalidInput, RowsRejected, StaffNotFound
 from shiftsms.ports import StaffStore
 from shiftsms.services.csv_rows import (
@@ -26,6 +27,8 @@ PINPOINT_COLUMNS = ("channeltype", "address")
 PINPOINT_NAME = "user.userid"
 PINPOINT_OPT_OUT = "optout"
 PLAIN_COLUMNS = ("phone", "name")
+# A plain file's optional roles column: "RN;HCA" (roles may hold spaces, as "Band 5").
+ROLES_COLUMN, ROLES_SEPARATOR = "roles", ";"
 # Add-then-update rounds of add() (a round is lost only if the number is removed meanwhile).
 ADD_ATTEMPTS = 3
 
@@ -33,6 +36,18 @@ ADD_ATTEMPTS = 3
 def utc_now() -> datetime:
     """The current time in UTC (the default clock)."""
     return datetime.now(UTC)
+
+
+def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
+    """``roles`` checked (GSM-7, short), one spelling each (``rn`` and ``RN`` are one), sorted.
+
+    Raises InvalidInput (UnreadableLabel) naming a role staff could not read.
+    """
+    kept: dict[str, str] = {}
+    for raw in roles:
+        role = check_role(raw)
+        kept.setdefault(role_key(role), role)
+    return tuple(sorted(kept.values()))
 
 
 def check_region(region: str) -> str:
@@ -79,6 +94,7 @@ class AllowlistService:
         *,
         campaigns: bool | None = None,
         groups: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
     ) -> StaffChange:
         """Add a number, or change only the fields given if it is already on the list.
 
@@ -86,7 +102,7 @@ class AllowlistService:
         written. Raises InvalidPhoneNumber (the message says why) or InvalidInput.
         """
         phone = self.number(number)
-        edit = self._edit(name, campaigns, groups)
+        edit = self._edit(name, campaigns, groups, roles)
         for _ in range(ADD_ATTEMPTS):
             member = edit.applied_to(
                 StaffMember(phone=phone, added_at=self.clock().isoformat(timespec="seconds"))
@@ -106,22 +122,33 @@ class AllowlistService:
         *,
         campaigns: bool | None = None,
         groups: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
     ) -> StaffChange:
-        """Change only the fields given of an entry. Raises StaffNotFound or InvalidInput."""
-        edit = self._edit(name, campaigns, groups)
+        """Change only the fields given of an entry (``roles=[]``: none). Raises
+        StaffNotFound or InvalidInput."""
+        edit = self._edit(name, campaigns, groups, roles)
         if edit.empty:
             raise InvalidInput(
-                "nothing to change: give --name, --campaigns/--no-campaigns, --group or --no-groups"
+                "nothing to change: give --name, --campaigns/--no-campaigns, --group, "
+                "--no-groups, --role or --no-roles"
             )
         return self.store.update(self.number(number), edit)
 
     @staticmethod
-    def _edit(name: str | None, campaigns: bool | None, groups: Sequence[str] | None) -> StaffEdit:
+    def _edit(
+        name: str | None,
+        campaigns: bool | None,
+        groups: Sequence[str] | None,
+        roles: Sequence[str] | None = None,
+    ) -> StaffEdit:
         clean_groups = None if groups is None else tuple(sorted({g.strip() for g in groups}))
         if clean_groups is not None and any(not g for g in clean_groups):
             raise InvalidInput("a group name cannot be empty")
         return StaffEdit(
-            name=None if name is None else name.strip(), campaigns=campaigns, groups=clean_groups
+            name=None if name is None else name.strip(),
+            campaigns=campaigns,
+            groups=clean_groups,
+            roles=None if roles is None else check_roles(roles),
         )
 
     def remove(self, number: str) -> str:
@@ -135,10 +162,11 @@ class AllowlistService:
         return sorted(self.store.all(), key=lambda m: (m.name.casefold(), m.phone))
 
     def read_file(self, text: str) -> StaffFile:
-        """Validate a Pinpoint segment CSV or a ``phone,name`` CSV.
+        """Validate a Pinpoint segment CSV or a ``phone,name[,roles]`` CSV (roles ``RN;HCA``).
 
-        Raises RowsRejected naming each bad line (invalid number, with the reason; a number
-        that appears twice) so that nothing is imported from a file with any bad row.
+        Raises RowsRejected naming each bad line (invalid number, with the reason; a role
+        staff could not read; a number that appears twice) so that nothing is imported from
+        a file with any bad row.
         """
         table = read_csv(text)
         if all(c in table.columns for c in PINPOINT_COLUMNS):
@@ -164,10 +192,14 @@ class AllowlistService:
                 continue
             try:
                 phone = self.number(rec.get(phone_col))
-            except InvalidPhoneNumber as exc:
+                roles = check_roles(
+                    r for r in rec.get(ROLES_COLUMN).split(ROLES_SEPARATOR) if r.strip()
+                )
+            except (InvalidPhoneNumber, InvalidInput) as exc:
                 problems.append((rec.line, str(exc)))
                 continue
-            rows.append(StaffRow(rec.line, self._member(rec, phone, name_col)))
+            member = replace(self._member(rec, phone, name_col), roles=roles)
+            rows.append(StaffRow(rec.line, member))
         problems.extend(duplicates([(r.line, r.member.phone) for r in rows]))
         if problems:
             raise RowsRejected(problems)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shiftsms.core.booking_rules import may_work
 from shiftsms.core.campaign_text import candidate_codes, clean_message, compose
 from shiftsms.core.campaigns import (
     MAX_JOB_BYTES,
@@ -22,8 +23,9 @@ from shiftsms.core.campaigns import (
 )
 from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
-from shiftsms.core.models import Shift, ShiftStatus
+from shiftsms.core.models import Shift, ShiftStatus, StaffMember
 from shiftsms.core.phone import mask
+from shiftsms.core.shift_info import role_key
 from shiftsms.errors import (
     CampaignExists,
     CampaignNotFound,
@@ -41,6 +43,13 @@ from shiftsms.ports import (
     ShiftStore,
     SmsSender,
     StaffStore,
+)
+from shiftsms.services.shifts import (
+    ListingShiftStore,
+    ShiftFilter,
+    in_full,
+    shift_started,
+    soonest_first,
 )
 from shiftsms.settings import FanOutSettings, SenderSettings
 
@@ -70,6 +79,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def offer_roles(shifts: Sequence[Shift]) -> tuple[str, ...] | None:
+    """The roles ``shifts`` need, one spelling each; None when one needs none (or there are
+    none), since then everyone may work at least one of them."""
+    if not shifts or any(s.role is None for s in shifts):
+        return None
+    kept: dict[str, str] = {}
+    for shift in shifts:
+        assert shift.role is not None
+        kept.setdefault(role_key(shift.role), shift.role)
+    return tuple(sorted(kept.values()))
+
+
+def may_work_one(roles: tuple[str, ...] | None, member: StaffMember) -> bool:
+    """True when ``member`` may work at least one shift of an offer needing ``roles``."""
+    return roles is None or any(may_work(role, member.roles) for role in roles)
+
+
 def validate_campaign_id(raw: str) -> str:
     """``raw`` if it can be a campaign id (1-64 letters, digits, ``_.-``), else InvalidInput."""
     value = (raw or "").strip()
@@ -92,6 +118,8 @@ class CampaignDraft:
     shift_ids: tuple[str, ...]
     left_out: int
     recipients: int
+    # The roles the offered shifts need (None: everyone may work one); see offer_roles.
+    roles: tuple[str, ...] | None = None
 
     @property
     def billed_segments(self) -> int:
@@ -165,7 +193,7 @@ class CampaignPlanner:
 
     campaigns: CampaignStore
     staff: StaffStore
-    shifts: ShiftStore
+    shifts: ListingShiftStore
     clock: Callable[[], datetime] = utc_now
 
     def new_id(self) -> str:
@@ -180,15 +208,20 @@ class CampaignPlanner:
         all_available: bool = False,
         message: str | None = None,
         max_segments: int = 1,
+        only: ShiftFilter | None = None,
     ) -> CampaignDraft:
         """Compose and check a campaign without writing it.
 
-        Exactly one of ``shift_ids``, ``all_available`` and ``message``. Unknown or taken
-        codes are refused; a typed message keeps the codes in it that name real shifts.
+        Exactly one of ``shift_ids``, ``all_available`` and ``message``. Unknown, taken or
+        started codes are refused; a typed message keeps the codes in it that name real
+        shifts. ``all_available`` offers the open shifts ``only`` takes that have not
+        started, soonest first. Recipients are those who may work at least one shift offered.
         """
         sources = sum([shift_ids is not None, all_available, message is not None])
         if sources != 1:
             raise InvalidInput("give exactly one of --shifts, --all-available or --message")
+        if only is not None and only != ShiftFilter() and not all_available:
+            raise InvalidInput("--location, --role, --from and --to go with --all-available")
         campaign_id = self.new_id() if campaign_id is None else validate_campaign_id(campaign_id)
         if self.campaigns.get(campaign_id) is not None:
             raise CampaignExists(f"campaign {campaign_id} already exists")
@@ -199,27 +232,54 @@ class CampaignPlanner:
             text = Campaign(campaign_id, listing).sms_text
             found = self.shifts.get_many(candidate_codes(listing))
             ids = tuple(c for c in candidate_codes(listing) if c in found)
-            return self._draft(campaign_id, listing, text, ids, 0)
+            roles = offer_roles([found[i] for i in ids])
+            return self._draft(campaign_id, listing, text, ids, 0, roles=roles)
         if all_available:
-            offered = sorted(self.shifts.by_status(ShiftStatus.AVAILABLE), key=lambda s: s.shift_id)
-            if not offered:
-                raise InvalidInput("there are no open shifts to offer")
+            offered = self._open(only or ShiftFilter())
         else:
             offered = self._requested(shift_ids or ())
         composed = compose(offered, max_segments)
+        shown = {s.shift_id: s for s in offered}
+        roles = offer_roles([shown[i] for i in composed.shown if i in shown])
         return self._draft(
-            campaign_id, composed.message, composed.text, composed.shown, composed.left_out
+            campaign_id,
+            composed.message,
+            composed.text,
+            composed.shown,
+            composed.left_out,
+            roles=roles,
         )
 
+    def _open(self, only: ShiftFilter) -> list[Shift]:
+        """The open shifts ``only`` takes that have not started, soonest first."""
+        now = self.clock()
+        listed = in_full(self.shifts, ShiftStatus.AVAILABLE)
+        matching = [s for s in listed if s.available and only(s)]
+        offered = [s for s in matching if not shift_started(s, now)]
+        if not offered:
+            started = len(matching)
+            why = f" ({started} started: never offered)" if started else ""
+            if only != ShiftFilter():
+                raise InvalidInput(f"no open shifts match: nothing to offer{why}")
+            raise InvalidInput(f"there are no open shifts to offer{why}")
+        return soonest_first(offered)
+
     def _draft(
-        self, campaign_id: str, message: str, text: str, ids: tuple[str, ...], left_out: int
+        self,
+        campaign_id: str,
+        message: str,
+        text: str,
+        ids: tuple[str, ...],
+        left_out: int,
+        *,
+        roles: tuple[str, ...] | None = None,
     ) -> CampaignDraft:
         problem = oversized(text)
         if problem:
             raise InvalidInput(f"{problem}: shorten the message")
-        recipients = sum(1 for _ in self.staff.recipients())
+        recipients = sum(1 for m in self.staff.recipients() if may_work_one(roles, m))
         return CampaignDraft(
-            campaign_id, message, text, segment_info(text), ids, left_out, recipients
+            campaign_id, message, text, segment_info(text), ids, left_out, recipients, roles
         )
 
     def _requested(self, raw_ids: Sequence[str]) -> list[Shift]:
@@ -233,6 +293,10 @@ class CampaignPlanner:
         taken = [i for i in ids if not found[i].available]
         if taken:
             raise InvalidInput(f"already taken, cannot be offered: {', '.join(taken)}")
+        now = self.clock()
+        started = [i for i in ids if shift_started(found[i], now)]
+        if started:
+            raise InvalidInput(f"already started, cannot be offered: {', '.join(started)}")
         return [found[i] for i in ids]
 
     def create(self, draft: CampaignDraft) -> Campaign:
@@ -244,6 +308,7 @@ class CampaignPlanner:
             shift_ids=draft.shift_ids,
             created_at=self.clock().isoformat(timespec="seconds"),
             text=draft.text,
+            offer_roles=draft.roles,
         )
         self.campaigns.create(campaign)
         log.info("campaign created", extra={"campaign_id": draft.campaign_id})
@@ -290,6 +355,8 @@ class CampaignFanOut:
         count = 0
         chunk: list[SendJob] = []
         for member in self.staff.recipients():
+            if not may_work_one(campaign.offer_roles, member):
+                continue  # may work none of the shifts offered
             count += 1
             if cursor is not None and member.phone <= cursor:
                 continue

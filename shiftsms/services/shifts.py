@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from shiftsms.core.commands import InvalidShiftId, validate_shift_id
 from shiftsms.core.gsm import GSM7_SINGLE, septets, to_gsm7, truncate_septets
 from shiftsms.core.models import Shift, ShiftStatus
+from shiftsms.core.shift_info import check_location, check_role, compose_info, role_key
+from shiftsms.core.shift_times import (
+    ShiftTimeError,
+    Span,
+    Window,
+    has_started,
+    listing_key,
+    shift_span,
+    span_from_item,
+)
 from shiftsms.errors import (
     InvalidInput,
     RowsRejected,
@@ -23,10 +35,124 @@ from shiftsms.services.csv_rows import ImportResult, duplicates, read_csv, write
 
 STATUSES = tuple(ShiftStatus)
 ID_COLUMN, INFO_COLUMN, STATUS_COLUMN = "shift_id", "shift_info", "shift_status"
-CSV_COLUMNS = (ID_COLUMN, INFO_COLUMN, STATUS_COLUMN)
+TIME_COLUMNS = ("starts_at", "ends_at", "location", "role")
+CSV_COLUMNS = (ID_COLUMN, INFO_COLUMN, STATUS_COLUMN, *TIME_COLUMNS)
 
 
-class AdminShiftStore(ShiftStore, Protocol):
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ShiftTerms:
+    """When, where and for whom a shift is, as an operator typed it (None: not given)."""
+
+    start: str | None = None
+    end: str | None = None
+    location: str | None = None
+    role: str | None = None
+
+    @property
+    def given(self) -> bool:
+        """True when any of them is given."""
+        return any(v is not None for v in (self.start, self.end, self.location, self.role))
+
+
+def timed_shift(
+    code: str, info: str | None, terms: ShiftTerms, zone: ZoneInfo, now: datetime
+) -> Shift:
+    """The available shift ``code`` with ``terms`` checked; ``info`` composed when None.
+
+    Raises InvalidInput (a ShiftTimeError or UnreadableLabel among them) for a start without
+    an end (or the reverse), a time that cannot be read in ``zone``, an end not after the
+    start or over 24 h after it, a start before ``now``, a role or location staff could not
+    read, or neither info nor a time, location or role to compose it from.
+    """
+    if (terms.start is None) != (terms.end is None):
+        raise InvalidInput("give both a start and an end, or neither")
+    span = (
+        shift_span(terms.start, terms.end, zone, now)
+        if terms.start is not None and terms.end is not None
+        else None
+    )
+    location = check_location(terms.location) if terms.location is not None else None
+    role = check_role(terms.role) if terms.role is not None else None
+    if info is not None:
+        text = clean_info(info)
+    elif terms.given:
+        text = compose_info(span, zone, location, role)
+    else:
+        raise InvalidInput("give --info, or --start and --end to compose it from")
+    return Shift(
+        shift_id=code,
+        shift_info=text,
+        starts_at=span.starts_at() if span else None,
+        ends_at=span.ends_at() if span else None,
+        location=location,
+        role=role,
+    )
+
+
+def shift_span_of(shift: Shift) -> Span | None:
+    """A stored shift's span; None when untimed, or when its times cannot be read."""
+    item = {"shift_id": shift.shift_id, "starts_at": shift.starts_at, "ends_at": shift.ends_at}
+    try:
+        return span_from_item({k: v for k, v in item.items() if v is not None})
+    except ShiftTimeError:
+        return None
+
+
+def shift_started(shift: Shift, now: datetime) -> bool:
+    """True when a timed shift's start is not after ``now``."""
+    return has_started(shift_span_of(shift), now)
+
+
+@dataclass(frozen=True)
+class ShiftFilter:
+    """Which shifts a listing or a campaign takes: start in a window, a location, a role."""
+
+    window: Window = field(default_factory=Window)
+    location: str | None = None
+    role: str | None = None
+
+    def __call__(self, shift: Shift) -> bool:
+        """True when ``shift`` matches every given condition (an untimed one fails a window)."""
+        if self.window.start is not None or self.window.end is not None:
+            span = shift_span_of(shift)
+            if span is None or span.start not in self.window:
+                return False
+        if self.location is not None and role_key(shift.location or "") != role_key(self.location):
+            return False
+        return self.role is None or role_key(shift.role or "") == role_key(self.role)
+
+
+def in_full(store: ListingShiftStore, status: str) -> list[Shift]:
+    """Every shift stored with ``status``, read in full.
+
+    The status index projects only the info and the booking, not the times, location or
+    role: the ids are read from it (keys only), then the items by key (BatchGetItem, 100 a
+    call). One deleted in between is left out; the status is the one read by key.
+    """
+    ids = list(store.ids_by_status(status))
+    found = store.get_many(ids) if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def soonest_first(shifts: Iterable[Shift]) -> list[Shift]:
+    """Timed shifts soonest first, then untimed ones by code."""
+    return sorted(shifts, key=lambda s: listing_key(shift_span_of(s), s.shift_id))
+
+
+class ListingShiftStore(ShiftStore, Protocol):
+    """A ShiftStore that lists the ids under a status (the status index, keys only)."""
+
+    def ids_by_status(self, status: str) -> Iterator[str]:
+        """The id of every shift stored with exactly ``status``."""
+        ...
+
+
+class AdminShiftStore(ListingShiftStore, Protocol):
     """A ShiftStore with the operator's writes: conditional on what was read, and in bulk."""
 
     def set_info(self, shift_id: str, shift_info: str) -> Shift:
@@ -105,9 +231,14 @@ class ShiftFile:
         return [r for r in self.rows if r.given_info != r.shift.shift_info]
 
 
-def read_file(text: str) -> ShiftFile:
-    """Validate a ``shift_id,shift_info[,shift_status]`` CSV; raise RowsRejected if any
-    row is bad (bad id, empty info, unknown status, an id repeated in the file)."""
+def read_file(text: str, zone: ZoneInfo | None = None, now: datetime | None = None) -> ShiftFile:
+    """Validate a ``shift_id,shift_info[,shift_status][,starts_at,ends_at,location,role]``
+    CSV; raise RowsRejected if any row is bad (bad id, empty info with nothing to compose it
+    from, unknown status, a time, location or role ``shifts add`` would refuse, an id
+    repeated in the file). Times without an offset are read in ``zone`` and checked at
+    ``now``."""
+    zone = zone or ZoneInfo("Europe/London")
+    now = now or utc_now()
     table = read_csv(text)
     missing = [c for c in (ID_COLUMN, INFO_COLUMN) if c not in table.columns]
     if missing:
@@ -116,16 +247,19 @@ def read_file(text: str) -> ShiftFile:
                 (
                     1,
                     f"the header must name the columns {','.join(CSV_COLUMNS[:2])}"
-                    f"[,{STATUS_COLUMN}]; missing: {', '.join(missing)}",
+                    f"[,{STATUS_COLUMN}][,{','.join(TIME_COLUMNS)}]; "
+                    f"missing: {', '.join(missing)}",
                 )
             ]
         )
     problems: list[tuple[int, str]] = list(table.problems)
     rows: list[ShiftRow] = []
     for rec in table.records:
+        terms = ShiftTerms(*(rec.get(c) or None for c in TIME_COLUMNS))
+        given = (rec.cells.get(INFO_COLUMN) or "").strip()
         try:
             code = validate_shift_id(rec.get(ID_COLUMN))
-            text = clean_info(rec.get(INFO_COLUMN))
+            shift = timed_shift(code, given or (None if terms.given else ""), terms, zone, now)
         except (InvalidShiftId, InvalidInput) as exc:
             problems.append((rec.line, str(exc)))
             continue
@@ -135,8 +269,8 @@ def read_file(text: str) -> ShiftFile:
                 (rec.line, f"{code}: status {status!r} is not one of {', '.join(STATUSES)}")
             )
             continue
-        given = rec.cells.get(INFO_COLUMN) or ""
-        rows.append(ShiftRow(rec.line, Shift(code, text, ShiftStatus(status)), given.strip()))
+        shift = replace(shift, shift_status=ShiftStatus(status))
+        rows.append(ShiftRow(rec.line, shift, given or shift.shift_info))
     problems.extend(duplicates([(r.line, r.shift.shift_id) for r in rows]))
     if problems:
         raise RowsRejected(problems)
@@ -151,23 +285,37 @@ class ShiftService:
     store: AdminShiftStore
     sms: SmsSender | None = None
     origination: str = ""
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    clock: Callable[[], datetime] = utc_now
 
-    def add(self, shift_id: str, info: str, *, replace: bool = False) -> AddedShift:
+    def add(
+        self,
+        shift_id: str,
+        info: str | None,
+        *,
+        terms: ShiftTerms | None = None,
+        replace: bool = False,
+    ) -> AddedShift:
         """Create an available shift; with ``replace``, an existing one only gets the new text.
 
-        Replacing never touches a booking: a taken shift stays taken by the same employee.
-        Raises InvalidShiftId, InvalidInput (empty info) or ShiftExists.
+        ``terms`` (start, end, location, role) are checked and stored; without ``info`` the
+        text is composed from them. Replacing never touches a booking (a taken shift stays
+        taken by the same employee) and changes only the info. Raises InvalidShiftId,
+        InvalidInput (empty info, bad terms) or ShiftExists.
         """
         code = validate_shift_id(shift_id)
-        text = clean_info(info)
-        shift = Shift(shift_id=code, shift_info=text)
+        terms = terms or ShiftTerms()
+        if replace and terms.given:
+            raise InvalidInput("--replace changes only the info: remove the shift to change more")
+        shift = timed_shift(code, info, terms, self.zone, self.clock())
+        given = info.strip() if info is not None else shift.shift_info
         try:
             self.store.put(shift)
         except ShiftExists:
             if not replace:
                 raise
-            return AddedShift(self.store.set_info(code, text), info.strip(), replaced=True)
-        return AddedShift(shift, info.strip())
+            return AddedShift(self.store.set_info(code, shift.shift_info), given, replaced=True)
+        return AddedShift(shift, given)
 
     def import_rows(
         self, rows: Sequence[ShiftRow], on_row: Callable[[ShiftRow], None] | None = None
@@ -192,6 +340,20 @@ class ShiftService:
         """Shifts with ``status`` (both statuses when None), read through the status index."""
         for wanted in self._statuses(status):
             yield from self.store.by_status(wanted)
+
+    def matching(self, status: str | None = None, only: ShiftFilter | None = None) -> list[Shift]:
+        """The shifts of :meth:`listing` that ``only`` takes: available before taken, each
+        soonest first with untimed ones after timed ones."""
+        keep = only or ShiftFilter()
+        return [
+            shift
+            for wanted in self._statuses(status)
+            for shift in soonest_first(s for s in in_full(self.store, wanted) if keep(s))
+        ]
+
+    def started(self, shift: Shift) -> bool:
+        """True when ``shift`` is timed and its start has passed (its status is unchanged)."""
+        return shift_started(shift, self.clock())
 
     def first(self, status: str | None = None, limit: int = 50) -> tuple[list[Shift], int]:
         """The first ``limit`` shifts of :meth:`listing`, and how many more there are
