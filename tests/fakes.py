@@ -229,6 +229,9 @@ class MemoryShifts:
     def ids_by_status(self, status: str) -> Iterator[str]:
         return iter([s.shift_id for s in self._with_status(status, None)])
 
+    def full_by_status(self, status: str) -> list[Shift]:
+        return list(self._with_status(status, None))
+
     # -- the operator's writes (AdminShiftStore) -------------------------------------------------
 
     def set_info(self, shift_id: str, shift_info: str) -> Shift:

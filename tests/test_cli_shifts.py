@@ -434,8 +434,9 @@ def test_list_shows_both_statuses_through_the_index(
         ["C3", "16/08 day", "available", "", ""],
         ["B2", "15/08 5h", "taken", ANA, "2026-11-28T10:00:00+00:00"],
     ]
-    # the index holds no times: its keys are read, then the shifts by key
-    assert calls == ["Query", "BatchGetItem", "Query", "BatchGetItem"]
+    # per status: by-start holds shiftsms's shifts whole, by-status's keys find console items
+    # (none here, so nothing is read by key)
+    assert calls == ["Query", "Query", "Query", "Query"]
 
 
 def test_list_json_by_status(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -457,7 +458,7 @@ def test_list_json_by_status(deployed: Deployed, monkeypatch: pytest.MonkeyPatch
             "past": False,
         }
     ]
-    assert calls == ["Query", "BatchGetItem"]
+    assert calls == ["Query", "Query"]
     available = json.loads(invoke("shifts", "list", "--status", "AVAILABLE", "--json").stdout)
     assert [s["shift_id"] for s in available] == ["A1", "C3"]
     assert all(s["employee"] is None for s in available)
@@ -490,8 +491,8 @@ def test_a_long_list_shows_fifty_rows_and_says_how_many_more(
     assert rows[1] == ["S004", "shift 4", "available", "", ""]
     assert rows[50][0] == "S053"
     assert result.stdout.splitlines()[-1] == "... and 10 more: use --json or --status"
-    # every shift read (they are shown soonest first): the index, then the items by key
-    assert calls == ["Query", "BatchGetItem", "Query", "BatchGetItem"]
+    # every shift read (they are shown soonest first): whole from by-start, one page each
+    assert calls == ["Query", "Query", "Query", "Query"]
     taken = invoke("shifts", "list", "--status", "taken")
     assert [r[0] for r in table_rows(taken.stdout)[1:]] == ["S000", "S001", "S002", "S003", "S059"]
     assert "more" not in taken.stdout

@@ -198,6 +198,7 @@ def test_shift_store_pages_counts_and_statuses(backend: Deployed | None) -> None
     assert store.count_by_status("taken") == 1
     assert sorted(store.ids_by_status("available")) == ["A1", "C3", "D4"]
     assert list(store.ids_by_status("taken")) == ["B2"]
+    assert [s.shift_id for s in store.full_by_status("available")] == ["A1", "C3", "D4"]
 
 
 def test_shift_store_keeps_times_location_and_role(backend: Deployed | None) -> None:
@@ -534,3 +535,31 @@ def test_campaign_store_reclaim_returns_the_progress_saved(backend: Deployed | N
         2,
         "2026-11-28T10:10:00+00:00",
     )
+
+
+def test_full_listing_reads_console_items_and_timed_ones_in_full(deployed: Deployed) -> None:
+    """A console item (no start_key) and a timed shiftsms shift both come back whole."""
+    store = ShiftsTable(deployed.dynamodb, deployed.outputs["ShiftsTableName"])
+    store.put(
+        Shift(
+            "N1",
+            "night",
+            starts_at="2030-08-15T19:00+01:00",
+            ends_at="2030-08-16T07:00+01:00",
+            location="Ward 7",
+            role="RN",
+        )
+    )
+    deployed.dynamodb.put_item(
+        TableName=deployed.outputs["ShiftsTableName"],
+        Item={
+            "shift_id": {"S": "C1"},
+            "shift_info": {"S": "typed"},
+            "shift_status": {"S": "available"},
+        },
+    )
+    listed = {s.shift_id: s for s in store.full_by_status("available")}
+    assert sorted(listed) == ["C1", "N1"]
+    assert (listed["N1"].role, listed["N1"].location) == ("RN", "Ward 7")
+    assert listed["N1"].starts_at == "2030-08-15T19:00+01:00"
+    assert listed["C1"].shift_info == "typed"

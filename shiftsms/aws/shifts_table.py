@@ -454,6 +454,32 @@ class ShiftsTable:
             for item in page.get("Items", []):
                 yield item["shift_id"]["S"]
 
+    def full_by_status(self, status: str) -> list[Shift]:
+        """Every shift stored with exactly ``status``, with all its attributes, in id order.
+
+        ``by-start`` projects every attribute of the shifts shiftsms wrote; ``by-status``
+        (whose projection lacks times, place and role) is read for its keys only, to find the
+        items typed in the console, which are then read by key. Reads grow with the shifts
+        listed, not one request per 100 of them.
+        """
+        found: dict[str, Shift] = {}
+        paginator = self.client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table,
+            IndexName=START_INDEX,
+            KeyConditionExpression="shift_status = :s",
+            ExpressionAttributeValues=values(s=status),
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                shift = shift_from_item(from_item(item))
+                found[shift.shift_id] = shift
+        ids = list(self.ids_by_status(status))
+        console = [i for i in ids if i not in found]
+        if console:
+            found.update(self.get_many(console))
+        return [found[i] for i in ids if i in found]
+
     def get(self, shift_id: str) -> Shift | None:
         """One shift by id (strongly consistent)."""
         resp = self.client.get_item(

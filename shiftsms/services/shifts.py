@@ -128,15 +128,8 @@ class ShiftFilter:
 
 
 def in_full(store: ListingShiftStore, status: str) -> list[Shift]:
-    """Every shift stored with ``status``, read in full.
-
-    The status index projects only the info and the booking, not the times, location or
-    role: the ids are read from it (keys only), then the items by key (BatchGetItem, 100 a
-    call). One deleted in between is left out; the status is the one read by key.
-    """
-    ids = list(store.ids_by_status(status))
-    found = store.get_many(ids) if ids else {}
-    return [found[i] for i in ids if i in found]
+    """Every shift stored with ``status``, read in full (times, location and role too)."""
+    return store.full_by_status(status)
 
 
 def soonest_first(shifts: Iterable[Shift]) -> list[Shift]:
@@ -149,6 +142,10 @@ class ListingShiftStore(ShiftStore, Protocol):
 
     def ids_by_status(self, status: str) -> Iterator[str]:
         """The id of every shift stored with exactly ``status``."""
+        ...
+
+    def full_by_status(self, status: str) -> list[Shift]:
+        """Every shift stored with exactly ``status``, with all its attributes, in id order."""
         ...
 
 
