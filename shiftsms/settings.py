@@ -169,6 +169,9 @@ class SenderSettings:
     max_price_per_message: str = ""
     # A claim older than this was left by a dead sender: its job's redelivery sends it.
     send_claim_timeout_seconds: int = 120
+    # The send queue's maxReceiveCount: a job failing on this receive is dead-lettered next
+    # (0: unknown, nothing is recorded as dead-lettered).
+    send_max_receive_count: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -186,6 +189,7 @@ class SenderSettings:
             protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
             max_price_per_message=_max_price(env),
             send_claim_timeout_seconds=max(1, _int(env, "SEND_CLAIM_TIMEOUT_SECONDS", 120)),
+            send_max_receive_count=max(0, _int(env, "SEND_MAX_RECEIVE_COUNT", 0)),
         )
 
 

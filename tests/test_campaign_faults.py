@@ -186,7 +186,10 @@ def test_a_send_cut_off_mid_way_is_not_resent_and_is_accounted_for(
         0,
     )
     shown = invoke("campaign", "show", "c-cut")
-    assert "Recipients: 1 (sent 0, failed 1, opted out 0, skipped 0, pending 0)" in shown.stdout
+    assert (
+        "Recipients: 1 (sent 0, failed 1, opted out 0, skipped 0, dead-lettered 0, pending 0)"
+        in shown.stdout
+    )
 
 
 def test_a_campaign_id_reused_after_its_item_was_deleted_starts_clean(
@@ -269,7 +272,7 @@ def test_campaign_show_counts_the_dead_letters(stack: CampaignStack) -> None:
     stack.sqs.send_message(QueueUrl=stack.outputs["SendDlqUrl"], MessageBody="{not a job")
     after = invoke("campaign", "show", "c-dlq")
     assert "Dead-lettered: 1 send job in the send DLQ (all campaigns)" in after.stdout
-    assert show("c-dlq")["dead_lettered"] == 1
+    assert show("c-dlq")["send_dlq_depth"] == 1
 
 
 def test_staff_removed_or_opted_out_after_the_fan_out_are_not_texted(

@@ -351,7 +351,7 @@ def test_a_report_counts_outcomes_and_times_each_booking(world: World) -> None:
         failed=1,
         opted_out=0,
         pending=1,
-        dead_lettered=2,
+        send_dlq_depth=2,
         shifts=(
             ShiftFill(
                 "XYZ123",
@@ -396,7 +396,7 @@ def test_a_console_item_report_finds_its_shifts_in_the_message(world: World) -> 
         None,
     )
     assert summary.shifts == (ShiftFill("XYZ124", "18/08 days", "available"),)
-    assert summary.dead_lettered == 0
+    assert summary.send_dlq_depth == 0
 
 
 def test_the_listing_is_newest_first_without_shifts(world: World) -> None:
@@ -412,7 +412,7 @@ def test_the_listing_is_newest_first_without_shifts(world: World) -> None:
         ("c0", "new", None),
     ]
     assert {s.shifts for s in listed} == {()}
-    assert {s.dead_lettered for s in listed} == {None}
+    assert {s.send_dlq_depth for s in listed} == {None}
 
 
 def test_a_report_on_an_unknown_campaign_is_refused(world: World) -> None:

@@ -208,7 +208,7 @@ def test_show_after_a_booking(stack: CampaignStack, monkeypatch: pytest.MonkeyPa
         "Created:    2026-11-28T08:55:00+00:00",
         "Sent at:    2026-11-28T09:00:00+00:00",
         f"Text:       {TEXT}",
-        "Recipients: 2 (sent 2, failed 0, opted out 0, skipped 0, pending 0)",
+        "Recipients: 2 (sent 2, failed 0, opted out 0, skipped 0, dead-lettered 0, pending 0)",
         "Dead-lettered: 0 send jobs in the send DLQ (all campaigns)",
         "Shifts:     1 of 2 booked",
         f"  XYZ123  15/08 5h nightshift: booked by Ana ({ANA}), 3m 20s after the text",
@@ -234,6 +234,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
         "pending": 0,
         "skipped": 0,
         "dead_lettered": 0,
+        "send_dlq_depth": 0,
         "reason": None,
         "problems": [],
         "shifts": [

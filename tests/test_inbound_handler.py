@@ -194,7 +194,7 @@ def stack() -> Iterator[Deployed]:
         with mock_aws():
             # Replies share the number's real send schedule: a fast number, so tests never wait.
             info = deploy_template(parameters={"SendRatePerSecond": "1000"})
-            disable_emulated_mappings(info.outputs["CampaignsTableName"])
+            disable_emulated_mappings(info)
             yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
 
 
@@ -957,6 +957,43 @@ def test_a_retried_reply_counts_once_against_the_hourly_cap(stack_with: Any) -> 
     for number in others:
         h.text(number, "hi")
     assert [len(h.sms.to(n)) for n in [STRANGER, *others]] == [1, 1, 0]
+
+
+def _state_items(h: Harness) -> dict[str, int]:
+    """How many items the state table holds, by kind (the id up to its first ``#``)."""
+    counts: dict[str, int] = {}
+    for item in h.table(h.deployed.outputs["StateTableName"]):
+        ident = str(item["id"])
+        # Powertools keys its records "<function>.<module>.<qualified name>#<hash>".
+        kind = "idempotency" if ".InboundApp._process#" in ident else ident.partition("#")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def test_unknown_senders_write_a_bounded_number_of_state_items(stack_with: Any) -> None:
+    h = stack_with({"UnauthorisedRepliesPerHour": "5"})
+    strangers = [f"+4477009003{i:02d}" for i in range(100)]
+    for n, number in enumerate(strangers):
+        for k in range(3):
+            event = h.event(h.message(number, f"hi {k}", f"m-unknown-{n}-{k}"))
+            h.redeliver(event)
+            h.redeliver(event)  # delivered again: nothing more is written
+    # Five numbers answered (a slot and a reply marker each), one count for the hour, the
+    # number's send schedule; no idempotency record for any of the 300 messages.
+    assert _state_items(h) == {"unauthorised": 5, "reply": 5, "unauthorised-cap": 1, "send-rate": 1}
+    assert sum(len(h.sms.to(n)) for n in strangers) == 5
+    # An allowed sender's message still goes through once-per-message processing.
+    message = h.message(ANA, "REQUEST", "m-allowed")
+    for _ in range(3):
+        h.deliver(message)
+    assert h.sms.to(ANA) == [replies.NO_OPEN_SHIFTS]
+    assert _state_items(h) == {
+        "unauthorised": 5,
+        "reply": 6,
+        "unauthorised-cap": 1,
+        "send-rate": 1,
+        "idempotency": 1,
+    }
 
 
 # -- items typed in the console, as the AWS sample teaches ---------------------------------------

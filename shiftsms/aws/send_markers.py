@@ -45,6 +45,7 @@ COUNTER = {
     SendOutcome.EXPIRED: "failed",
     SendOutcome.UNCONFIRMED: "failed",
     SendOutcome.SKIPPED: "skipped",
+    SendOutcome.DEAD_LETTERED: "dead_lettered",
 }
 
 

@@ -285,12 +285,12 @@ def _show_summary(s: CampaignSummary) -> None:
     say(f"Text:       {s.text or '-'}")
     say(
         f"Recipients: {_count(s.recipients)} (sent {s.sent}, failed {s.failed}, "
-        f"opted out {s.opted_out}, skipped {s.skipped}, pending {_count(s.pending)})"
+        f"opted out {s.opted_out}, skipped {s.skipped}, dead-lettered {s.dead_lettered}, "
+        f"pending {_count(s.pending)})"
     )
-    if s.dead_lettered is not None:
-        say(
-            f"Dead-lettered: {_plural(s.dead_lettered, 'send job')} in the send DLQ (all campaigns)"
-        )
+    if s.send_dlq_depth is not None:
+        held = _plural(s.send_dlq_depth, "send job")
+        say(f"Dead-lettered: {held} in the send DLQ (all campaigns)")
     if s.reason:
         say(f"Reason:     {s.reason}")
     _warn_problems(s)

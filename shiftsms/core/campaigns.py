@@ -48,6 +48,8 @@ class SendOutcome(StrEnum):
     SKIPPED = "skipped"
     # The sender stopped between starting the send and recording it: not sent again.
     UNCONFIRMED = "unconfirmed"
+    # Failed on the send queue's last receive: the job is in the send DLQ, not texted.
+    DEAD_LETTERED = "dead_lettered"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Campaign:
     failed: int = 0
     opted_out: int = 0
     skipped: int = 0
+    dead_lettered: int = 0
     reason: str | None = None
     fanout_token: str | None = None
     problems: tuple[str, ...] = field(default=())
@@ -81,8 +84,8 @@ class Campaign:
 
     @property
     def settled(self) -> int:
-        """Recipients with a final outcome (sent, failed, opted out or skipped)."""
-        return self.sent + self.failed + self.opted_out + self.skipped
+        """Recipients with a final outcome (sent, failed, opted out, skipped, dead-lettered)."""
+        return self.sent + self.failed + self.opted_out + self.skipped + self.dead_lettered
 
     @property
     def effective_status(self) -> CampaignStatus:

@@ -30,7 +30,7 @@ from shiftsms.core.models import InboundSms
 from shiftsms.core.phone import redact
 from shiftsms.handlers.logs import logger
 from shiftsms.ports import Caller, SmsSender
-from shiftsms.services.inbound import InboundService
+from shiftsms.services.inbound import Allowed, InboundService
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import Settings
 
@@ -94,8 +94,19 @@ class InboundApp:
             config=self.config,
         )
 
-    def _process(self, sms: dict[str, Any]) -> dict[str, Any]:
-        return asdict(self.service.handle(InboundSms(**sms)))
+    def _process(self, sms: dict[str, Any], allowed: Allowed) -> dict[str, Any]:
+        """An allowed sender's message, once per message id (the key is ``sms`` only)."""
+        return asdict(self.service.handle_allowed(InboundSms(**sms), allowed))
+
+    def _handle_one(self, sms: InboundSms) -> None:
+        """The allow list first: only allowed senders' messages cost an idempotency record.
+
+        Any other message takes the unknown-sender path, whose writes are bounded by the
+        reply limiter (a slot per answered number, one count per hour) however many arrive.
+        """
+        screened = self.service.screen(sms)
+        if isinstance(screened, Allowed):
+            self._once(sms=asdict(sms), allowed=screened)
 
     def handle(self, event: Any, context: Any) -> dict[str, int]:
         """Handle every record; drop malformed ones; re-raise only what a retry can fix."""
@@ -114,7 +125,7 @@ class InboundApp:
                 dropped += 1
                 continue
             try:
-                self._once(sms=asdict(sms))
+                self._handle_one(sms)
                 handled += 1
             except IdempotencyAlreadyInProgressError as exc:
                 logger.info("same message in progress elsewhere; retry later")

@@ -28,11 +28,14 @@ from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.campaigns import SendJob
+from shiftsms.core.phone import redact
 from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.ports import ReplyRate, SendRateLimiter, SmsSender
 from shiftsms.services.campaigns import CampaignSender
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import SenderSettings
+
+log = logging.getLogger("shiftsms.sender")
 
 # Stop taking send slots this long before the invocation's timeout; later jobs are retried.
 DEADLINE_MARGIN_SECONDS = 5.0
@@ -87,13 +90,35 @@ class SenderApp:
             logger=logging.getLogger("shiftsms.batch"),
         )
         self.deadline: float | None = None
+        self.max_receive_count = settings.send_max_receive_count
 
     def record(self, record: SQSRecord) -> str:
         """Send one job or queued reply. A malformed body raises, so it reaches a DLQ."""
         if ReplyJob.is_reply(record.body):
             return self.replies.deliver(ReplyJob.from_json(record.body), self.deadline)
         job = SendJob.from_json(record.body)
-        return self.sender.send(job, self.deadline).value
+        try:
+            return self.sender.send(job, self.deadline).value
+        except Exception as exc:
+            if self._last_receive(record):
+                self._dead_letter(job, exc)
+            raise
+
+    def _last_receive(self, record: SQSRecord) -> bool:
+        """True if SQS moves this message to the send DLQ rather than deliver it again."""
+        limit = self.max_receive_count
+        try:
+            received = int(record.attributes.approximate_receive_count)
+        except (KeyError, TypeError, ValueError):
+            return False
+        return limit > 0 and received >= limit
+
+    def _dead_letter(self, job: SendJob, exc: Exception) -> None:
+        """Count the failed job on its campaign; a failure to count leaves ``exc`` to raise."""
+        try:
+            self.sender.dead_letter(job, redact(f"{type(exc).__name__}: {exc}"))
+        except Exception:
+            log.exception("dead-lettered job could not be counted on its campaign")
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Process an SQS batch; failed jobs are reported for retry (ReportBatchItemFailures)."""

@@ -165,7 +165,10 @@ class CampaignSummary:
     opted_out: int
     pending: int | None
     skipped: int = 0
-    dead_lettered: int | None = None
+    # This campaign's jobs that failed on their last receive (in the send DLQ).
+    dead_lettered: int = 0
+    # The send DLQ's depth, all campaigns together (``show`` only; None without the queue).
+    send_dlq_depth: int | None = None
     reason: str | None = None
     problems: tuple[str, ...] = field(default=())
     shifts: tuple[ShiftFill, ...] = field(default=())
@@ -426,7 +429,8 @@ class CampaignReports:
             opted_out=campaign.opted_out,
             pending=pending,
             skipped=campaign.skipped,
-            dead_lettered=dead,
+            dead_lettered=campaign.dead_lettered,
+            send_dlq_depth=dead,
             reason=campaign.reason,
             problems=campaign.problems,
             shifts=fills,
@@ -527,6 +531,23 @@ class CampaignSender:
             log.exception("sent, but the outcome could not be recorded", extra=ctx)
         log.info("sent", extra=ctx)
         return SendOutcome.SENT
+
+    def dead_letter(self, job: SendJob, reason: str) -> bool:
+        """Count ``job`` on its campaign as dead-lettered: it failed on its last receive.
+
+        Once per recipient, like every outcome: only a free (or stale) claim is settled, so a
+        job another invocation holds, or one settled already, is not counted. True if counted.
+        """
+        now = self.clock()
+        token = self.ledger.claim(job, now)
+        if token is None:
+            return False
+        self.ledger.settle(job, token, SendOutcome.DEAD_LETTERED, now, reason=reason)
+        log.error(
+            "send job failed on its last receive: dead-lettered, not texted",
+            extra={"campaign_id": job.campaign_id, "recipient": mask(job.to), "error": reason},
+        )
+        return True
 
     def _refusal(self, to: str) -> str:
         """Why ``to`` may not be texted now (removed, opted out, off campaigns), or ""."""

@@ -12,7 +12,7 @@ from shiftsms.core import replies
 from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.commands import SPECS, Command, parse
 from shiftsms.core.held_shifts import HeldShift
-from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift
+from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift, StaffMember
 from shiftsms.core.phone import mask, redact, try_normalise
 from shiftsms.core.shift_times import Span, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
@@ -68,6 +68,14 @@ class _Outcome:
 
 
 @dataclass(frozen=True)
+class Allowed:
+    """A sender found on the allow list: the normalised number and their entry."""
+
+    sender: str
+    member: StaffMember
+
+
+@dataclass(frozen=True)
 class _Request:
     """One allowed sender's command, as the command methods see it."""
 
@@ -100,19 +108,38 @@ class InboundService:
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
+        screened = self.screen(sms)
+        if isinstance(screened, InboundResult):
+            return screened
+        return self.handle_allowed(sms, screened)
+
+    def screen(self, sms: InboundSms) -> Allowed | InboundResult:
+        """Check the sender before anything else is read or written.
+
+        Returns the result for a message settled here (the sender is not a phone number, or
+        not on the allow list: the bounded "not registered" path, idempotent per message id on
+        its own), else the allowed sender for :meth:`handle_allowed`.
+        """
         sender = try_normalise(sms.sender)
-        who = mask(sms.sender)
         if sender is None:
-            log.warning("dropped: sender is not a valid E.164 number", extra={"sender": who})
+            log.warning(
+                "dropped: sender is not a valid E.164 number", extra={"sender": mask(sms.sender)}
+            )
             return InboundResult(Action.DROPPED, reason="invalid sender")
         member = self.staff.get(sender)
         if member is None:
             return self._unauthorised(sms, sender)
+        return Allowed(sender, member)
+
+    def handle_allowed(self, sms: InboundSms, allowed: Allowed) -> InboundResult:
+        """Act on an allowed sender's ``sms`` (see :meth:`screen`) and send at most one reply."""
+        sender, member = allowed.sender, allowed.member
         command = parse(sms.body)
         act: Callable[[_Request], _Outcome] = getattr(self, SPECS[command.kind].handler)
         outcome = act(_Request(command, sms, sender, member.list_cursor, member.roles))
         log.info(
-            "handled", extra={"sender": who, "action": outcome.action, "kind": command.kind.value}
+            "handled",
+            extra={"sender": mask(sender), "action": outcome.action, "kind": command.kind.value},
         )
         sent = self._reply(sms, sender, outcome.reply) if outcome.reply else None
         if outcome.moves_cursor and sent is not None:
