@@ -194,7 +194,7 @@ def stack() -> Iterator[Deployed]:
         with mock_aws():
             # Replies share the number's real send schedule: a fast number, so tests never wait.
             info = deploy_template(parameters={"SendRatePerSecond": "1000"})
-            disable_emulated_mappings(info.outputs["CampaignsTableName"])
+            disable_emulated_mappings(info)
             yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
 
 
