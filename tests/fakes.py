@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from shiftsms.aws.reply_queue import CLAIM_LEASE_SECONDS as REPLY_LEASE_SECONDS
 from shiftsms.aws.send_markers import (
     CLAIM_LEASE_SECONDS,
     CLAIMED,
@@ -22,8 +23,18 @@ from shiftsms.aws.send_markers import (
     UNCONFIRMED_REASON,
 )
 from shiftsms.aws.send_queue import EnqueueFailed
-from shiftsms.aws.shifts_table import id_spellings
+from shiftsms.aws.shifts_table import (
+    CONSOLE_WINDOW,
+    CONSOLE_WINDOWS,
+    _read_cursor,
+    id_spellings,
+    start_key,
+    textable,
+)
+from shiftsms.core import reply_jobs
+from shiftsms.core.booking_rules import may_work
 from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.held_shifts import RETENTION, HeldShift, add, prune, remove
 from shiftsms.core.models import (
     BookingOutcome,
     DropOutcome,
@@ -33,6 +44,8 @@ from shiftsms.core.models import (
     StaffEdit,
     StaffMember,
 )
+from shiftsms.core.reply_jobs import ReplyJob
+from shiftsms.core.shift_times import ShiftTimeError, Span, sort_key, span_from_item
 from shiftsms.errors import (
     CallError,
     CampaignExists,
@@ -43,6 +56,7 @@ from shiftsms.errors import (
     ShiftNotFound,
     StaffNotFound,
 )
+from shiftsms.ports import BookingCheck, BookingResult, OpenPage, ReplyMark
 
 
 @dataclass
@@ -119,10 +133,13 @@ class MemoryShifts:
     """AdminShiftStore (so also ShiftStore) in a dict, with the DynamoDB adapter's conditions.
 
     Statuses are stored as read (no console spellings); an id typed in another case is
-    booked and released as the adapter does.
+    booked and released as the adapter does. Every shift is one shiftsms wrote (it has a
+    ``by-start`` key): there are no console items. With ``staff`` (the allow list, as the
+    adapter's ``staff_table``), the timed shifts each person holds are kept on their entry.
     """
 
     records: dict[str, _ShiftRecord] = field(default_factory=dict)
+    staff: MemoryStaff | None = None
 
     @property
     def items(self) -> dict[str, Shift]:
@@ -187,10 +204,112 @@ class MemoryShifts:
             record.booking_ref = None
             record.release_ref = ref if ref is not None else record.release_ref
             record.message_at = sent or record.message_at
+            if employee is not None:  # the holder's list loses it (as one transaction)
+                self._change_held(employee, lambda held: remove(held, old.shift_id))
             return DropOutcome.RELEASED
         if ref is not None and record.release_ref == ref:
             return DropOutcome.RELEASED
         return DropOutcome.NOT_YOURS
+
+    @staticmethod
+    def _lost(record: _ShiftRecord, employee: str, booking_ref: str) -> BookingOutcome:
+        if record.shift.employee == employee:
+            same = record.booking_ref == booking_ref
+            return BookingOutcome.BOOKED if same else BookingOutcome.ALREADY_YOURS
+        return BookingOutcome.TAKEN
+
+    def book_checked(
+        self,
+        shift_id: str,
+        employee: str,
+        booking_ref: str,
+        at: datetime,
+        *,
+        check: BookingCheck,
+        sent: str = "",
+        keep: timedelta = RETENTION,
+    ) -> BookingResult:
+        record = self.records.get(shift_id)
+        if record is None:
+            stored = self._stored_id(shift_id)
+            if stored is None:
+                return BookingResult(BookingOutcome.UNKNOWN)
+            return self.book_checked(
+                stored, employee, booking_ref, at, check=check, sent=sent, keep=keep
+            )
+        shift = record.shift
+        if not (shift.available and self._unchanged_since(record, sent)):
+            return BookingResult(self._lost(record, employee, booking_ref))
+        try:
+            span = _span(shift)
+        except ShiftTimeError:
+            return BookingResult(BookingOutcome.UNKNOWN)
+        if span is None or self.staff is None:
+            refusals = check(shift, span, ())
+        else:
+            held, _, _ = self.held(employee)
+            refusals = check(shift, span, held)
+        if refusals:
+            return BookingResult(None, refusals)
+        outcome = self.book(shift.shift_id, employee, booking_ref, at, sent=sent)
+        if span is not None:
+            entry = HeldShift(shift.shift_id, span)
+            self._change_held(employee, lambda held: prune(add(held, entry), at, keep))
+        return BookingResult(outcome)
+
+    def held(self, phone: str) -> tuple[tuple[HeldShift, ...], int, bool]:
+        """The timed shifts ``phone`` holds, their version, and whether the person exists."""
+        if self.staff is None or phone not in self.staff.items:
+            return (), 0, False
+        return self.staff.held.get(phone, ()), self.staff.held_versions.get(phone, 0), True
+
+    def _change_held(
+        self, phone: str, change: Callable[[tuple[HeldShift, ...]], tuple[HeldShift, ...]]
+    ) -> None:
+        """Apply ``change`` to the person's held shifts, bumping their version (a person not
+        on the list keeps none)."""
+        held, version, exists = self.held(phone)
+        if self.staff is not None and exists:
+            self.staff.held[phone] = change(held)
+            self.staff.held_versions[phone] = version + 1
+
+    def open_listing(
+        self, roles: Sequence[str], now: datetime, cursor: str | None, limit: int
+    ) -> OpenPage:
+        # As the adapter with no console items: shifts not started, soonest first (untimed
+        # last) from by-start, then the by-status windows, which hold no console item but may
+        # hold more ids than they read.
+        kind, key, after_id = _read_cursor(cursor)
+        after: str | None = after_id
+        picked: list[tuple[Shift, str]] = []
+        beyond = 0
+        if kind == "t":
+            now_key = sort_key(now)
+            listed = sorted(
+                ((start_key(r.shift), i), r.shift)
+                for i, r in self.records.items()
+                if r.shift.available and start_key(r.shift) > now_key
+            )
+            for position, shift in listed:
+                if position <= (key, after_id) or not may_work(shift.role, roles):
+                    continue
+                if not textable(shift):
+                    continue
+                if len(picked) < limit:
+                    picked.append((shift, f"t:{position[0]} {shift.shift_id}"))
+                else:
+                    beyond += 1
+            after = None
+        available = self._with_status(ShiftStatus.AVAILABLE, after)
+        window = CONSOLE_WINDOW * CONSOLE_WINDOWS
+        # The last window read came back full: "more", as a Query with Limit says.
+        more = len(available) >= window
+        cursors = [p[1] for p in picked]
+        tail = cursors[-1] if cursors else ""
+        if more and not beyond:
+            beyond = 1
+            tail = f"c:{available[window - 1].shift_id}"
+        return OpenPage([p[0] for p in picked], cursors, beyond, tail, exact=not more)
 
     def _with_status(self, status: str, after: str | None) -> list[Shift]:
         return [
@@ -257,10 +376,17 @@ class MemoryShifts:
             record.shift, shift_status=ShiftStatus.AVAILABLE, employee=None, booked_at=None
         )
         record.booking_ref = None
+        self._drop_held(seen)
 
     def delete_as_seen(self, seen: Shift) -> None:
         self._as_seen(seen, with_info=True)
         del self.records[seen.shift_id]
+        self._drop_held(seen)
+
+    def _drop_held(self, seen: Shift) -> None:
+        """The holder's list loses the shift (in the adapter, in the same transaction)."""
+        if seen.employee:
+            self._change_held(seen.employee, lambda held: remove(held, seen.shift_id))
 
     def existing_ids(self, shift_ids: Sequence[str]) -> set[str]:
         return {i for i in shift_ids if i in self.records}
@@ -283,11 +409,22 @@ class MemoryShifts:
         return len(self._with_status(status, after))
 
 
+def _span(shift: Shift) -> Span | None:
+    """The shift's time, read as the adapter reads it from the item."""
+    return span_from_item(dataclasses.asdict(shift))
+
+
 @dataclass
 class MemoryStaff:
-    """StaffStore in a dict: a put keeps the opt-out state, as the DynamoDB adapter does."""
+    """StaffStore in a dict: a put keeps the opt-out state, as the DynamoDB adapter does.
+
+    ``held`` and ``held_versions`` stand for the person item's booked timed shifts (written by
+    :class:`MemoryShifts` given this store): kept by a put or update, gone with the entry.
+    """
 
     items: dict[str, StaffMember] = field(default_factory=dict)
+    held: dict[str, tuple[HeldShift, ...]] = field(default_factory=dict)
+    held_versions: dict[str, int] = field(default_factory=dict)
 
     def get(self, phone: str) -> StaffMember | None:
         return self.items.get(phone)
@@ -321,6 +458,8 @@ class MemoryStaff:
     def delete(self, phone: str) -> None:
         if self.items.pop(phone, None) is None:
             raise StaffNotFound(f"{phone} is not on the allow list")
+        self.held.pop(phone, None)
+        self.held_versions.pop(phone, None)
 
     def all(self) -> Iterator[StaffMember]:
         return iter(list(self.items.values()))
@@ -331,16 +470,20 @@ class MemoryStaff:
 
 
 def _sorted_groups(member: StaffMember) -> StaffMember:
-    return dataclasses.replace(member, groups=tuple(sorted(member.groups)))
+    """Groups and roles as read back from their string sets: sorted, each once."""
+    return dataclasses.replace(
+        member, groups=tuple(sorted(set(member.groups))), roles=tuple(sorted(set(member.roles)))
+    )
 
 
 def _keep(old: StaffMember, new: StaffMember) -> StaffMember:
-    """``new``'s name, campaigns and groups on ``old``'s opt-out, added time and cursor."""
+    """``new``'s name, campaigns, groups and roles on ``old``'s opt-out, added time, cursor."""
     return dataclasses.replace(
         old,
         name=new.name,
         campaigns=new.campaigns,
         groups=new.groups,
+        roles=new.roles,
         added_at=old.added_at or new.added_at,
     )
 
@@ -592,3 +735,82 @@ class FreeSlots:
 
     def acquire_reply(self, deadline: float) -> bool:
         return True
+
+
+@dataclass
+class CountingReplyRate:
+    """ReplyRate that never waits: grants ``slots`` send times (unlimited if None)."""
+
+    slots: int | None = None
+    granted: int = 0
+
+    def acquire_reply(self, deadline: float) -> bool:
+        if self.slots is not None and self.granted >= self.slots:
+            return False
+        self.granted += 1
+        return True
+
+
+@dataclass
+class ReplyMarker:
+    """One reply marker, as the state table holds it (``reply#<ref>``)."""
+
+    state: str
+    token: str
+    lease_until: int | None = None
+    message_id: str = ""
+
+
+@dataclass
+class MemoryReplyMarkers:
+    """ReplyMarkers in a dict, with the DynamoDB adapter's conditions: a new marker, a claim
+    whose lease is past, or (from the queue) a queued reply may be claimed; the rest report
+    what they hold."""
+
+    markers: dict[str, ReplyMarker] = field(default_factory=dict)
+
+    def _ours(self, ref: str, token: str) -> ReplyMarker | None:
+        marker = self.markers.get(ref)
+        return marker if marker is not None and marker.token == token else None
+
+    def claim(self, ref: str, at: float, *, from_queue: bool = False) -> ReplyMark:
+        old = self.markers.get(ref)
+        stale = (
+            old is not None
+            and old.state == reply_jobs.CLAIMED
+            and old.lease_until is not None
+            and old.lease_until < int(at)
+        )
+        if old is None or stale or (from_queue and old.state == reply_jobs.QUEUED):
+            token = uuid.uuid4().hex
+            lease = int(at) + REPLY_LEASE_SECONDS
+            self.markers[ref] = ReplyMarker(reply_jobs.CLAIMED, token, lease)
+            return ReplyMark(token, reply_jobs.CLAIMED)
+        return ReplyMark(None, old.state, old.message_id)
+
+    def begin(self, ref: str, token: str) -> bool:
+        marker = self._ours(ref, token)
+        if marker is None or marker.state != reply_jobs.CLAIMED:
+            return False
+        marker.state = reply_jobs.SENDING
+        return True
+
+    def settle(self, ref: str, token: str, state: str, message_id: str = "") -> None:
+        marker = self._ours(ref, token)
+        if marker is not None:
+            marker.state, marker.message_id, marker.lease_until = state, message_id, None
+
+    def release(self, ref: str, token: str) -> None:
+        marker = self._ours(ref, token)
+        if marker is not None:
+            marker.state, marker.lease_until = reply_jobs.QUEUED, None
+
+
+@dataclass
+class ListReplyQueue:
+    """ReplyQueue that keeps the jobs in a list."""
+
+    jobs: list[ReplyJob] = field(default_factory=list)
+
+    def enqueue(self, job: ReplyJob) -> None:
+        self.jobs.append(job)

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -228,6 +229,24 @@ def test_request_skips_shifts_staff_could_not_book_by_text(
     skipped = [r.getMessage() for r in caplog.records if r.name == "shiftsms.items"]
     why = "not a shift code staff can text back (2-20 letters, digits or '-', no keyword)"
     assert skipped == [f"shift A B skipped: {why}", f"shift STOP skipped: {why}"]
+
+
+def test_a_listing_skips_ids_staff_could_not_text_on_by_start_too(
+    deployed: Deployed, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Items with a start key (timed or untimed) are listed from by-start: skipped there."""
+    table = shifts_table(deployed)
+    at = "2026-12-01T08:00:00+00:00", "2026-12-01T16:00:00+00:00"
+    table.put(Shift("HELP", "01/12 day", starts_at=at[0], ends_at=at[1]))
+    table.put(Shift("T1", "01/12 day", starts_at=at[0], ends_at=at[1]))
+    table.put(Shift("A B", "any day"))
+    table.put(Shift("U1", "any day"))
+    with caplog.at_level(logging.WARNING, logger="shiftsms.items"):
+        page = table.open_listing((), datetime(2026, 11, 28, tzinfo=UTC), None, 20)
+    assert ([s.shift_id for s in page.shifts], page.beyond) == (["T1", "U1"], 0)
+    skipped = [r.getMessage() for r in caplog.records if r.name == "shiftsms.items"]
+    why = "not a shift code staff can text back (2-20 letters, digits or '-', no keyword)"
+    assert skipped == [f"shift HELP skipped: {why}", f"shift A B skipped: {why}"]
 
 
 def test_a_page_of_bad_shifts_is_filled_from_the_items_after_it(deployed: Deployed) -> None:

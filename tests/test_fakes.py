@@ -14,11 +14,14 @@ import pytest
 from shiftsms import ports
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
+from shiftsms.aws.reply_queue import CLAIM_LEASE_SECONDS, DynamoReplyMarkers, SqsReplyQueue
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_queue import EnqueueFailed, SqsDeadLetters
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.booking_rules import Overlaps, Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import (
     BookingOutcome,
     DropOutcome,
@@ -27,6 +30,8 @@ from shiftsms.core.models import (
     StaffEdit,
     StaffMember,
 )
+from shiftsms.core.reply_jobs import CLAIMED, QUEUED, SENDING, SENT, ReplyJob
+from shiftsms.core.shift_times import Span, to_iso
 from shiftsms.errors import (
     CampaignExists,
     ShiftChanged,
@@ -34,15 +39,19 @@ from shiftsms.errors import (
     ShiftNotFound,
     StaffNotFound,
 )
+from shiftsms.ports import BookingCheck, ReplyMark
 from shiftsms.services.shifts import AdminShiftStore
 from tests.conftest import REGION, Deployed
 from tests.fakes import (
     CountingRateLimiter,
     CountingReplyLimiter,
+    CountingReplyRate,
     FixedDeadLetters,
+    ListReplyQueue,
     ListSendQueue,
     MemoryCampaigns,
     MemoryLedger,
+    MemoryReplyMarkers,
     MemoryShifts,
     MemoryStaff,
     RecordingCaller,
@@ -67,6 +76,9 @@ def test_every_port_has_a_fake() -> None:
     ledger: ports.SendLedger = MemoryLedger(campaigns)
     dead_letters: ports.DeadLetters = FixedDeadLetters()
     rate: ports.SendRateLimiter = CountingRateLimiter()
+    reply_rate: ports.ReplyRate = CountingReplyRate()
+    reply_markers: ports.ReplyMarkers = MemoryReplyMarkers()
+    reply_queue: ports.ReplyQueue = ListReplyQueue()
     fakes = {
         "ShiftStore": shift_store,
         "StaffStore": staff_store,
@@ -78,11 +90,16 @@ def test_every_port_has_a_fake() -> None:
         "SendLedger": ledger,
         "DeadLetters": dead_letters,
         "SendRateLimiter": rate,
+        "ReplyRate": reply_rate,
+        "ReplyMarkers": reply_markers,
+        "ReplyQueue": reply_queue,
     }
     declared = {
         name
         for name, value in vars(ports).items()
-        if isinstance(value, type) and value.__module__ == ports.__name__
+        if isinstance(value, type)
+        and value.__module__ == ports.__name__
+        and getattr(value, "_is_protocol", False)  # ports, not the values they pass
     }
     assert declared == set(fakes)  # a new port needs a fake here
     admin: AdminShiftStore = MemoryShifts()  # the operator's store, too
@@ -563,3 +580,215 @@ def test_full_listing_reads_console_items_and_timed_ones_in_full(deployed: Deplo
     assert (listed["N1"].role, listed["N1"].location) == ("RN", "Ward 7")
     assert listed["N1"].starts_at == "2030-08-15T19:00+01:00"
     assert listed["C1"].shift_info == "typed"
+
+
+# -- timed booking, the soonest-first listing and the person's held shifts ---------------------
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def _span(day: int, start: int, hours: int) -> Span:
+    begin = datetime(2026, 12, day, start, 0, tzinfo=UTC)
+    return Span(begin, begin + timedelta(hours=hours))
+
+
+def _timed(code: str, span: Span, role: str | None = None) -> Shift:
+    return Shift(code, "info", starts_at=to_iso(span.start), ends_at=to_iso(span.end), role=role)
+
+
+def _booking_stores(deployed: Deployed | None) -> tuple[AdminShiftStore, ports.StaffStore]:
+    """The shifts store keeping person items on the allow list, and that allow list."""
+    if deployed is None:
+        staff = MemoryStaff()
+        return MemoryShifts(staff=staff), staff
+    out = deployed.outputs
+    shifts = ShiftsTable(deployed.dynamodb, out["ShiftsTableName"], out["StaffTableName"])
+    return shifts, StaffTable(deployed.dynamodb, out["StaffTableName"])
+
+
+def _held(store: AdminShiftStore, phone: str) -> tuple[tuple[HeldShift, ...], int, bool]:
+    held: tuple[tuple[HeldShift, ...], int, bool] = store.held(phone)  # type: ignore[attr-defined]
+    return held
+
+
+def _rules(roles: tuple[str, ...]) -> BookingCheck:
+    def check(shift: Shift, span: Span | None, held: tuple[HeldShift, ...]) -> tuple[Refusal, ...]:
+        return check_booking(ShiftToBook(shift.shift_id, span, shift.role), roles, held, RULES, NOW)
+
+    return check
+
+
+RULES = RuleSettings(min_rest_hours=11, max_weekly_hours=48)
+
+
+def test_shift_store_lists_soonest_first_untimed_last_for_the_roles(
+    backend: Deployed | None,
+) -> None:
+    store, _staff_store = _booking_stores(backend)
+    store.put(_timed("T2", _span(2, 8, 8)))
+    store.put(_timed("T1", _span(1, 8, 8)))
+    store.put(_timed("RN1", _span(1, 12, 8), role="RN"))
+    store.put(Shift("PAST", "info", starts_at="2026-11-27T08:00:00+00:00", ends_at=to_iso(NOW)))
+    store.put(Shift("U1", "any day"))
+    store.put(Shift("U0", "any day"))
+    store.put(_timed("TK", _span(1, 6, 8)))
+    assert store.book("TK", BEN, "m1", NOW) is BookingOutcome.BOOKED
+    page = store.open_listing((), NOW, None, 2)
+    t1, t2 = "t:2026-12-01T08:00:00Z T1", "t:2026-12-02T08:00:00Z T2"
+    assert ([s.shift_id for s in page.shifts], page.cursors) == (["T1", "T2"], [t1, t2])
+    assert (page.beyond, page.tail, page.exact) == (2, t2, True)
+    page = store.open_listing((), NOW, t2, 2)
+    assert ([s.shift_id for s in page.shifts], page.beyond, page.exact) == (["U0", "U1"], 0, True)
+    assert page.cursors == ["t:~untimed U0", "t:~untimed U1"]
+    page = store.open_listing(("rn",), NOW, None, 10)
+    assert [s.shift_id for s in page.shifts] == ["T1", "RN1", "T2", "U0", "U1"]
+    assert page.shifts[1] == _timed("RN1", _span(1, 12, 8), role="RN")
+    # once T1 has started it is not listed
+    later = page.shifts[0].starts_at
+    assert later is not None
+    page = store.open_listing((), datetime.fromisoformat(later), None, 10)
+    assert [s.shift_id for s in page.shifts] == ["T2", "U0", "U1"]
+
+
+def test_shift_store_listing_past_the_status_windows_is_not_exact(
+    backend: Deployed | None,
+) -> None:
+    store, _staff_store = _booking_stores(backend)
+    for n in range(51):  # more available ids than the by-status windows read
+        store.put(Shift(f"U{n:02d}", "any day"))
+    page = store.open_listing((), NOW, None, 20)
+    assert ([s.shift_id for s in page.shifts][:2], page.beyond) == (["U00", "U01"], 31)
+    assert (page.tail, page.exact) == ("t:~untimed U19", False)
+    # the last one on by-start: console items may follow the ids the windows read
+    page = store.open_listing((), NOW, "t:~untimed U49", 20)
+    assert ([s.shift_id for s in page.shifts], page.beyond, page.exact) == (["U50"], 1, False)
+    assert page.tail == "c:U49"
+    page = store.open_listing((), NOW, page.tail, 20)
+    assert (page.shifts, page.beyond, page.tail, page.exact) == ([], 0, "", True)
+
+
+def test_shift_store_books_timed_shifts_against_the_persons_held_shifts(
+    backend: Deployed | None,
+) -> None:
+    store, staff = _booking_stores(backend)
+    staff.put(StaffMember(ANA, "Ana", roles=("RN",)))
+    day, overlap = _span(1, 8, 8), _span(1, 12, 8)
+    store.put(_timed("T1", day))
+    store.put(_timed("T1B", overlap))
+    store.put(_timed("T2", _span(3, 8, 8)))
+    store.put(Shift("U1", "any day"))
+    check = _rules(("RN",))
+    booked = ports.BookingResult(BookingOutcome.BOOKED)
+    assert store.book_checked("T1", ANA, "m1", NOW, check=check) == booked
+    assert _held(store, ANA) == ((HeldShift("T1", day),), 1, True)
+    assert store.book_checked("T1", ANA, "m1", NOW, check=check) == booked  # a retry
+    refused = store.book_checked("T1B", ANA, "m2", NOW, check=check)
+    assert refused == ports.BookingResult(None, (Overlaps("T1B", HeldShift("T1", day)),))
+    assert store.get("T1B") == _timed("T1B", overlap)  # not booked
+    assert store.book_checked("U1", ANA, "m3", NOW, check=check) == booked  # untimed
+    assert _held(store, ANA) == ((HeldShift("T1", day),), 1, True)
+    assert store.book_checked("T2", BEN, "m4", NOW, check=check) == booked  # not on the list
+    assert _held(store, BEN) == ((), 0, False)
+    taken = ports.BookingResult(BookingOutcome.TAKEN)
+    assert store.book_checked("T2", ANA, "m5", NOW, check=check) == taken
+    assert store.release("T1", ANA, ref="d1") is DropOutcome.RELEASED
+    assert _held(store, ANA) == ((), 2, True)
+    assert store.book_checked("T1B", ANA, "m6", NOW, check=check) == booked
+    seen = store.get("T1B")
+    assert seen is not None
+    store.release_as_seen(seen)  # the operator's release takes it off Ana's list too
+    assert _held(store, ANA) == ((), 4, True)
+
+
+def test_shift_store_books_by_another_case_and_refuses_an_unreadable_time(
+    backend: Deployed | None,
+) -> None:
+    store, staff = _booking_stores(backend)
+    staff.put(StaffMember(ANA, "Ana"))
+    store.put(_timed("t4", _span(1, 8, 8)))
+    store.put(Shift("BAD1", "info", starts_at="2026-12-01T08:00:00+00:00"))  # no end
+    check = _rules(())
+    result = store.book_checked("T4", ANA, "m1", NOW, check=check)
+    assert result == ports.BookingResult(BookingOutcome.BOOKED)
+    assert _held(store, ANA) == ((HeldShift("t4", _span(1, 8, 8)),), 1, True)
+    unknown = ports.BookingResult(BookingOutcome.UNKNOWN)
+    assert store.book_checked("BAD1", ANA, "m2", NOW, check=check) == unknown
+    assert store.book_checked("NOPE", ANA, "m3", NOW, check=check) == unknown
+
+
+def test_staff_store_keeps_roles_as_a_set(backend: Deployed | None) -> None:
+    store = _staff(backend)
+    store.put(StaffMember(ANA, "Ana", roles=("RN", "HCA", "RN")))
+    found = store.get(ANA)
+    assert found is not None
+    assert found.roles == ("HCA", "RN")
+    store.put(StaffMember(ANA, "Ana", roles=("RN",)))
+    found = store.get(ANA)
+    assert found is not None
+    assert found.roles == ("RN",)
+
+
+# -- replies: send-once markers and the reply queue --------------------------------------------
+
+
+def _reply_markers(deployed: Deployed | None) -> ports.ReplyMarkers:
+    if deployed is None:
+        return MemoryReplyMarkers()
+    return DynamoReplyMarkers(deployed.dynamodb, deployed.outputs["StateTableName"])
+
+
+T0 = 1_795_900_000.0
+
+
+def test_reply_markers_claim_once_and_never_send_twice(backend: Deployed | None) -> None:
+    markers = _reply_markers(backend)
+    mark = markers.claim("r1", T0)
+    assert mark.token is not None
+    assert mark.state == CLAIMED
+    assert markers.claim("r1", T0 + 1) == ReplyMark(None, CLAIMED)
+    assert markers.claim("r1", T0 + 1, from_queue=True) == ReplyMark(None, CLAIMED)
+    assert markers.begin("r1", "not-ours") is False
+    assert markers.begin("r1", mark.token) is True
+    assert markers.begin("r1", mark.token) is False  # sending already
+    # left while sending: never taken over, however late
+    assert markers.claim("r1", T0 + 10 * CLAIM_LEASE_SECONDS) == ReplyMark(None, SENDING)
+    markers.settle("r1", "not-ours", SENT, "msg-9")
+    markers.settle("r1", mark.token, SENT, "msg-1")
+    assert markers.claim("r1", T0 + 2, from_queue=True) == ReplyMark(None, SENT, "msg-1")
+
+
+def test_reply_markers_take_over_a_stale_claim_and_a_queued_reply(
+    backend: Deployed | None,
+) -> None:
+    markers = _reply_markers(backend)
+    first = markers.claim("r2", T0)
+    assert markers.claim("r2", T0 + CLAIM_LEASE_SECONDS) == ReplyMark(None, CLAIMED)
+    stale = markers.claim("r2", T0 + CLAIM_LEASE_SECONDS + 1)
+    assert stale.token not in (None, first.token)
+    assert first.token is not None
+    assert markers.begin("r2", first.token) is False  # its claim was taken over
+    queued = markers.claim("r3", T0)
+    assert queued.token is not None
+    markers.release("r3", queued.token)
+    assert markers.claim("r3", T0 + 1) == ReplyMark(None, QUEUED)  # only the queue sends it
+    again = markers.claim("r3", T0 + 1, from_queue=True)
+    assert (again.state, again.token not in (None, queued.token)) == (CLAIMED, True)
+
+
+def test_reply_queue_keeps_the_job(backend: Deployed | None) -> None:
+    job = ReplyJob("in-1", ANA, "Booked: XYZ123", "+447700900000")
+    if backend is None:
+        fake = ListReplyQueue()
+        fake.enqueue(job)
+        assert fake.jobs == [job]
+        return
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = backend.outputs["ReplyQueueUrl"]
+    SqsReplyQueue(sqs, url).enqueue(job)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert [ReplyJob.from_json(m["Body"]) for m in got] == [job]
+
+
+def test_reply_rate_fake_grants_its_slots() -> None:
+    rate = CountingReplyRate(slots=1)
+    assert (rate.acquire_reply(T0), rate.acquire_reply(T0)) == (True, False)

@@ -15,11 +15,16 @@ import pytest
 from shiftsms.core import replies
 from shiftsms.core.commands import COMMANDS, Kind
 from shiftsms.core.models import InboundSms, Shift, ShiftStatus, StaffMember
+from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.errors import SendThrottled
 from shiftsms.services.inbound import END_OF_LIST, Action, InboundResult, InboundService
+from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import InboundSettings
 from tests.fakes import (
     CountingReplyLimiter,
+    CountingReplyRate,
+    ListReplyQueue,
+    MemoryReplyMarkers,
     MemoryShifts,
     MemoryStaff,
     RecordingCaller,
@@ -46,8 +51,9 @@ class World:
 
     def __init__(self, *, call_backs: bool = True) -> None:
         self.now = NOW
-        self.shifts = MemoryShifts()
         self.staff = MemoryStaff()
+        # As the inbound function wires it: timed bookings keep the person's held shifts.
+        self.shifts = MemoryShifts(staff=self.staff)
         for phone, name in ((ANA, "Ana"), (BEN, "Ben")):
             self.staff.put(StaffMember(phone, name))
         self.sms = RecordingSms()
@@ -359,7 +365,7 @@ def test_more_pages_through_every_open_shift_to_the_end(world: World) -> None:
     assert world.text("NEXT").reply == "No more open shifts. Reply REQUEST to see the list again."
     assert world.text("MORE").reply == replies.NO_MORE_SHIFTS
     assert world.text("REQUEST").reply == expected[0]  # the list again from the top
-    assert world.cursor() == "S03"
+    assert world.cursor() == "t:~untimed S03"  # a by-start listing cursor
 
 
 def test_more_after_the_next_shift_was_booked_continues_where_the_list_stopped(
@@ -379,9 +385,9 @@ def test_a_page_not_sent_leaves_the_cursor_for_the_retry(world: World) -> None:
     world.sms.throttle_next = 1
     with pytest.raises(SendThrottled):
         world.text("MORE", message_id="more-1")
-    assert world.cursor() == "S03"
+    assert world.cursor() == "t:~untimed S03"
     assert world.text("MORE", message_id="more-1").reply == page(["S04", "S05", "S06"], 1)
-    assert world.cursor() == "S06"
+    assert world.cursor() == "t:~untimed S06"
 
 
 def test_a_page_to_an_opted_out_number_is_not_sent_and_not_counted(world: World) -> None:
@@ -473,3 +479,65 @@ def test_logs_never_hold_a_full_number(world: World, caplog: pytest.LogCaptureFi
     logged = " ".join(f"{r.getMessage()} {vars(r)}" for r in caplog.records)
     assert ANA not in logged and STRANGER not in logged
     assert "+44********01" in logged and "+44********99" in logged  # masked, so logged
+
+
+# -- timed shifts: soonest first, checked against the shifts the sender holds -----------------
+
+
+def timed(code: str, info: str, start: str, end: str, role: str | None = None) -> Shift:
+    """A shift with a time (ISO 8601 with offset) and perhaps a role."""
+    return Shift(code, info, starts_at=start, ends_at=end, role=role)
+
+
+def test_request_lists_timed_shifts_soonest_first_then_untimed(world: World) -> None:
+    world.open(("A1", "any day"))
+    world.shifts.put(timed("T2", "02/12 day", "2026-12-02T08:00:00+00:00", "2026-12-02T16:00:00Z"))
+    world.shifts.put(timed("T1", "01/12 day", "2026-12-01T08:00:00+00:00", "2026-12-01T16:00:00Z"))
+    started = timed("EARLY", "28/11 early", "2026-11-28T07:00:00+00:00", "2026-11-28T15:00:00Z")
+    world.shifts.put(started)
+    world.shifts.put(
+        timed("RN1", "01/12 RN", "2026-12-01T09:00:00+00:00", "2026-12-01T17:00:00Z", "RN")
+    )
+    listed = "Open shifts: T1 01/12 day; T2 02/12 day; A1 any day. Reply a code to book."
+    assert world.text("REQUEST").reply == listed
+    world.staff.put(StaffMember(ANA, "Ana", roles=("RN",)))
+    assert world.text("REQUEST").reply == (
+        "Open shifts: T1 01/12 day; RN1 01/12 RN; T2 02/12 day; A1 any day. Reply a code to book."
+    )
+
+
+def test_a_timed_booking_is_checked_against_the_shifts_the_sender_holds(world: World) -> None:
+    world.shifts.put(timed("N1", "night", "2026-12-05T19:00:00+00:00", "2026-12-06T07:00:00Z"))
+    world.shifts.put(timed("L1", "late", "2026-12-05T14:00:00+00:00", "2026-12-05T22:00:00Z"))
+    assert world.text("N1").reply == "Booked: N1. Thank you!"
+    assert world.text("L1").reply == "L1 overlaps your 19:00-07:00 on 05/12."
+    late = world.shifts.get("L1")
+    assert late is not None
+    assert late.available
+    assert world.text("L1", sender=BEN).reply == "Booked: L1. Thank you!"  # Ben holds none
+    assert world.text("DROP N1").reply == "Released: N1."
+    assert world.text("DROP L1", sender=BEN).reply == "Released: L1."
+    assert world.text("L1").reply == "Booked: L1. Thank you!"  # N1 no longer in the way
+
+
+# -- replies through the outbox: within the shared rate, queued when no time is free ----------
+
+
+def test_a_reply_with_no_send_time_free_is_queued_once_and_sent_from_the_queue(
+    world: World,
+) -> None:
+    queue, markers = ListReplyQueue(), MemoryReplyMarkers()
+    rate = CountingReplyRate(slots=0)
+    world.service.outbox = ReplyOutbox(world.sms, rate, markers, queue, clock=lambda: 1e9)
+    world.open(("S01", INFO))
+    listed = page(["S01"], 0)
+    assert world.text("REQUEST", message_id="q1") == result(Action.LISTED, listed, "queued")
+    assert world.cursor() == END_OF_LIST  # the page will go: the list moves on
+    # a retry of the same message queues nothing more
+    assert world.text("REQUEST", message_id="q1") == result(Action.LISTED, listed, "queued")
+    assert queue.jobs == [ReplyJob("q1", ANA, listed, WARD_NUMBER)]
+    assert world.sms.sent == []
+    rate.slots = 1
+    assert world.service.outbox.deliver(queue.jobs[0], None) == "sent"
+    assert world.service.outbox.deliver(queue.jobs[0], None) == "duplicate"
+    assert world.sms.sent == [SentSms(ANA, listed, WARD_NUMBER)]

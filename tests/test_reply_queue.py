@@ -40,7 +40,7 @@ def outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         info = deploy_template(parameters={"SendRatePerSecond": "1000"})
-        disable_emulated_mappings(info.outputs["CampaignsTableName"])
+        disable_emulated_mappings(info)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         StaffTable(dynamodb, info.outputs["StaffTableName"]).put(StaffMember(ANA, "Ana"))
         dynamodb.put_item(

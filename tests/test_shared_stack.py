@@ -41,7 +41,8 @@ def test_each_test_starts_from_empty_tables_and_queues(deployed: Deployed, run: 
     all_tables = boto3.client("dynamodb", region_name=REGION).list_tables()["TableNames"]
     assert sorted(all_tables) == sorted(names)
     urls = queue_urls()
-    assert len(urls) == 4  # the send queue, its DLQ and the two functions' failure queues
+    # the send and reply queues, their DLQs and the two functions' failure queues
+    assert len(urls) == 6
     for output in TABLES:
         table = deployed.outputs[output]
         assert deployed.dynamodb.scan(TableName=table)["Items"] == [], output

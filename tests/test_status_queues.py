@@ -28,6 +28,13 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["queues"] == [
         {
+            "name": "ReplyQueue",
+            "url": out["ReplyQueueUrl"],
+            "visible": 0,
+            "in_flight": 0,
+            "dead_letter": False,
+        },
+        {
             "name": "SendQueue",
             "url": out["SendQueueUrl"],
             "visible": 1,
@@ -44,6 +51,13 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
         {
             "name": "InboundDlq",
             "url": out["InboundDlqUrl"],
+            "visible": 0,
+            "in_flight": 0,
+            "dead_letter": True,
+        },
+        {
+            "name": "ReplyDlq",
+            "url": out["ReplyDlqUrl"],
             "visible": 0,
             "in_flight": 0,
             "dead_letter": True,
@@ -67,11 +81,13 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
     assert human.stderr == warning
     rows = table_rows(human.stdout)
     start = rows.index(["Queue", "Kind", "Messages", "In flight"])
-    assert rows[start : start + 5] == [
+    assert rows[start : start + 7] == [
         ["Queue", "Kind", "Messages", "In flight"],
+        ["ReplyQueue", "work", "0", "0"],
         ["SendQueue", "work", "1", "1"],
         ["CampaignStreamDlq", "dead-letter", "0", "0"],
         ["InboundDlq", "dead-letter", "0", "0"],
+        ["ReplyDlq", "dead-letter", "0", "0"],
         ["SendDlq", "dead-letter", "1", "0"],
     ]
 

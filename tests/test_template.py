@@ -403,8 +403,8 @@ def test_every_queue_is_an_output_named_for_its_role(template: dict[str, Any]) -
     """`shiftsms status` finds queues from outputs only: ...QueueUrl, or ...DlqUrl for DLQs."""
     queues = set(resources(template, "AWS::SQS::Queue"))
     dead_letter = dead_letter_queues(template)
-    assert dead_letter == {"SendDLQ", "CampaignStreamDLQ", "InboundFailureQueue"}
-    assert queues >= dead_letter | {"SendQueue"}
+    assert dead_letter == {"SendDLQ", "CampaignStreamDLQ", "InboundFailureQueue", "ReplyDLQ"}
+    assert queues >= dead_letter | {"SendQueue", "ReplyQueue"}
     outputs = {
         out["Value"]["Ref"]: key
         for key, out in template["Outputs"].items()

@@ -116,13 +116,18 @@ def shift_from_item(item: dict[str, Any]) -> Shift:
 def _offerable(item: dict[str, Any]) -> Shift | None:
     """An open-shifts item to a Shift staff can book by text, or None (skipped, warned)."""
     shift = shift_from_item(item)
+    return shift if textable(shift) else None
+
+
+def textable(shift: Shift) -> bool:
+    """True when staff could text ``shift``'s id back; False (warned: skipped) when not."""
     try:
         validate_shift_id(shift.shift_id)
     except InvalidShiftId:
         why = "not a shift code staff can text back (2-20 letters, digits or '-', no keyword)"
         warn("shift", redact(shift.shift_id), [why], skipped=True)
-        return None
-    return shift
+        return False
+    return True
 
 
 def start_key(shift: Shift) -> str:
@@ -290,8 +295,10 @@ class ShiftsTable:
         Timed shifts that have not started come first, soonest first, then the untimed ones
         shiftsms wrote: both from the ``by-start`` index, whose key condition starts after
         ``now``, so past shifts are never read. Console items (no ``start_key``) follow, read
-        from ``by-status`` in bounded windows. ``cursor`` is one of :attr:`OpenPage.cursors`
-        (``t:KEY ID`` on by-start, ``c:ID`` among console items); anything else starts over.
+        from ``by-status`` in bounded windows. A shift whose id staff could not text back is
+        skipped with a warning, as in :meth:`open_page`. ``cursor`` is one of
+        :attr:`OpenPage.cursors` (``t:KEY ID`` on by-start, ``c:ID`` among console items);
+        anything else starts over.
         """
         kind, key, after_id = _read_cursor(cursor)
         after: str | None = after_id
@@ -331,7 +338,7 @@ class ShiftsTable:
         ]
         for _, shift in heapq.merge(*streams, key=lambda pair: pair[0]):
             known.add(shift.shift_id)
-            if may_work(shift.role, roles):
+            if may_work(shift.role, roles) and textable(shift):
                 yield shift
 
     def _start_stream(
@@ -370,15 +377,18 @@ class ShiftsTable:
             ids, more = self._status_window(cursor)
             if ids:
                 for item in self._raw_many([i for i in ids if i not in known]):
+                    if START_KEY in item:
+                        continue  # on by-start
                     shift = shift_from_item(item)
-                    if START_KEY in item or not may_work(shift.role, roles):
-                        continue  # on by-start, or not theirs
+                    if not may_work(shift.role, roles):
+                        continue  # not theirs
                     try:
                         if has_started(span_from_item(item), now):
                             continue
                     except ShiftTimeError:
                         continue
-                    found.append(shift)
+                    if textable(shift):  # else skipped: staff could not text its id back
+                        found.append(shift)
                 cursor = ids[-1]
             if not more:
                 return found, False, cursor
