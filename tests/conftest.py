@@ -154,6 +154,23 @@ class Deployed:
         return self.info.outputs
 
 
+@contextmanager
+def module_stack(parameters: dict[str, str] | None = None) -> Iterator[Deployed]:
+    """The template deployed once into an in-process moto of its own, with test credentials
+    (for a module-scoped fixture, which cannot use the function-scoped ``monkeypatch``)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        }.items():
+            mp.setenv(name, value)
+        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        with mock_aws():
+            info = deploy_template(parameters=parameters)
+            yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
+
+
 def account_state() -> tuple[frozenset[str], ...]:
     """What exists in the emulated account: stacks, tables, queues, topics and buckets."""
     cf = boto3.client("cloudformation", region_name=REGION)

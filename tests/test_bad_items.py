@@ -19,7 +19,6 @@ import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from lambdas.inbound import handler
 from shiftsms.aws.clients import client as aws_client
@@ -32,7 +31,13 @@ from shiftsms.services.allowlist import AllowlistService
 from shiftsms.services.shifts import ShiftService
 from shiftsms.settings import Settings
 from tests.clitools import invoke, table_rows
-from tests.conftest import ORIGINATION, REGION, Deployed, deploy_template, function_environment
+from tests.conftest import (
+    ORIGINATION,
+    REGION,
+    Deployed,
+    function_environment,
+    module_stack,
+)
 from tests.conftest import sns_event as make_sns_event
 from tests.fakes import RecordingSms
 from tests.test_inbound_handler import LambdaContext
@@ -51,17 +56,8 @@ GOOD_SHIFTS = {
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Deployed]:
     """The template deployed once for this module (each test starts from empty tables)."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        with mock_aws():
-            info = deploy_template()
-            yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
+    with module_stack() as deployed:
+        yield deployed
 
 
 def _empty(client: Any, table: str, key: str) -> None:

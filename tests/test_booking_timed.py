@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.events import sent_time
 from shiftsms.core.models import Shift, StaffEdit, StaffMember
-from tests.conftest import REGION, Deployed, deploy_template
+from tests.conftest import Deployed, module_stack
 from tests.test_inbound_handler import ANA, BEN, NOON, Harness, _empty, _harness
 
 NIGHT = ("2026-12-05T19:00+00:00", "2026-12-06T07:00+00:00")
@@ -23,17 +21,8 @@ NIGHT = ("2026-12-05T19:00+00:00", "2026-12-06T07:00+00:00")
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Deployed]:
     """The template deployed once for this module (each test starts from empty tables)."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        with mock_aws():
-            info = deploy_template()
-            yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
+    with module_stack() as deployed:
+        yield deployed
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from lambdas.inbound import handler
 from shiftsms.aws.clients import client as aws_client
@@ -38,7 +37,14 @@ from shiftsms.handlers.logs import logger as powertools_logger
 from shiftsms.services.inbound import Action, InboundResult
 from shiftsms.settings import Settings
 from tests.campaign_support import disable_emulated_mappings
-from tests.conftest import ORIGINATION, REGION, Deployed, deploy_template, function_environment
+from tests.conftest import (
+    ORIGINATION,
+    REGION,
+    Deployed,
+    deploy_template,
+    function_environment,
+    module_stack,
+)
 from tests.conftest import sns_event as make_sns_event
 from tests.fakes import RecordingCaller, RecordingSms
 from tests.reply_support import send_queued_replies
@@ -202,19 +208,10 @@ def _harness(
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Deployed]:
     """The template deployed once for this module (each test starts from empty tables)."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        with mock_aws():
-            # Replies share the number's real send schedule: a fast number, so tests never wait.
-            info = deploy_template(parameters={"SendRatePerSecond": "1000"})
-            disable_emulated_mappings(info)
-            yield Deployed(info=info, dynamodb=boto3.client("dynamodb", region_name=REGION))
+    # Replies share the number's real send schedule: a fast number, so tests never wait.
+    with module_stack({"SendRatePerSecond": "1000"}) as deployed:
+        disable_emulated_mappings(deployed.info)
+        yield deployed
 
 
 def _empty(client: Any, table: str) -> None:
