@@ -87,19 +87,28 @@ def _run_together(apps: list[Any], events: list[dict[str, Any]]) -> None:
     assert not errors, errors
 
 
-@pytest.mark.slow
-def test_two_texts_at_once_never_break_a_rule_together(
-    moto_server: str,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _two_invocations(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[RecordingSms, list[inbound.InboundApp], ShiftsTable]:
+    """The template on the threaded server, two inbound apps on it (two invocations) sharing
+    one recorded phone network, and the shifts table that keeps each person's shifts."""
     info = deploy_template()
     settings = Settings.from_env(function_environment(info.outputs["InboundFunctionName"]))
     sms = RecordingSms()
     session = boto3.session.Session(region_name=REGION)
     monkeypatch.setattr(inbound, "client", lambda service: aws_client(service, session))
     apps = [inbound.InboundApp(settings, sms=sms) for _ in range(2)]
-    dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_server)
-    shifts = ShiftsTable(dynamodb, info.outputs["ShiftsTableName"], info.outputs["StaffTableName"])
+    dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
+    out = info.outputs
+    return sms, apps, ShiftsTable(dynamodb, out["ShiftsTableName"], out["StaffTableName"])
+
+
+@pytest.mark.slow
+def test_two_texts_at_once_never_break_a_rule_together(
+    moto_server: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sms, apps, shifts = _two_invocations(moto_server, monkeypatch)
     staff = apps[0].service.staff
 
     for kind, scenario in SCENARIOS.items():
@@ -143,14 +152,7 @@ def test_two_people_texting_one_timed_shift_at_once_one_wins(
     moto_server: str,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    info = deploy_template()
-    settings = Settings.from_env(function_environment(info.outputs["InboundFunctionName"]))
-    sms = RecordingSms()
-    session = boto3.session.Session(region_name=REGION)
-    monkeypatch.setattr(inbound, "client", lambda service: aws_client(service, session))
-    apps = [inbound.InboundApp(settings, sms=sms) for _ in range(2)]
-    dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_server)
-    shifts = ShiftsTable(dynamodb, info.outputs["ShiftsTableName"], info.outputs["StaffTableName"])
+    sms, apps, shifts = _two_invocations(moto_server, monkeypatch)
     people = ["+447700920001", "+447700920002"]
     for phone in people:
         apps[0].service.staff.put(StaffMember(phone=phone))
