@@ -12,20 +12,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from shiftsms.core.catalogue import ENGLISH, Catalogue
 from shiftsms.core.commands import RESERVED_WORDS, SHIFT_ID_PATTERN
 from shiftsms.core.gsm import (
     GSM7_PART,
     GSM7_SINGLE,
     SegmentInfo,
     segment_info,
+    segments,
     septets,
     to_gsm7,
     truncate_septets,
 )
 from shiftsms.core.models import Shift
 
-PREFIX = "Open shifts: "
-HOW_TO_BOOK = "Reply a code to book, REQUEST for all open shifts, STOP to opt out."
+PREFIX = ENGLISH.text("OPEN_SHIFTS") + ": "
+HOW_TO_BOOK = ENGLISH.text("HOW_TO_BOOK")
 MAX_INFO_SEPTETS = 40
 # A console item's message is sent as typed, but never beyond this many segments.
 MAX_SEGMENTS = 10
@@ -67,12 +69,29 @@ def clean_message(message: str) -> str:
     return text.rstrip(" .")
 
 
-def campaign_text(message: str, max_segments: int = MAX_SEGMENTS) -> str:
-    """The SMS for a campaign message: prefix, the shifts, and how to book."""
+def campaign_text(
+    message: str, max_segments: int = MAX_SEGMENTS, texts: Catalogue = ENGLISH
+) -> str:
+    """The SMS for a campaign message: prefix, the shifts, and how to book (in ``texts``)."""
     listing = clean_message(message)
-    room = budget(max_segments) - septets(PREFIX) - septets(". " + HOW_TO_BOOK)
-    listing = truncate_septets(listing, max(room, 10))
-    return f"{PREFIX}{listing}. {HOW_TO_BOOK}"
+    prefix, how = texts.text("OPEN_SHIFTS") + ": ", texts.text("HOW_TO_BOOK")
+    room = texts.budget(max_segments) - texts.units(prefix) - texts.units(". " + how)
+    listing = texts.fit(listing, max(room, 10))
+    return f"{prefix}{listing}. {how}"
+
+
+def localised_text(approved: str, message: str, texts: Catalogue) -> str:
+    """The campaign text ``approved`` (English) in the language of ``texts``.
+
+    Only a text that is the standard wrapping of ``message`` is translated, and only when the
+    translation bills no more segments than ``approved`` (the cost shown at ``campaign
+    create`` stays true); otherwise ``approved`` is sent as it is.
+    """
+    if texts is ENGLISH or not clean_message(message) or approved != campaign_text(message):
+        return approved
+    listing, translated = clean_message(message), campaign_text(message, texts=texts)
+    whole = f": {listing}. " in translated and f": {listing}. " in approved
+    return translated if whole and segments(translated) <= segments(approved) else approved
 
 
 def shift_item(shift: Shift) -> str:
