@@ -20,7 +20,6 @@ from shiftsms.core.gsm import (
     SegmentInfo,
     segment_info,
     segments,
-    septets,
     to_gsm7,
     truncate_septets,
 )
@@ -112,25 +111,27 @@ class ComposedCampaign:
     info: SegmentInfo
 
 
-def compose(shifts: Sequence[Shift], max_segments: int = 1) -> ComposedCampaign:
-    """The campaign for ``shifts`` within ``max_segments``.
+def compose(
+    shifts: Sequence[Shift], max_segments: int = 1, texts: Catalogue = ENGLISH
+) -> ComposedCampaign:
+    """The campaign for ``shifts`` within ``max_segments``, wrapped in the language of ``texts``.
 
     As many shifts as fit are listed in order; when some do not fit, the text says how many
     more there are (REQUEST lists them all).
     """
     if not shifts:
         raise ValueError("a campaign needs at least one shift")
-    room = budget(max_segments)
+    room = texts.budget(max_segments)
     items: list[str] = []
     for count, shift in enumerate(shifts, start=1):
         rest = len(shifts) - count
         candidate = ", ".join([*items, shift_item(shift)]) + (f" +{rest} more" if rest else "")
-        if septets(campaign_text(candidate)) > room and items:
+        if texts.units(campaign_text(candidate, texts=texts)) > room and items:
             break
         items.append(shift_item(shift))
     left_out = len(shifts) - len(items)
     message = ", ".join(items) + (f" +{left_out} more" if left_out else "")
-    text = campaign_text(message)
+    text = campaign_text(message, texts=texts)
     shown = tuple(s.shift_id for s in shifts[: len(items)])
     return ComposedCampaign(message, text, shown, left_out, segment_info(text))
 
