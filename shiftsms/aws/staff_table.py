@@ -24,7 +24,7 @@ POOL_ATTR = "recipient_pool"
 POOL = "all"
 # Read-then-update rounds before put gives up (each lost round means opt-out state changed).
 PUT_ATTEMPTS = 5
-# The language texts are sent in (a catalogue code); absent: English.
+# The language texts are sent in (a catalogue code); absent: English (never stored).
 LANG_ATTR = "lang"
 
 
@@ -195,7 +195,7 @@ class StaffTable:
             "groups": set(member.groups) or None,
             "roles": set(member.roles) or None,
             "added_at": member.added_at,
-            LANG_ATTR: member.language,
+            LANG_ATTR: None if member.language == DEFAULT_LANGUAGE else member.language,
         }
         if member.campaigns and not member.opted_out:
             data[POOL_ATTR] = POOL
@@ -210,15 +210,18 @@ class StaffTable:
             "#n = :name",
             "campaigns = :campaigns",
             "opted_out = if_not_exists(opted_out, :no)",
-            "#l = :lang",
         ]
         removes: list[str] = []
         vals: dict[str, Any] = {
             "name": member.name,
             "campaigns": member.campaigns,
             "no": False,
-            "lang": member.language,
         }
+        if member.language == DEFAULT_LANGUAGE:
+            removes.append("#l")
+        else:
+            sets.append("#l = :lang")
+            vals["lang"] = member.language
         if member.groups:
             sets.append("#g = :groups")
             vals["groups"] = set(member.groups)
@@ -311,8 +314,12 @@ class StaffTable:
             )
         if "language" in change.changed:
             names["#l"] = LANG_ATTR
-            sets.append("#l = :lang")
-            vals.update(lang=after.language, was_lang=before.language)
+            if after.language == DEFAULT_LANGUAGE:
+                removes.append("#l")
+            else:
+                sets.append("#l = :lang")
+                vals["lang"] = after.language
+            vals["was_lang"] = before.language
             was = "#l = :was_lang"
             default = before.language == DEFAULT_LANGUAGE
             conds.append(f"(attribute_not_exists(#l) OR {was})" if default else was)
