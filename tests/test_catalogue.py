@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import (
@@ -300,3 +302,28 @@ def test_a_translation_longer_than_the_approved_segments_sends_the_approved_text
 def test_an_approved_text_that_is_not_the_standard_wrapping_is_sent_as_it_is() -> None:
     approved = "Open shifts: 15/08 nights XYZ123. Call the ward to book."
     assert localised_text(approved, "15/08 nights XYZ123", CATALOGUES["es"]) == approved
+
+
+@given(
+    st.sampled_from(LANGUAGES),
+    st.dictionaries(
+        st.from_regex(SHIFT_ID_PATTERN, fullmatch=True),
+        st.sampled_from(list(BookingOutcome)),
+        min_size=1,
+        max_size=MAX_CODES_PER_TEXT,
+    ),
+)
+def test_any_booking_summary_in_any_language_is_one_segment_with_every_outcome(
+    code: str, outcomes: dict[str, BookingOutcome]
+) -> None:
+    texts = CATALOGUES[code]
+    text = replies.booking_summary(outcomes, texts)
+    assert is_gsm7(text) and segment_info(text).segments == 1
+    keys = {
+        BookingOutcome.BOOKED: "BOOKED",
+        BookingOutcome.ALREADY_YOURS: "ALREADY_YOURS",
+        BookingOutcome.TAKEN: "NO_LONGER_AVAILABLE",
+        BookingOutcome.UNKNOWN: "NOT_VALID_CODE",
+    }
+    for outcome in set(outcomes.values()):
+        assert f"{texts.text(keys[outcome])}: " in text
