@@ -484,6 +484,7 @@ def _keep(old: StaffMember, new: StaffMember) -> StaffMember:
         campaigns=new.campaigns,
         groups=new.groups,
         roles=new.roles,
+        language=new.language,
         added_at=old.added_at or new.added_at,
     )
 

@@ -297,6 +297,41 @@ def test_a_console_item_is_sent_as_its_message_wrapped(world: World) -> None:
     assert world.stored("c9").text == text
 
 
+def test_each_recipient_gets_the_campaign_in_their_language(world: World) -> None:
+    world.staff.put(StaffMember(ANA, "Ana", language="es"))
+    world.staff.put(StaffMember(BEN, "Ben", language="pl"))
+    world.staff.put(StaffMember(CARA, "Cara"))
+    campaign = created(world)
+    world.fan_out.fan_out(campaign, "record-1")
+    assert [(j.to, j.text) for j in world.queue.jobs] == [
+        (
+            ANA,
+            f"Turnos libres: {TWO_SHIFTS}. "
+            "Responda un codigo para reservar, REQUEST para ver todos, STOP para baja.",
+        ),
+        (
+            BEN,
+            f"Wolne zmiany: {TWO_SHIFTS}. "
+            "Odpisz kod, aby zarezerwowac; REQUEST: wszystkie wolne; STOP: wypisanie.",
+        ),
+        (CARA, f"Open shifts: {TWO_SHIFTS}. {HOW_TO_BOOK}"),
+    ]
+    assert world.stored().text == f"Open shifts: {TWO_SHIFTS}. {HOW_TO_BOOK}"
+
+
+def test_a_translation_that_would_bill_more_segments_sends_the_approved_text(
+    world: World,
+) -> None:
+    world.staff.put(StaffMember(ANA, "Ana", language="es"))
+    # Filled to the last character of one English segment; the Spanish wrapper is longer.
+    message = "Nights " + "x" * (160 - len(f"Open shifts: Nights . {HOW_TO_BOOK}"))
+    world.campaigns.create(Campaign("c9", message))
+    world.fan_out.fan_out(world.stored("c9"), "record-9")
+    english = f"Open shifts: {message}. {HOW_TO_BOOK}"
+    assert len(english) == 160
+    assert [(j.to, j.text) for j in world.queue.jobs] == [(ANA, english), (BEN, english)]
+
+
 def test_a_campaign_with_nothing_to_send_is_rejected(world: World) -> None:
     world.campaigns.create(Campaign("c9", " . "))
     assert world.fan_out.fan_out(world.stored("c9"), "record-9") == FanOutResult("c9", "rejected")

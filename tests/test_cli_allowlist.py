@@ -205,7 +205,7 @@ def test_update_with_the_same_values_says_nothing_changed(deployed: Deployed) ->
             [ANA],
             2,
             "Error: nothing to change: give --name, --campaigns/--no-campaigns, "
-            "--group, --no-groups, --role or --no-roles",
+            "--group, --no-groups, --role, --no-roles or --lang",
         ),
         ([ANA, "-g", "x", "--no-groups"], 2, "Error: --group and --no-groups exclude each other"),
     ],
@@ -272,13 +272,22 @@ def test_list_shows_opted_out_state(deployed: Deployed) -> None:
     result = invoke("allowlist", "list")
     assert result.exit_code == 0, result.output
     rows = table_rows(result.stdout)
-    assert rows[0] == ["Phone", "Name", "Campaigns", "Opted out", "Groups", "Roles", "Added"]
-    assert [r[:6] for r in rows[1:]] == [
-        [ANA, "Ana", "no", "no", "", ""],
-        [BEN, "Ben", "yes", "no", "night", ""],
-        ["+447700900789", "Cy", "yes", "yes", "", ""],
+    assert rows[0] == [
+        "Phone",
+        "Name",
+        "Campaigns",
+        "Opted out",
+        "Groups",
+        "Roles",
+        "Language",
+        "Added",
     ]
-    assert all(datetime.fromisoformat(r[6]) for r in rows[1:])
+    assert [r[:7] for r in rows[1:]] == [
+        [ANA, "Ana", "no", "no", "", "", "en"],
+        [BEN, "Ben", "yes", "no", "night", "", "en"],
+        ["+447700900789", "Cy", "yes", "yes", "", "", "en"],
+    ]
+    assert all(datetime.fromisoformat(r[7]) for r in rows[1:])
 
 
 def test_list_json(deployed: Deployed) -> None:
@@ -296,6 +305,7 @@ def test_list_json(deployed: Deployed) -> None:
             "opted_out": False,
             "groups": [],
             "roles": [],
+            "language": "en",
         },
         {
             "phone": BEN,
@@ -304,6 +314,7 @@ def test_list_json(deployed: Deployed) -> None:
             "opted_out": False,
             "groups": ["night"],
             "roles": [],
+            "language": "en",
         },
         {
             "phone": "+447700900789",
@@ -312,6 +323,7 @@ def test_list_json(deployed: Deployed) -> None:
             "opted_out": True,
             "groups": [],
             "roles": [],
+            "language": "en",
         },
     ]
 

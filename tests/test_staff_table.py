@@ -229,6 +229,42 @@ def test_update_decided_on_a_stale_read_is_redone(deployed: Deployed) -> None:
     assert member.groups == ("weekends",)
 
 
+class LanguageBetweenReadAndWrite(OptOutBetweenReadAndWrite):
+    """The first GetItem is followed by another operator setting the language to Polish."""
+
+    def get_item(self, **kwargs: Any) -> Any:
+        resp = self._client.get_item(**kwargs)
+        self.gets += 1
+        if self.gets == 1:
+            self._other.update(PHONE, StaffEdit(language="pl"))
+        return resp
+
+
+def test_a_language_change_decided_on_a_stale_read_is_redone(deployed: Deployed) -> None:
+    staff = table(deployed)
+    assert staff.put(StaffMember(phone=PHONE, name="Ann"))
+    assert "lang" not in raw(deployed)
+
+    racing = LanguageBetweenReadAndWrite(deployed, opted_out=False)
+    change = table(deployed, racing).update(PHONE, StaffEdit(language="es"))
+
+    assert racing.gets == 2  # the first write's condition (no lang, as read) failed
+    assert (change.before.language, change.after.language) == ("pl", "es")
+    assert raw(deployed)["lang"] == {"S": "es"}
+
+
+def test_put_replacing_an_entry_sets_and_clears_its_language(deployed: Deployed) -> None:
+    staff = table(deployed)
+    assert staff.put(StaffMember(phone=PHONE, name="Ann", language="es"))
+    assert raw(deployed)["lang"] == {"S": "es"}
+    assert not staff.put(StaffMember(phone=PHONE, name="Ann", language="pl"))
+    assert raw(deployed)["lang"] == {"S": "pl"}
+    assert not staff.put(StaffMember(phone=PHONE, name="Ann"))
+    assert "lang" not in raw(deployed)
+    member = staff.get(PHONE)
+    assert member is not None and member.language == "en"
+
+
 @pytest.mark.parametrize("opted_out", [True, False])
 def test_campaigns_on_while_a_stop_lands_keeps_the_index_right(
     deployed: Deployed, opted_out: bool

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from shiftsms.aws.decode import ItemReader, is_e164, warn
 from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
+from shiftsms.core.catalogue import DEFAULT_LANGUAGE
 from shiftsms.core.models import StaffChange, StaffEdit, StaffMember
 from shiftsms.core.phone import mask
 from shiftsms.errors import StaffNotFound
@@ -23,6 +24,8 @@ POOL_ATTR = "recipient_pool"
 POOL = "all"
 # Read-then-update rounds before put gives up (each lost round means opt-out state changed).
 PUT_ATTEMPTS = 5
+# The language texts are sent in (a catalogue code); absent: English (never stored).
+LANG_ATTR = "lang"
 
 
 def member_from_item(item: dict[str, Any]) -> StaffMember:
@@ -51,6 +54,7 @@ def _decode(item: dict[str, Any]) -> tuple[StaffMember, list[str]]:
         added_at=read.text("added_at") or None,
         list_cursor=read.text("list_cursor") or None,
         roles=read.texts("roles"),
+        language=(read.text(LANG_ATTR) or DEFAULT_LANGUAGE).strip().lower(),
     )
     return member, read.problems
 
@@ -191,6 +195,7 @@ class StaffTable:
             "groups": set(member.groups) or None,
             "roles": set(member.roles) or None,
             "added_at": member.added_at,
+            LANG_ATTR: None if member.language == DEFAULT_LANGUAGE else member.language,
         }
         if member.campaigns and not member.opted_out:
             data[POOL_ATTR] = POOL
@@ -201,9 +206,22 @@ class StaffTable:
         )
 
     def _update(self, member: StaffMember, seen_opted_out: bool) -> None:
-        sets = ["#n = :name", "campaigns = :campaigns", "opted_out = if_not_exists(opted_out, :no)"]
+        sets = [
+            "#n = :name",
+            "campaigns = :campaigns",
+            "opted_out = if_not_exists(opted_out, :no)",
+        ]
         removes: list[str] = []
-        vals: dict[str, Any] = {"name": member.name, "campaigns": member.campaigns, "no": False}
+        vals: dict[str, Any] = {
+            "name": member.name,
+            "campaigns": member.campaigns,
+            "no": False,
+        }
+        if member.language == DEFAULT_LANGUAGE:
+            removes.append("#l")
+        else:
+            sets.append("#l = :lang")
+            vals["lang"] = member.language
         if member.groups:
             sets.append("#g = :groups")
             vals["groups"] = set(member.groups)
@@ -235,7 +253,7 @@ class StaffTable:
             Key={"phone": {"S": member.phone}},
             UpdateExpression=expr,
             ConditionExpression=cond,
-            ExpressionAttributeNames={"#n": "name", "#g": "groups", "#r": "roles"},
+            ExpressionAttributeNames={"#n": "name", "#g": "groups", "#r": "roles", "#l": LANG_ATTR},
             ExpressionAttributeValues=values(**vals),
         )
 
@@ -294,6 +312,17 @@ class StaffTable:
                 if before.opted_out
                 else "(attribute_not_exists(opted_out) OR opted_out = :seen_out)"
             )
+        if "language" in change.changed:
+            names["#l"] = LANG_ATTR
+            if after.language == DEFAULT_LANGUAGE:
+                removes.append("#l")
+            else:
+                sets.append("#l = :lang")
+                vals["lang"] = after.language
+            vals["was_lang"] = before.language
+            was = "#l = :was_lang"
+            default = before.language == DEFAULT_LANGUAGE
+            conds.append(f"(attribute_not_exists(#l) OR {was})" if default else was)
         for attr, alias in (("groups", "#g"), ("roles", "#r")):
             if attr in change.changed:
                 names[alias] = attr

@@ -11,6 +11,7 @@ from rich.table import Table
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, progress, read_text, say, stdout, warn
+from shiftsms.core.catalogue import CATALOGUES, DEFAULT_LANGUAGE
 from shiftsms.core.models import StaffChange, StaffMember
 from shiftsms.errors import InvalidInput
 from shiftsms.services.allowlist import AllowlistService, check_region
@@ -57,6 +58,7 @@ def _as_json(member: StaffMember) -> dict[str, Any]:
         "opted_out": member.opted_out,
         "groups": list(member.groups),
         "roles": list(member.roles),
+        "language": member.language,
         "added_at": member.added_at,
     }
 
@@ -91,6 +93,18 @@ RoleOpt = Annotated[
 ]
 
 
+LangOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="The language their texts are sent in: "
+        + ", ".join(f"{c} ({cat.name})" for c, cat in CATALOGUES.items())
+        + " (a new number: en).",
+        show_default=False,
+    ),
+]
+
+
 def _groups(groups: tuple[str, ...]) -> str:
     return ", ".join(groups) or "none"
 
@@ -103,6 +117,7 @@ def _changes(change: StaffChange) -> str:
         "campaigns": f"campaigns {_yes(before.campaigns)} -> {_yes(after.campaigns)}",
         "groups": f"groups {_groups(before.groups)} -> {_groups(after.groups)}",
         "roles": f"roles {_groups(before.roles)} -> {_groups(after.roles)}",
+        "language": f"language {before.language} -> {after.language}",
     }
     return "; ".join(said[f] for f in change.changed)
 
@@ -115,6 +130,8 @@ def _report(change: StaffChange, unchanged: str) -> None:
             notes.append(f"groups: {_groups(member.groups)}")
         if member.roles:
             notes.append(f"roles: {_groups(member.roles)}")
+        if member.language != DEFAULT_LANGUAGE:
+            notes.append(f"language: {member.language}")
         extra = f" [{'; '.join(notes)}]" if notes else ""
         say(f"Added {_who(member)} to the allow list{extra}.")
     elif change.changed:
@@ -135,15 +152,16 @@ def add(
     campaigns: CampaignsOpt = None,
     group: GroupOpt = None,
     role: RoleOpt = None,
+    lang: LangOpt = None,
     default_region: RegionOpt = None,
 ) -> None:
     """Add a number to the allow list.
 
     A number already on the list keeps everything not given here: its name, campaigns,
-    groups, roles and opt-out state. Use `allowlist update` to change an entry.
+    groups, roles, language and opt-out state. Use `allowlist update` to change an entry.
     """
     change = _service(ctx, default_region).add(
-        number, name, campaigns=campaigns, groups=group, roles=role
+        number, name, campaigns=campaigns, groups=group, roles=role, language=lang
     )
     _report(change, "is already on the allow list")
 
@@ -181,6 +199,7 @@ def update(
             "--no-roles", help="Take every role away (shifts without a role only). Excludes --role."
         ),
     ] = False,
+    lang: LangOpt = None,
     default_region: RegionOpt = None,
 ) -> None:
     """Change an entry: only the fields given; says what changed (opt-out state is kept)."""
@@ -191,7 +210,7 @@ def update(
     groups: list[str] | None = [] if no_groups else group
     roles: list[str] | None = [] if no_roles else role
     change = _service(ctx, default_region).update(
-        number, name, campaigns=campaigns, groups=groups, roles=roles
+        number, name, campaigns=campaigns, groups=groups, roles=roles, language=lang
     )
     _report(change, "already has those values")
 
@@ -215,7 +234,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if not members:
         say("The allow list is empty.")
         return
-    table = Table("Phone", "Name", "Campaigns", "Opted out", "Groups", "Roles", "Added")
+    table = Table("Phone", "Name", "Campaigns", "Opted out", "Groups", "Roles", "Language", "Added")
     for m in members:
         table.add_row(
             m.phone,
@@ -224,6 +243,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             _yes(m.opted_out),
             ", ".join(m.groups),
             ", ".join(m.roles),
+            m.language,
             m.added_at or "",
             style="dim" if m.opted_out else None,
         )
@@ -238,7 +258,8 @@ def import_(
         Path,
         typer.Argument(
             metavar="FILE",
-            help="A phone,name[,roles] CSV (roles: RN;HCA), or the Pinpoint segment export "
+            help="A phone,name[,roles][,lang] CSV (roles: RN;HCA; lang: es), or the Pinpoint "
+            "segment export "
             "(Id,ChannelType,Address,User.UserId).",
             exists=True,
             dir_okay=False,

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shiftsms.core.gsm import GSM7_SINGLE, septets, to_gsm7, truncate_septets
+from shiftsms.core.catalogue import ENGLISH, Catalogue
+from shiftsms.core.gsm import GSM7_SINGLE, to_gsm7, truncate_septets
 from shiftsms.core.held_shifts import RETENTION, HeldShift
 from shiftsms.core.shift_info import MAX_ROLE_SEPTETS, role_key, span_text
 from shiftsms.core.shift_times import Span, has_started
@@ -91,9 +92,10 @@ def hours_text(length: timedelta, round_up: bool = False) -> str:
     return f"{hours}h{rest}m" if rest else f"{hours}h"
 
 
-def held_text(held: HeldShift, zone: ZoneInfo) -> str:
+def held_text(held: HeldShift, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
     """``19:00-07:00 on 15/08``: a held shift as the person knows it."""
-    return f"{span_text(held.span, zone)} on {held.span.start.astimezone(zone):%d/%m}"
+    day = f"{held.span.start.astimezone(zone):%d/%m}"
+    return texts.text("HELD", span=span_text(held.span, zone), day=day)
 
 
 @dataclass(frozen=True)
@@ -102,21 +104,21 @@ class Refusal:
 
     shift_id: str
 
-    def reason(self, zone: ZoneInfo) -> str:
-        """The fragment without the code (``needs RN``)."""
+    def reason(self, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
+        """The fragment without the code (``needs RN``), in the language of ``texts``."""
         raise NotImplementedError
 
-    def render(self, zone: ZoneInfo) -> str:
+    def render(self, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
         """``XYZ123 needs RN``, times on the wall clock of ``zone``."""
-        return f"{self.shift_id} {self.reason(zone)}"
+        return f"{self.shift_id} {self.reason(zone, texts)}"
 
 
 @dataclass(frozen=True)
 class HasStarted(Refusal):
     """The shift's start is not after the moment of booking."""
 
-    def reason(self, zone: ZoneInfo) -> str:
-        return "has started"
+    def reason(self, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
+        return texts.text("HAS_STARTED")
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,11 @@ class LacksRole(Refusal):
 
     role: str
 
-    def reason(self, zone: ZoneInfo) -> str:
+    def reason(self, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
         role = truncate_septets(
             " ".join(to_gsm7(self.role, replacement="").split()), MAX_ROLE_SEPTETS
         )
-        return f"needs {role}"
+        return texts.text("NEEDS_ROLE", role=role)
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,8 @@ class Overlaps(Refusal):
 
     held: HeldShift
 
-    def reason(self, zone: ZoneInfo) -> str:
-        return f"overlaps your {held_text(self.held, zone)}"
+    def reason(self, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
+        return texts.text("OVERLAPS", held=held_text(self.held, zone, texts))
 
 
 @dataclass(frozen=True)
@@ -150,10 +152,12 @@ class TooLittleRest(Refusal):
     held: HeldShift
     after: bool
 
-    def reason(self, zone: ZoneInfo) -> str:
-        side = "after" if self.after else "before"
-        amount = f"only {hours_text(self.rest)}" if self.rest > timedelta() else "no"
-        return f"leaves {amount} rest {side} your {held_text(self.held, zone)}"
+    def reason(self, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
+        side = "AFTER" if self.after else "BEFORE"
+        held = held_text(self.held, zone, texts)
+        if self.rest > timedelta():
+            return texts.text(f"REST_{side}", hours=hours_text(self.rest), held=held)
+        return texts.text(f"NO_REST_{side}", held=held)
 
 
 @dataclass(frozen=True)
@@ -164,9 +168,9 @@ class OverWeeklyHours(Refusal):
     cap: timedelta
     window_start: datetime
 
-    def reason(self, zone: ZoneInfo) -> str:
+    def reason(self, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
         total, cap = hours_text(self.hours, round_up=True), hours_text(self.cap)
-        return f"takes you to {total} in 7 days, max {cap}"
+        return texts.text("OVER_WEEKLY", total=total, cap=cap)
 
 
 def may_work(role: str | None, roles: Iterable[str]) -> bool:
@@ -251,8 +255,13 @@ def check_booking(
     return tuple(found)
 
 
-def refusal_text(refusals: Sequence[Refusal], zone: ZoneInfo, room: int = GSM7_SINGLE) -> str:
-    """The refusals as one text of at most ``room`` septets, one sentence per code.
+def refusal_text(
+    refusals: Sequence[Refusal],
+    zone: ZoneInfo,
+    room: int = GSM7_SINGLE,
+    texts: Catalogue = ENGLISH,
+) -> str:
+    """The refusals as one text of at most ``room`` units of ``texts``, one sentence per code.
 
     ``XYZ123 needs RN, overlaps your 19:00-07:00 on 15/08. XYZ124 has started.`` When that is
     too long each code keeps only its first reason, then the last codes give way to
@@ -263,17 +272,18 @@ def refusal_text(refusals: Sequence[Refusal], zone: ZoneInfo, room: int = GSM7_S
         by_code.setdefault(refusal.shift_id, []).append(refusal)
 
     def sentence(reasons: list[Refusal], keep: int) -> str:
-        parts = [r.reason(zone) for r in reasons[:keep]]
+        parts = [r.reason(zone, texts) for r in reasons[:keep]]
         return f"{reasons[0].shift_id} {', '.join(parts)}."
 
     groups = list(by_code.values())
     full = " ".join(sentence(g, len(g)) for g in groups)
-    if septets(full) <= room:
+    if texts.units(full) <= room:
         return full
     shown = [sentence(g, 1) for g in groups]
     for count in range(len(shown), 0, -1):
         rest = len(shown) - count
-        text = " ".join([*shown[:count], *([f"+{rest} more refused."] if rest else [])])
-        if septets(text) <= room:
+        more = [texts.text("MORE_REFUSED", n=rest)] if rest else []
+        text = " ".join([*shown[:count], *more])
+        if texts.units(text) <= room:
             return text
-    return truncate_septets(shown[0], room) if shown else ""
+    return texts.fit(shown[0], room) if shown else ""

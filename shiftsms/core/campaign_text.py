@@ -12,20 +12,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from shiftsms.core.catalogue import ENGLISH, Catalogue
 from shiftsms.core.commands import RESERVED_WORDS, SHIFT_ID_PATTERN
 from shiftsms.core.gsm import (
     GSM7_PART,
     GSM7_SINGLE,
     SegmentInfo,
     segment_info,
-    septets,
+    segments,
     to_gsm7,
     truncate_septets,
 )
 from shiftsms.core.models import Shift
 
-PREFIX = "Open shifts: "
-HOW_TO_BOOK = "Reply a code to book, REQUEST for all open shifts, STOP to opt out."
+PREFIX = ENGLISH.text("OPEN_SHIFTS") + ": "
+HOW_TO_BOOK = ENGLISH.text("HOW_TO_BOOK")
 MAX_INFO_SEPTETS = 40
 # A console item's message is sent as typed, but never beyond this many segments.
 MAX_SEGMENTS = 10
@@ -67,12 +68,29 @@ def clean_message(message: str) -> str:
     return text.rstrip(" .")
 
 
-def campaign_text(message: str, max_segments: int = MAX_SEGMENTS) -> str:
-    """The SMS for a campaign message: prefix, the shifts, and how to book."""
+def campaign_text(
+    message: str, max_segments: int = MAX_SEGMENTS, texts: Catalogue = ENGLISH
+) -> str:
+    """The SMS for a campaign message: prefix, the shifts, and how to book (in ``texts``)."""
     listing = clean_message(message)
-    room = budget(max_segments) - septets(PREFIX) - septets(". " + HOW_TO_BOOK)
-    listing = truncate_septets(listing, max(room, 10))
-    return f"{PREFIX}{listing}. {HOW_TO_BOOK}"
+    prefix, how = texts.text("OPEN_SHIFTS") + ": ", texts.text("HOW_TO_BOOK")
+    room = texts.budget(max_segments) - texts.units(prefix) - texts.units(". " + how)
+    listing = texts.fit(listing, max(room, 10))
+    return f"{prefix}{listing}. {how}"
+
+
+def localised_text(approved: str, message: str, texts: Catalogue) -> str:
+    """The campaign text ``approved`` (English) in the language of ``texts``.
+
+    Only a text that is the standard wrapping of ``message`` is translated, and only when the
+    translation bills no more segments than ``approved`` (the cost shown at ``campaign
+    create`` stays true); otherwise ``approved`` is sent as it is.
+    """
+    if texts is ENGLISH or not clean_message(message) or approved != campaign_text(message):
+        return approved
+    listing, translated = clean_message(message), campaign_text(message, texts=texts)
+    whole = f": {listing}. " in translated and f": {listing}. " in approved
+    return translated if whole and segments(translated) <= segments(approved) else approved
 
 
 def shift_item(shift: Shift) -> str:
@@ -93,25 +111,27 @@ class ComposedCampaign:
     info: SegmentInfo
 
 
-def compose(shifts: Sequence[Shift], max_segments: int = 1) -> ComposedCampaign:
-    """The campaign for ``shifts`` within ``max_segments``.
+def compose(
+    shifts: Sequence[Shift], max_segments: int = 1, texts: Catalogue = ENGLISH
+) -> ComposedCampaign:
+    """The campaign for ``shifts`` within ``max_segments``, wrapped in the language of ``texts``.
 
     As many shifts as fit are listed in order; when some do not fit, the text says how many
     more there are (REQUEST lists them all).
     """
     if not shifts:
         raise ValueError("a campaign needs at least one shift")
-    room = budget(max_segments)
+    room = texts.budget(max_segments)
     items: list[str] = []
     for count, shift in enumerate(shifts, start=1):
         rest = len(shifts) - count
         candidate = ", ".join([*items, shift_item(shift)]) + (f" +{rest} more" if rest else "")
-        if septets(campaign_text(candidate)) > room and items:
+        if texts.units(campaign_text(candidate, texts=texts)) > room and items:
             break
         items.append(shift_item(shift))
     left_out = len(shifts) - len(items)
     message = ", ".join(items) + (f" +{left_out} more" if left_out else "")
-    text = campaign_text(message)
+    text = campaign_text(message, texts=texts)
     shown = tuple(s.shift_id for s in shifts[: len(items)])
     return ComposedCampaign(message, text, shown, left_out, segment_info(text))
 

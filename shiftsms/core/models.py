@@ -65,6 +65,8 @@ class StaffMember:
     list_cursor: str | None = None
     # The roles (grades) they may work, e.g. ("RN",); shifts without a role need none.
     roles: tuple[str, ...] = field(default=())
+    # The language their texts are sent in (a catalogue code: en, es, pl), stored as ``lang``.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class StaffEdit:
     campaigns: bool | None = None
     groups: tuple[str, ...] | None = None
     roles: tuple[str, ...] | None = None
+    language: str | None = None
 
     def applied_to(self, member: StaffMember) -> StaffMember:
         """``member`` with the given fields changed."""
@@ -84,12 +87,14 @@ class StaffEdit:
             campaigns=member.campaigns if self.campaigns is None else self.campaigns,
             groups=member.groups if self.groups is None else tuple(sorted(self.groups)),
             roles=member.roles if self.roles is None else tuple(sorted(self.roles)),
+            language=member.language if self.language is None else self.language,
         )
 
     @property
     def empty(self) -> bool:
         """True when no field is given."""
-        return all(v is None for v in (self.name, self.campaigns, self.groups, self.roles))
+        fields = (self.name, self.campaigns, self.groups, self.roles, self.language)
+        return all(v is None for v in fields)
 
 
 @dataclass(frozen=True)
@@ -106,12 +111,12 @@ class StaffChange:
 
     @property
     def changed(self) -> tuple[str, ...]:
-        """The operator-set fields that differ: name, campaigns, groups, roles (in that order)."""
+        """The operator-set fields that differ: name, campaigns, groups, roles, language."""
         if self.before is None:
             return ()
         return tuple(
             f
-            for f in ("name", "campaigns", "groups", "roles")
+            for f in ("name", "campaigns", "groups", "roles", "language")
             if getattr(self.before, f) != getattr(self.after, f)
         )
 

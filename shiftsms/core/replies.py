@@ -1,4 +1,9 @@
-"""Reply texts. Every text is GSM-7 and, shift lists aside, fits one 160-character segment."""
+"""Reply texts. Every text fits one segment of its language, shift lists aside.
+
+The texts themselves live in the per-language catalogues (:mod:`shiftsms.core.catalogue`);
+the functions here compose them in the language given (``texts``, English by default). The
+constants are the English texts, under the catalogue keys of the same names.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,22 @@ from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from shiftsms.core.booking_rules import Refusal, refusal_text
-from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, septets, to_gsm7, truncate_septets
+from shiftsms.core.catalogue import ENGLISH, Catalogue
+from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, to_gsm7
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
 
-HOW_TO_LIST = "Reply REQUEST for open shifts."
+HOW_TO_LIST = ENGLISH.text("HOW_TO_LIST")
 
-NOT_AUTHORISED = "This number is not registered for shift booking. Ask your manager to add it."
-NOT_A_CODE = "That is not a valid shift code. Reply REQUEST to see the open shifts."
-TOO_MANY_CODES = "Please send at most 10 shift codes in one text. " + HOW_TO_LIST
-AGENT_CALLING = "Thanks. An agent will call you back soon."
-AGENT_ALREADY_CALLING = "An agent is already due to call you back. Please wait for that call."
-AGENT_UNAVAILABLE = "Sorry, call-backs are not offered here. " + HOW_TO_LIST
-AGENT_FAILED = "Sorry, we could not arrange a call-back just now. Please try AGENT again later."
-NO_OPEN_SHIFTS = "There are no open shifts right now. We will text you when new ones are posted."
-NO_MORE_SHIFTS = "No more open shifts. Reply REQUEST to see the list again."
-LOOK_FURTHER = "No open shifts in this part of the list. Reply MORE to look further."
+NOT_AUTHORISED = ENGLISH.text("NOT_AUTHORISED")
+NOT_A_CODE = ENGLISH.text("NOT_A_CODE")
+TOO_MANY_CODES = ENGLISH.text("TOO_MANY_CODES")
+AGENT_CALLING = ENGLISH.text("AGENT_CALLING")
+AGENT_ALREADY_CALLING = ENGLISH.text("AGENT_ALREADY_CALLING")
+AGENT_UNAVAILABLE = ENGLISH.text("AGENT_UNAVAILABLE")
+AGENT_FAILED = ENGLISH.text("AGENT_FAILED")
+NO_OPEN_SHIFTS = ENGLISH.text("NO_OPEN_SHIFTS")
+NO_MORE_SHIFTS = ENGLISH.text("NO_MORE_SHIFTS")
+LOOK_FURTHER = ENGLISH.text("LOOK_FURTHER")
 
 MAX_INFO_SEPTETS = 40
 
@@ -30,93 +36,105 @@ def budget(max_segments: int) -> int:
     return GSM7_SINGLE if max_segments <= 1 else GSM7_PART * max_segments
 
 
-def _section(title: str, codes: Sequence[str], shown: int) -> str:
+def _section(title: str, codes: Sequence[str], shown: int, texts: Catalogue) -> str:
     """``Title: A, B +3 more.``; with nothing shown, just how many codes."""
     if shown <= 0:
-        noun = "code" if len(codes) == 1 else "codes"
-        return f"{title}: {len(codes)} {noun}."
+        return f"{title}: {texts.count('CODES', len(codes))}."
     listed = ", ".join(codes[:shown])
     rest = len(codes) - shown
-    return f"{title}: {listed}{f' +{rest} more' if rest else ''}."
+    return f"{title}: {listed}{' ' + texts.text('MORE_CODES', n=rest) if rest else ''}."
 
 
-def _summary(sections: Sequence[tuple[str, Sequence[str]]], footer: str) -> str:
+def _summary(sections: Sequence[tuple[str, Sequence[str]]], footer: str, texts: Catalogue) -> str:
     """Sections then ``footer`` in one segment, shortening the longest code lists first."""
     present = [(title, list(codes)) for title, codes in sections if codes]
     shown = [len(codes) for _, codes in present]
+    single = texts.single
 
     def render(with_footer: bool) -> str:
-        parts = [_section(t, c, k) for (t, c), k in zip(present, shown, strict=True)]
+        parts = [_section(t, c, k, texts) for (t, c), k in zip(present, shown, strict=True)]
         return " ".join([*parts, footer] if with_footer and footer else parts)
 
-    while septets(render(True)) > GSM7_SINGLE and any(shown):
+    while texts.units(render(True)) > single and any(shown):
         longest = max(
             (i for i, k in enumerate(shown) if k),
-            key=lambda i: septets(_section(*present[i], shown[i])),
+            key=lambda i: texts.units(_section(*present[i], shown[i], texts)),
         )
         shown[longest] -= 1
     text = render(True)
-    if septets(text) > GSM7_SINGLE:
+    if texts.units(text) > single:
         text = render(False)
-    return truncate_septets(text, GSM7_SINGLE)
+    return texts.fit(text, single)
 
 
-def booking_summary(outcomes: Mapping[str, BookingOutcome]) -> str:
-    """One text that sums up a booking: booked / already yours / no longer available / unknown."""
+def _booking_sections(
+    outcomes: Mapping[str, BookingOutcome], texts: Catalogue
+) -> list[tuple[str, list[str]]]:
     groups: dict[BookingOutcome, list[str]] = {o: [] for o in BookingOutcome}
     for code, outcome in outcomes.items():
         groups[outcome].append(code)
-    footer = HOW_TO_LIST if not groups[BookingOutcome.BOOKED] else "Thank you!"
-    return _summary([(title, groups[o]) for o, title in _BOOKING_TITLES], footer)
+    return [(texts.text(key), groups[o]) for o, key in _BOOKING_TITLES]
+
+
+def booking_summary(outcomes: Mapping[str, BookingOutcome], texts: Catalogue = ENGLISH) -> str:
+    """One text that sums up a booking: booked / already yours / no longer available / unknown."""
+    booked = any(o is BookingOutcome.BOOKED for o in outcomes.values())
+    footer = texts.text("THANK_YOU" if booked else "HOW_TO_LIST")
+    return _summary(_booking_sections(outcomes, texts), footer, texts)
 
 
 _BOOKING_TITLES = [
-    (BookingOutcome.BOOKED, "Booked"),
-    (BookingOutcome.ALREADY_YOURS, "Already yours"),
-    (BookingOutcome.TAKEN, "No longer available"),
-    (BookingOutcome.UNKNOWN, "Not a valid code"),
+    (BookingOutcome.BOOKED, "BOOKED"),
+    (BookingOutcome.ALREADY_YOURS, "ALREADY_YOURS"),
+    (BookingOutcome.TAKEN, "NO_LONGER_AVAILABLE"),
+    (BookingOutcome.UNKNOWN, "NOT_VALID_CODE"),
 ]
 
 
 def booking_reply(
-    outcomes: Mapping[str, BookingOutcome], refusals: Sequence[Refusal], zone: ZoneInfo
+    outcomes: Mapping[str, BookingOutcome],
+    refusals: Sequence[Refusal],
+    zone: ZoneInfo,
+    texts: Catalogue = ENGLISH,
 ) -> str:
     """A booking text's reply in one segment: what was booked, then each refusal's reason."""
     if not refusals:
-        return booking_summary(outcomes)
+        return booking_summary(outcomes, texts)
     if not outcomes:
-        return refusal_text(refusals, zone)
-    groups: dict[BookingOutcome, list[str]] = {o: [] for o in BookingOutcome}
-    for code, outcome in outcomes.items():
-        groups[outcome].append(code)
-    head = _summary([(title, groups[o]) for o, title in _BOOKING_TITLES], "")
+        return refusal_text(refusals, zone, texts.single, texts)
+    head = _summary(_booking_sections(outcomes, texts), "", texts)
     # The refusals keep at least half the segment: the head gives way first.
-    head = truncate_septets(head, GSM7_SINGLE // 2)
-    room = GSM7_SINGLE - septets(head) - 1
-    return f"{head} {refusal_text(refusals, zone, room)}"
+    head = texts.fit(head, texts.single // 2)
+    room = texts.single - texts.units(head) - 1
+    return f"{head} {refusal_text(refusals, zone, room, texts)}"
 
 
-def drop_summary(outcomes: Mapping[str, DropOutcome]) -> str:
+def drop_summary(outcomes: Mapping[str, DropOutcome], texts: Catalogue = ENGLISH) -> str:
     """One text that sums up a DROP: released / not yours / unknown."""
     groups: dict[DropOutcome, list[str]] = {o: [] for o in DropOutcome}
     for code, outcome in outcomes.items():
         groups[outcome].append(code)
     titles = [
-        (DropOutcome.RELEASED, "Released"),
-        (DropOutcome.NOT_YOURS, "Not booked by you"),
-        (DropOutcome.UNKNOWN, "Not a valid code"),
+        (DropOutcome.RELEASED, "RELEASED"),
+        (DropOutcome.NOT_YOURS, "NOT_YOURS"),
+        (DropOutcome.UNKNOWN, "NOT_VALID_CODE"),
     ]
-    return _summary([(title, groups[o]) for o, title in titles], "")
+    return _summary([(texts.text(key), groups[o]) for o, key in titles], "", texts)
 
 
-def _item(shift: Shift) -> str:
+def _item(shift: Shift, texts: Catalogue) -> str:
     info = " ".join(to_gsm7(shift.shift_info, replacement="").split())
-    info = truncate_septets(info, MAX_INFO_SEPTETS) if info else ""
+    info = texts.fit(info, MAX_INFO_SEPTETS) if info else ""
     return f"{to_gsm7(shift.shift_id)} {info}".strip()
 
 
 def shift_page(
-    shifts: Sequence[Shift], more_after: int, max_segments: int = 1, *, at_least: bool = False
+    shifts: Sequence[Shift],
+    more_after: int,
+    max_segments: int = 1,
+    *,
+    at_least: bool = False,
+    texts: Catalogue = ENGLISH,
 ) -> tuple[str, int]:
     """Compose a list of open shifts within ``max_segments``.
 
@@ -126,23 +144,25 @@ def shift_page(
     ``at_least``: the count is a lower bound).
     """
     if not shifts:
-        return NO_OPEN_SHIFTS, 0
-    room = budget(max_segments)
-    head = "Open shifts: "
+        return texts.text("NO_OPEN_SHIFTS"), 0
+    room = texts.budget(max_segments)
+    head = texts.text("OPEN_SHIFTS") + ": "
     plus = "+" if at_least else ""
-    book_hint = " Reply a code to book."
+    book_hint = " " + texts.text("BOOK_HINT")
+
+    def tail(remaining: int) -> str:
+        return " " + texts.text("PAGE_MORE", n=f"{remaining}{plus}") if remaining else book_hint
+
     items: list[str] = []
     for count, shift in enumerate(shifts, start=1):
         remaining = len(shifts) - count + more_after
-        tail = f" {remaining}{plus} more: reply MORE." if remaining else book_hint
-        candidate = head + "; ".join([*items, _item(shift)]) + "." + tail
-        if septets(candidate) > room:
+        candidate = head + "; ".join([*items, _item(shift, texts)]) + "." + tail(remaining)
+        if texts.units(candidate) > room:
             break
-        items.append(_item(shift))
+        items.append(_item(shift, texts))
     if not items:
         # Even one shift does not fit with its info: show the code alone.
         items.append(to_gsm7(shifts[0].shift_id))
     shown = len(items)
     remaining = len(shifts) - shown + more_after
-    tail = f" {remaining}{plus} more: reply MORE." if remaining else book_hint
-    return truncate_septets(head + "; ".join(items) + "." + tail, room), shown
+    return texts.fit(head + "; ".join(items) + "." + tail(remaining), room), shown

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import phonenumbers
 
+from shiftsms.core.catalogue import DEFAULT_LANGUAGE, check_language
 from shiftsms.core.models import StaffChange, StaffEdit, StaffMember
 from shiftsms.core.phone import InvalidPhoneNumber, normalise
 from shiftsms.core.shift_info import check_role, role_key
@@ -29,6 +30,8 @@ PINPOINT_OPT_OUT = "optout"
 PLAIN_COLUMNS = ("phone", "name")
 # A plain file's optional roles column: "RN;HCA" (roles may hold spaces, as "Band 5").
 ROLES_COLUMN, ROLES_SEPARATOR = "roles", ";"
+# A plain file's optional language column: en, es, pl (empty: en).
+LANG_COLUMN = "lang"
 # Add-then-update rounds of add() (a round is lost only if the number is removed meanwhile).
 ADD_ATTEMPTS = 3
 
@@ -95,14 +98,16 @@ class AllowlistService:
         campaigns: bool | None = None,
         groups: Sequence[str] | None = None,
         roles: Sequence[str] | None = None,
+        language: str | None = None,
     ) -> StaffChange:
         """Add a number, or change only the fields given if it is already on the list.
 
-        A new entry takes campaigns unless ``campaigns`` is False; opt-out state is never
-        written. Raises InvalidPhoneNumber (the message says why) or InvalidInput.
+        A new entry takes campaigns unless ``campaigns`` is False, and English unless
+        ``language`` is given; opt-out state is never written. Raises InvalidPhoneNumber (the
+        message says why) or InvalidInput (an unknown language among them).
         """
         phone = self.number(number)
-        edit = self._edit(name, campaigns, groups, roles)
+        edit = self._edit(name, campaigns, groups, roles, language)
         for _ in range(ADD_ATTEMPTS):
             member = edit.applied_to(
                 StaffMember(phone=phone, added_at=self.clock().isoformat(timespec="seconds"))
@@ -123,14 +128,15 @@ class AllowlistService:
         campaigns: bool | None = None,
         groups: Sequence[str] | None = None,
         roles: Sequence[str] | None = None,
+        language: str | None = None,
     ) -> StaffChange:
         """Change only the fields given of an entry (``roles=[]``: none). Raises
         StaffNotFound or InvalidInput."""
-        edit = self._edit(name, campaigns, groups, roles)
+        edit = self._edit(name, campaigns, groups, roles, language)
         if edit.empty:
             raise InvalidInput(
                 "nothing to change: give --name, --campaigns/--no-campaigns, --group, "
-                "--no-groups, --role or --no-roles"
+                "--no-groups, --role, --no-roles or --lang"
             )
         return self.store.update(self.number(number), edit)
 
@@ -140,6 +146,7 @@ class AllowlistService:
         campaigns: bool | None,
         groups: Sequence[str] | None,
         roles: Sequence[str] | None = None,
+        language: str | None = None,
     ) -> StaffEdit:
         clean_groups = None if groups is None else tuple(sorted({g.strip() for g in groups}))
         if clean_groups is not None and any(not g for g in clean_groups):
@@ -149,6 +156,7 @@ class AllowlistService:
             campaigns=campaigns,
             groups=clean_groups,
             roles=None if roles is None else check_roles(roles),
+            language=None if language is None else check_language(language),
         )
 
     def remove(self, number: str) -> str:
@@ -162,11 +170,12 @@ class AllowlistService:
         return sorted(self.store.all(), key=lambda m: (m.name.casefold(), m.phone))
 
     def read_file(self, text: str) -> StaffFile:
-        """Validate a Pinpoint segment CSV or a ``phone,name[,roles]`` CSV (roles ``RN;HCA``).
+        """Validate a Pinpoint segment CSV or a ``phone,name[,roles][,lang]`` CSV (roles
+        ``RN;HCA``, lang ``es``; empty: English).
 
         Raises RowsRejected naming each bad line (invalid number, with the reason; a role
-        staff could not read; a number that appears twice) so that nothing is imported from
-        a file with any bad row.
+        staff could not read; an unknown language; a number that appears twice) so that
+        nothing is imported from a file with any bad row.
         """
         table = read_csv(text)
         if all(c in table.columns for c in PINPOINT_COLUMNS):
@@ -195,10 +204,12 @@ class AllowlistService:
                 roles = check_roles(
                     r for r in rec.get(ROLES_COLUMN).split(ROLES_SEPARATOR) if r.strip()
                 )
+                lang = rec.get(LANG_COLUMN).strip()
+                language = check_language(lang) if lang else DEFAULT_LANGUAGE
             except (InvalidPhoneNumber, InvalidInput) as exc:
                 problems.append((rec.line, str(exc)))
                 continue
-            member = replace(self._member(rec, phone, name_col), roles=roles)
+            member = replace(self._member(rec, phone, name_col), roles=roles, language=language)
             rows.append(StaffRow(rec.line, member))
         problems.extend(duplicates([(r.line, r.member.phone) for r in rows]))
         if problems:

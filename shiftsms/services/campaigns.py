@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shiftsms.core.booking_rules import may_work
-from shiftsms.core.campaign_text import candidate_codes, clean_message, compose
+from shiftsms.core.campaign_text import candidate_codes, clean_message, compose, localised_text
 from shiftsms.core.campaigns import (
     MAX_JOB_BYTES,
     RUN_LENGTH,
@@ -21,6 +21,7 @@ from shiftsms.core.campaigns import (
     SendJob,
     SendOutcome,
 )
+from shiftsms.core.catalogue import catalogue
 from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
@@ -357,13 +358,18 @@ class CampaignFanOut:
             log.info("fan-out resumed", extra={"campaign_id": campaign_id})
         count = 0
         chunk: list[SendJob] = []
+        in_language: dict[str, str] = {}
         for member in self.staff.recipients():
             if not may_work_one(campaign.offer_roles, member):
                 continue  # may work none of the shifts offered
             count += 1
             if cursor is not None and member.phone <= cursor:
                 continue
-            chunk.append(SendJob(campaign_id, member.phone, text, expires, run=token))
+            if member.language not in in_language:
+                own = localised_text(text, campaign.campaign_message, catalogue(member.language))
+                in_language[member.language] = text if oversized(own) else own
+            job_text = in_language[member.language]
+            chunk.append(SendJob(campaign_id, member.phone, job_text, expires, run=token))
             if len(chunk) >= ENQUEUE_CHUNK:
                 self._enqueue(campaign_id, token, chunk)
                 chunk = []

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
+from shiftsms.core.catalogue import ENGLISH, Catalogue, catalogue
 from shiftsms.core.commands import SPECS, Command, parse
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift, StaffMember
@@ -84,6 +85,8 @@ class _Request:
     sender: str
     cursor: str | None
     roles: tuple[str, ...] = ()
+    # The sender's language: every reply is composed from this catalogue.
+    texts: Catalogue = ENGLISH
 
 
 def utc_now() -> datetime:
@@ -136,7 +139,8 @@ class InboundService:
         sender, member = allowed.sender, allowed.member
         command = parse(sms.body)
         act: Callable[[_Request], _Outcome] = getattr(self, SPECS[command.kind].handler)
-        outcome = act(_Request(command, sms, sender, member.list_cursor, member.roles))
+        texts = catalogue(member.language)
+        outcome = act(_Request(command, sms, sender, member.list_cursor, member.roles, texts))
         log.info(
             "handled",
             extra={"sender": mask(sender), "action": outcome.action, "kind": command.kind.value},
@@ -175,38 +179,41 @@ class InboundService:
 
     def on_list(self, req: _Request) -> _Outcome:
         """REQUEST: the first page of open shifts the sender may book."""
-        return self._list(req.roles, after=None)
+        return self._list(req.roles, after=None, texts=req.texts)
 
     def on_more(self, req: _Request) -> _Outcome:
         """MORE: the page after the last one sent to this sender."""
-        return self._list(req.roles, after=req.cursor)
+        return self._list(req.roles, after=req.cursor, texts=req.texts)
 
     def on_book(self, req: _Request) -> _Outcome:
         """Codes: book each available one the rules allow for the sender."""
         return _Outcome(
-            Action.BOOKED, self._book(req.command.codes, req.sender, req.roles, req.sms)
+            Action.BOOKED,
+            self._book(req.command.codes, req.sender, req.roles, req.sms, req.texts),
         )
 
     def on_drop(self, req: _Request) -> _Outcome:
         """DROP codes: give back those the sender holds."""
-        reply = self._drop(req.command.codes, req.sender, req.sms)
+        reply = self._drop(req.command.codes, req.sender, req.sms, req.texts)
         return _Outcome(Action.DROPPED_SHIFT, reply)
 
     def on_agent(self, req: _Request) -> _Outcome:
         """AGENT [note]: a call-back, when Connect is set up."""
-        return self._agent(req.sender, req.command.note, req.sms.message_id)
+        return self._agent(req.sender, req.command.note, req.sms.message_id, req.texts)
 
     def on_too_many(self, req: _Request) -> _Outcome:
         """More codes than one text may hold."""
-        return _Outcome(Action.INVALID, replies.TOO_MANY_CODES)
+        return _Outcome(Action.INVALID, req.texts.text("TOO_MANY_CODES"))
 
     def on_invalid(self, req: _Request) -> _Outcome:
         """Nothing usable: say how to get the list."""
-        return _Outcome(Action.INVALID, replies.NOT_A_CODE)
+        return _Outcome(Action.INVALID, req.texts.text("NOT_A_CODE"))
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _list(self, roles: tuple[str, ...], after: str | None) -> _Outcome:
+    def _list(
+        self, roles: tuple[str, ...], after: str | None, texts: Catalogue = ENGLISH
+    ) -> _Outcome:
         """One page of open shifts after ``after``, and where the next page starts."""
         page = (
             OpenPage([], [], 0)
@@ -215,11 +222,16 @@ class InboundService:
         )
         if not page.shifts:
             if page.beyond:  # nothing in the part read, but the list goes on
-                return _Outcome(Action.LISTED, replies.LOOK_FURTHER, page.tail, moves_cursor=True)
-            text = replies.NO_OPEN_SHIFTS if after is None else replies.NO_MORE_SHIFTS
+                look = texts.text("LOOK_FURTHER")
+                return _Outcome(Action.LISTED, look, page.tail, moves_cursor=True)
+            text = texts.text("NO_OPEN_SHIFTS" if after is None else "NO_MORE_SHIFTS")
             return _Outcome(Action.LISTED, text, cursor=after, moves_cursor=True)
         text, shown = replies.shift_page(
-            page.shifts, page.beyond, self.settings.reply_max_segments, at_least=not page.exact
+            page.shifts,
+            page.beyond,
+            self.settings.reply_max_segments,
+            at_least=not page.exact,
+            texts=texts,
         )
         remaining = len(page.shifts) - shown + page.beyond
         if not remaining:
@@ -231,7 +243,12 @@ class InboundService:
         return _Outcome(Action.LISTED, text, cursor=cursor, moves_cursor=True)
 
     def _book(
-        self, codes: tuple[str, ...], sender: str, roles: tuple[str, ...], sms: InboundSms
+        self,
+        codes: tuple[str, ...],
+        sender: str,
+        roles: tuple[str, ...],
+        sms: InboundSms,
+        texts: Catalogue = ENGLISH,
     ) -> str:
         at = self.clock()
         rules = RuleSettings(self.settings.min_rest_hours, self.settings.max_weekly_hours)
@@ -261,20 +278,24 @@ class InboundService:
                 "refused", extra={"sender": mask(sender), "shifts": [r.shift_id for r in refusals]}
             )
         zone = time_zone(self.settings.time_zone)
-        return replies.booking_reply(outcomes, refusals, zone)
+        return replies.booking_reply(outcomes, refusals, zone, texts)
 
-    def _drop(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
+    def _drop(
+        self, codes: tuple[str, ...], sender: str, sms: InboundSms, texts: Catalogue = ENGLISH
+    ) -> str:
         outcomes: dict[str, DropOutcome] = {
             code: self.shifts.release(code, employee=sender, ref=sms.message_id, sent=sms.sent_at)
             for code in codes
         }
-        return replies.drop_summary(outcomes)
+        return replies.drop_summary(outcomes, texts)
 
-    def _agent(self, sender: str, note: str, message_id: str) -> _Outcome:
+    def _agent(
+        self, sender: str, note: str, message_id: str, texts: Catalogue = ENGLISH
+    ) -> _Outcome:
         if self.caller is None:
-            return _Outcome(Action.AGENT_UNAVAILABLE, replies.AGENT_UNAVAILABLE)
+            return _Outcome(Action.AGENT_UNAVAILABLE, texts.text("AGENT_UNAVAILABLE"))
         if not self.limiter.allow_call_back(sender, self.clock(), ref=message_id):
-            return _Outcome(Action.AGENT_WAITING, replies.AGENT_ALREADY_CALLING)
+            return _Outcome(Action.AGENT_WAITING, texts.text("AGENT_ALREADY_CALLING"))
         try:
             self.caller.call_back(sender, note, token=message_id)
         except CallError as exc:
@@ -282,8 +303,8 @@ class InboundService:
             # No traceback: the chained AWS error text may quote the number; log it redacted.
             detail = redact(f"{exc} ({exc.__cause__})" if exc.__cause__ else str(exc))
             log.error("call-back failed", extra={"sender": mask(sender), "error": detail})
-            return _Outcome(Action.AGENT_FAILED, replies.AGENT_FAILED)
-        return _Outcome(Action.AGENT_CALLED, replies.AGENT_CALLING)
+            return _Outcome(Action.AGENT_FAILED, texts.text("AGENT_FAILED"))
+        return _Outcome(Action.AGENT_CALLED, texts.text("AGENT_CALLING"))
 
     def _reply(self, sms: InboundSms, sender: str, text: str) -> str | None:
         """Send ``text`` back from the number the employee texted; None if refused for good."""

@@ -1,0 +1,58 @@
+"""Polish (pl): sent transliterated to GSM-7 (``ą`` -> ``a``, ``ł`` -> ``l``, ``ż`` -> ``z``)."""
+
+from __future__ import annotations
+
+CODE = "pl"
+NAME = "Polski"
+GSM_ONLY = True
+
+
+def plural(n: int) -> int:
+    """0: 1 kod, 1: 2-4 kody (not 12-14), 2: 5 kodów, 0 kodów, 12 kodów."""
+    if n == 1:
+        return 0
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return 1
+    return 2
+
+
+TEXTS: dict[str, str | tuple[str, ...]] = {
+    "NOT_AUTHORISED": "Ten numer nie jest zarejestrowany do rezerwacji zmian. "
+    "Poproś kierownika o dodanie go.",
+    "NOT_A_CODE": "To nie jest prawidłowy kod zmiany. Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "TOO_MANY_CODES": "Wyślij najwyżej 10 kodów zmian w jednej wiadomości. "
+    "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "AGENT_CALLING": "Dziękujemy. Konsultant wkrótce oddzwoni.",
+    "AGENT_ALREADY_CALLING": "Konsultant już ma do Ciebie oddzwonić. Prosimy zaczekać na telefon.",
+    "AGENT_UNAVAILABLE": "Niestety nie oferujemy tu oddzwaniania. "
+    "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "AGENT_FAILED": "Niestety nie udało się teraz zamówić oddzwonienia. "
+    "Wyślij AGENT ponownie później.",
+    "NO_OPEN_SHIFTS": "Obecnie nie ma wolnych zmian. Napiszemy, gdy pojawią się nowe.",
+    "NO_MORE_SHIFTS": "Nie ma więcej wolnych zmian. Odpisz REQUEST, aby zobaczyć listę od nowa.",
+    "LOOK_FURTHER": "Brak wolnych zmian w tej części listy. Odpisz MORE, aby szukać dalej.",
+    "HOW_TO_LIST": "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "BOOKED": "Zarezerwowano",
+    "ALREADY_YOURS": "Już Twoje",
+    "NO_LONGER_AVAILABLE": "Już niedostępne",
+    "NOT_VALID_CODE": "Nieprawidłowy kod",
+    "THANK_YOU": "Dziękujemy!",
+    "RELEASED": "Zwolniono",
+    "NOT_YOURS": "Nie Twoja rezerwacja",
+    "CODES": ("{n} kod", "{n} kody", "{n} kodów"),
+    "MORE_CODES": "+{n} więcej",
+    "OPEN_SHIFTS": "Wolne zmiany",
+    "PAGE_MORE": "Jeszcze {n}: odpisz MORE.",
+    "BOOK_HINT": "Odpisz kod, aby zarezerwować.",
+    "HOW_TO_BOOK": "Odpisz kod, aby zarezerwować; REQUEST: wszystkie wolne; STOP: wypisanie.",
+    "HAS_STARTED": "już się zaczęła",
+    "NEEDS_ROLE": "wymaga roli {role}",
+    "OVERLAPS": "nakłada się na Twoją zmianę {held}",
+    "REST_AFTER": "daje tylko {hours} odpoczynku po Twojej zmianie {held}",
+    "REST_BEFORE": "daje tylko {hours} odpoczynku przed Twoją zmianą {held}",
+    "NO_REST_AFTER": "nie daje odpoczynku po Twojej zmianie {held}",
+    "NO_REST_BEFORE": "nie daje odpoczynku przed Twoją zmianą {held}",
+    "OVER_WEEKLY": "da Ci {total} w 7 dni, maks. {cap}",
+    "HELD": "{span} dnia {day}",
+    "MORE_REFUSED": "+{n} więcej odrzuconych.",
+}
