@@ -21,6 +21,9 @@ AGENT_FAILED = "Sorry, we could not arrange a call-back just now. Please try AGE
 NO_OPEN_SHIFTS = "There are no open shifts right now. We will text you when new ones are posted."
 NO_MORE_SHIFTS = "No more open shifts. Reply REQUEST to see the list again."
 LOOK_FURTHER = "No open shifts in this part of the list. Reply MORE to look further."
+# After the shifts a campaign text lists, when more are open (the text then says REQUEST
+# lists them all).
+MORE_TAIL = " +{count} more"
 
 MAX_INFO_SEPTETS = 40
 
