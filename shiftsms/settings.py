@@ -172,6 +172,11 @@ class SenderSettings:
     # The send queue's maxReceiveCount: a job failing on this receive is dead-lettered next
     # (0: unknown, nothing is recorded as dead-lettered).
     send_max_receive_count: int = 0
+    # Live offers read the campaign's shifts at send time ("": texts are sent as queued),
+    # and check the booking rules against what each recipient holds.
+    shifts_table: str = ""
+    min_rest_hours: float = 11.0
+    max_weekly_hours: float = 48.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -190,6 +195,9 @@ class SenderSettings:
             max_price_per_message=_max_price(env),
             send_claim_timeout_seconds=max(1, _int(env, "SEND_CLAIM_TIMEOUT_SECONDS", 120)),
             send_max_receive_count=max(0, _int(env, "SEND_MAX_RECEIVE_COUNT", 0)),
+            shifts_table=env.get("SHIFTS_TABLE", ""),
+            min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
+            max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
         )
 
 

@@ -242,7 +242,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
     assert granted == {
         "InboundFunction": ["ShiftsTable", "StaffTable", "StateTable"],
         "CampaignFunction": ["CampaignsTable", "StaffTable"],
-        "SenderFunction": ["CampaignsTable", "StaffTable", "StateTable"],
+        "SenderFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
     }
 
 
