@@ -45,6 +45,7 @@ from shiftsms.ports import (
     StaffStore,
 )
 from shiftsms.services.live_offers import LiveOffers
+from shiftsms.services.notify import CampaignLinks
 from shiftsms.services.shifts import (
     ListingShiftStore,
     ShiftFilter,
@@ -220,6 +221,8 @@ class CampaignPlanner:
     clock: Callable[[], datetime] = utc_now
     # Where a ``--notify`` number written without ``+`` is read (the stack's default).
     default_region: str | None = None
+    # Marks the shifts offered with the campaign's id (managers are told of their bookings).
+    links: CampaignLinks | None = None
 
     def new_id(self) -> str:
         """A fresh campaign id: the time and a random suffix (``c20261128-1840-3fa2``)."""
@@ -340,6 +343,9 @@ class CampaignPlanner:
             live=draft.live,
             notify=draft.notify,
         )
+        if self.links is not None and draft.shift_ids:
+            # Before the item: its INSERT starts the texts, whose bookings look for the link.
+            self.links.tag(draft.shift_ids, draft.campaign_id)
         self.campaigns.create(campaign)
         log.info("campaign created", extra={"campaign_id": draft.campaign_id})
         return campaign
