@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shiftsms.core import spend
+from shiftsms.core import phone, spend
 from shiftsms.errors import NotConfigured
 
 
@@ -62,6 +62,21 @@ def _hours(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _numbers(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of E.164 numbers; NotConfigured naming one that is not."""
+    found: list[str] = []
+    for raw in str(env.get(name, "")).split(","):
+        if not raw.strip():
+            continue
+        try:
+            number = phone.normalise(raw)
+        except ValueError as exc:
+            raise NotConfigured(f"{name}: {exc}") from exc
+        if number not in found:
+            found.append(number)
+    return tuple(found)
+
+
 def _required(env: Mapping[str, str], *names: str) -> dict[str, str]:
     """``names`` from ``env``; NotConfigured naming every one that is missing or empty."""
     found = {n: str(env.get(n, "")) for n in names}
@@ -97,6 +112,10 @@ class InboundSettings:
     max_weekly_hours: float = 48.0
     reply_queue_url: str = ""
     send_rate_per_second: float = 1.0
+    # Told of every campaign's bookings, drops and filling (ManagerNumbers); the campaigns
+    # table says which campaign offered a shift and whom else to tell ("": nobody is told).
+    campaigns_table: str = ""
+    manager_numbers: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -127,6 +146,8 @@ class InboundSettings:
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
             reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
+            campaigns_table=env.get("CAMPAIGNS_TABLE", ""),
+            manager_numbers=_numbers(env, "MANAGER_NUMBERS"),
         )
 
 
@@ -172,6 +193,11 @@ class SenderSettings:
     # The send queue's maxReceiveCount: a job failing on this receive is dead-lettered next
     # (0: unknown, nothing is recorded as dead-lettered).
     send_max_receive_count: int = 0
+    # Live offers read the campaign's shifts at send time ("": texts are sent as queued),
+    # and check the booking rules against what each recipient holds.
+    shifts_table: str = ""
+    min_rest_hours: float = 11.0
+    max_weekly_hours: float = 48.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -190,6 +216,9 @@ class SenderSettings:
             max_price_per_message=_max_price(env),
             send_claim_timeout_seconds=max(1, _int(env, "SEND_CLAIM_TIMEOUT_SECONDS", 120)),
             send_max_receive_count=max(0, _int(env, "SEND_MAX_RECEIVE_COUNT", 0)),
+            shifts_table=env.get("SHIFTS_TABLE", ""),
+            min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
+            max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
         )
 
 

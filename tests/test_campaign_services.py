@@ -119,23 +119,34 @@ def test_a_campaign_for_named_shifts_lists_them_for_every_recipient(world: World
     draft = world.planner.prepare("c1", shift_ids=["xyz123", " XYZ124", "XYZ123"])
     text = f"Open shifts: {TWO_SHIFTS}. {HOW_TO_BOOK}"
     assert draft == CampaignDraft(
-        "c1", TWO_SHIFTS, text, draft.info, ("XYZ123", "XYZ124"), left_out=0, recipients=2
+        "c1",
+        TWO_SHIFTS,
+        text,
+        draft.info,
+        ("XYZ123", "XYZ124"),
+        left_out=0,
+        recipients=2,
+        live=True,
     )
     assert (draft.info.encoding, draft.info.segments, draft.billed_segments) == ("GSM-7", 1, 2)
     assert world.campaigns.items == {}  # nothing written until create
 
 
-def test_shifts_that_do_not_fit_one_segment_are_counted_as_more(world: World) -> None:
+def test_shifts_that_do_not_fit_one_segment_are_tracked_and_counted_as_more(
+    world: World,
+) -> None:
     shifts = [Shift(f"XYZ12{i}", "15/08 5h nightshift") for i in range(5)]
     world.open(*shifts)
     draft = world.planner.prepare("c1", all_available=True)
     message = "15/08 5h nightshift XYZ120, 15/08 5h nightshift XYZ121 +3 more"
     assert (draft.message, draft.text) == (message, f"Open shifts: {message}. {HOW_TO_BOOK}")
+    # The campaign tracks all five (its texts list the open ones that fit), not the two shown.
     assert (draft.shift_ids, draft.left_out, draft.info.segments) == (
-        ("XYZ120", "XYZ121"),
+        tuple(s.shift_id for s in shifts),
         3,
         1,
     )
+    assert not draft.fits_one_text
     wider = world.planner.prepare("c2", all_available=True, max_segments=2)
     assert (wider.shift_ids, wider.left_out, wider.info.segments) == (
         tuple(s.shift_id for s in shifts),
@@ -210,6 +221,7 @@ def test_create_stores_the_approved_text_as_new(world: World) -> None:
             ("XYZ123", "XYZ124"),
             created_at="2026-11-28T10:00:00+00:00",
             text=f"Open shifts: {TWO_SHIFTS}. {HOW_TO_BOOK}",
+            live=True,
         )
     }
     assert created == world.stored(draft.campaign_id)

@@ -16,6 +16,7 @@ from shiftsms.core.campaign_text import (
     candidate_codes,
     compose,
     original_text,
+    shorten_info,
 )
 from shiftsms.core.campaigns import Campaign, CampaignStatus, MalformedJob, SendJob
 from shiftsms.core.gsm import is_gsm7, segment_info, segments
@@ -62,12 +63,34 @@ def test_too_many_shifts_say_how_many_more() -> None:
     shifts = [Shift(f"ABC{i:03d}", f"Mon {i:02d}/08 07:00-15:00 ward {i}") for i in range(12)]
     composed = compose(shifts)
     assert composed.info.segments == 1
-    assert composed.left_out == 11
-    assert composed.message == "Mon 00/08 07:00-15:00 ward 0 ABC000 +11 more"
+    assert composed.left_out == 10
+    # Two fit once each info loses its ward; a third would need infos under 20 septets.
+    assert composed.message == (
+        "Mon 00/08 07:00-15:00 wa.. ABC000, Mon 01/08 07:00-15:00 wa.. ABC001 +10 more"
+    )
     bigger = compose(shifts, max_segments=3)
     assert bigger.info.segments == 3
-    assert bigger.shown == tuple(f"ABC{i:03d}" for i in range(10))
-    assert bigger.message.endswith("ABC009 +2 more")
+    # Three segments hold all twelve once the longer infos lose a little.
+    assert bigger.shown == tuple(f"ABC{i:03d}" for i in range(12))
+    assert bigger.left_out == 0
+    assert bigger.message.endswith("ABC011")
+
+
+def test_info_longer_than_forty_is_kept_whole_when_it_fits() -> None:
+    info = "Sat 17/08 19:00-07:00 St Mary's Ward 7 east wing RN"
+    composed = compose([Shift("NIGHT1", info)])
+    assert composed.message == f"{info} NIGHT1"
+
+
+def test_shortened_info_never_leaves_half_a_quotation() -> None:
+    long_info = 'Sat 17/08 19:00-07:00 on "Blue Ward" ' + "x" * 40
+    quoted = [Shift("Q1", long_info), Shift("Q2", 'Sun 18/08 on "Blue Ward" ' + "y" * 60)]
+    composed = compose(quoted)
+    assert composed.shown == ("Q1", "Q2")
+    for part in composed.message.split(", "):
+        assert part.count('"') % 2 == 0, part
+    assert shorten_info('Night on "Blue Ward" east wing', 16) == "Night on.."
+    assert shorten_info('Night on "Blue Ward" east wing', 22) == 'Night on "Blue Ward"..'
 
 
 infos = st.text(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -97,7 +98,9 @@ def test_create_asks_and_writes_the_sample_item(stack: CampaignStack) -> None:
         "shift_ids",
         "created_at",
         "sms_text",
+        "live_offers",
     }
+    assert item["live_offers"] is True
 
 
 def test_declining_writes_nothing(stack: CampaignStack) -> None:
@@ -233,6 +236,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
         "opted_out": 0,
         "pending": 0,
         "skipped": 0,
+        "skipped_filled": 0,
         "dead_lettered": 0,
         "send_dlq_depth": 0,
         "reason": None,
@@ -277,16 +281,93 @@ def test_list_shows_status_and_counters(
             "Failed",
             "Opted out",
             "Skipped",
+            "Filled",
             "Pending",
         ],
-        ["c1", "done", "2026-11-28T08:55:00+00:00", "2", "2", "0", "0", "0", "0"],
-        ["c0", "new", "2026-11-27T10:00:00+00:00", "-", "0", "0", "0", "0", "-"],
+        ["c1", "done", "2026-11-28T08:55:00+00:00", "2", "2", "0", "0", "0", "0", "0"],
+        ["c0", "new", "2026-11-27T10:00:00+00:00", "-", "0", "0", "0", "0", "0", "-"],
     ]
     listed = json.loads(invoke("campaign", "list", "--json").stdout)
     assert [(c["campaign_id"], c["status"], c["sent"]) for c in listed] == [
         ("c1", "done", 2),
         ("c0", "new", 0),
     ]
+
+
+def test_create_says_when_the_shifts_do_not_all_fit_one_text(stack: CampaignStack) -> None:
+    for i in range(3):
+        stack.add_shift(f"LONG{i}", f"Sat 2{i}/08 19:00-07:00 Ward {i} night, bring your badge")
+    result = invoke(
+        "campaign",
+        "create",
+        "c9",
+        "--shifts",
+        "LONG0,LONG1,LONG2",
+        "--notify",
+        "+447700900999",
+        input="n\n",
+    )
+    assert result.exit_code == 1, result.output
+    assert "Shifts:     LONG0, LONG1, LONG2" in result.stdout.splitlines()
+    assert "Notify:     +447700900999 (bookings, drops, filled)" in result.stdout.splitlines()
+    # Said before the question, on stderr.
+    assert " ".join(result.stderr.split()) == (
+        "Warning: the 3 shifts do not all fit one text: each text lists the soonest 2 still "
+        "open and says how many more (REQUEST lists them); the campaign tracks all of them"
+    )
+    assert campaign_items(stack) == {}
+
+
+def test_create_with_notify_stores_the_numbers(stack: CampaignStack) -> None:
+    result = invoke(
+        "campaign",
+        "create",
+        "c1",
+        "--shifts",
+        "XYZ123",
+        "--notify",
+        "07700 900999",
+        "--notify",
+        "+447700900998",
+        "--yes",
+    )
+    assert result.exit_code == 0, result.output
+    assert campaign_items(stack)["c1"]["notify"] == ["+447700900998", "+447700900999"]
+    bad = invoke("campaign", "create", "c2", "--shifts", "XYZ123", "--notify", "12", "--yes")
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("Error: --notify: '12': ")
+
+
+@dataclass
+class BookingPhone(RecordingSms):
+    """The first person texted books XYZ123 straight away."""
+
+    shifts: ShiftsTable | None = None
+
+    def send(self, to: str, body: str, origination: str, **kw: Any) -> str:
+        message_id = super().send(to, body, origination, **kw)
+        if len(self.sent) == 1 and self.shifts is not None:
+            self.shifts.book("XYZ123", to, "m-1", datetime.now(UTC))
+        return message_id
+
+
+def test_a_filled_campaign_texts_nobody_after_the_booking(stack: CampaignStack) -> None:
+    assert invoke("campaign", "create", "c1", "--shifts", "XYZ123", "--yes").exit_code == 0
+    sms = BookingPhone(shifts=ShiftsTable(stack.dynamodb, stack.outputs["ShiftsTableName"]))
+    campaign_app, sender_app = apps(stack, sms, limiter=FreeSlots())
+    assert sender_app.sender.offers is not None
+    sender_app.sender.offers.max_age_seconds = 0  # every job reads the shift again
+    campaign_app.handle(stream_event(stack.insert_record("c1")), None)
+    drain(stack, sender_app.handle, FakeContext())
+    assert len(sms.sent) == 1
+    result = invoke("campaign", "show", "c1")
+    assert (
+        "Recipients: 2 (sent 1, failed 0, opted out 0, skipped 0, skipped (filled) 1, "
+        "dead-lettered 0, pending 0)"
+    ) in result.stdout.splitlines()
+    assert "Shifts:     1 of 1 booked" in result.stdout.splitlines()
+    listed = json.loads(invoke("campaign", "list", "--json").stdout)
+    assert [(c["sent"], c["skipped_filled"], c["status"]) for c in listed] == [(1, 1, "done")]
 
 
 def test_show_unknown_campaign(stack: CampaignStack) -> None:

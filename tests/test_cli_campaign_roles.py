@@ -139,10 +139,12 @@ def test_the_fan_out_texts_only_who_may_work_a_shift_offered(stack: CampaignStac
     assert item["offer_roles"] == ["RN"]
     assert item["shift_ids"] == ["RN1"]
     sms = RecordingSms()
-    campaign_app, sender_app = apps(stack, sms)
+    # Sent on the day the campaign was made: the live offer finds RN1 not yet started.
+    campaign_app, sender_app = apps(stack, sms, now=NOW.timestamp)
     campaign_app.handle(stream_event(stack.insert_record("c1")), None)
     drain(stack, sender_app.handle, FakeContext())
     assert [s.to for s in sms.sent] == [ANA]
+    assert "RN1" in sms.sent[0].body
     assert from_item(stack.campaign_item("c1"))["recipients"] == 1
 
 

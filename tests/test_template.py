@@ -132,7 +132,7 @@ def settings_used(paths: Iterator[Path]) -> set[str]:
 
 
 # Variables whose settings check their shape; every other variable is set to "1".
-SAMPLE_VALUES = {"MAX_PRICE_PER_MESSAGE": "0.20"}
+SAMPLE_VALUES = {"MAX_PRICE_PER_MESSAGE": "0.20", "MANAGER_NUMBERS": "+447700900901"}
 
 
 class RecordingEnv(Mapping[str, str]):
@@ -240,9 +240,9 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         assert given == allowed, f"{name}: tables given {sorted(given)}, allowed {sorted(allowed)}"
         granted[name] = sorted(given)
     assert granted == {
-        "InboundFunction": ["ShiftsTable", "StaffTable", "StateTable"],
+        "InboundFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
         "CampaignFunction": ["CampaignsTable", "StaffTable"],
-        "SenderFunction": ["CampaignsTable", "StaffTable", "StateTable"],
+        "SenderFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
     }
 
 

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 STATUS = "campaign_status"
 # Counters the sender adds to, one per final outcome.
-COUNTERS = ("sent", "failed", "opted_out", "skipped", "dead_lettered")
+COUNTERS = ("sent", "failed", "opted_out", "skipped", "dead_lettered", "skipped_filled")
+# Live offers (composed at send time from shift_ids) and the numbers told of bookings.
+LIVE = "live_offers"
+NOTIFY = "notify"
 # The roles a campaign's shifts need (absent: everyone): the fan-out texts only those who
 # hold one of them, without reading the shifts.
 OFFER_ROLES = "offer_roles"
@@ -78,7 +81,20 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         fanout_token=text("fanout_token"),
         problems=tuple(problems),
         offer_roles=offer_roles,
+        live=item.get(LIVE) is True,
+        skipped_filled=number("skipped_filled") or 0,
+        notify=_numbers(item.get(NOTIFY), problems),
     )
+
+
+def _numbers(raw: Any, problems: list[str]) -> tuple[str, ...]:
+    """The stored numbers to notify (none when absent or not a list of text)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list | set | tuple) or not all(isinstance(n, str) for n in raw):
+        problems.append(f"{NOTIFY} is not a list of numbers: nobody notified")
+        return ()
+    return tuple(sorted(raw))
 
 
 def _offer_roles(raw: Any, problems: list[str]) -> tuple[str, ...] | None:
@@ -116,6 +132,8 @@ class CampaignsTable:
                 "created_at": campaign.created_at,
                 "sms_text": campaign.text,
                 OFFER_ROLES: list(campaign.offer_roles) if campaign.offer_roles else None,
+                LIVE: True if campaign.live else None,
+                NOTIFY: list(campaign.notify) or None,
             }
         )
         try:

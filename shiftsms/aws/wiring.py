@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from shiftsms.aws.campaign_links import DynamoCampaignLinks
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_queue import SqsDeadLetters
@@ -23,6 +24,9 @@ def campaign_planner(client: ClientFactory, stack: StackInfo) -> CampaignPlanner
         campaigns=CampaignsTable(dynamodb, stack.output("CampaignsTableName")),
         staff=StaffTable(dynamodb, stack.output("StaffTableName")),
         shifts=ShiftsTable(dynamodb, stack.output("ShiftsTableName")),
+        links=DynamoCampaignLinks(
+            dynamodb, stack.output("ShiftsTableName"), stack.output("CampaignsTableName")
+        ),
     )
 
 

@@ -44,6 +44,7 @@ def _planner(ctx: typer.Context) -> CampaignPlanner:
     cli = get_context(ctx)
     planner = campaign_planner(cli.client, cli.stack())
     planner.clock = now
+    planner.default_region = cli.stack().settings().default_region
     return planner
 
 
@@ -65,8 +66,16 @@ def _show_draft(draft: CampaignDraft, stack: StackInfo) -> None:
         f"{_plural(info.segments, 'segment')}"
     )
     if draft.shift_ids:
-        extra = f" (+{draft.left_out} more in REQUEST)" if draft.left_out else ""
-        say(f"Shifts:     {', '.join(draft.shift_ids)}{extra}")
+        say(f"Shifts:     {', '.join(draft.shift_ids)}")
+    if draft.live and not draft.fits_one_text:
+        listed = len(draft.shift_ids) - draft.left_out
+        warn(
+            f"the {len(draft.shift_ids)} shifts do not all fit one text: each text lists the "
+            f"soonest {listed} still open and says how many more (REQUEST lists them); the "
+            "campaign tracks all of them"
+        )
+    if draft.notify:
+        say(f"Notify:     {', '.join(draft.notify)} (bookings, drops, filled)")
     if draft.roles is not None:
         say(f"Roles:      {', '.join(draft.roles)} (only staff with one of them get it)")
     say(f"Recipients: {draft.recipients}")
@@ -170,6 +179,15 @@ def create(
             help="Segments the text may use (--shifts, --all-available).",
         ),
     ] = 1,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            metavar="NUMBER",
+            help="Text NUMBER when one of the campaign's shifts is booked or dropped, and when "
+            "the campaign is filled (repeat for several).",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the text and its cost; write nothing.")
     ] = False,
@@ -190,6 +208,7 @@ def create(
         message=message,
         max_segments=max_segments,
         only=ShiftFilter(date_window(first, last, zone), location, role),
+        notify=notify or (),
     )
     _show_draft(draft, get_context(ctx).stack())
     if draft.recipients == 0:
@@ -231,6 +250,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         "Failed",
         "Opted out",
         "Skipped",
+        "Filled",
         "Pending",
     )
     for s in summaries:
@@ -243,6 +263,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             str(s.failed),
             str(s.opted_out),
             str(s.skipped),
+            str(s.skipped_filled),
             _count(s.pending),
         )
         _warn_problems(s)
@@ -283,10 +304,12 @@ def _show_summary(s: CampaignSummary) -> None:
     say(f"Created:    {s.created_at or '-'}")
     say(f"Sent at:    {s.sent_at or '-'}")
     say(f"Text:       {s.text or '-'}")
+    # Jobs not texted because every shift was taken by their turn (live offers).
+    filled = f"skipped (filled) {s.skipped_filled}, " if s.skipped_filled else ""
     say(
         f"Recipients: {_count(s.recipients)} (sent {s.sent}, failed {s.failed}, "
-        f"opted out {s.opted_out}, skipped {s.skipped}, dead-lettered {s.dead_lettered}, "
-        f"pending {_count(s.pending)})"
+        f"opted out {s.opted_out}, skipped {s.skipped}, {filled}"
+        f"dead-lettered {s.dead_lettered}, pending {_count(s.pending)})"
     )
     if s.send_dlq_depth is not None:
         held = _plural(s.send_dlq_depth, "send job")

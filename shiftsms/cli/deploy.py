@@ -24,6 +24,7 @@ from shiftsms.deploy.deployer import (
     DeployResult,
     Progress,
     StackStatus,
+    parse_numbers,
 )
 from shiftsms.deploy.stack import ChangeSet, StackEvent
 from shiftsms.errors import InvalidInput, StackFailed
@@ -217,6 +218,14 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
             help="Comma-separated numbers to add to the allow list (existing entries are kept).",
         ),
     ] = None,
+    manager_numbers: Annotated[
+        str | None,
+        typer.Option(
+            "--manager-numbers",
+            help="Comma-separated numbers texted when a campaign's shift is booked or dropped "
+            "and when a campaign is filled (every campaign; '' for none).",
+        ),
+    ] = None,
     allowed_countries: Annotated[
         str | None,
         typer.Option(
@@ -301,6 +310,11 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
                 }
             ),
             **_alarm_and_spend_parameters(alarm_email, max_price_per_message, price_per_segment),
+            **(
+                {}
+                if manager_numbers is None
+                else {"ManagerNumbers": ",".join(parse_numbers(manager_numbers, None))}
+            ),
         },
     )
     view = DeployView()

@@ -20,6 +20,7 @@ from shiftsms.core.gsm import (
     SegmentInfo,
     segment_info,
     segments,
+    septets,
     to_gsm7,
     truncate_septets,
 )
@@ -28,6 +29,8 @@ from shiftsms.core.models import Shift
 PREFIX = ENGLISH.text("OPEN_SHIFTS") + ": "
 HOW_TO_BOOK = ENGLISH.text("HOW_TO_BOOK")
 MAX_INFO_SEPTETS = 40
+# Infos are shortened to no less than this to fit one more shift into the text.
+MIN_INFO_SEPTETS = 20
 # A console item's message is sent as typed, but never beyond this many segments.
 MAX_SEGMENTS = 10
 
@@ -93,10 +96,31 @@ def localised_text(approved: str, message: str, texts: Catalogue) -> str:
     return translated if whole and segments(translated) <= segments(approved) else approved
 
 
-def shift_item(shift: Shift) -> str:
-    """One shift as the sample writes it: its info, then its code."""
-    info = " ".join(to_gsm7(shift.shift_info, replacement="").split()).rstrip(" .,")
-    info = truncate_septets(info, MAX_INFO_SEPTETS) if info else ""
+def _clean_info(shift: Shift) -> str:
+    return " ".join(to_gsm7(shift.shift_info, replacement="").split()).rstrip(" .,")
+
+
+def shorten_info(info: str, limit: int) -> str:
+    """``info`` in at most ``limit`` septets, cut only if longer, never inside a quotation.
+
+    A cut that would leave a ``"`` open goes back to before it, so staff never read half of a
+    quoted name.
+    """
+    if septets(info) <= limit:
+        return info
+    ellipsis = ".."
+    if limit <= septets(ellipsis):
+        return ""
+    kept = truncate_septets(info, limit - septets(ellipsis), ellipsis="")
+    if kept.count('"') % 2:
+        kept = kept[: kept.rindex('"')]
+    kept = kept.rstrip(" ,.;:-(")
+    return kept + ellipsis if kept else ""
+
+
+def shift_item(shift: Shift, limit: int = MAX_INFO_SEPTETS) -> str:
+    """One shift as the sample writes it: its info (shortened to ``limit``), then its code."""
+    info = shorten_info(_clean_info(shift), limit)
     return f"{info} {shift.shift_id}".strip()
 
 
@@ -111,29 +135,59 @@ class ComposedCampaign:
     info: SegmentInfo
 
 
+def _listing(shifts: Sequence[Shift], cap: int, total: int, texts: Catalogue = ENGLISH) -> str:
+    rest = total - len(shifts)
+    items = ", ".join(shift_item(s, cap) for s in shifts)
+    return items + (" " + texts.text("MORE_CODES", n=rest) if rest else "")
+
+
+def _largest_cap(
+    shifts: Sequence[Shift], total: int, room: int, floor: int, texts: Catalogue = ENGLISH
+) -> int | None:
+    """The largest info length at which ``shifts`` fit ``room`` (None: not even at ``floor``)."""
+
+    def size(cap: int) -> int:
+        return texts.units(campaign_text(_listing(shifts, cap, total, texts), texts=texts))
+
+    longest = max(septets(_clean_info(s)) for s in shifts)
+    if size(longest) <= room:
+        return longest
+    low, high = floor, longest
+    if size(low) > room:
+        return None
+    while low < high:  # the text grows with the cap: the largest cap that fits
+        mid = (low + high + 1) // 2
+        if size(mid) <= room:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
 def compose(
     shifts: Sequence[Shift], max_segments: int = 1, texts: Catalogue = ENGLISH
 ) -> ComposedCampaign:
-    """The campaign for ``shifts`` within ``max_segments``, wrapped in the language of ``texts``.
+    """The campaign for ``shifts`` (soonest first) within ``max_segments``, in ``texts``.
 
-    As many shifts as fit are listed in order; when some do not fit, the text says how many
-    more there are (REQUEST lists them all).
+    As many shifts as fit with infos of at least :data:`MIN_INFO_SEPTETS` are listed in order,
+    each info shortened only as far as the budget needs; when some do not fit, the text says
+    how many more there are and that REQUEST lists them. The first shift is always listed.
     """
     if not shifts:
         raise ValueError("a campaign needs at least one shift")
     room = texts.budget(max_segments)
-    items: list[str] = []
-    for count, shift in enumerate(shifts, start=1):
-        rest = len(shifts) - count
-        candidate = ", ".join([*items, shift_item(shift)]) + (f" +{rest} more" if rest else "")
-        if texts.units(campaign_text(candidate, texts=texts)) > room and items:
+    chosen: tuple[int, int] = (1, 0)
+    for count in range(len(shifts), 0, -1):
+        floor = MIN_INFO_SEPTETS if count > 1 else 0
+        cap = _largest_cap(shifts[:count], len(shifts), room, floor, texts)
+        if cap is not None:
+            chosen = (count, cap)
             break
-        items.append(shift_item(shift))
-    left_out = len(shifts) - len(items)
-    message = ", ".join(items) + (f" +{left_out} more" if left_out else "")
+    count, cap = chosen
+    message = _listing(shifts[:count], cap, len(shifts), texts)
     text = campaign_text(message, texts=texts)
-    shown = tuple(s.shift_id for s in shifts[: len(items)])
-    return ComposedCampaign(message, text, shown, left_out, segment_info(text))
+    shown = tuple(s.shift_id for s in shifts[:count])
+    return ComposedCampaign(message, text, shown, len(shifts) - count, segment_info(text))
 
 
 def candidate_codes(message: str) -> tuple[str, ...]:

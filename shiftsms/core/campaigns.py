@@ -50,6 +50,8 @@ class SendOutcome(StrEnum):
     UNCONFIRMED = "unconfirmed"
     # Failed on the send queue's last receive: the job is in the send DLQ, not texted.
     DEAD_LETTERED = "dead_lettered"
+    # A live offer with every shift of the campaign taken (or started): not texted.
+    SKIPPED_FILLED = "skipped_filled"
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,25 @@ class Campaign:
     problems: tuple[str, ...] = field(default=())
     # The roles the offered shifts need; None: one needs none (or unknown), so everyone.
     offer_roles: tuple[str, ...] | None = None
+    # Composed from shift_ids when each text is sent (live offers); False for a typed message
+    # (``--message``, or an item typed in the console), which is sent as written.
+    live: bool = False
+    # Jobs not texted because every shift was gone by their turn.
+    skipped_filled: int = 0
+    # Numbers told when one of its shifts is booked or dropped, and when it is filled.
+    notify: tuple[str, ...] = field(default=())
 
     @property
     def settled(self) -> int:
         """Recipients with a final outcome (sent, failed, opted out, skipped, dead-lettered)."""
-        return self.sent + self.failed + self.opted_out + self.skipped + self.dead_lettered
+        return (
+            self.sent
+            + self.failed
+            + self.opted_out
+            + self.skipped
+            + self.dead_lettered
+            + self.skipped_filled
+        )
 
     @property
     def effective_status(self) -> CampaignStatus:

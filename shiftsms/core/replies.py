@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from shiftsms.core.booking_rules import Refusal, refusal_text
 from shiftsms.core.catalogue import ENGLISH, Catalogue
-from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, to_gsm7
+from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, to_gsm7, truncate_septets
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
 
 HOW_TO_LIST = ENGLISH.text("HOW_TO_LIST")
@@ -166,3 +166,52 @@ def shift_page(
     shown = len(items)
     remaining = len(shifts) - shown + more_after
     return texts.fit(head + "; ".join(items) + "." + tail(remaining), room), shown
+
+
+# -- texts to the managers a campaign notifies (``--notify``, ``ManagerNumbers``) -------------
+# Each fits one GSM-7 segment with the longest values: a 20-character code and the name and
+# campaign id cut to these lengths.
+NOTIFY_NAME_SEPTETS = 24
+NOTIFY_CAMPAIGN_SEPTETS = 32
+NOTIFY_BOOKED = "{code} booked by {who} ({campaign}): {booked} of {total} booked."
+NOTIFY_DROPPED = "{code} dropped by {who} ({campaign}): open again, {booked} of {total} booked."
+NOTIFY_FILLED = "Campaign {campaign} filled in {took}: {total} of {total} booked."
+
+
+def took_text(seconds: float) -> str:
+    """A duration for a text: ``45s``, ``3m 20s``, ``2h 05m``, ``3d 4h``."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def _short(text: str, limit: int) -> str:
+    return truncate_septets(" ".join(to_gsm7(text, replacement="").split()), limit)
+
+
+def shift_notice(
+    template: str, code: str, *, who: str, campaign: str, booked: int, total: int
+) -> str:
+    """:data:`NOTIFY_BOOKED` or :data:`NOTIFY_DROPPED` filled in, GSM-7, one segment."""
+    return template.format(
+        code=to_gsm7(code),
+        who=_short(who, NOTIFY_NAME_SEPTETS) or "someone",
+        campaign=_short(campaign, NOTIFY_CAMPAIGN_SEPTETS),
+        booked=booked,
+        total=total,
+    )
+
+
+def filled_notice(campaign: str, total: int, seconds: float) -> str:
+    """:data:`NOTIFY_FILLED` filled in, GSM-7, one segment."""
+    return NOTIFY_FILLED.format(
+        campaign=_short(campaign, NOTIFY_CAMPAIGN_SEPTETS), total=total, took=took_text(seconds)
+    )

@@ -17,6 +17,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
+from shiftsms.aws.campaign_links import DynamoCampaignLinks
+from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
@@ -31,8 +33,21 @@ from shiftsms.core.phone import redact
 from shiftsms.handlers.logs import logger
 from shiftsms.ports import Caller, SmsSender
 from shiftsms.services.inbound import Allowed, InboundService
+from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import Settings
+
+
+def notifier(dynamodb: Any, settings: Settings) -> ManagerNotifier | None:
+    """Managers' notices on the stack's tables (None without the campaigns table)."""
+    if not settings.campaigns_table:
+        return None
+    return ManagerNotifier(
+        links=DynamoCampaignLinks(dynamodb, settings.shifts_table, settings.campaigns_table),
+        campaigns=CampaignsTable(dynamodb, settings.campaigns_table),
+        shifts=ShiftsTable(dynamodb, settings.shifts_table),
+        managers=settings.manager_numbers,
+    )
 
 
 class InboundApp:
@@ -78,6 +93,7 @@ class InboundApp:
                 agent_cooldown_minutes=settings.agent_cooldown_minutes,
             ),
             caller=caller,
+            notifier=notifier(dynamodb, settings),
         )
         self.config = IdempotencyConfig(
             event_key_jmespath="message_id",

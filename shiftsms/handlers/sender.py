@@ -21,17 +21,21 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.clients import client
 from shiftsms.aws.reply_queue import DynamoReplyMarkers
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
+from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.campaigns import SendJob
 from shiftsms.core.phone import redact
 from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.ports import ReplyRate, SendRateLimiter, SmsSender
 from shiftsms.services.campaigns import CampaignSender
+from shiftsms.services.live_offers import LiveOffers
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import SenderSettings
 
@@ -77,6 +81,7 @@ class SenderApp:
             limiter=limiter,
             staff=StaffTable(dynamodb, settings.staff_table),
             clock=lambda: datetime.fromtimestamp(self.now(), UTC),
+            offers=live_offers(dynamodb, settings),
         )
         self.replies = ReplyOutbox(
             sms=sms,
@@ -131,6 +136,17 @@ class SenderApp:
                 event=event, record_handler=self.record, processor=self.processor, context=context
             )
         )
+
+
+def live_offers(dynamodb: Any, settings: SenderSettings) -> LiveOffers | None:
+    """Live offers on the stack's tables (None when the sender is not given the shifts)."""
+    if not settings.shifts_table:
+        return None
+    return LiveOffers(
+        campaigns=CampaignsTable(dynamodb, settings.campaigns_table),
+        shifts=ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table),
+        rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
+    )
 
 
 @functools.cache

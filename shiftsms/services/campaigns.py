@@ -7,7 +7,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from shiftsms.core.catalogue import catalogue
 from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
-from shiftsms.core.phone import mask
+from shiftsms.core.phone import mask, normalise
 from shiftsms.core.shift_info import role_key
 from shiftsms.errors import (
     CampaignExists,
@@ -45,6 +45,8 @@ from shiftsms.ports import (
     SmsSender,
     StaffStore,
 )
+from shiftsms.services.live_offers import LiveOffers
+from shiftsms.services.notify import CampaignLinks
 from shiftsms.services.shifts import (
     ListingShiftStore,
     ShiftFilter,
@@ -97,6 +99,14 @@ def may_work_one(roles: tuple[str, ...] | None, member: StaffMember) -> bool:
     return roles is None or any(may_work(role, member.roles) for role in roles)
 
 
+def normalise_notify(raw: str, default_region: str | None = None) -> str:
+    """A ``--notify`` number in E.164; InvalidInput naming the reason if it is not one."""
+    try:
+        return normalise(raw, default_region)
+    except ValueError as exc:
+        raise InvalidInput(f"--notify: {exc}") from exc
+
+
 def validate_campaign_id(raw: str) -> str:
     """``raw`` if it can be a campaign id (1-64 letters, digits, ``_.-``), else InvalidInput."""
     value = (raw or "").strip()
@@ -121,6 +131,15 @@ class CampaignDraft:
     recipients: int
     # The roles the offered shifts need (None: everyone may work one); see offer_roles.
     roles: tuple[str, ...] | None = None
+    # Composed from ``shift_ids`` when each text is sent (not a typed message).
+    live: bool = False
+    # Numbers told of bookings, drops and the campaign filled (``--notify``).
+    notify: tuple[str, ...] = ()
+
+    @property
+    def fits_one_text(self) -> bool:
+        """True when the first text lists every shift the campaign tracks."""
+        return self.left_out == 0
 
     @property
     def billed_segments(self) -> int:
@@ -166,6 +185,8 @@ class CampaignSummary:
     opted_out: int
     pending: int | None
     skipped: int = 0
+    # Jobs not texted because every shift was taken by their turn (live offers).
+    skipped_filled: int = 0
     # This campaign's jobs that failed on their last receive (in the send DLQ).
     dead_lettered: int = 0
     # The send DLQ's depth, all campaigns together (``show`` only; None without the queue).
@@ -199,6 +220,10 @@ class CampaignPlanner:
     staff: StaffStore
     shifts: ListingShiftStore
     clock: Callable[[], datetime] = utc_now
+    # Where a ``--notify`` number written without ``+`` is read (the stack's default).
+    default_region: str | None = None
+    # Marks the shifts offered with the campaign's id (managers are told of their bookings).
+    links: CampaignLinks | None = None
 
     def new_id(self) -> str:
         """A fresh campaign id: the time and a random suffix (``c20261128-1840-3fa2``)."""
@@ -213,6 +238,7 @@ class CampaignPlanner:
         message: str | None = None,
         max_segments: int = 1,
         only: ShiftFilter | None = None,
+        notify: Sequence[str] = (),
     ) -> CampaignDraft:
         """Compose and check a campaign without writing it.
 
@@ -226,6 +252,7 @@ class CampaignPlanner:
             raise InvalidInput("give exactly one of --shifts, --all-available or --message")
         if only is not None and only != ShiftFilter() and not all_available:
             raise InvalidInput("--location, --role, --from and --to go with --all-available")
+        numbers = tuple(sorted({normalise_notify(n, self.default_region) for n in notify}))
         campaign_id = self.new_id() if campaign_id is None else validate_campaign_id(campaign_id)
         if self.campaigns.get(campaign_id) is not None:
             raise CampaignExists(f"campaign {campaign_id} already exists")
@@ -237,22 +264,23 @@ class CampaignPlanner:
             found = self.shifts.get_many(candidate_codes(listing))
             ids = tuple(c for c in candidate_codes(listing) if c in found)
             roles = offer_roles([found[i] for i in ids])
-            return self._draft(campaign_id, listing, text, ids, 0, roles=roles)
+            draft = self._draft(campaign_id, listing, text, ids, 0, roles=roles)
+            return replace(draft, notify=numbers)
         if all_available:
             offered = self._open(only or ShiftFilter())
         else:
             offered = self._requested(shift_ids or ())
         composed = compose(offered, max_segments)
-        shown = {s.shift_id: s for s in offered}
-        roles = offer_roles([shown[i] for i in composed.shown if i in shown])
-        return self._draft(
+        # The campaign tracks every shift offered; each text lists the open ones that fit.
+        draft = self._draft(
             campaign_id,
             composed.message,
             composed.text,
-            composed.shown,
+            tuple(s.shift_id for s in offered),
             composed.left_out,
-            roles=roles,
+            roles=offer_roles(offered),
         )
+        return replace(draft, live=True, notify=numbers)
 
     def _open(self, only: ShiftFilter) -> list[Shift]:
         """The open shifts ``only`` takes that have not started, soonest first."""
@@ -313,7 +341,12 @@ class CampaignPlanner:
             created_at=self.clock().isoformat(timespec="seconds"),
             text=draft.text,
             offer_roles=draft.roles,
+            live=draft.live,
+            notify=draft.notify,
         )
+        if self.links is not None and draft.shift_ids:
+            # Before the item: its INSERT starts the texts, whose bookings look for the link.
+            self.links.tag(draft.shift_ids, draft.campaign_id)
         self.campaigns.create(campaign)
         log.info("campaign created", extra={"campaign_id": draft.campaign_id})
         return campaign
@@ -435,6 +468,7 @@ class CampaignReports:
             opted_out=campaign.opted_out,
             pending=pending,
             skipped=campaign.skipped,
+            skipped_filled=campaign.skipped_filled,
             dead_lettered=campaign.dead_lettered,
             send_dlq_depth=dead,
             reason=campaign.reason,
@@ -475,6 +509,8 @@ class CampaignSender:
     limiter: SendRateLimiter
     staff: StaffStore
     clock: Callable[[], datetime] = utc_now
+    # Composes live campaign texts at send time; None: every job's text is sent as queued.
+    offers: LiveOffers | None = None
 
     def send(self, job: SendJob, deadline: float | None = None) -> SendOutcome:
         """Send ``job`` once; return the outcome.
@@ -498,11 +534,20 @@ class CampaignSender:
             log.info("duplicate job: already sent or in progress", extra=ctx)
             return SendOutcome.DUPLICATE
         try:
-            refusal = self._refusal(job.to)
+            member = self.staff.get(job.to)
+            refusal = self._refusal(member)
             if refusal:
                 self.ledger.settle(job, token, SendOutcome.SKIPPED, now, reason=refusal)
                 log.info(f"not sent: {refusal}", extra=ctx)
                 return SendOutcome.SKIPPED
+            assert member is not None
+            live = self.offers.text_for(job, member, now) if self.offers else None
+            if live is not None and live.text is None:
+                outcome = SendOutcome.SKIPPED_FILLED if live.filled else SendOutcome.SKIPPED
+                self.ledger.settle(job, token, outcome, now, reason=live.reason)
+                log.info(f"not sent: {live.reason}", extra=ctx)
+                return outcome
+            text = live.text if live is not None and live.text else job.text
             # The send time comes last, so the text goes out right on it.
             if not self.limiter.acquire(deadline):
                 raise SendDeferred("no send time free before the invocation's deadline")
@@ -513,7 +558,7 @@ class CampaignSender:
             remaining = job.expires_at - int(now.timestamp())
             message_id = self.sms.send(
                 job.to,
-                job.text,
+                text,
                 self.settings.origination_identity,
                 context={"campaign_id": job.campaign_id},
                 ttl_seconds=max(MIN_TTL_SECONDS, remaining),
@@ -555,9 +600,8 @@ class CampaignSender:
         )
         return True
 
-    def _refusal(self, to: str) -> str:
-        """Why ``to`` may not be texted now (removed, opted out, off campaigns), or ""."""
-        member = self.staff.get(to)
+    def _refusal(self, member: StaffMember | None) -> str:
+        """Why ``member`` may not be texted now (removed, opted out, off campaigns), or ""."""
         if member is None:
             return "no longer on the allow list"
         if member.opted_out:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from shiftsms.core.phone import mask, redact, try_normalise
 from shiftsms.core.shift_times import Span, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
 from shiftsms.ports import Caller, OpenPage, ReplyLimiter, ShiftStore, SmsSender, StaffStore
+from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import Settings
 
@@ -66,6 +68,8 @@ class _Outcome:
     reply: str | None
     cursor: str | None = None
     moves_cursor: bool = False
+    # The codes this message booked (or, for DROP, gave back): told to the campaign's managers.
+    changed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class _Request:
     sender: str
     cursor: str | None
     roles: tuple[str, ...] = ()
+    name: str = ""
     # The sender's language: every reply is composed from this catalogue.
     texts: Catalogue = ENGLISH
 
@@ -108,6 +113,8 @@ class InboundService:
     # Replies within the number's shared rate, queued when they cannot go now; without it,
     # replies go straight to ``sms``.
     outbox: ReplyOutbox | None = None
+    # Tells a campaign's managers of its bookings and drops (after the sender's reply).
+    notifier: ManagerNotifier | None = None
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
@@ -140,7 +147,11 @@ class InboundService:
         command = parse(sms.body)
         act: Callable[[_Request], _Outcome] = getattr(self, SPECS[command.kind].handler)
         texts = catalogue(member.language)
-        outcome = act(_Request(command, sms, sender, member.list_cursor, member.roles, texts))
+        outcome = act(
+            _Request(
+                command, sms, sender, member.list_cursor, member.roles, member.name, texts=texts
+            )
+        )
         log.info(
             "handled",
             extra={"sender": mask(sender), "action": outcome.action, "kind": command.kind.value},
@@ -149,7 +160,32 @@ class InboundService:
         if outcome.moves_cursor and sent is not None:
             # Only once the page went out: a throttled reply is retried from the same place.
             self.staff.set_list_cursor(sender, outcome.cursor)
+        if outcome.changed and self.notifier is not None:
+            self._notify(outcome, sms, member.name or mask(sender))
         return InboundResult(outcome.action, outcome.reply, sent)
+
+    def _notify(self, outcome: _Outcome, sms: InboundSms, who: str) -> None:
+        """Tell the managers of the campaigns whose shifts ``outcome`` booked or gave back."""
+        assert self.notifier is not None
+        at = self.clock()
+        send = functools.partial(self.send_notice, sms)
+        if outcome.action is Action.BOOKED:
+            self.notifier.booked(outcome.changed, who, sms.message_id, at, send)
+        else:
+            self.notifier.dropped(outcome.changed, who, sms.message_id, at, send)
+
+    def send_notice(self, sms: InboundSms, ref: str, to: str, text: str) -> None:
+        """Send a manager's notice under ``ref`` (once), from the number ``sms`` reached."""
+        origination = sms.destination or self.settings.origination_identity
+        try:
+            if self.outbox is not None:
+                self.outbox.reply(ref, to, text, origination)
+            else:
+                self.sms.send(to, text, origination)
+        except RecipientOptedOut:
+            log.info("notice not sent: recipient opted out", extra={"recipient": mask(to)})
+        except SendRejected as exc:
+            log.error("notice rejected", extra={"recipient": mask(to), "error": redact(str(exc))})
 
     def _unauthorised(self, sms: InboundSms, sender: str) -> InboundResult:
         if SPECS[parse(sms.body).kind].carrier:
@@ -187,15 +223,13 @@ class InboundService:
 
     def on_book(self, req: _Request) -> _Outcome:
         """Codes: book each available one the rules allow for the sender."""
-        return _Outcome(
-            Action.BOOKED,
-            self._book(req.command.codes, req.sender, req.roles, req.sms, req.texts),
-        )
+        reply, booked = self._book(req.command.codes, req.sender, req.roles, req.sms, req.texts)
+        return _Outcome(Action.BOOKED, reply, changed=booked)
 
     def on_drop(self, req: _Request) -> _Outcome:
         """DROP codes: give back those the sender holds."""
-        reply = self._drop(req.command.codes, req.sender, req.sms, req.texts)
-        return _Outcome(Action.DROPPED_SHIFT, reply)
+        reply, released = self._drop(req.command.codes, req.sender, req.sms, req.texts)
+        return _Outcome(Action.DROPPED_SHIFT, reply, changed=released)
 
     def on_agent(self, req: _Request) -> _Outcome:
         """AGENT [note]: a call-back, when Connect is set up."""
@@ -249,7 +283,8 @@ class InboundService:
         roles: tuple[str, ...],
         sms: InboundSms,
         texts: Catalogue = ENGLISH,
-    ) -> str:
+    ) -> tuple[str, tuple[str, ...]]:
+        """Book what may be booked; the reply, and the codes booked."""
         at = self.clock()
         rules = RuleSettings(self.settings.min_rest_hours, self.settings.max_weekly_hours)
 
@@ -278,16 +313,17 @@ class InboundService:
                 "refused", extra={"sender": mask(sender), "shifts": [r.shift_id for r in refusals]}
             )
         zone = time_zone(self.settings.time_zone)
-        return replies.booking_reply(outcomes, refusals, zone, texts)
+        return replies.booking_reply(outcomes, refusals, zone, texts), tuple(booked)
 
     def _drop(
         self, codes: tuple[str, ...], sender: str, sms: InboundSms, texts: Catalogue = ENGLISH
-    ) -> str:
+    ) -> tuple[str, tuple[str, ...]]:
         outcomes: dict[str, DropOutcome] = {
             code: self.shifts.release(code, employee=sender, ref=sms.message_id, sent=sms.sent_at)
             for code in codes
         }
-        return replies.drop_summary(outcomes, texts)
+        released = tuple(c for c, o in outcomes.items() if o is DropOutcome.RELEASED)
+        return replies.drop_summary(outcomes, texts), released
 
     def _agent(
         self, sender: str, note: str, message_id: str, texts: Catalogue = ENGLISH
