@@ -20,6 +20,7 @@ from shiftsms.core.models import (
 )
 from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.core.shift_times import Span
+from shiftsms.core.waitlist import WAITLIST_CAP, JoinResult, Offer, WaitView
 
 # Why a shift cannot be booked by this person now (empty: it can), given its span and the
 # person's held shifts.
@@ -124,6 +125,42 @@ class ShiftStore(Protocol):
 
     def by_status(self, status: str) -> Iterator[Shift]:
         """Every shift with ``status`` (through the status index, paginated)."""
+        ...
+
+
+class WaitlistStore(Protocol):
+    """Waitlists and held offers, kept on the shift items."""
+
+    def waitlist_view(self, shift_id: str) -> WaitView | None:
+        """The shift with its waitlist, hold and version (strongly consistent), or None."""
+        ...
+
+    def join_waitlist(self, shift_id: str, phone: str, cap: int = WAITLIST_CAP) -> JoinResult:
+        """Add ``phone`` to the end of a taken (or held) shift's waitlist: conditional, no
+        duplicates, at most ``cap``."""
+        ...
+
+    def set_hold(
+        self, seen: WaitView, holder: str | None, until: datetime | None, rest: Sequence[str]
+    ) -> bool:
+        """Hold the shift for ``holder`` (None: open it to all) with ``rest`` as its waitlist,
+        only while it is as ``seen``; False when it changed."""
+        ...
+
+    def held(self, phone: str) -> tuple[tuple[HeldShift, ...], int, bool]:
+        """The timed shifts ``phone`` holds, their version, and whether the person exists."""
+        ...
+
+
+class OfferLog(Protocol):
+    """The latest offer sent to each number (for YES)."""
+
+    def record(self, phone: str, shift_ids: Sequence[str], kind: str, at: datetime) -> None:
+        """Remember an offer of ``shift_ids`` sent at ``at`` (a newer one is kept)."""
+        ...
+
+    def latest(self, phone: str, now: datetime) -> Offer | None:
+        """The newest offer sent to ``phone`` that has not expired, or None."""
         ...
 
 

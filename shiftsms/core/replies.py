@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from shiftsms.core.booking_rules import Refusal, refusal_text
 from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, septets, to_gsm7, truncate_septets
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
+from shiftsms.core.waitlist import JoinOutcome, JoinResult
 
 HOW_TO_LIST = "Reply REQUEST for open shifts."
 
@@ -23,6 +25,64 @@ NO_MORE_SHIFTS = "No more open shifts. Reply REQUEST to see the list again."
 LOOK_FURTHER = "No open shifts in this part of the list. Reply MORE to look further."
 
 MAX_INFO_SEPTETS = 40
+
+# YES where the latest offer named several shifts, or none that is still open.
+YES_WHICH = "Please reply with the code of the shift you want. " + HOW_TO_LIST
+WAIT_ONE_CODE = "Please send WAIT and one shift code, like WAIT XYZ123."
+WAITLIST_OPEN_HINT = "Reply WAIT and a code to join its waitlist."
+
+
+def waitlist_joined(code: str, position: int) -> str:
+    """``WAIT CODE`` put the sender on the list."""
+    return f"You're number {position} for {code}. We'll text you if it is free again."
+
+
+def waitlist_already(code: str, position: int) -> str:
+    """``WAIT CODE`` from someone already on the list."""
+    return f"You're already number {position} for {code}. We'll text you if it is free again."
+
+
+def waitlist_full(code: str) -> str:
+    """The list is at its cap."""
+    return f"The waitlist for {code} is full. " + HOW_TO_LIST
+
+
+def waitlist_open(code: str) -> str:
+    """``WAIT CODE`` for a shift anyone may book now."""
+    return f"{code} is open: reply {code} to book it."
+
+
+def waitlist_yours(code: str) -> str:
+    """``WAIT CODE`` from the person who holds it."""
+    return f"{code} is already yours."
+
+
+def join_reply(code: str, result: JoinResult) -> str:
+    """The reply to ``WAIT CODE``."""
+    if result.outcome is JoinOutcome.JOINED:
+        return waitlist_joined(code, result.position)
+    if result.outcome is JoinOutcome.ALREADY:
+        return waitlist_already(code, result.position)
+    if result.outcome is JoinOutcome.FULL:
+        return waitlist_full(code)
+    if result.outcome is JoinOutcome.OPEN:
+        return waitlist_open(code)
+    if result.outcome is JoinOutcome.YOURS:
+        return waitlist_yours(code)
+    return NOT_A_CODE
+
+
+def held_offer(code: str, until: datetime, zone: ZoneInfo) -> str:
+    """The text a waitlisted person gets when the shift is given back."""
+    at = until.astimezone(zone).strftime("%H:%M")
+    return f"{code} is free again and held for you until {at}. Reply YES to take it."
+
+
+def taken_footer(taken: Sequence[str]) -> str:
+    """How to wait for taken codes: by name for one, in general for several."""
+    if len(taken) == 1:
+        return f"Reply WAIT {taken[0]} to join its waitlist."
+    return WAITLIST_OPEN_HINT
 
 
 def budget(max_segments: int) -> int:
@@ -66,7 +126,12 @@ def booking_summary(outcomes: Mapping[str, BookingOutcome]) -> str:
     groups: dict[BookingOutcome, list[str]] = {o: [] for o in BookingOutcome}
     for code, outcome in outcomes.items():
         groups[outcome].append(code)
-    footer = HOW_TO_LIST if not groups[BookingOutcome.BOOKED] else "Thank you!"
+    if groups[BookingOutcome.BOOKED]:
+        footer = "Thank you!"
+    elif groups[BookingOutcome.TAKEN]:
+        footer = taken_footer(groups[BookingOutcome.TAKEN])
+    else:
+        footer = HOW_TO_LIST
     return _summary([(title, groups[o]) for o, title in _BOOKING_TITLES], footer)
 
 

@@ -18,6 +18,7 @@ from shiftsms.core.shift_times import Span, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
 from shiftsms.ports import Caller, OpenPage, ReplyLimiter, ShiftStore, SmsSender, StaffStore
 from shiftsms.services.reply_outbox import ReplyOutbox
+from shiftsms.services.waitlist import WaitlistService
 from shiftsms.settings import Settings
 
 log = logging.getLogger("shiftsms.inbound")
@@ -40,6 +41,7 @@ class Action(StrEnum):
     LISTED = "listed"
     BOOKED = "booked"
     DROPPED_SHIFT = "dropped_shift"
+    WAITLISTED = "waitlisted"
     AGENT_CALLED = "agent_called"
     AGENT_FAILED = "agent_failed"
     AGENT_UNAVAILABLE = "agent_unavailable"
@@ -105,6 +107,8 @@ class InboundService:
     # Replies within the number's shared rate, queued when they cannot go now; without it,
     # replies go straight to ``sms``.
     outbox: ReplyOutbox | None = None
+    # WAIT, held offers on DROP and YES; without it WAIT and YES are answered as unknown.
+    waitlist: WaitlistService | None = None
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
@@ -192,6 +196,26 @@ class InboundService:
         reply = self._drop(req.command.codes, req.sender, req.sms)
         return _Outcome(Action.DROPPED_SHIFT, reply)
 
+    def on_wait(self, req: _Request) -> _Outcome:
+        """WAIT code: join the waitlist of a taken shift."""
+        if self.waitlist is None:
+            return _Outcome(Action.INVALID, replies.NOT_A_CODE)
+        if len(req.command.codes) != 1:
+            return _Outcome(Action.INVALID, replies.WAIT_ONE_CODE)
+        (code,) = req.command.codes
+        result = self.waitlist.join(code, req.sender)
+        return _Outcome(Action.WAITLISTED, replies.join_reply(code, result))
+
+    def on_yes(self, req: _Request) -> _Outcome:
+        """YES: book the single shift of the latest offer sent to the sender."""
+        code = self.waitlist.yes_code(req.sender, self.clock()) if self.waitlist else None
+        if code is None:
+            return _Outcome(Action.INVALID, replies.YES_WHICH)
+        outcome, reply = self._book_outcomes((code,), req.sender, req.roles, req.sms)
+        if outcome.get(code) in (BookingOutcome.TAKEN, BookingOutcome.UNKNOWN):
+            return _Outcome(Action.BOOKED, replies.YES_WHICH)
+        return _Outcome(Action.BOOKED, reply)
+
     def on_agent(self, req: _Request) -> _Outcome:
         """AGENT [note]: a call-back, when Connect is set up."""
         return self._agent(req.sender, req.command.note, req.sms.message_id)
@@ -233,6 +257,12 @@ class InboundService:
     def _book(
         self, codes: tuple[str, ...], sender: str, roles: tuple[str, ...], sms: InboundSms
     ) -> str:
+        return self._book_outcomes(codes, sender, roles, sms)[1]
+
+    def _book_outcomes(
+        self, codes: tuple[str, ...], sender: str, roles: tuple[str, ...], sms: InboundSms
+    ) -> tuple[dict[str, BookingOutcome], str]:
+        """Book each of ``codes`` the rules allow; the outcomes and the reply."""
         at = self.clock()
         rules = RuleSettings(self.settings.min_rest_hours, self.settings.max_weekly_hours)
 
@@ -261,13 +291,18 @@ class InboundService:
                 "refused", extra={"sender": mask(sender), "shifts": [r.shift_id for r in refusals]}
             )
         zone = time_zone(self.settings.time_zone)
-        return replies.booking_reply(outcomes, refusals, zone)
+        return outcomes, replies.booking_reply(outcomes, refusals, zone)
 
     def _drop(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
         outcomes: dict[str, DropOutcome] = {
             code: self.shifts.release(code, employee=sender, ref=sms.message_id, sent=sms.sent_at)
             for code in codes
         }
+        if self.waitlist is not None:
+            for code, outcome in outcomes.items():
+                if outcome is DropOutcome.RELEASED:
+                    # The first eligible person waiting gets it held (texted before this reply).
+                    self.waitlist.advance(code, self.clock())
         return replies.drop_summary(outcomes)
 
     def _agent(self, sender: str, note: str, message_id: str) -> _Outcome:
