@@ -14,7 +14,8 @@ from shiftsms.core import replies
 from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.commands import Command, Kind, parse
 from shiftsms.core.gsm import GSM7_SINGLE, is_gsm7, septets
-from shiftsms.core.models import InboundSms, Shift, ShiftStatus, StaffMember
+from shiftsms.core.models import BookingOutcome, InboundSms, Shift, ShiftStatus, StaffMember
+from shiftsms.core.phone import fingerprint
 from shiftsms.core.waitlist import (
     HOLD_EXPIRY,
     JoinOutcome,
@@ -149,7 +150,7 @@ def test_drop_holds_the_shift_for_the_first_waiting_and_only_they_can_book(
     world.text("WAIT XYZ123", CAL)
     assert world.text("DROP XYZ123", ANA) == "Released: XYZ123."
     assert world.sms.to(BEN)[-1] == HELD_1925
-    assert world.sms.sent[-2].context == {"kind": "offer", "recipient": _fp(BEN)}
+    assert world.sms.sent[-2].context == {"kind": "offer", "recipient": fingerprint(BEN)}
     until = datetime(2026, 7, 14, 18, 25, tzinfo=UTC)
     assert world.scheduled == [(HOLD_EXPIRY, "XYZ123", until)]
     assert world.view().held_for == BEN and world.view().waitlist == (CAL,)
@@ -261,18 +262,8 @@ def test_new_texts_are_gsm7_and_one_segment_with_the_longest_values() -> None:
         replies.taken_footer([code]),
         replies.YES_WHICH,
         replies.WAIT_ONE_CODE,
-        replies.booking_summary({code: _taken()}),
+        replies.booking_summary({code: BookingOutcome.TAKEN}),
     ]
     for text in texts:
         assert is_gsm7(text), text
         assert septets(text) <= GSM7_SINGLE, text
-
-
-def _taken() -> replies.BookingOutcome:
-    return replies.BookingOutcome.TAKEN
-
-
-def _fp(phone: str) -> str:
-    from shiftsms.core.phone import fingerprint
-
-    return fingerprint(phone)
