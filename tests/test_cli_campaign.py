@@ -246,6 +246,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
                 "employee_name": "Ana",
                 "booked_at": "2026-11-28T09:03:20+00:00",
                 "seconds_to_book": 200,
+                "waitlist": 0,
             },
             {
                 "shift_id": "XYZ124",
@@ -255,6 +256,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
                 "employee_name": None,
                 "booked_at": None,
                 "seconds_to_book": None,
+                "waitlist": 0,
             },
         ],
     }

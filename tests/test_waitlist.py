@@ -12,6 +12,7 @@ import pytest
 
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import RuleSettings
+from shiftsms.core.campaigns import Campaign
 from shiftsms.core.commands import Command, Kind, parse
 from shiftsms.core.gsm import GSM7_SINGLE, is_gsm7, septets
 from shiftsms.core.models import BookingOutcome, InboundSms, Shift, ShiftStatus, StaffMember
@@ -25,11 +26,15 @@ from shiftsms.core.waitlist import (
     join,
     next_holder,
 )
+from shiftsms.services.campaigns import CampaignReports
 from shiftsms.services.inbound import InboundService
 from shiftsms.services.waitlist import WaitlistService
 from shiftsms.settings import InboundSettings
 from tests.fakes import (
     CountingReplyLimiter,
+    FixedDeadLetters,
+    MemoryCampaigns,
+    MemoryLedger,
     MemoryOfferLog,
     MemoryShifts,
     MemoryStaff,
@@ -267,3 +272,21 @@ def test_new_texts_are_gsm7_and_one_segment_with_the_longest_values() -> None:
     for text in texts:
         assert is_gsm7(text), text
         assert septets(text) <= GSM7_SINGLE, text
+
+
+def test_campaign_show_counts_each_shifts_waitlist(world: World) -> None:
+    world.text("WAIT XYZ123", BEN)
+    world.text("WAIT XYZ123", CAL)
+    world.shifts.put(Shift("SUN1", "Sun early"))
+    campaigns = MemoryCampaigns()
+    campaigns.create(Campaign("c1", "nights", shift_ids=("XYZ123", "SUN1")))
+    reports = CampaignReports(
+        campaigns,
+        world.staff,
+        world.shifts,
+        MemoryLedger(campaigns),
+        FixedDeadLetters(),
+        waitlists=world.shifts,
+    )
+    shown = reports.summarise("c1").to_json()["shifts"]
+    assert [(s["shift_id"], s["waitlist"]) for s in shown] == [("XYZ123", 2), ("SUN1", 0)]

@@ -7,7 +7,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ from shiftsms.ports import (
     ShiftStore,
     SmsSender,
     StaffStore,
+    WaitlistStore,
 )
 from shiftsms.services.shifts import (
     ListingShiftStore,
@@ -147,6 +148,8 @@ class ShiftFill:
     employee_name: str | None = None
     booked_at: str | None = None
     seconds_to_book: int | None = None
+    # How many people wait for it (WAIT), shown by ``show --json``.
+    waitlist: int = 0
 
 
 @dataclass(frozen=True)
@@ -387,6 +390,8 @@ class CampaignReports:
     shifts: ShiftStore
     ledger: SendLedger
     dead_letters: DeadLetters
+    # Each shift's waitlist (None: not shown, every count 0).
+    waitlists: WaitlistStore | None = None
 
     def get(self, campaign_id: str) -> Campaign:
         """One campaign; CampaignNotFound if there is none."""
@@ -405,8 +410,13 @@ class CampaignReports:
         campaign = self.get(campaign_id)
         ids = campaign.shift_ids or candidate_codes(campaign.campaign_message)
         found = self.shifts.get_many(ids) if ids else {}
-        fills = tuple(self._fill(campaign, found[i]) for i in ids if i in found)
+        fills = tuple(self._waiting(self._fill(campaign, found[i])) for i in ids if i in found)
         return self._summary(campaign, fills, self.dead_letters.depth())
+
+    def _waiting(self, fill: ShiftFill) -> ShiftFill:
+        """``fill`` with the length of its shift's waitlist (one read per shift offered)."""
+        view = self.waitlists.waitlist_view(fill.shift_id) if self.waitlists else None
+        return replace(fill, waitlist=len(view.waitlist)) if view and view.waitlist else fill
 
     def _summary(
         self, campaign: Campaign, fills: tuple[ShiftFill, ...], dead: int | None = None
