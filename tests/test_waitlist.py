@@ -12,7 +12,7 @@ import pytest
 
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import RuleSettings
-from shiftsms.core.campaigns import Campaign
+from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
 from shiftsms.core.commands import Command, Kind, parse
 from shiftsms.core.gsm import GSM7_SINGLE, is_gsm7, septets
 from shiftsms.core.models import BookingOutcome, InboundSms, Shift, ShiftStatus, StaffMember
@@ -21,16 +21,18 @@ from shiftsms.core.waitlist import (
     HOLD_EXPIRY,
     JoinOutcome,
     JoinResult,
+    Offer,
     WaitView,
     hold_until,
     join,
     next_holder,
 )
-from shiftsms.services.campaigns import CampaignReports
+from shiftsms.services.campaigns import CampaignReports, CampaignSender
 from shiftsms.services.inbound import InboundService
 from shiftsms.services.waitlist import WaitlistService
-from shiftsms.settings import InboundSettings
+from shiftsms.settings import InboundSettings, SenderSettings
 from tests.fakes import (
+    CountingRateLimiter,
     CountingReplyLimiter,
     FixedDeadLetters,
     MemoryCampaigns,
@@ -233,11 +235,12 @@ def test_yes_books_the_single_shift_of_a_campaign_text(world: World) -> None:
 def test_yes_asks_for_the_code_after_several_none_or_a_taken_one(world: World) -> None:
     assert world.text("YES", BEN) == replies.YES_WHICH  # nothing offered
     world.shifts.put(Shift("SUN1", "Sun early"))
+    world.shifts.put(Shift("SUN2", "Sun late"))
     world.offers.record(BEN, ["SUN1", "SUN2"], "campaign", NOW - timedelta(minutes=2))
     assert world.text("YES", BEN) == replies.YES_WHICH
     world.offers.record(BEN, ["XYZ123"], "campaign", NOW - timedelta(minutes=1))
     assert world.text("YES", BEN) == replies.YES_WHICH  # taken by ANA
-    assert world.shifts.items["SUN1"].available
+    assert world.shifts.items["SUN1"].available and world.shifts.items["SUN2"].available
 
 
 def test_join_and_next_holder_pure() -> None:
@@ -290,3 +293,24 @@ def test_campaign_show_counts_each_shifts_waitlist(world: World) -> None:
     )
     shown = reports.summarise("c1").to_json()["shifts"]
     assert [(s["shift_id"], s["waitlist"]) for s in shown] == [("XYZ123", 2), ("SUN1", 0)]
+
+
+def test_a_campaign_text_sent_leaves_the_offer_yes_books(world: World) -> None:
+    world.shifts.put(Shift("SUN1", "15/08 5h nightshift"))
+    campaigns = MemoryCampaigns()
+    campaigns.create(Campaign("c1", "SUN1"))
+    sender = CampaignSender(
+        SenderSettings("campaigns", "staff", "state", WARD),
+        world.sms,
+        MemoryLedger(campaigns),
+        CountingRateLimiter(),
+        world.staff,
+        clock=lambda: NOW,
+        offers=world.offers,
+    )
+    text = "Open shifts: SUN1 15/08 5h nightshift. Reply a code to book."
+    job = SendJob("c1", BEN, text, int(NOW.timestamp()) + 3600, run="r1")
+    assert sender.send(job) is SendOutcome.SENT
+    # "5H" reads like a code but is no shift: the offer still names one.
+    assert world.offers.latest(BEN, NOW) == Offer(("SUN1", "5H"), "campaign", NOW)
+    assert world.text("YES", BEN) == "Booked: SUN1. Thank you!"

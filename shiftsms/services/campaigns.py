@@ -37,6 +37,7 @@ from shiftsms.errors import (
 from shiftsms.ports import (
     CampaignStore,
     DeadLetters,
+    OfferLog,
     SendLedger,
     SendQueue,
     SendRateLimiter,
@@ -55,6 +56,9 @@ from shiftsms.services.shifts import (
 from shiftsms.settings import FanOutSettings, SenderSettings
 
 log = logging.getLogger("shiftsms.campaigns")
+
+# The kind of offer record a campaign text leaves (a held offer leaves "held").
+CAMPAIGN_OFFER = "campaign"
 
 CAMPAIGN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ENQUEUE_CHUNK = 100
@@ -479,6 +483,8 @@ class CampaignSender:
     limiter: SendRateLimiter
     staff: StaffStore
     clock: Callable[[], datetime] = utc_now
+    # The latest offer sent to each number, for YES (None: not recorded).
+    offers: OfferLog | None = None
 
     def send(self, job: SendJob, deadline: float | None = None) -> SendOutcome:
         """Send ``job`` once; return the outcome.
@@ -539,8 +545,20 @@ class CampaignSender:
         except Exception:
             # The text went out and the marker still blocks a resend: only the count is short.
             log.exception("sent, but the outcome could not be recorded", extra=ctx)
+        self._record_offer(job.to, job.text, now)
         log.info("sent", extra=ctx)
         return SendOutcome.SENT
+
+    def _record_offer(self, to: str, text: str, at: datetime) -> None:
+        """Remember the codes the text sent listed, so YES can book the one it named."""
+        if self.offers is None:
+            return
+        try:
+            self.offers.record(to, candidate_codes(text), CAMPAIGN_OFFER, at)
+        except Exception:
+            log.exception(
+                "sent, but the offer could not be recorded", extra={"recipient": mask(to)}
+            )
 
     def dead_letter(self, job: SendJob, reason: str) -> bool:
         """Count ``job`` on its campaign as dead-lettered: it failed on its last receive.

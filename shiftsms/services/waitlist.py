@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import RuleSettings, ShiftToBook, check_booking
+from shiftsms.core.commands import MAX_CODES_PER_TEXT
 from shiftsms.core.models import Shift
 from shiftsms.core.phone import fingerprint, mask
 from shiftsms.core.shift_times import ShiftTimeError, span_from_item
@@ -138,5 +139,9 @@ class WaitlistService:
         """The shift YES books: the single one of the latest offer; None when it named
         several or none (the reply asks for the code)."""
         offer = self.offers.latest(phone, now)
-        choice, code = resolve_yes(offer.shift_ids if offer else ())
+        offered = offer.shift_ids[:MAX_CODES_PER_TEXT] if offer else ()
+        if len(offered) > 1:
+            # Codes read from a campaign text may include words that are no shift ("5H").
+            offered = tuple(c for c in offered if self.shifts.waitlist_view(c) is not None)
+        choice, code = resolve_yes(offered)
         return code if choice is YesChoice.BOOK else None
