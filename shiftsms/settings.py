@@ -199,16 +199,37 @@ class SenderSettings:
 
 @dataclass(frozen=True)
 class DueSettings:
-    """What the due-work function needs: the state table that holds the due items."""
+    """What the due-work function needs: the state table that holds the due items, and for
+    held offers moving down a waitlist the shift and staff tables, the number, the rules."""
 
     state_table: str
+    shifts_table: str = ""
+    staff_table: str = ""
+    origination_identity: str = ""
+    protect_configuration_id: str = ""
+    max_price_per_message: str = ""
+    time_zone: str = "Europe/London"
+    min_rest_hours: float = 11.0
+    max_weekly_hours: float = 48.0
+    hold_minutes: int = 15
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
         """Build from the due function's environment variables."""
         env = _environ(env)
         req = _required(env, "STATE_TABLE")
-        return cls(state_table=req["STATE_TABLE"])
+        return cls(
+            state_table=req["STATE_TABLE"],
+            shifts_table=env.get("SHIFTS_TABLE", ""),
+            staff_table=env.get("STAFF_TABLE", ""),
+            origination_identity=env.get("ORIGINATION_IDENTITY", ""),
+            protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
+            max_price_per_message=_max_price(env),
+            time_zone=env.get("TIME_ZONE", "") or "Europe/London",
+            min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
+            max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
+            hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
+        )
 
 
 @dataclass(frozen=True)

@@ -250,7 +250,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         "InboundFunction": ["ShiftsTable", "StaffTable", "StateTable"],
         "CampaignFunction": ["CampaignsTable", "StaffTable"],
         "SenderFunction": ["CampaignsTable", "StaffTable", "StateTable"],
-        "DueFunction": ["StateTable"],
+        "DueFunction": ["ShiftsTable", "StaffTable", "StateTable"],
     }
 
 
@@ -595,7 +595,7 @@ def test_the_max_price_is_given_to_every_function_that_sends(template: dict[str,
             for s in _statements(template["Resources"][fn["Properties"]["Role"]["Fn::GetAtt"][0]])
         )
     }
-    assert given == sending == {"InboundFunction", "SenderFunction"}
+    assert given == sending == {"InboundFunction", "SenderFunction", "DueFunction"}
     param = template["Parameters"]["MaxPricePerMessage"]
     pattern = param["AllowedPattern"]
     for accepted in (param["Default"], "", "0.05", "12.34567"):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
+from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
@@ -42,7 +43,7 @@ from shiftsms.services.shifts import (
     read_file,
     shift_span_of,
 )
-from shiftsms.services.waitlist import WaitlistService
+from shiftsms.services.waitlist import WaitlistService, due_schedule
 
 app = typer.Typer(
     name="shifts",
@@ -129,6 +130,7 @@ def _with_waitlist(ctx: typer.Context, service: ShiftService) -> ShiftService:
             float(params.get("MaxWeeklyHours") or DEFAULT_MAX_WEEKLY_HOURS),
         ),
         hold_minutes=int(params.get("HoldMinutes") or DEFAULT_HOLD_MINUTES),
+        schedule=due_schedule(DynamoDueWork(dynamodb, stack.output("StateTableName"))),
     )
     return service
 

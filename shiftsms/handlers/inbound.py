@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
+from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
 from shiftsms.aws.reply_queue import DynamoReplyMarkers, SqsReplyQueue
@@ -35,7 +36,7 @@ from shiftsms.handlers.logs import logger
 from shiftsms.ports import Caller, SmsSender
 from shiftsms.services.inbound import Allowed, InboundService
 from shiftsms.services.reply_outbox import ReplyOutbox
-from shiftsms.services.waitlist import WaitlistService
+from shiftsms.services.waitlist import WaitlistService, due_schedule
 from shiftsms.settings import Settings
 
 
@@ -81,6 +82,7 @@ class InboundApp:
                 zone=time_zone(settings.time_zone),
                 rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
                 hold_minutes=settings.hold_minutes,
+                schedule=due_schedule(DynamoDueWork(dynamodb, settings.state_table)),
             )
         self.service = InboundService(
             settings=settings,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.commands import MAX_CODES_PER_TEXT
+from shiftsms.core.due import DueItem
 from shiftsms.core.models import Shift
 from shiftsms.core.phone import fingerprint, mask
 from shiftsms.core.shift_times import ShiftTimeError, span_from_item
@@ -27,7 +28,7 @@ from shiftsms.core.waitlist import (
     resolve_yes,
 )
 from shiftsms.errors import RecipientOptedOut, SendError, ShiftsmsError
-from shiftsms.ports import OfferLog, SmsSender, StaffStore, WaitlistStore
+from shiftsms.ports import DueWork, OfferLog, SmsSender, StaffStore, WaitlistStore
 
 log = logging.getLogger("shiftsms.waitlist")
 
@@ -38,6 +39,13 @@ HELD_OFFER = "held"
 # Schedules a hold's expiry: (kind, key, due at). The due-work engineer's DueWork.schedule
 # wrapped to this shape; None: expiries are not scheduled (a caller runs ``expire``).
 Schedule = Callable[[str, str, datetime], None]
+
+
+def due_schedule(due: DueWork) -> Schedule:
+    """A :data:`Schedule` that puts the expiry on ``due`` (the same shift: one item)."""
+    return lambda kind, key, at: due.schedule(DueItem(kind, key, at))
+
+
 # Called with a shift id when its waitlist is used up and it opens to all: the hook for a
 # live re-offer to the campaign's recipients.
 OnOpen = Callable[[str], None]
@@ -134,6 +142,10 @@ class WaitlistService:
     def expire(self, shift_id: str, now: datetime) -> str | None:
         """A hold's expiry is due: the next person, once (a second run finds it moved on)."""
         return self.advance(shift_id, now)
+
+    def on_hold_expiry(self, item: DueItem, now: datetime) -> None:
+        """The due-work handler of :data:`HOLD_EXPIRY` items (key: the shift id)."""
+        self.expire(item.key, now)
 
     def yes_code(self, phone: str, now: datetime) -> str | None:
         """The shift YES books: the single one of the latest offer; None when it named
