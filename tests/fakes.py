@@ -343,7 +343,9 @@ class MemoryShifts:
             listed = sorted(
                 ((start_key(r.shift), i), r.shift)
                 for i, r in self.records.items()
-                if r.shift.available and start_key(r.shift) > now_key
+                if r.shift.available
+                and start_key(r.shift) > now_key
+                and not (r.held_for or r.waitlist)  # held for someone waiting: not listed
             )
             for position, shift in listed:
                 if position <= (key, after_id) or not may_work(shift.role, roles):

@@ -176,3 +176,22 @@ def test_offer_records_name_the_fingerprint_never_the_number(deployed: Deployed)
     assert [i["id"]["S"] for i in offers] == [f"offer#{fingerprint(BEN)}"]
     assert BEN not in str(offers)
     assert offers[0]["expiration"] == {"N": str(int((AT + timedelta(days=7)).timestamp()))}
+
+
+def test_a_held_shift_is_not_listed_as_open(backend: Deployed | None) -> None:
+    store = _stores(backend)
+    _taken(store)
+    store.put(Shift("OPEN1", "Sun early"))
+    store.join_waitlist("XYZ123", BEN)
+    store.release("XYZ123", ANA)
+    listed = store.open_listing((), AT, None, 10)
+    assert [s.shift_id for s in listed.shifts] == ["OPEN1"]
+    seen = store.waitlist_view("XYZ123")
+    assert seen is not None
+    store.set_hold(seen, BEN, AT + timedelta(minutes=15), ())
+    assert [s.shift_id for s in store.open_listing((), AT, None, 10).shifts] == ["OPEN1"]
+    held = store.waitlist_view("XYZ123")
+    assert held is not None
+    store.set_hold(held, None, None, ())  # nobody left: open to all
+    listed = store.open_listing((), AT, None, 10)
+    assert sorted(s.shift_id for s in listed.shifts) == ["OPEN1", "XYZ123"]

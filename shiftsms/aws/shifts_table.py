@@ -376,7 +376,7 @@ class ShiftsTable:
             for raw in resp.get("Items", []):
                 item = from_item(raw)
                 position = (str(item[START_KEY]), str(item["shift_id"]))
-                if position > (key, after):
+                if position > (key, after) and not _reserved(item):
                     yield position, shift_from_item(item)
             if "LastEvaluatedKey" not in resp:
                 return
@@ -394,8 +394,8 @@ class ShiftsTable:
             ids, more = self._status_window(cursor)
             if ids:
                 for item in self._raw_many([i for i in ids if i not in known]):
-                    if START_KEY in item:
-                        continue  # on by-start
+                    if START_KEY in item or _reserved(item):
+                        continue  # on by-start, or held for someone waiting
                     shift = shift_from_item(item)
                     if not may_work(shift.role, roles):
                         continue  # not theirs
@@ -1006,6 +1006,12 @@ def _wait_view(item: dict[str, Any]) -> WaitView:
         until,
         int(item.get(WAIT_VERSION, 0)),
     )
+
+
+def _reserved(item: dict[str, Any]) -> bool:
+    """True when an available item is held for, or kept for, someone on its waitlist: not
+    listed as open (the holder got its own text)."""
+    return HELD_FOR in item or bool(item.get(WAITLIST))
 
 
 def _version_is(version: int) -> tuple[str, dict[str, Any]]:
