@@ -9,6 +9,7 @@ from typing import Protocol
 
 from shiftsms.core.booking_rules import Refusal
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
+from shiftsms.core.due import DueItem
 from shiftsms.core.held_shifts import RETENTION, HeldShift
 from shiftsms.core.models import (
     BookingOutcome,
@@ -20,6 +21,7 @@ from shiftsms.core.models import (
 )
 from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.core.shift_times import Span
+from shiftsms.core.waitlist import WAITLIST_CAP, JoinResult, Offer, WaitView
 
 # Why a shift cannot be booked by this person now (empty: it can), given its span and the
 # person's held shifts.
@@ -124,6 +126,42 @@ class ShiftStore(Protocol):
 
     def by_status(self, status: str) -> Iterator[Shift]:
         """Every shift with ``status`` (through the status index, paginated)."""
+        ...
+
+
+class WaitlistStore(Protocol):
+    """Waitlists and held offers, kept on the shift items."""
+
+    def waitlist_view(self, shift_id: str) -> WaitView | None:
+        """The shift with its waitlist, hold and version (strongly consistent), or None."""
+        ...
+
+    def join_waitlist(self, shift_id: str, phone: str, cap: int = WAITLIST_CAP) -> JoinResult:
+        """Add ``phone`` to the end of a taken (or held) shift's waitlist: conditional, no
+        duplicates, at most ``cap``."""
+        ...
+
+    def set_hold(
+        self, seen: WaitView, holder: str | None, until: datetime | None, rest: Sequence[str]
+    ) -> bool:
+        """Hold the shift for ``holder`` (None: open it to all) with ``rest`` as its waitlist,
+        only while it is as ``seen``; False when it changed."""
+        ...
+
+    def held(self, phone: str) -> tuple[tuple[HeldShift, ...], int, bool]:
+        """The timed shifts ``phone`` holds, their version, and whether the person exists."""
+        ...
+
+
+class OfferLog(Protocol):
+    """The latest offer sent to each number (for YES)."""
+
+    def record(self, phone: str, shift_ids: Sequence[str], kind: str, at: datetime) -> None:
+        """Remember an offer of ``shift_ids`` sent at ``at`` (a newer one is kept)."""
+        ...
+
+    def latest(self, phone: str, now: datetime) -> Offer | None:
+        """The newest offer sent to ``phone`` that has not expired, or None."""
         ...
 
 
@@ -353,4 +391,29 @@ class ReplyQueue(Protocol):
 
     def enqueue(self, job: ReplyJob) -> None:
         """Put ``job`` on the queue; raise if it could not be queued."""
+        ...
+
+
+class DueWork(Protocol):
+    """Work to run at a time, kept until a run claims and finishes it."""
+
+    def schedule(self, item: DueItem) -> None:
+        """Keep ``item`` (the same kind and key replace the earlier item, leased or not)."""
+        ...
+
+    def cancel(self, kind: str, key: str) -> None:
+        """Forget the item of ``kind`` and ``key`` (nothing if there is none)."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[DueItem]:
+        """Up to ``limit`` items due by ``now``, soonest first, not held by a live lease."""
+        ...
+
+    def claim(self, item: DueItem, now: datetime) -> str | None:
+        """Lease ``item`` as scheduled (same due time); a token, or None if it is gone,
+        replaced or leased by another run. A lease not finished in time lapses (retried)."""
+        ...
+
+    def finish(self, item: DueItem, token: str) -> None:
+        """Delete the item if ``token`` still holds it (a replacement scheduled meanwhile stays)."""
         ...

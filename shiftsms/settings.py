@@ -1,7 +1,8 @@
 """Settings read once from the environment into typed objects, one class per function.
 
 Each Lambda reads only what it uses: :class:`InboundSettings` (inbound SMS),
-:class:`FanOutSettings` (campaign fan-out) and :class:`SenderSettings` (campaign sender).
+:class:`FanOutSettings` (campaign fan-out), :class:`SenderSettings` (campaign sender) and
+:class:`DueSettings` (the scheduled due-work function).
 The template sets exactly those variables on each function (a test holds both to it).
 """
 
@@ -116,6 +117,8 @@ class InboundSettings:
     # table says which campaign offered a shift and whom else to tell ("": nobody is told).
     campaigns_table: str = ""
     manager_numbers: tuple[str, ...] = ()
+    # How long a shift given back is held for the next person on its waitlist.
+    hold_minutes: int = 15
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -148,6 +151,7 @@ class InboundSettings:
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
             campaigns_table=env.get("CAMPAIGNS_TABLE", ""),
             manager_numbers=_numbers(env, "MANAGER_NUMBERS"),
+            hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
         )
 
 
@@ -219,6 +223,41 @@ class SenderSettings:
             shifts_table=env.get("SHIFTS_TABLE", ""),
             min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
+        )
+
+
+@dataclass(frozen=True)
+class DueSettings:
+    """What the due-work function needs: the state table that holds the due items, and for
+    held offers moving down a waitlist the shift and staff tables, the number, the rules."""
+
+    state_table: str
+    shifts_table: str = ""
+    staff_table: str = ""
+    origination_identity: str = ""
+    protect_configuration_id: str = ""
+    max_price_per_message: str = ""
+    time_zone: str = "Europe/London"
+    min_rest_hours: float = 11.0
+    max_weekly_hours: float = 48.0
+    hold_minutes: int = 15
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
+        """Build from the due function's environment variables."""
+        env = _environ(env)
+        req = _required(env, "STATE_TABLE")
+        return cls(
+            state_table=req["STATE_TABLE"],
+            shifts_table=env.get("SHIFTS_TABLE", ""),
+            staff_table=env.get("STAFF_TABLE", ""),
+            origination_identity=env.get("ORIGINATION_IDENTITY", ""),
+            protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
+            max_price_per_message=_max_price(env),
+            time_zone=env.get("TIME_ZONE", "") or "Europe/London",
+            min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
+            max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
+            hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
         )
 
 

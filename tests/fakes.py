@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from shiftsms.aws.due_work import LEASE_SECONDS as DUE_LEASE_SECONDS
 from shiftsms.aws.reply_queue import CLAIM_LEASE_SECONDS as REPLY_LEASE_SECONDS
 from shiftsms.aws.send_markers import (
     CLAIM_LEASE_SECONDS,
@@ -34,6 +35,7 @@ from shiftsms.aws.shifts_table import (
 from shiftsms.core import reply_jobs
 from shiftsms.core.booking_rules import may_work
 from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.due import DueItem
 from shiftsms.core.held_shifts import RETENTION, HeldShift, add, prune, remove
 from shiftsms.core.models import (
     BookingOutcome,
@@ -46,6 +48,8 @@ from shiftsms.core.models import (
 )
 from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.core.shift_times import ShiftTimeError, Span, sort_key, span_from_item
+from shiftsms.core.waitlist import WAITLIST_CAP, JoinOutcome, JoinResult, Offer, WaitView
+from shiftsms.core.waitlist import join as join_waitlist
 from shiftsms.errors import (
     CallError,
     CampaignExists,
@@ -126,6 +130,16 @@ class _ShiftRecord:
     booking_ref: str | None = None
     release_ref: str | None = None
     message_at: str = ""  # when the message that last changed it was sent
+    waitlist: tuple[str, ...] = ()
+    held_for: str | None = None
+    held_until: datetime | None = None
+    wait_version: int = 0
+
+    def reserved_against(self, employee: str) -> bool:
+        """True when a hold or a waitlist not yet offered keeps ``employee`` from booking."""
+        if self.held_for is not None:
+            return self.held_for != employee
+        return bool(self.waitlist)
 
 
 @dataclass
@@ -163,7 +177,12 @@ class MemoryShifts:
                 return BookingOutcome.UNKNOWN
             return self.book(stored, employee, booking_ref, at, sent=sent)
         old = record.shift
-        if old.available and self._unchanged_since(record, sent):
+        if (
+            old.available
+            and self._unchanged_since(record, sent)
+            and not record.reserved_against(employee)
+        ):
+            record.held_for = record.held_until = None
             record.shift = replace(
                 old,
                 shift_status=ShiftStatus.TAKEN,
@@ -238,7 +257,8 @@ class MemoryShifts:
                 stored, employee, booking_ref, at, check=check, sent=sent, keep=keep
             )
         shift = record.shift
-        if not (shift.available and self._unchanged_since(record, sent)):
+        bookable = shift.available and not record.reserved_against(employee)
+        if not (bookable and self._unchanged_since(record, sent)):
             return BookingResult(self._lost(record, employee, booking_ref))
         try:
             span = _span(shift)
@@ -256,6 +276,41 @@ class MemoryShifts:
             entry = HeldShift(shift.shift_id, span)
             self._change_held(employee, lambda held: prune(add(held, entry), at, keep))
         return BookingResult(outcome)
+
+    def waitlist_view(self, shift_id: str) -> WaitView | None:
+        record = self.records.get(shift_id) or self.records.get(self._stored_id(shift_id) or "")
+        if record is None:
+            return None
+        return WaitView(
+            record.shift, record.waitlist, record.held_for, record.held_until, record.wait_version
+        )
+
+    def join_waitlist(self, shift_id: str, phone: str, cap: int = WAITLIST_CAP) -> JoinResult:
+        view = self.waitlist_view(shift_id)
+        if view is None:
+            return JoinResult(JoinOutcome.UNKNOWN)
+        result, changes = join_waitlist(view, phone, cap)
+        if changes:
+            record = self.records[view.shift.shift_id]
+            record.waitlist = (*record.waitlist, phone)
+            record.wait_version += 1
+        return result
+
+    def set_hold(
+        self, seen: WaitView, holder: str | None, until: datetime | None, rest: Sequence[str]
+    ) -> bool:
+        record = self.records.get(seen.shift.shift_id)
+        if (
+            record is None
+            or record.wait_version != seen.version
+            or not record.shift.available
+            or record.held_for != seen.held_for
+        ):
+            return False
+        record.waitlist = tuple(rest)
+        record.held_for, record.held_until = (holder, until) if holder and until else (None, None)
+        record.wait_version += 1
+        return True
 
     def held(self, phone: str) -> tuple[tuple[HeldShift, ...], int, bool]:
         """The timed shifts ``phone`` holds, their version, and whether the person exists."""
@@ -288,7 +343,9 @@ class MemoryShifts:
             listed = sorted(
                 ((start_key(r.shift), i), r.shift)
                 for i, r in self.records.items()
-                if r.shift.available and start_key(r.shift) > now_key
+                if r.shift.available
+                and start_key(r.shift) > now_key
+                and not (r.held_for or r.waitlist)  # held for someone waiting: not listed
             )
             for position, shift in listed:
                 if position <= (key, after_id) or not may_work(shift.role, roles):
@@ -815,3 +872,71 @@ class ListReplyQueue:
 
     def enqueue(self, job: ReplyJob) -> None:
         self.jobs.append(job)
+
+
+@dataclass
+class MemoryOfferLog:
+    """OfferLog in a dict keyed by number; the newest offer wins, expired ones are not read."""
+
+    offers: dict[str, Offer] = field(default_factory=dict)
+    keep: timedelta = timedelta(days=7)
+
+    def record(self, phone: str, shift_ids: Sequence[str], kind: str, at: datetime) -> None:
+        old = self.offers.get(phone)
+        if old is None or old.sent_at <= at:
+            self.offers[phone] = Offer(tuple(shift_ids), kind, at)
+
+    def latest(self, phone: str, now: datetime) -> Offer | None:
+        offer = self.offers.get(phone)
+        return offer if offer is not None and offer.sent_at + self.keep > now else None
+
+
+@dataclass
+class _DueRecord:
+    item: DueItem
+    lease_token: str = ""
+    lease_until: int | None = None
+
+
+@dataclass
+class FakeDueWork:
+    """DueWork in a dict, with the DynamoDB adapter's conditions: a claim leases the item as
+    scheduled (same due time) unless a live lease holds it; finish deletes on the token."""
+
+    items: dict[tuple[str, str], _DueRecord] = field(default_factory=dict)
+    lease_seconds: int = DUE_LEASE_SECONDS
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def schedule(self, item: DueItem) -> None:
+        with self.lock:
+            self.items[(item.kind, item.key)] = _DueRecord(item)
+
+    def cancel(self, kind: str, key: str) -> None:
+        with self.lock:
+            self.items.pop((kind, key), None)
+
+    def due(self, now: datetime, limit: int) -> list[DueItem]:
+        with self.lock:
+            free = [
+                r.item
+                for r in self.items.values()
+                if r.item.due_at <= now and (r.lease_until is None or r.lease_until < _epoch(now))
+            ]
+        return sorted(free, key=lambda i: i.sort_key)[:limit]
+
+    def claim(self, item: DueItem, now: datetime) -> str | None:
+        with self.lock:
+            record = self.items.get((item.kind, item.key))
+            if record is None or record.item.sort_key != item.sort_key:
+                return None
+            if record.lease_until is not None and record.lease_until >= _epoch(now):
+                return None
+            record.lease_token = uuid.uuid4().hex
+            record.lease_until = _epoch(now) + self.lease_seconds
+            return record.lease_token
+
+    def finish(self, item: DueItem, token: str) -> None:
+        with self.lock:
+            record = self.items.get((item.kind, item.key))
+            if record is not None and record.lease_token == token:
+                del self.items[(item.kind, item.key)]

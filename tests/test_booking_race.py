@@ -130,7 +130,7 @@ def test_fifty_staff_claim_one_shift_one_winner_each_round(
         bodies = Counter(r.body for r in round_replies)
         assert bodies == {
             f"Booked: {code}. Thank you!": 1,
-            f"No longer available: {code}. Reply REQUEST for open shifts.": STAFF - 1,
+            f"No longer available: {code}. Reply WAIT {code} to join its waitlist.": STAFF - 1,
         }, (round_no, bodies)
         (winner,) = [r.to for r in round_replies if r.body.startswith("Booked")]
         item = dynamodb.get_item(TableName=table, Key={"shift_id": {"S": code}})["Item"]

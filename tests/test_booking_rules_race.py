@@ -170,7 +170,7 @@ def test_two_people_texting_one_timed_shift_at_once_one_wins(
         assert shift is not None and shift.employee in people
         assert sorted(r.body for r in sms.sent[before:]) == [
             f"Booked: {code}. Thank you!",
-            f"No longer available: {code}. Reply REQUEST for open shifts.",
+            f"No longer available: {code}. Reply WAIT {code} to join its waitlist.",
         ]
         holders = [p for p in people if code in [h.shift_id for h in shifts.held(p)[0]]]
         assert holders == [shift.employee]

@@ -250,6 +250,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
                 "employee_name": "Ana",
                 "booked_at": "2026-11-28T09:03:20+00:00",
                 "seconds_to_book": 200,
+                "waitlist": 0,
             },
             {
                 "shift_id": "XYZ124",
@@ -259,6 +260,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
                 "employee_name": None,
                 "booked_at": None,
                 "seconds_to_book": None,
+                "waitlist": 0,
             },
         ],
     }

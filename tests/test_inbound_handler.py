@@ -434,7 +434,7 @@ def test_second_claim_is_told_no_longer_available(h: Harness) -> None:
     h.add_shift("XYZ123")
     h.text(ANA, "XYZ123")
     h.text(BEN, "XYZ123")
-    assert h.sms.to(BEN) == ["No longer available: XYZ123. Reply REQUEST for open shifts."]
+    assert h.sms.to(BEN) == ["No longer available: XYZ123. Reply WAIT XYZ123 to join its waitlist."]
     assert h.shift("XYZ123")["employee"] == ANA
     h.text(ANA, "XYZ123")  # a new text, not a redelivery
     assert h.sms.to(ANA)[-1] == "Already yours: XYZ123. Reply REQUEST for open shifts."
@@ -867,7 +867,9 @@ def test_a_booking_retried_after_a_drop_does_not_book_again(h: Harness) -> None:
     item = h.shift("XYZ123")
     assert item["shift_status"] == "available"
     assert "employee" not in item
-    assert h.sms.to(ANA)[-1] == "No longer available: XYZ123. Reply REQUEST for open shifts."
+    assert h.sms.to(ANA)[-1] == (
+        "No longer available: XYZ123. Reply WAIT XYZ123 to join its waitlist."
+    )
 
 
 def test_an_old_drop_retried_after_booking_again_keeps_the_new_booking(h: Harness) -> None:
@@ -1044,7 +1046,7 @@ def test_a_console_item_without_a_status_is_neither_offered_nor_booked(h: Harnes
     h.text(ANA, "XYZ126")
     assert h.sms.to(ANA) == [
         replies.NO_OPEN_SHIFTS,
-        "No longer available: XYZ126. Reply REQUEST for open shifts.",
+        "No longer available: XYZ126. Reply WAIT XYZ126 to join its waitlist.",
     ]
     assert h.shift("XYZ126") == {"shift_id": "XYZ126", "shift_info": "18/08 nights"}
     # What the operator's tools read (campaign create offers only available shifts).

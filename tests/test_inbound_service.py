@@ -119,6 +119,8 @@ TEXTS: dict[Kind, list[str]] = {
     Kind.MORE: ["MORE", "next"],
     Kind.BOOK: ["xyz123"],
     Kind.DROP: ["DROP ABC456", "release abc456"],
+    Kind.WAIT: ["WAIT ABC456"],  # acted on in test_waitlist.py
+    Kind.YES: ["YES"],
     Kind.AGENT: ["AGENT nights pay", "Call: nights pay"],
     Kind.OPT_OUT: list(OPT_OUT_WORDS),
     Kind.OPT_IN: ["START", "unstop"],
@@ -190,7 +192,9 @@ def test_a_booking_text_sums_up_every_code(world: World) -> None:
     assert world.shifts.get("ABC456") == Shift(
         "ABC456", "16/08 lates", ShiftStatus.TAKEN, BEN, BOOKED_AT
     )
-    assert world.text("ABC456").reply == "No longer available: ABC456. " + HOW_TO_LIST
+    assert world.text("ABC456").reply == (
+        "No longer available: ABC456. Reply WAIT ABC456 to join its waitlist."
+    )
     assert world.text("XYZ123").reply == "Already yours: XYZ123. " + HOW_TO_LIST
 
 
@@ -431,7 +435,7 @@ def test_a_booking_retried_after_the_senders_drop_books_nothing(world: World) ->
     world.text("XYZ123", message_id="m1", sent=sent_at(1))
     world.text("DROP XYZ123", message_id="d1", sent=sent_at(2))
     again = world.text("XYZ123", message_id="m1", sent=sent_at(1))
-    assert again.reply == "No longer available: XYZ123. " + HOW_TO_LIST
+    assert again.reply == "No longer available: XYZ123. Reply WAIT XYZ123 to join its waitlist."
     assert world.shifts.get("XYZ123") == Shift("XYZ123", "15/08 nights")
 
 

@@ -59,7 +59,7 @@ def test_booking_summary_single() -> None:
         "Booked: XYZ123. Thank you!"
     )
     assert replies.booking_summary({"XYZ123": BookingOutcome.TAKEN}) == (
-        "No longer available: XYZ123. Reply REQUEST for open shifts."
+        "No longer available: XYZ123. Reply WAIT XYZ123 to join its waitlist."
     )
     assert replies.booking_summary({"XYZ123": BookingOutcome.UNKNOWN}) == (
         "Not a valid code: XYZ123. Reply REQUEST for open shifts."
@@ -130,7 +130,9 @@ def test_any_booking_summary_is_gsm7_one_segment_and_complete(
     for outcome, title in titles.items():
         assert (title in text) == (outcome in outcomes.values())
     booked = BookingOutcome.BOOKED in outcomes.values()
-    assert text.endswith("Thank you!" if booked else replies.HOW_TO_LIST)
+    taken = [c for c, o in outcomes.items() if o is BookingOutcome.TAKEN]
+    footer = replies.taken_footer(taken) if taken else replies.HOW_TO_LIST
+    assert text.endswith("Thank you!" if booked else footer)
 
 
 @settings(max_examples=200, deadline=None)

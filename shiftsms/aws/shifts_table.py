@@ -26,7 +26,9 @@ from shiftsms.core.shift_times import (
     has_started,
     sort_key,
     span_from_item,
+    to_iso,
 )
+from shiftsms.core.waitlist import WAITLIST_CAP, JoinOutcome, JoinResult, WaitView, join
 from shiftsms.errors import ShiftChanged, ShiftExists, ShiftNotFound, ShiftsmsError
 from shiftsms.ports import BookingCheck, BookingResult, OpenPage
 
@@ -55,6 +57,21 @@ CONSOLE_WINDOWS = 2
 # When the inbound message that last changed the shift was sent (see InboundSms.sent_at).
 MESSAGE_AT = "message_at"
 _NOT_CHANGED_SINCE = f" AND (attribute_not_exists({MESSAGE_AT}) OR {MESSAGE_AT} < :sent)"
+
+# The waitlist of a taken shift (E.164 numbers in joining order), the person an available shift
+# is held for and until when (ISO 8601 UTC), and a version every waitlist or hold change bumps.
+WAITLIST = "waitlist"
+HELD_FOR = "held_for"
+HELD_UNTIL = "held_until"
+WAIT_VERSION = "wait_version"
+# Only the holder may book a held shift; one given back with a waitlist not yet offered down
+# is booked by nobody until it is (see shiftsms.core.waitlist).
+_NOT_RESERVED = (
+    f"({HELD_FOR} = :employee OR (attribute_not_exists({HELD_FOR})"
+    f" AND (attribute_not_exists({WAITLIST}) OR size({WAITLIST}) = :none)))"
+)
+# Waitlist changes retried when the item keeps changing under them.
+WAIT_ATTEMPTS = 8
 
 
 # Items typed in the console write the status as people do. The status index holds the stored
@@ -359,7 +376,7 @@ class ShiftsTable:
             for raw in resp.get("Items", []):
                 item = from_item(raw)
                 position = (str(item[START_KEY]), str(item["shift_id"]))
-                if position > (key, after):
+                if position > (key, after) and not _reserved(item):
                     yield position, shift_from_item(item)
             if "LastEvaluatedKey" not in resp:
                 return
@@ -377,8 +394,8 @@ class ShiftsTable:
             ids, more = self._status_window(cursor)
             if ids:
                 for item in self._raw_many([i for i in ids if i not in known]):
-                    if START_KEY in item:
-                        continue  # on by-start
+                    if START_KEY in item or _reserved(item):
+                        continue  # on by-start, or held for someone waiting
                     shift = shift_from_item(item)
                     if not may_work(shift.role, roles):
                         continue  # not theirs
@@ -692,7 +709,7 @@ class ShiftsTable:
             return self.book_checked(
                 stored, employee, booking_ref, at, check=check, sent=sent, keep=keep
             )
-        if not _bookable(item, sent):
+        if not _bookable(item, sent, employee):
             return BookingResult(_lost(item, employee, booking_ref))
         shift = shift_from_item(item)
         try:
@@ -746,6 +763,85 @@ class ShiftsTable:
         )
         item = resp.get("Item")
         return from_item(item) if item else None
+
+    # -- waitlists and held offers (attributes on the shift item) -------------------------------
+
+    def waitlist_view(self, shift_id: str) -> WaitView | None:
+        """The shift with its waitlist and hold (strongly consistent), or None; a code typed
+        in another case finds the stored id."""
+        item = self._item(shift_id)
+        if item is None:
+            stored = self._stored_id(shift_id)
+            item = self._item(stored) if stored else None
+        return _wait_view(item) if item is not None else None
+
+    def join_waitlist(self, shift_id: str, phone: str, cap: int = WAITLIST_CAP) -> JoinResult:
+        """Put ``phone`` at the end of the shift's waitlist (no duplicates, at most ``cap``).
+
+        One conditional write on the version read, and only while the shift is still taken or
+        reserved for its waitlist: a list joined as the shift opened would block it.
+        """
+        for _ in range(WAIT_ATTEMPTS):
+            view = self.waitlist_view(shift_id)
+            if view is None:
+                return JoinResult(JoinOutcome.UNKNOWN)
+            result, changes = join(view, phone, cap)
+            if not changes:
+                return result
+            condition, vals = _version_is(view.version)
+            condition += (
+                f" AND ({_is(ShiftStatus.TAKEN, 'taken')} OR attribute_exists({HELD_FOR})"
+                f" OR size({WAITLIST}) > :none)"
+            )
+            vals.update(_spelled(ShiftStatus.TAKEN, "taken"), none=0)
+            vals.update(waitlist=[*view.waitlist, phone], next=view.version + 1)
+            update = f"SET {WAITLIST} = :waitlist"
+            if self._wait_write(view.shift.shift_id, update, condition, vals):
+                return result
+        raise ShiftsmsError("the shift's waitlist kept changing; try again")
+
+    def set_hold(
+        self, seen: WaitView, holder: str | None, until: datetime | None, rest: Sequence[str]
+    ) -> bool:
+        """Hold the available shift for ``holder`` until ``until`` (None: nobody, it opens to
+        all) with ``rest`` as its waitlist, only while it is as ``seen`` (still available, same
+        hold and version); False when it changed."""
+        condition, vals = _version_is(seen.version)
+        condition += f" AND {_is(ShiftStatus.AVAILABLE, 'available')}"
+        vals.update(_spelled(ShiftStatus.AVAILABLE, "available"))
+        if seen.held_for is None:
+            condition += f" AND attribute_not_exists({HELD_FOR})"
+        else:
+            condition += f" AND {HELD_FOR} = :seen_holder"
+            vals["seen_holder"] = seen.held_for
+        vals.update(waitlist=list(rest), next=seen.version + 1)
+        update = f"SET {WAITLIST} = :waitlist"
+        if holder is not None and until is not None:
+            update += f", {HELD_FOR} = :holder, {HELD_UNTIL} = :until"
+            vals.update(holder=holder, until=to_iso(until))
+        else:
+            update = f"{update} REMOVE {HELD_FOR}, {HELD_UNTIL}"
+        return self._wait_write(seen.shift.shift_id, update, condition, vals)
+
+    def _wait_write(self, shift_id: str, update: str, condition: str, vals: dict[str, Any]) -> bool:
+        """A waitlist update that bumps the version; False when its condition failed."""
+        set_part, _, remove_part = update.partition(" REMOVE ")
+        expression = f"{set_part}, {WAIT_VERSION} = :next"
+        if remove_part:
+            expression += f" REMOVE {remove_part}"
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"shift_id": {"S": shift_id}},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values(**vals),
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            return False
+        return True
 
     # -- bulk import ----------------------------------------------------------------------------
 
@@ -863,26 +959,66 @@ def _booking_write(
     With ``sent`` (when the message was sent), only if no later message changed the shift.
     """
     update = "SET shift_status = :taken, employee = :employee, booked_at = :at, booking_ref = :ref"
-    condition = f"attribute_exists(shift_id) AND {_is(ShiftStatus.AVAILABLE, 'available')}"
+    condition = (
+        f"attribute_exists(shift_id) AND {_is(ShiftStatus.AVAILABLE, 'available')}"
+        f" AND {_NOT_RESERVED}"
+    )
     vals: dict[str, Any] = {
         "taken": ShiftStatus.TAKEN,
         **_spelled(ShiftStatus.AVAILABLE, "available"),
         "employee": employee,
         "at": at.isoformat(timespec="seconds"),
         "ref": booking_ref,
+        "none": 0,
     }
     if sent:
         update += f", {MESSAGE_AT} = :sent"
         condition += _NOT_CHANGED_SINCE
         vals["sent"] = sent
-    return update, condition, vals
+    return f"{update} REMOVE {HELD_FOR}, {HELD_UNTIL}", condition, vals
 
 
-def _bookable(item: dict[str, Any], sent: str) -> bool:
+def _bookable(item: dict[str, Any], sent: str, employee: str) -> bool:
     """True when ``item`` (plain values) would pass the booking condition as read."""
     available = item.get("shift_status") in SPELLINGS[ShiftStatus.AVAILABLE]
     last = item.get(MESSAGE_AT)
-    return available and not (sent and last is not None and str(last) >= sent)
+    holder = item.get(HELD_FOR)
+    reserved = holder != employee and (holder is not None or bool(item.get(WAITLIST)))
+    return available and not reserved and not (sent and last is not None and str(last) >= sent)
+
+
+def _wait_view(item: dict[str, Any]) -> WaitView:
+    """A stored item (plain values) as a WaitView; a hold whose time cannot be read counts as
+    lapsed (the next run moves it on)."""
+    raw = item.get(WAITLIST)
+    waitlist = tuple(str(p) for p in raw) if isinstance(raw, list) else ()
+    holder = item.get(HELD_FOR)
+    until = None
+    if isinstance(item.get(HELD_UNTIL), str):
+        try:
+            until = from_iso(item[HELD_UNTIL])
+        except (ShiftTimeError, ValueError):
+            until = None
+    return WaitView(
+        shift_from_item(item),
+        waitlist,
+        str(holder) if isinstance(holder, str) else None,
+        until,
+        int(item.get(WAIT_VERSION, 0)),
+    )
+
+
+def _reserved(item: dict[str, Any]) -> bool:
+    """True when an available item is held for, or kept for, someone on its waitlist: not
+    listed as open (the holder got its own text)."""
+    return HELD_FOR in item or bool(item.get(WAITLIST))
+
+
+def _version_is(version: int) -> tuple[str, dict[str, Any]]:
+    """A condition that the waitlist version is still ``version`` (0: never written)."""
+    if version:
+        return f"attribute_exists(shift_id) AND {WAIT_VERSION} = :version", {"version": version}
+    return f"attribute_exists(shift_id) AND attribute_not_exists({WAIT_VERSION})", {}
 
 
 def _lost(old: dict[str, Any], employee: str, booking_ref: str) -> BookingOutcome:

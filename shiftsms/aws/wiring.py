@@ -34,10 +34,12 @@ def campaign_reports(client: ClientFactory, stack: StackInfo) -> CampaignReports
     """Campaign listings and summaries (``campaign list/show``, ``status``)."""
     dynamodb = client("dynamodb")
     campaigns_table = stack.output("CampaignsTableName")
+    shifts = ShiftsTable(dynamodb, stack.output("ShiftsTableName"))
     return CampaignReports(
         campaigns=CampaignsTable(dynamodb, campaigns_table),
         staff=StaffTable(dynamodb, stack.output("StaffTableName")),
-        shifts=ShiftsTable(dynamodb, stack.output("ShiftsTableName")),
+        shifts=shifts,
+        waitlists=shifts,
         ledger=DynamoSendLedger(dynamodb, stack.output("StateTableName"), campaigns_table),
         dead_letters=SqsDeadLetters(client("sqs"), stack.settings().send_dlq_url),
     )

@@ -10,8 +10,11 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
+from shiftsms.aws.due_work import DynamoDueWork
+from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
+from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import (
     confirm,
@@ -23,8 +26,14 @@ from shiftsms.cli.output import (
     stdout,
     warn,
 )
+from shiftsms.core.booking_rules import (
+    DEFAULT_MAX_WEEKLY_HOURS,
+    DEFAULT_MIN_REST_HOURS,
+    RuleSettings,
+)
 from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.core.shift_times import date_window, from_iso, time_zone, to_iso
+from shiftsms.core.waitlist import DEFAULT_HOLD_MINUTES
 from shiftsms.errors import ShiftExists
 from shiftsms.services.shifts import (
     Cancelled,
@@ -34,6 +43,7 @@ from shiftsms.services.shifts import (
     read_file,
     shift_span_of,
 )
+from shiftsms.services.waitlist import WaitlistService, due_schedule
 
 app = typer.Typer(
     name="shifts",
@@ -89,10 +99,39 @@ def _service(ctx: typer.Context, *, notify: bool = False, tz: str | None = None)
     table = ShiftsTable(
         cli.client("dynamodb"), cli.output("ShiftsTableName"), cli.output("StaffTableName")
     )
-    service = ShiftService(table, zone=stack_zone(ctx, tz), clock=now)
+    zone = stack_zone(ctx, tz)
+    service = ShiftService(table, zone=zone, clock=now)
     if notify:
         service.sms = EndUserMessagingSms(cli.client("pinpoint-sms-voice-v2"))
         service.origination = cli.output("OriginationIdentity")
+    return service
+
+
+def _with_waitlist(ctx: typer.Context, service: ShiftService) -> ShiftService:
+    """``service`` offering a released shift down its waitlist, as the inbound function does
+    after a DROP (same hold length and booking rules, from the stack's parameters)."""
+    cli = get_context(ctx)
+    stack = cli.stack()
+    assert isinstance(service.store, ShiftsTable)
+    dynamodb = cli.client("dynamodb")
+    params = stack.parameters
+    service.waitlist = WaitlistService(
+        shifts=service.store,
+        staff=StaffTable(dynamodb, stack.output("StaffTableName")),
+        sms=EndUserMessagingSms(
+            cli.client("pinpoint-sms-voice-v2"),
+            protect_configuration=stack.outputs.get("ProtectConfigurationId") or None,
+        ),
+        offers=DynamoOfferLog(dynamodb, stack.output("StateTableName")),
+        origination=stack.output("OriginationIdentity"),
+        zone=service.zone,
+        rules=RuleSettings(
+            float(params.get("MinRestHours") or DEFAULT_MIN_REST_HOURS),
+            float(params.get("MaxWeeklyHours") or DEFAULT_MAX_WEEKLY_HOURS),
+        ),
+        hold_minutes=int(params.get("HoldMinutes") or DEFAULT_HOLD_MINUTES),
+        schedule=due_schedule(DynamoDueWork(dynamodb, stack.output("StateTableName"))),
+    )
     return service
 
 
@@ -339,11 +378,14 @@ def release(
     ] = False,
 ) -> None:
     """Make a taken shift available again (staff can book it by SMS)."""
-    done = _service(ctx, notify=not no_notify).release(shift_id, notify=not no_notify)
+    service = _with_waitlist(ctx, _service(ctx, notify=not no_notify))
+    done = service.release(shift_id, notify=not no_notify)
     before = done.before
     held = f" (it was taken by {before.employee})" if before.employee else ""
     say(f"Shift {before.shift_id} is available again{held}.")
     _report_holder_text(done)
+    if done.offered_to:
+        say(f"Held for {done.offered_to}, the first on its waitlist who may take it.")
 
 
 @app.command("remove")

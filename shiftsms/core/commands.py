@@ -25,6 +25,8 @@ class Kind(StrEnum):
     MORE = "more"
     BOOK = "book"
     DROP = "drop"
+    WAIT = "wait"
+    YES = "yes"
     AGENT = "agent"
     TOO_MANY = "too_many"
     OPT_OUT = "opt_out"
@@ -74,6 +76,9 @@ COMMANDS: tuple[Spec, ...] = (
     Spec(Kind.MORE, ("MORE", "NEXT"), Args.NONE, "on_more"),
     Spec(Kind.BOOK, (), Args.CODES, "on_book"),
     Spec(Kind.DROP, ("DROP", "RELEASE"), Args.CODES, "on_drop"),
+    Spec(Kind.WAIT, ("WAIT",), Args.CODES, "on_wait"),
+    # YES is not one of End User Messaging's default keywords (HELP and the opt-out words).
+    Spec(Kind.YES, ("YES",), Args.NONE, "on_yes"),
     Spec(Kind.AGENT, ("AGENT", "CALL"), Args.NOTE, "on_agent"),
     Spec(
         Kind.OPT_OUT,

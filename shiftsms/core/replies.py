@@ -8,12 +8,14 @@ constants are the English texts, under the catalogue keys of the same names.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from shiftsms.core.booking_rules import Refusal, refusal_text
 from shiftsms.core.catalogue import ENGLISH, Catalogue
 from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, to_gsm7, truncate_septets
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
+from shiftsms.core.waitlist import JoinOutcome, JoinResult
 
 HOW_TO_LIST = ENGLISH.text("HOW_TO_LIST")
 
@@ -29,6 +31,64 @@ NO_MORE_SHIFTS = ENGLISH.text("NO_MORE_SHIFTS")
 LOOK_FURTHER = ENGLISH.text("LOOK_FURTHER")
 
 MAX_INFO_SEPTETS = 40
+
+# YES where the latest offer named several shifts, or none that is still open.
+YES_WHICH = "Please reply with the code of the shift you want. " + HOW_TO_LIST
+WAIT_ONE_CODE = "Please send WAIT and one shift code, like WAIT XYZ123."
+WAITLIST_OPEN_HINT = ENGLISH.text("WAITLIST_OPEN_HINT")
+
+
+def waitlist_joined(code: str, position: int) -> str:
+    """``WAIT CODE`` put the sender on the list."""
+    return f"You're number {position} for {code}. We'll text you if it is free again."
+
+
+def waitlist_already(code: str, position: int) -> str:
+    """``WAIT CODE`` from someone already on the list."""
+    return f"You're already number {position} for {code}. We'll text you if it is free again."
+
+
+def waitlist_full(code: str) -> str:
+    """The list is at its cap."""
+    return f"The waitlist for {code} is full. " + HOW_TO_LIST
+
+
+def waitlist_open(code: str) -> str:
+    """``WAIT CODE`` for a shift anyone may book now."""
+    return f"{code} is open: reply {code} to book it."
+
+
+def waitlist_yours(code: str) -> str:
+    """``WAIT CODE`` from the person who holds it."""
+    return f"{code} is already yours."
+
+
+def join_reply(code: str, result: JoinResult) -> str:
+    """The reply to ``WAIT CODE``."""
+    if result.outcome is JoinOutcome.JOINED:
+        return waitlist_joined(code, result.position)
+    if result.outcome is JoinOutcome.ALREADY:
+        return waitlist_already(code, result.position)
+    if result.outcome is JoinOutcome.FULL:
+        return waitlist_full(code)
+    if result.outcome is JoinOutcome.OPEN:
+        return waitlist_open(code)
+    if result.outcome is JoinOutcome.YOURS:
+        return waitlist_yours(code)
+    return NOT_A_CODE
+
+
+def held_offer(code: str, until: datetime, zone: ZoneInfo) -> str:
+    """The text a waitlisted person gets when the shift is given back."""
+    at = until.astimezone(zone).strftime("%H:%M")
+    return f"{code} is free again and held for you until {at}. Reply YES to take it."
+
+
+def taken_footer(taken: Sequence[str], texts: Catalogue = ENGLISH) -> str:
+    """How to wait for taken codes: by name for one, in general for several."""
+    if len(taken) == 1:
+        return texts.text("WAIT_HINT_ONE", code=taken[0])
+    return texts.text("WAITLIST_OPEN_HINT")
 
 
 def budget(max_segments: int) -> int:
@@ -77,9 +137,18 @@ def _booking_sections(
 
 
 def booking_summary(outcomes: Mapping[str, BookingOutcome], texts: Catalogue = ENGLISH) -> str:
-    """One text that sums up a booking: booked / already yours / no longer available / unknown."""
-    booked = any(o is BookingOutcome.BOOKED for o in outcomes.values())
-    footer = texts.text("THANK_YOU" if booked else "HOW_TO_LIST")
+    """One text that sums up a booking: booked / already yours / no longer available / unknown.
+
+    Nothing booked but some taken: the footer says how to join the waitlist.
+    """
+    booked = [c for c, o in outcomes.items() if o is BookingOutcome.BOOKED]
+    taken = [c for c, o in outcomes.items() if o is BookingOutcome.TAKEN]
+    if booked:
+        footer = texts.text("THANK_YOU")
+    elif taken:
+        footer = taken_footer(taken, texts)
+    else:
+        footer = texts.text("HOW_TO_LIST")
     return _summary(_booking_sections(outcomes, texts), footer, texts)
 
 

@@ -21,20 +21,25 @@ from shiftsms.aws.campaign_links import DynamoCampaignLinks
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
+from shiftsms.aws.due_work import DynamoDueWork
+from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
 from shiftsms.aws.reply_queue import DynamoReplyMarkers, SqsReplyQueue
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.events import MalformedEvent, parse_inbound
 from shiftsms.core.models import InboundSms
 from shiftsms.core.phone import redact
+from shiftsms.core.shift_times import time_zone
 from shiftsms.handlers.logs import logger
 from shiftsms.ports import Caller, SmsSender
 from shiftsms.services.inbound import Allowed, InboundService
 from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reply_outbox import ReplyOutbox
+from shiftsms.services.waitlist import WaitlistService, due_schedule
 from shiftsms.settings import Settings
 
 
@@ -79,10 +84,26 @@ class InboundApp:
                 markers=DynamoReplyMarkers(dynamodb, settings.state_table),
                 queue=SqsReplyQueue(client("sqs"), settings.reply_queue_url),
             )
+        shifts = ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table)
+        staff = StaffTable(dynamodb, settings.staff_table)
+        waitlist = None
+        if settings.state_table:
+            waitlist = WaitlistService(
+                shifts=shifts,
+                staff=staff,
+                sms=sms,
+                offers=DynamoOfferLog(dynamodb, settings.state_table),
+                origination=settings.origination_identity,
+                zone=time_zone(settings.time_zone),
+                rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
+                hold_minutes=settings.hold_minutes,
+                schedule=due_schedule(DynamoDueWork(dynamodb, settings.state_table)),
+            )
         self.service = InboundService(
             settings=settings,
-            shifts=ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table),
-            staff=StaffTable(dynamodb, settings.staff_table),
+            shifts=shifts,
+            staff=staff,
+            waitlist=waitlist,
             sms=sms,
             outbox=outbox,
             limiter=DynamoReplyLimiter(

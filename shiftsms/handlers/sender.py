@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.clients import client
+from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.reply_queue import DynamoReplyMarkers
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
@@ -82,6 +83,7 @@ class SenderApp:
             staff=StaffTable(dynamodb, settings.staff_table),
             clock=lambda: datetime.fromtimestamp(self.now(), UTC),
             offers=live_offers(dynamodb, settings),
+            offer_log=DynamoOfferLog(dynamodb, settings.state_table),
         )
         self.replies = ReplyOutbox(
             sms=sms,

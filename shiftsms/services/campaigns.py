@@ -38,12 +38,14 @@ from shiftsms.errors import (
 from shiftsms.ports import (
     CampaignStore,
     DeadLetters,
+    OfferLog,
     SendLedger,
     SendQueue,
     SendRateLimiter,
     ShiftStore,
     SmsSender,
     StaffStore,
+    WaitlistStore,
 )
 from shiftsms.services.live_offers import LiveOffers
 from shiftsms.services.notify import CampaignLinks
@@ -57,6 +59,9 @@ from shiftsms.services.shifts import (
 from shiftsms.settings import FanOutSettings, SenderSettings
 
 log = logging.getLogger("shiftsms.campaigns")
+
+# The kind of offer record a campaign text leaves (a held offer leaves "held").
+CAMPAIGN_OFFER = "campaign"
 
 CAMPAIGN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ENQUEUE_CHUNK = 100
@@ -167,6 +172,8 @@ class ShiftFill:
     employee_name: str | None = None
     booked_at: str | None = None
     seconds_to_book: int | None = None
+    # How many people wait for it (WAIT), shown by ``show --json``.
+    waitlist: int = 0
 
 
 @dataclass(frozen=True)
@@ -426,6 +433,8 @@ class CampaignReports:
     shifts: ShiftStore
     ledger: SendLedger
     dead_letters: DeadLetters
+    # Each shift's waitlist (None: not shown, every count 0).
+    waitlists: WaitlistStore | None = None
 
     def get(self, campaign_id: str) -> Campaign:
         """One campaign; CampaignNotFound if there is none."""
@@ -444,8 +453,13 @@ class CampaignReports:
         campaign = self.get(campaign_id)
         ids = campaign.shift_ids or candidate_codes(campaign.campaign_message)
         found = self.shifts.get_many(ids) if ids else {}
-        fills = tuple(self._fill(campaign, found[i]) for i in ids if i in found)
+        fills = tuple(self._waiting(self._fill(campaign, found[i])) for i in ids if i in found)
         return self._summary(campaign, fills, self.dead_letters.depth())
+
+    def _waiting(self, fill: ShiftFill) -> ShiftFill:
+        """``fill`` with the length of its shift's waitlist (one read per shift offered)."""
+        view = self.waitlists.waitlist_view(fill.shift_id) if self.waitlists else None
+        return replace(fill, waitlist=len(view.waitlist)) if view and view.waitlist else fill
 
     def _summary(
         self, campaign: Campaign, fills: tuple[ShiftFill, ...], dead: int | None = None
@@ -511,6 +525,8 @@ class CampaignSender:
     clock: Callable[[], datetime] = utc_now
     # Composes live campaign texts at send time; None: every job's text is sent as queued.
     offers: LiveOffers | None = None
+    # The latest offer sent to each number, for YES (None: not recorded).
+    offer_log: OfferLog | None = None
 
     def send(self, job: SendJob, deadline: float | None = None) -> SendOutcome:
         """Send ``job`` once; return the outcome.
@@ -580,8 +596,20 @@ class CampaignSender:
         except Exception:
             # The text went out and the marker still blocks a resend: only the count is short.
             log.exception("sent, but the outcome could not be recorded", extra=ctx)
+        self._record_offer(job.to, job.text, now)
         log.info("sent", extra=ctx)
         return SendOutcome.SENT
+
+    def _record_offer(self, to: str, text: str, at: datetime) -> None:
+        """Remember the codes the text sent listed, so YES can book the one it named."""
+        if self.offer_log is None:
+            return
+        try:
+            self.offer_log.record(to, candidate_codes(text), CAMPAIGN_OFFER, at)
+        except Exception:
+            log.exception(
+                "sent, but the offer could not be recorded", extra={"recipient": mask(to)}
+            )
 
     def dead_letter(self, job: SendJob, reason: str) -> bool:
         """Count ``job`` on its campaign as dead-lettered: it failed on its last receive.

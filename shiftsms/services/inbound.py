@@ -21,6 +21,7 @@ from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
 from shiftsms.ports import Caller, OpenPage, ReplyLimiter, ShiftStore, SmsSender, StaffStore
 from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reply_outbox import ReplyOutbox
+from shiftsms.services.waitlist import WaitlistService
 from shiftsms.settings import Settings
 
 log = logging.getLogger("shiftsms.inbound")
@@ -43,6 +44,7 @@ class Action(StrEnum):
     LISTED = "listed"
     BOOKED = "booked"
     DROPPED_SHIFT = "dropped_shift"
+    WAITLISTED = "waitlisted"
     AGENT_CALLED = "agent_called"
     AGENT_FAILED = "agent_failed"
     AGENT_UNAVAILABLE = "agent_unavailable"
@@ -115,6 +117,8 @@ class InboundService:
     outbox: ReplyOutbox | None = None
     # Tells a campaign's managers of its bookings and drops (after the sender's reply).
     notifier: ManagerNotifier | None = None
+    # WAIT, held offers on DROP and YES; without it WAIT and YES are answered as unknown.
+    waitlist: WaitlistService | None = None
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
@@ -231,6 +235,26 @@ class InboundService:
         reply, released = self._drop(req.command.codes, req.sender, req.sms, req.texts)
         return _Outcome(Action.DROPPED_SHIFT, reply, changed=released)
 
+    def on_wait(self, req: _Request) -> _Outcome:
+        """WAIT code: join the waitlist of a taken shift."""
+        if self.waitlist is None:
+            return _Outcome(Action.INVALID, replies.NOT_A_CODE)
+        if len(req.command.codes) != 1:
+            return _Outcome(Action.INVALID, replies.WAIT_ONE_CODE)
+        (code,) = req.command.codes
+        result = self.waitlist.join(code, req.sender)
+        return _Outcome(Action.WAITLISTED, replies.join_reply(code, result))
+
+    def on_yes(self, req: _Request) -> _Outcome:
+        """YES: book the single shift of the latest offer sent to the sender."""
+        code = self.waitlist.yes_code(req.sender, self.clock()) if self.waitlist else None
+        if code is None:
+            return _Outcome(Action.INVALID, replies.YES_WHICH)
+        outcome, reply = self._book_outcomes((code,), req.sender, req.roles, req.sms, req.texts)
+        if outcome.get(code) in (BookingOutcome.TAKEN, BookingOutcome.UNKNOWN):
+            return _Outcome(Action.BOOKED, replies.YES_WHICH)
+        return _Outcome(Action.BOOKED, reply)
+
     def on_agent(self, req: _Request) -> _Outcome:
         """AGENT [note]: a call-back, when Connect is set up."""
         return self._agent(req.sender, req.command.note, req.sms.message_id, req.texts)
@@ -285,6 +309,18 @@ class InboundService:
         texts: Catalogue = ENGLISH,
     ) -> tuple[str, tuple[str, ...]]:
         """Book what may be booked; the reply, and the codes booked."""
+        outcomes, reply = self._book_outcomes(codes, sender, roles, sms, texts)
+        return reply, tuple(c for c, o in outcomes.items() if o is BookingOutcome.BOOKED)
+
+    def _book_outcomes(
+        self,
+        codes: tuple[str, ...],
+        sender: str,
+        roles: tuple[str, ...],
+        sms: InboundSms,
+        texts: Catalogue = ENGLISH,
+    ) -> tuple[dict[str, BookingOutcome], str]:
+        """Book each of ``codes`` the rules allow; the outcomes and the reply."""
         at = self.clock()
         rules = RuleSettings(self.settings.min_rest_hours, self.settings.max_weekly_hours)
 
@@ -313,7 +349,7 @@ class InboundService:
                 "refused", extra={"sender": mask(sender), "shifts": [r.shift_id for r in refusals]}
             )
         zone = time_zone(self.settings.time_zone)
-        return replies.booking_reply(outcomes, refusals, zone, texts), tuple(booked)
+        return outcomes, replies.booking_reply(outcomes, refusals, zone, texts)
 
     def _drop(
         self, codes: tuple[str, ...], sender: str, sms: InboundSms, texts: Catalogue = ENGLISH
@@ -323,6 +359,10 @@ class InboundService:
             for code in codes
         }
         released = tuple(c for c, o in outcomes.items() if o is DropOutcome.RELEASED)
+        if self.waitlist is not None:
+            for code in released:
+                # The first eligible person waiting gets it held (texted before this reply).
+                self.waitlist.advance(code, self.clock())
         return replies.drop_summary(outcomes, texts), released
 
     def _agent(

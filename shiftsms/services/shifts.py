@@ -32,6 +32,7 @@ from shiftsms.errors import (
 )
 from shiftsms.ports import ShiftStore, SmsSender
 from shiftsms.services.csv_rows import ImportResult, duplicates, read_csv, write_new_in_chunks
+from shiftsms.services.waitlist import WaitlistService
 
 STATUSES = tuple(ShiftStatus)
 ID_COLUMN, INFO_COLUMN, STATUS_COLUMN = "shift_id", "shift_info", "shift_status"
@@ -284,6 +285,8 @@ class ShiftService:
     origination: str = ""
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
     clock: Callable[[], datetime] = utc_now
+    # Offers a released shift to the first eligible person on its waitlist (None: no offers).
+    waitlist: WaitlistService | None = None
 
     def add(
         self,
@@ -399,7 +402,9 @@ class ShiftService:
         except ShiftChanged as exc:
             raise _changed(before, exc.now, "nothing was released") from exc
         text = cancelled_text(before, removed=False)
-        return Cancelled(before, self._tell_holder(before, text) if notify else None)
+        told = self._tell_holder(before, text) if notify else None
+        offered = self.waitlist.advance(before.shift_id, self.clock()) if self.waitlist else None
+        return Cancelled(before, told, offered)
 
     def remove(self, seen: Shift, *, notify: bool = True) -> Cancelled:
         """Delete the shift ``seen`` (from :meth:`get`), only if it is still as seen; text its
@@ -452,6 +457,8 @@ class Cancelled:
 
     before: Shift
     told: HolderText | None
+    # Who the released shift is now held for (the first eligible person waiting), if anyone.
+    offered_to: str | None = None
 
 
 def describe(shift: Shift) -> str:

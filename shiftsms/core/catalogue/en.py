@@ -54,4 +54,6 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "OVER_WEEKLY": "takes you to {total} in 7 days, max {cap}",
     "HELD": "{span} on {day}",
     "MORE_REFUSED": "+{n} more refused.",
+    "WAIT_HINT_ONE": "Reply WAIT {code} to join its waitlist.",
+    "WAITLIST_OPEN_HINT": "Reply WAIT and a code to join its waitlist.",
 }

@@ -52,4 +52,6 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "OVER_WEEKLY": "le lleva a {total} en 7 días, máx. {cap}",
     "HELD": "{span} del {day}",
     "MORE_REFUSED": "+{n} más rechazados.",
+    "WAIT_HINT_ONE": "Responda WAIT {code} para entrar en su lista de espera.",
+    "WAITLIST_OPEN_HINT": "Responda WAIT y un código para entrar en su lista de espera.",
 }

@@ -55,4 +55,6 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "OVER_WEEKLY": "da Ci {total} w 7 dni, maks. {cap}",
     "HELD": "{span} dnia {day}",
     "MORE_REFUSED": "+{n} więcej odrzuconych.",
+    "WAIT_HINT_ONE": "Odpowiedz WAIT {code}, aby dołączyć do listy oczekujących.",
+    "WAITLIST_OPEN_HINT": "Odpowiedz WAIT i kod, aby dołączyć do listy oczekujących.",
 }

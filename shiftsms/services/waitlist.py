@@ -1,0 +1,159 @@
+"""Waitlists, held offers and YES: who gets a shift that is given back, and when."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from shiftsms.core import replies
+from shiftsms.core.booking_rules import RuleSettings, ShiftToBook, check_booking
+from shiftsms.core.commands import MAX_CODES_PER_TEXT
+from shiftsms.core.due import DueItem
+from shiftsms.core.models import Shift
+from shiftsms.core.phone import fingerprint, mask
+from shiftsms.core.shift_times import ShiftTimeError, span_from_item
+from shiftsms.core.waitlist import (
+    DEFAULT_HOLD_MINUTES,
+    HOLD_EXPIRY,
+    WAITLIST_CAP,
+    JoinResult,
+    WaitView,
+    YesChoice,
+    hold_until,
+    next_holder,
+    resolve_yes,
+)
+from shiftsms.errors import RecipientOptedOut, SendError, ShiftsmsError
+from shiftsms.ports import DueWork, OfferLog, SmsSender, StaffStore, WaitlistStore
+
+log = logging.getLogger("shiftsms.waitlist")
+
+# Hold changes retried when the shift keeps changing under them.
+ADVANCE_ATTEMPTS = 8
+HELD_OFFER = "held"
+
+# Schedules a hold's expiry: (kind, key, due at). The due-work engineer's DueWork.schedule
+# wrapped to this shape; None: expiries are not scheduled (a caller runs ``expire``).
+Schedule = Callable[[str, str, datetime], None]
+
+
+def due_schedule(due: DueWork) -> Schedule:
+    """A :data:`Schedule` that puts the expiry on ``due`` (the same shift: one item)."""
+    return lambda kind, key, at: due.schedule(DueItem(kind, key, at))
+
+
+# Called with a shift id when its waitlist is used up and it opens to all: the hook for a
+# live re-offer to the campaign's recipients.
+OnOpen = Callable[[str], None]
+
+
+@dataclass
+class WaitlistService:
+    """Joins waitlists, offers a given-back shift down its waitlist, resolves YES."""
+
+    shifts: WaitlistStore
+    staff: StaffStore
+    sms: SmsSender
+    offers: OfferLog
+    origination: str
+    zone: ZoneInfo
+    rules: RuleSettings
+    hold_minutes: int = DEFAULT_HOLD_MINUTES
+    cap: int = WAITLIST_CAP
+    schedule: Schedule | None = None
+    on_open: OnOpen | None = None
+
+    def join(self, shift_id: str, phone: str) -> JoinResult:
+        """``WAIT CODE`` from ``phone``."""
+        return self.shifts.join_waitlist(shift_id, phone, self.cap)
+
+    def eligible(self, shift: Shift, phone: str, *, now: datetime) -> bool:
+        """True when ``phone`` may still take ``shift``: on the allow list, not opted out, and
+        allowed by the booking rules (role, start, overlap, rest, weekly hours)."""
+        member = self.staff.get(phone)
+        if member is None or member.opted_out:
+            return False
+        try:
+            span = span_from_item(
+                {"starts_at": shift.starts_at, "ends_at": shift.ends_at} if shift.starts_at else {}
+            )
+        except ShiftTimeError:
+            return False
+        held = self.shifts.held(phone)[0] if span is not None else ()
+        to_book = ShiftToBook(shift.shift_id, span, shift.role)
+        return not check_booking(to_book, member.roles, held, self.rules, now)
+
+    def advance(self, shift_id: str, now: datetime, *, lapsed: str | None = None) -> str | None:
+        """Offer an available shift to the next eligible person on its waitlist, unless a
+        hold on it is still running; nobody left, open it to all. The holder, or None.
+
+        Called after a DROP or release, and when a hold's expiry is due. Conditional on the
+        shift as read, so two runs at once make one hold; people skipped leave the list and
+        are never texted. ``lapsed``: a holder whose hold ends now (their number opted out).
+        """
+        for _ in range(ADVANCE_ATTEMPTS):
+            view = self.shifts.waitlist_view(shift_id)
+            if view is None or not view.offering:
+                return None
+            running = view.held_until is not None and view.held_until > now
+            if view.held_for is not None and view.held_for != lapsed and running:
+                return None  # still held
+            chosen = next_holder(view.waitlist, partial(self.eligible, view.shift, now=now))
+            until = hold_until(now, self.hold_minutes) if chosen.holder else None
+            if self.shifts.set_hold(view, chosen.holder, until, chosen.rest):
+                break
+        else:
+            raise ShiftsmsError(f"shift {shift_id} kept changing while offered; try again")
+        if chosen.skipped:
+            log.info("waitlist skipped", extra={"shift": shift_id, "skipped": len(chosen.skipped)})
+        if chosen.holder is None or until is None:
+            log.info("waitlist used up: open to all", extra={"shift": shift_id})
+            if self.on_open is not None:
+                self.on_open(view.shift.shift_id)
+            return None
+        self._offer(view, chosen.holder, until, now)
+        return chosen.holder
+
+    def _offer(self, view: WaitView, holder: str, until: datetime, now: datetime) -> None:
+        """Schedule the hold's expiry, then text the holder and record the offer for YES."""
+        code = view.shift.shift_id
+        if self.schedule is not None:
+            self.schedule(HOLD_EXPIRY, code, until)
+        text = replies.held_offer(code, until, self.zone)
+        context = {"kind": "offer", "recipient": fingerprint(holder)}
+        try:
+            self.sms.send(holder, text, self.origination, context=context)
+        except RecipientOptedOut:
+            log.info("held offer not sent: opted out", extra={"sender": mask(holder)})
+            self.staff.set_opted_out(holder, True, now)
+            self.advance(code, now, lapsed=holder)
+            return
+        except SendError:
+            # The hold stands: its expiry moves the shift on if nobody answers.
+            log.error("held offer not sent", extra={"sender": mask(holder), "shift": code})
+            return
+        self.offers.record(holder, [code], HELD_OFFER, now)
+        log.info("held offer", extra={"sender": mask(holder), "shift": code})
+
+    def expire(self, shift_id: str, now: datetime) -> str | None:
+        """A hold's expiry is due: the next person, once (a second run finds it moved on)."""
+        return self.advance(shift_id, now)
+
+    def on_hold_expiry(self, item: DueItem, now: datetime) -> None:
+        """The due-work handler of :data:`HOLD_EXPIRY` items (key: the shift id)."""
+        self.expire(item.key, now)
+
+    def yes_code(self, phone: str, now: datetime) -> str | None:
+        """The shift YES books: the single one of the latest offer; None when it named
+        several or none (the reply asks for the code)."""
+        offer = self.offers.latest(phone, now)
+        offered = offer.shift_ids[:MAX_CODES_PER_TEXT] if offer else ()
+        if len(offered) > 1:
+            # Codes read from a campaign text may include words that are no shift ("5H").
+            offered = tuple(c for c in offered if self.shifts.waitlist_view(c) is not None)
+        choice, code = resolve_yes(offered)
+        return code if choice is YesChoice.BOOK else None
