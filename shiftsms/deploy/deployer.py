@@ -21,6 +21,7 @@ from shiftsms import resources
 from shiftsms.aws.alarms import AlarmState, alarms_in_alarm
 from shiftsms.aws.clients import client as make_client
 from shiftsms.aws.queues import QueueDepth, queue_depths
+from shiftsms.aws.reply_queue import ReplyFailures, reply_failures
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.aws.staff_table import StaffTable
@@ -142,6 +143,10 @@ class DestroyResult:
     key_scheduled_for_deletion: str | None = None
 
 
+# The queue output (less ``Url``) where replies that failed every try end.
+REPLY_DLQ = "ReplyDlq"
+
+
 @dataclass(frozen=True)
 class StackStatus:
     """``shiftsms status``: the stack, a summary of its data, and both versions."""
@@ -154,6 +159,35 @@ class StackStatus:
     cli_version: str = field(default_factory=resources.version)
     # The stack's alarms in ALARM (None: the caller may not read alarms).
     alarms: list[AlarmState] | None = field(default_factory=list)
+    # Replies refused for good (None: the stack has no state table).
+    reply_failures: ReplyFailures | None = None
+
+    @property
+    def reply_dlq_depth(self) -> int | None:
+        """Replies in the reply DLQ (failed every try from the reply queue); None: unknown."""
+        found = [q for q in self.queues if q.name == REPLY_DLQ]
+        if not found or found[0].error is not None:
+            return None
+        return found[0].held
+
+    @property
+    def replies_failed(self) -> int | None:
+        """Replies that failed for good: refused, plus those in the reply DLQ (None: unknown)."""
+        dead = self.reply_dlq_depth
+        if self.reply_failures is None and dead is None:
+            return None
+        refused = self.reply_failures.refused if self.reply_failures else 0
+        return refused + (dead or 0)
+
+    def replies_dict(self) -> dict[str, Any]:
+        """The ``replies`` part of ``--json``."""
+        failures = self.reply_failures
+        return {
+            "failed_for_good": self.replies_failed,
+            "refused": None if failures is None else failures.refused,
+            "last_refused_at": None if failures is None else failures.last_at,
+            "dead_lettered": self.reply_dlq_depth,
+        }
 
     @property
     def stack_version(self) -> str | None:
@@ -197,6 +231,7 @@ class StackStatus:
                 for c in self.campaigns
             ],
             "queues": [q.as_dict() for q in self.queues],
+            "replies": self.replies_dict(),
             "alarms": None if self.alarms is None else [a.as_dict() for a in self.alarms],
         }
 
@@ -645,6 +680,11 @@ class Deployer:
             campaigns=campaigns,
             queues=queue_depths(self.client("sqs"), out),
             alarms=alarms_in_alarm(self.client("cloudwatch"), info.name),
+            reply_failures=(
+                reply_failures(dynamodb, out["StateTableName"])
+                if out.get("StateTableName")
+                else None
+            ),
         )
 
     def destroy(
