@@ -22,7 +22,7 @@ from shiftsms.core.gsm import is_gsm7, segments, septets
 from shiftsms.core.models import Shift
 from shiftsms.local.emulator import Emulator
 from tests.clitools import command_paths, invoke, record_dynamodb_calls, table_rows
-from tests.conftest import ORIGINATION, REGION, Deployed, deploy_template
+from tests.conftest import ORIGINATION, REGION, Deployed, deliver_shift_keys, deploy_template
 
 ANA = "+447700900123"
 
@@ -663,6 +663,40 @@ def test_release_of_a_console_item_whose_status_is_capitalised(
         "shift_info": "15/08 5h nightshift",
         "shift_status": "available",
     }
+
+
+def _console_item(deployed: Deployed, shift_id: str, status: str, employee: str = "") -> None:
+    """A shift typed in the console, and its alias written by the shift-key function."""
+    deliver_shift_keys(deployed.outputs)  # what earlier tests wrote
+    item = {
+        "shift_id": {"S": shift_id},
+        "shift_info": {"S": "15/08 5h nightshift"},
+        "shift_status": {"S": status},
+    }
+    if employee:
+        item["employee"] = {"S": employee}
+    deployed.dynamodb.put_item(TableName=deployed.outputs["ShiftsTableName"], Item=item)
+    assert deliver_shift_keys(deployed.outputs) == 1
+
+
+def test_release_and_remove_find_a_console_id_in_mixed_case(
+    deployed: Deployed, sms: Stubber
+) -> None:
+    _console_item(deployed, "xYz123", "taken", ANA)
+    text = (
+        "Your booking of xYz123 (15/08 5h nightshift) was cancelled by the ward. "
+        "Text REQUEST for open shifts."
+    )
+    expect_text(sms, ANA, text, "xYz123")
+    result = invoke("shifts", "release", "XYZ123")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        f"Shift xYz123 is available again (it was taken by {ANA})."
+    )
+    assert stored(deployed)["xYz123"]["shift_status"] == "available"
+    result = invoke("shifts", "remove", "xyz123", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "xYz123" not in stored(deployed)
 
 
 def test_release_with_no_notify_texts_nobody(deployed: Deployed, sms: Stubber) -> None:

@@ -41,6 +41,7 @@ from tests.conftest import (
     ORIGINATION,
     REGION,
     Deployed,
+    deliver_shift_keys,
     deploy_template,
     function_environment,
     module_stack,
@@ -1033,6 +1034,25 @@ def test_console_items_in_any_case_are_listed_and_booked(h: Harness) -> None:
     h.text(ANA, "DROP xyz123")
     assert h.sms.to(ANA)[-1] == "Released: XYZ123."
     assert "employee" not in h.shift("xyz123")
+
+
+def test_a_console_id_in_mixed_case_is_booked_and_dropped_by_its_code(h: Harness) -> None:
+    deliver_shift_keys(h.deployed.outputs)  # what earlier tests wrote
+    h.add_shift("xYz123", "15/08 nights", status="Available")
+    h.add_shift("aBC124", "16/08 early")
+    assert deliver_shift_keys(h.deployed.outputs) == 2  # the two console items inserted
+    h.text(ANA, "xyz123")
+    h.text(BEN, "ABC124")
+    assert h.sms.to(ANA) == ["Booked: XYZ123. Thank you!"]
+    assert h.sms.to(BEN) == ["Booked: ABC124. Thank you!"]
+    assert (h.shift("xYz123")["shift_status"], h.shift("xYz123")["employee"]) == ("taken", ANA)
+    assert h.shift("xYz123")["shift_info"] == "15/08 nights"  # the operator's item, kept
+    h.text(ANA, "DROP XYZ123")
+    assert h.sms.to(ANA)[-1] == "Released: XYZ123."
+    assert "employee" not in h.shift("xYz123")
+    # The two aliases' inserts reached it (and were left alone); no booking or release did.
+    assert deliver_shift_keys(h.deployed.outputs) == 2
+    assert h.shift("key#XYZ123") == {"shift_id": "key#XYZ123", "stored_id": "xYz123"}
 
 
 def test_a_console_item_without_a_status_is_neither_offered_nor_booked(h: Harness) -> None:
