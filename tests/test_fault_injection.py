@@ -58,6 +58,7 @@ from tests.conftest import (
     ORIGINATION,
     REGION,
     Deployed,
+    deliver_shift_keys,
     function_environment,
     shared_stack,
     sns_event,
@@ -697,6 +698,37 @@ def test_status_says_no_reply_failed_when_none_did(outputs: dict[str, str]) -> N
     assert "Replies failed for good: 0 (0 refused by End User Messaging, 0 in the reply DLQ)" in (
         invoke("status").stdout
     )
+
+
+# -- console items as the sample teaches them work, in any case of the id ---------------------
+
+
+def test_a_console_item_deleted_before_its_alias_is_written_leaves_none(h: Harness) -> None:
+    deliver_shift_keys(h.deployed.outputs)  # what earlier tests wrote
+    h.add_shift("xYz123", "15/08 nights")
+    h.deployed.dynamodb.delete_item(
+        TableName=h.shifts_table, Key={"shift_id": {"S": "xYz123"}}
+    )  # deleted before the shift-key function reads the stream
+    assert deliver_shift_keys(h.deployed.outputs) == 1
+    assert h.table(h.shifts_table) == []  # no alias naming a shift that is not there
+    h.text(ANA, "XYZ123")
+    assert h.sms.to(ANA) == ["Not a valid code: XYZ123. Reply REQUEST for open shifts."]
+
+
+def test_an_alias_left_by_a_deleted_item_books_nothing(h: Harness) -> None:
+    deliver_shift_keys(h.deployed.outputs)  # what earlier tests wrote
+    h.add_shift("xYz123", "15/08 nights")
+    assert deliver_shift_keys(h.deployed.outputs) == 1
+    h.deployed.dynamodb.delete_item(TableName=h.shifts_table, Key={"shift_id": {"S": "xYz123"}})
+    h.text(ANA, "XYZ123")
+    assert h.sms.to(ANA) == ["Not a valid code: XYZ123. Reply REQUEST for open shifts."]
+    assert h.table(h.shifts_table) == [{"shift_id": "key#XYZ123", "stored_id": "xYz123"}]
+    # Typed again, in another case: the new item's alias replaces the old one.
+    h.add_shift("XyZ123", "15/08 nights, again")
+    assert deliver_shift_keys(h.deployed.outputs) == 2  # the old alias's insert, and the item
+    h.text(ANA, "xyz123")
+    assert h.sms.to(ANA)[-1] == "Booked: XYZ123. Thank you!"
+    assert h.shift("XyZ123")["employee"] == ANA
 
 
 # -- bad items never break listings ------------------------------------------------------------
