@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 import pytest
 import typer
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from shiftsms.aws.send_markers import DynamoSendLedger
@@ -38,6 +39,7 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import POOL_ATTR
 from shiftsms.core.campaign_text import campaign_text
 from shiftsms.core.models import Shift, StaffEdit, StaffMember
+from shiftsms.deploy import deployer
 from shiftsms.errors import SendRejected
 from shiftsms.handlers.campaign import CampaignApp
 from shiftsms.handlers.inbound import InboundApp
@@ -698,6 +700,30 @@ def test_status_says_no_reply_failed_when_none_did(outputs: dict[str, str]) -> N
     assert "Replies failed for good: 0 (0 refused by End User Messaging, 0 in the reply DLQ)" in (
         invoke("status").stdout
     )
+
+
+def test_status_says_unknown_when_the_reply_failures_cannot_be_read(
+    outputs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(*_: Any) -> None:
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}
+        raise ClientError(error, "GetItem")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deployer, "reply_failures", denied)
+    result = invoke("status", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["replies"] == {
+        "failed_for_good": None,
+        "refused": None,
+        "last_refused_at": None,
+        "dead_lettered": 0,
+    }
+    human = invoke("status")
+    assert human.exit_code == 0, human.output
+    assert (
+        "Replies failed for good: unknown (unknown refused by End User Messaging, "
+        "0 in the reply DLQ)"
+    ) in human.stdout
 
 
 # -- console items as the sample teaches them work, in any case of the id ---------------------

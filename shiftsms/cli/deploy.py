@@ -422,18 +422,14 @@ def _print_queues(report: StackStatus) -> None:
 
 def _print_replies(report: StackStatus) -> None:
     failed = report.replies_failed
-    if failed is None:
-        say("Replies failed for good: unknown")
-        return
-    refused = report.reply_failures.refused if report.reply_failures else 0
-    dead = report.reply_dlq_depth
+    failures, dead = report.reply_failures, report.reply_dlq_depth
+    refused = "unknown" if failures is None else str(failures.refused)
     parts = [f"{refused} refused by End User Messaging"]
     parts.append(f"{dead if dead is not None else 'unknown'} in the reply DLQ")
-    last = report.reply_failures.last_at if report.reply_failures else None
-    if refused and last:
-        parts.append(f"last refused at {last}")
+    if failures is not None and failures.refused and failures.last_at:
+        parts.append(f"last refused at {failures.last_at}")
     say(
-        f"Replies failed for good: {failed} ({', '.join(parts)})",
+        f"Replies failed for good: {'unknown' if failed is None else failed} ({', '.join(parts)})",
         style="bold red" if failed else None,
     )
 

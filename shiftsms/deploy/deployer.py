@@ -143,6 +143,17 @@ class DestroyResult:
     key_scheduled_for_deletion: str | None = None
 
 
+def _reply_failures(dynamodb: Any, table: str) -> ReplyFailures | None:
+    """The replies refused for good; None when there is no state table or it cannot be read
+    (``status`` then says unknown, and shows the rest)."""
+    if not table:
+        return None
+    try:
+        return reply_failures(dynamodb, table)
+    except ClientError:
+        return None
+
+
 # The queue output (less ``Url``) where replies that failed every try end.
 REPLY_DLQ = "ReplyDlq"
 
@@ -172,12 +183,12 @@ class StackStatus:
 
     @property
     def replies_failed(self) -> int | None:
-        """Replies that failed for good: refused, plus those in the reply DLQ (None: unknown)."""
+        """Replies that failed for good: refused, plus those in the reply DLQ (None: either
+        is unknown)."""
         dead = self.reply_dlq_depth
-        if self.reply_failures is None and dead is None:
+        if self.reply_failures is None or dead is None:
             return None
-        refused = self.reply_failures.refused if self.reply_failures else 0
-        return refused + (dead or 0)
+        return self.reply_failures.refused + dead
 
     def replies_dict(self) -> dict[str, Any]:
         """The ``replies`` part of ``--json``."""
@@ -680,11 +691,7 @@ class Deployer:
             campaigns=campaigns,
             queues=queue_depths(self.client("sqs"), out),
             alarms=alarms_in_alarm(self.client("cloudwatch"), info.name),
-            reply_failures=(
-                reply_failures(dynamodb, out["StateTableName"])
-                if out.get("StateTableName")
-                else None
-            ),
+            reply_failures=_reply_failures(dynamodb, out.get("StateTableName", "")),
         )
 
     def destroy(
