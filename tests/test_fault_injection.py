@@ -322,18 +322,6 @@ def show(campaign_id: str) -> dict[str, Any]:
     return dict(json.loads(shown.stdout))
 
 
-def die_once(stack: CampaignStack, app: SenderApp, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Deliver the one queued job to ``app``, which dies; the job comes back later."""
-    (message,) = stack.receive()
-    with monkeypatch.context() as patched:
-        patched.setattr(DynamoSendLedger, "release", lambda *a, **k: None)
-        with pytest.raises(Died):
-            app.handle(sqs_event([message], stack.queue_arn()), FakeContext())
-    stack.sqs.change_message_visibility(
-        QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-    )
-
-
 def test_a_claim_left_by_a_dead_sender_is_recovered_and_sent_once(
     stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
