@@ -182,6 +182,19 @@ class FanOutSettings:
 
 
 @dataclass(frozen=True)
+class ShiftKeySettings:
+    """What the shift-key function needs: the shifts table."""
+
+    shifts_table: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ShiftKeySettings:
+        """Build from the shift-key function's environment variables."""
+        req = _required(_environ(env), "SHIFTS_TABLE")
+        return cls(shifts_table=req["SHIFTS_TABLE"])
+
+
+@dataclass(frozen=True)
 class SenderSettings:
     """What the campaign sender needs: markers, counters, the allow list, the number, the rate."""
 

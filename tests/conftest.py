@@ -133,7 +133,18 @@ def deploy_template(name: str = "shiftsms", parameters: dict[str, str] | None = 
     )
     info = describe(cf, name)
     assert info.status == "CREATE_COMPLETE", info.status
+    _detach_shift_stream(info)
     return info
+
+
+def _detach_shift_stream(info: StackInfo) -> None:
+    """Stop moto invoking the shift-key function (through Docker, absent here) on every write
+    to the shifts table; the tests that need it deliver its stream records themselves."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+    table = dynamodb_backends[account][REGION].get_table(info.outputs["ShiftsTableName"])
+    table.lambda_event_source_mappings.clear()
 
 
 def function_environment(name: str) -> dict[str, str]:
@@ -330,3 +341,37 @@ def sns_event(*messages: dict[str, Any] | str, timestamp: datetime | None = None
         record["Sns"]["Timestamp"] = published.isoformat(timespec="milliseconds")[:-6] + "Z"
         records.append(record)
     return {"Records": records}
+
+
+# The last shifts-stream record delivered, by stream ARN.
+_SHIFT_STREAM_AT: dict[str, int] = {}
+
+
+def deliver_shift_keys(outputs: dict[str, str]) -> int:
+    """Deliver the shifts table's stream records written since the last call (from the start,
+    the first time) to the shift-key function, as its mapping would: only those its
+    FilterCriteria pass. Returns how many it got."""
+    from shiftsms.handlers.shift_keys import ShiftKeyApp
+    from shiftsms.local.event_filter import passes_filters
+    from shiftsms.settings import ShiftKeySettings
+
+    name = outputs["ShiftKeyFunctionName"]
+    lam = boto3.client("lambda", region_name=REGION)
+    (mapping,) = lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+    arn = mapping["EventSourceArn"]
+    # moto's in-process DescribeStream answers 404: its shard's records, as GetRecords gives them.
+    from moto.dynamodb.models import dynamodb_backends
+
+    account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+    table = dynamodb_backends[account][REGION].get_table(outputs["ShiftsTableName"])
+    records: list[dict[str, Any]] = [i.to_json() for i in table.stream_shard.items]
+    after = _SHIFT_STREAM_AT.get(arn, -1)
+    new = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) > after]
+    if new:
+        _SHIFT_STREAM_AT[arn] = int(new[-1]["dynamodb"]["SequenceNumber"])
+    passed = [{**r, "eventSourceARN": arn} for r in new if passes_filters(mapping, r)]
+    if passed:  # Lambda invokes nothing for a batch the filters emptied
+        app = ShiftKeyApp(ShiftKeySettings.from_env(function_environment(name)))
+        result = app.handle({"Records": passed}, None)
+        assert result == {"batchItemFailures": []}, result
+    return len(passed)

@@ -28,7 +28,7 @@ from shiftsms.aws.shifts_table import (
     CONSOLE_WINDOW,
     CONSOLE_WINDOWS,
     _read_cursor,
-    id_spellings,
+    key_of,
     start_key,
     textable,
 )
@@ -161,7 +161,9 @@ class MemoryShifts:
         return {i: r.shift for i, r in self.records.items()}
 
     def _stored_id(self, code: str) -> str | None:
-        return next((i for i in id_spellings(code) if i in self.records), None)
+        """The id stored in another case than ``code`` (as its alias item finds it)."""
+        others = sorted(i for i in self.records if i != code and key_of(i) == key_of(code))
+        return others[0] if others else None
 
     @staticmethod
     def _unchanged_since(record: _ShiftRecord, sent: str) -> bool:
@@ -385,10 +387,12 @@ class MemoryShifts:
 
     def get(self, shift_id: str) -> Shift | None:
         record = self.records.get(shift_id)
+        if record is None and (stored := self._stored_id(shift_id)) is not None:
+            record = self.records[stored]
         return record.shift if record else None
 
     def get_many(self, shift_ids: Sequence[str]) -> dict[str, Shift]:
-        return {i: self.records[i].shift for i in shift_ids if i in self.records}
+        return {i: shift for i in shift_ids if (shift := self.get(i)) is not None}
 
     def put(self, shift: Shift, *, replace: bool = False) -> None:
         if not replace and shift.shift_id in self.records:

@@ -26,6 +26,7 @@ from tests.campaign_support import (
     stream_event,
 )
 from tests.clitools import command_paths, invoke, table_rows
+from tests.conftest import deliver_shift_keys
 from tests.fakes import FreeSlots, RecordingSms
 
 ANA, BEN = "+447700900101", "+447700900102"
@@ -76,6 +77,16 @@ def test_dry_run_shows_text_and_cost_and_writes_nothing(stack: CampaignStack) ->
     assert result.stdout.splitlines() == [*DRAFT, "Dry run: nothing written."]
     assert result.stderr == ""
     assert campaign_items(stack) == {}
+
+
+def test_create_offers_a_console_id_in_mixed_case_by_its_code(stack: CampaignStack) -> None:
+    deliver_shift_keys(stack.outputs)  # what the fixture and earlier tests wrote
+    stack.add_shift("nIght7", "20/08 nights")
+    assert deliver_shift_keys(stack.outputs) == 1
+    result = invoke("campaign", "create", "c1", "--shifts", "NIGHT7", "--yes")
+    assert result.exit_code == 0, result.output
+    assert campaign_items(stack)["c1"]["shift_ids"] == ["nIght7"]
+    assert "Shifts:     nIght7" in result.stdout.splitlines()
 
 
 def test_create_asks_and_writes_the_sample_item(stack: CampaignStack) -> None:

@@ -44,7 +44,7 @@ from shiftsms.errors import (
 )
 from shiftsms.ports import BookingCheck, ReplyMark
 from shiftsms.services.shifts import AdminShiftStore
-from tests.conftest import REGION, Deployed
+from tests.conftest import REGION, Deployed, deliver_shift_keys
 from tests.fakes import (
     CountingRateLimiter,
     CountingReplyLimiter,
@@ -203,6 +203,35 @@ def test_shift_store_books_an_id_stored_in_another_case(backend: Deployed | None
     )
     assert store.release("XYZ123", ANA, ref="d1") is DropOutcome.RELEASED
     assert store.get("xyz123") == Shift("xyz123", "15/08 nights")
+
+
+def test_shift_store_finds_an_id_in_mixed_case_by_the_code_staff_text(
+    backend: Deployed | None,
+) -> None:
+    store = _shifts(backend)
+    if backend is None:
+        store.put(Shift("xYz123", "15/08 nights"))
+    else:  # typed in the console; the shift-key function writes its alias from the stream
+        deliver_shift_keys(backend.outputs)  # what earlier tests wrote
+        backend.dynamodb.put_item(
+            TableName=backend.outputs["ShiftsTableName"],
+            Item={
+                "shift_id": {"S": "xYz123"},
+                "shift_info": {"S": "15/08 nights"},
+                "shift_status": {"S": "available"},
+            },
+        )
+        assert deliver_shift_keys(backend.outputs) == 1
+    store.put(Shift("ABC124", "16/08 early"))
+    assert store.get("XYZ123") == Shift("xYz123", "15/08 nights")
+    # Keyed by the code asked for; the shift keeps its id as typed.
+    assert store.get_many(["XYZ123", "ABC124", "NOPE99"]) == {
+        "XYZ123": Shift("xYz123", "15/08 nights"),
+        "ABC124": Shift("ABC124", "16/08 early"),
+    }
+    assert store.book("XYZ123", ANA, "m1", AT) is BookingOutcome.BOOKED
+    assert store.release("XYZ123", ANA, ref="d1") is DropOutcome.RELEASED
+    assert store.book("NOPE99", ANA, "m2", AT) is BookingOutcome.UNKNOWN
 
 
 def test_shift_store_pages_counts_and_statuses(backend: Deployed | None) -> None:

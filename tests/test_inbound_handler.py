@@ -41,6 +41,7 @@ from tests.conftest import (
     ORIGINATION,
     REGION,
     Deployed,
+    deliver_shift_keys,
     deploy_template,
     function_environment,
     module_stack,
@@ -677,26 +678,6 @@ def test_any_body_from_a_known_sender_gets_one_gsm7_reply(h: Harness) -> None:
 # -- failed sends ---------------------------------------------------------------------------
 
 
-def test_throttled_reply_is_sent_from_the_reply_queue_without_a_second_booking(
-    h: Harness,
-) -> None:
-    h.add_shift("XYZ123")
-    h.sms.throttle_next = 1
-    message = h.message(ANA, "XYZ123", "m-throttled")
-    assert h.deliver(message) == {"handled": 1, "dropped": 0}  # queued: nothing to retry
-    booked = h.shift("XYZ123")
-    assert booked["employee"] == ANA
-    assert h.sms.sent == []
-    h.at(NOON + timedelta(minutes=1))
-    assert h.deliver(message) == {"handled": 1, "dropped": 0}
-    assert send_queued_replies(h.deployed.outputs, h.sms) == 1
-    assert h.sms.to(ANA) == ["Booked: XYZ123. Thank you!"]  # not "already yours"
-    assert h.shift("XYZ123") == booked  # not written again
-    h.deliver(message)
-    assert send_queued_replies(h.deployed.outputs, h.sms) == 0
-    assert h.sms.to(ANA) == ["Booked: XYZ123. Thank you!"]
-
-
 def test_throttled_drop_reply_still_says_released_on_retry(h: Harness) -> None:
     h.add_shift("XYZ123")
     h.text(ANA, "XYZ123")
@@ -852,48 +833,6 @@ def test_the_service_returns_what_it_did_as_a_typed_result(h: Harness) -> None:
     assert stranger == InboundResult(Action.IGNORED, reason="carrier keyword from unknown sender")
 
 
-# -- retries act as of when they were decided ------------------------------------------------
-
-
-def test_a_booking_retried_after_a_drop_does_not_book_again(h: Harness) -> None:
-    h.add_shift("XYZ123")
-    h.die_before_replying()
-    booking = h.event(h.message(ANA, "XYZ123", "m-book-first"))
-    with pytest.raises(InvocationDied):
-        h.redeliver(booking)
-    h.text(ANA, "DROP XYZ123")
-    assert h.sms.to(ANA) == ["Released: XYZ123."]
-    h.redeliver(booking)  # the throttled booking, retried after the DROP
-    item = h.shift("XYZ123")
-    assert item["shift_status"] == "available"
-    assert "employee" not in item
-    assert h.sms.to(ANA)[-1] == (
-        "No longer available: XYZ123. Reply WAIT XYZ123 to join its waitlist."
-    )
-
-
-def test_an_old_drop_retried_after_booking_again_keeps_the_new_booking(h: Harness) -> None:
-    h.add_shift("XYZ123")
-    h.text(ANA, "XYZ123", message_id="m-book-1")
-    h.die_before_replying()
-    drop = h.event(h.message(ANA, "DROP XYZ123", "m-drop-1"))
-    with pytest.raises(InvocationDied):
-        h.redeliver(drop)
-    h.text(ANA, "XYZ123", message_id="m-book-2")
-    h.redeliver(drop)  # the throttled DROP, retried after the new booking
-    item = h.shift("XYZ123")
-    assert (item["shift_status"], item["employee"], item["booking_ref"]) == (
-        "taken",
-        ANA,
-        "m-book-2",
-    )
-    assert h.sms.to(ANA) == [
-        "Booked: XYZ123. Thank you!",
-        "Booked: XYZ123. Thank you!",
-        "Released: XYZ123.",  # the DROP's own reply, at last; the new booking stands
-    ]
-
-
 # -- AGENT call-backs are bounded --------------------------------------------------------------
 
 
@@ -1035,6 +974,25 @@ def test_console_items_in_any_case_are_listed_and_booked(h: Harness) -> None:
     h.text(ANA, "DROP xyz123")
     assert h.sms.to(ANA)[-1] == "Released: XYZ123."
     assert "employee" not in h.shift("xyz123")
+
+
+def test_a_console_id_in_mixed_case_is_booked_and_dropped_by_its_code(h: Harness) -> None:
+    deliver_shift_keys(h.deployed.outputs)  # what earlier tests wrote
+    h.add_shift("xYz123", "15/08 nights", status="Available")
+    h.add_shift("aBC124", "16/08 early")
+    assert deliver_shift_keys(h.deployed.outputs) == 2  # the two console items inserted
+    h.text(ANA, "xyz123")
+    h.text(BEN, "ABC124")
+    assert h.sms.to(ANA) == ["Booked: XYZ123. Thank you!"]
+    assert h.sms.to(BEN) == ["Booked: ABC124. Thank you!"]
+    assert (h.shift("xYz123")["shift_status"], h.shift("xYz123")["employee"]) == ("taken", ANA)
+    assert h.shift("xYz123")["shift_info"] == "15/08 nights"  # the operator's item, kept
+    h.text(ANA, "DROP XYZ123")
+    assert h.sms.to(ANA)[-1] == "Released: XYZ123."
+    assert "employee" not in h.shift("xYz123")
+    # The two aliases' inserts reached it (and were left alone); no booking or release did.
+    assert deliver_shift_keys(h.deployed.outputs) == 2
+    assert h.shift("key#XYZ123") == {"shift_id": "key#XYZ123", "stored_id": "xYz123"}
 
 
 def test_a_console_item_without_a_status_is_neither_offered_nor_booked(h: Harness) -> None:

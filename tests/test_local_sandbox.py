@@ -443,7 +443,7 @@ def test_kill_9_loses_nothing_the_sandbox_confirmed(sandbox_dir: Path, tmp_path:
     # sender holds a recipient it has claimed and not yet texted (it waits for its send time).
     # Not while a text is mid-way (its marker `sending`): End User Messaging cannot be asked
     # whether a text it was handed went out, so such a send is counted failed "unconfirmed"
-    # and never resent (test_campaign_faults covers it); here every recipient must be texted.
+    # and never resent (test_fault_injection covers it); here every recipient must be texted.
     created = shiftsms("campaign", "create", "--shifts", "XYZ124", "--yes", env=aws)
     assert created.returncode == 0, created.stderr
     campaign_id = next(

@@ -121,30 +121,3 @@ def test_schedule_is_one_item_in_the_state_table(deployed: Deployed) -> None:
     )["Item"]
     assert int(item["next_at"]["N"]) == int(START * 1_000_000) + 3 * 250_000
     assert int(item["expiration"]["N"]) > START
-
-
-def test_replies_book_ahead_and_campaign_texts_wait_behind_them(deployed: Deployed) -> None:
-    clock = FakeClock()
-    (campaign,) = limiters(deployed, 2, clock, 1)
-    waited: list[float] = []
-    # Replies in other invocations: they wait for their times without moving this clock.
-    reply = DynamoSendRateLimiter(
-        deployed.dynamodb,
-        deployed.outputs["StateTableName"],
-        2,
-        clock=clock,
-        sleep=waited.append,
-    )
-    assert campaign.acquire()  # START; next free: START + 0.5
-    clock.now += 0.1
-    assert reply.acquire_reply(deadline=START + 5)
-    assert reply.acquire_reply(deadline=START + 5)
-    assert waited == pytest.approx([0.4, 0.9])  # START + 0.5 and START + 1.0
-    # No time before the deadline: nothing booked.
-    assert not reply.acquire_reply(deadline=START + 1.2)
-    assert campaign.acquire()
-    assert clock() == pytest.approx(START + 1.5)
-    item = deployed.dynamodb.get_item(
-        TableName=deployed.outputs["StateTableName"], Key={"id": {"S": "send-rate"}}
-    )["Item"]
-    assert int(item["next_at"]["N"]) == int(START * 1_000_000) + 4 * 500_000

@@ -128,25 +128,6 @@ class OptOutBetweenReadAndWrite:
         return getattr(self._client, name)
 
 
-def test_opt_out_between_read_and_write_is_kept(deployed: Deployed) -> None:
-    staff = table(deployed)
-    assert staff.put(StaffMember(phone=PHONE, name="Ann"))
-    assert PHONE in recipient_phones(staff)
-
-    racing = OptOutBetweenReadAndWrite(deployed, opted_out=True)
-    assert (
-        table(deployed, racing).put(StaffMember(phone=PHONE, name="Ann B"), replace=True) is False
-    )
-
-    assert racing.gets == 2  # the stale write lost its condition and was retried
-    member = staff.get(PHONE)
-    assert member is not None
-    assert member.opted_out is True
-    assert member.name == "Ann B"
-    assert POOL_ATTR not in raw(deployed)
-    assert PHONE not in recipient_phones(staff)
-
-
 def test_opt_in_between_read_and_write_restores_index(deployed: Deployed) -> None:
     staff = table(deployed)
     assert staff.put(StaffMember(phone=PHONE, name="Ann"))
@@ -263,20 +244,3 @@ def test_put_replacing_an_entry_sets_and_clears_its_language(deployed: Deployed)
     assert "lang" not in raw(deployed)
     member = staff.get(PHONE)
     assert member is not None and member.language == "en"
-
-
-@pytest.mark.parametrize("opted_out", [True, False])
-def test_campaigns_on_while_a_stop_lands_keeps_the_index_right(
-    deployed: Deployed, opted_out: bool
-) -> None:
-    staff = table(deployed)
-    assert staff.put(StaffMember(phone=PHONE, name="Ann", campaigns=False))
-    if not opted_out:
-        staff.set_opted_out(PHONE, True, AT)
-
-    racing = OptOutBetweenReadAndWrite(deployed, opted_out=opted_out)
-    change = table(deployed, racing).update(PHONE, StaffEdit(campaigns=True))
-
-    assert racing.gets == 2
-    assert change.after.campaigns is True
-    assert (PHONE in recipient_phones(staff)) is (not opted_out)

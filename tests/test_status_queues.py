@@ -69,6 +69,13 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
             "in_flight": 0,
             "dead_letter": True,
         },
+        {
+            "name": "ShiftKeyStreamDlq",
+            "url": out["ShiftKeyStreamDlqUrl"],
+            "visible": 0,
+            "in_flight": 0,
+            "dead_letter": True,
+        },
     ]
     warning = (
         f"Warning: dead-letter queue SendDlq holds 1 message that failed every retry: "
@@ -81,7 +88,7 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
     assert human.stderr == warning
     rows = table_rows(human.stdout)
     start = rows.index(["Queue", "Kind", "Messages", "In flight"])
-    assert rows[start : start + 7] == [
+    assert rows[start : start + 8] == [
         ["Queue", "Kind", "Messages", "In flight"],
         ["ReplyQueue", "work", "0", "0"],
         ["SendQueue", "work", "1", "1"],
@@ -89,6 +96,7 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
         ["InboundDlq", "dead-letter", "0", "0"],
         ["ReplyDlq", "dead-letter", "0", "0"],
         ["SendDlq", "dead-letter", "1", "0"],
+        ["ShiftKeyStreamDlq", "dead-letter", "0", "0"],
     ]
 
 

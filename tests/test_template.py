@@ -21,6 +21,7 @@ from shiftsms import settings as settings_module
 from shiftsms.aws.alarms import alarm_prefix
 from shiftsms.aws.due_work import LEASE_SECONDS
 from shiftsms.core import metrics
+from shiftsms.local.event_filter import passes_filters
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "cloudformation" / "template.yaml"
@@ -192,6 +193,7 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
         "CampaignFunction",
         "SenderFunction",
         "DueFunction",
+        "ShiftKeyFunction",
     }
     classes = {}
     for name, fn in functions.items():
@@ -210,6 +212,7 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
         "CampaignFunction": "FanOutSettings",
         "SenderFunction": "SenderSettings",
         "DueFunction": "DueSettings",
+        "ShiftKeyFunction": "ShiftKeySettings",
     }
     read = set().union(*(env_reads(_parse(p)) for p in LAMBDA_CODE))
     assert read >= {"SHIFTS_TABLE", "STAFF_TABLE", "ORIGINATION_IDENTITY", "SEND_QUEUE_URL"}
@@ -251,6 +254,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         "CampaignFunction": ["CampaignsTable", "StaffTable"],
         "SenderFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
         "DueFunction": ["ShiftsTable", "StaffTable", "StateTable"],
+        "ShiftKeyFunction": ["ShiftsTable"],
     }
 
 
@@ -412,7 +416,13 @@ def test_every_queue_is_an_output_named_for_its_role(template: dict[str, Any]) -
     """`shiftsms status` finds queues from outputs only: ...QueueUrl, or ...DlqUrl for DLQs."""
     queues = set(resources(template, "AWS::SQS::Queue"))
     dead_letter = dead_letter_queues(template)
-    assert dead_letter == {"SendDLQ", "CampaignStreamDLQ", "InboundFailureQueue", "ReplyDLQ"}
+    assert dead_letter == {
+        "SendDLQ",
+        "CampaignStreamDLQ",
+        "InboundFailureQueue",
+        "ReplyDLQ",
+        "ShiftKeyStreamDLQ",
+    }
     assert queues >= dead_letter | {"SendQueue", "ReplyQueue"}
     outputs = {
         out["Value"]["Ref"]: key
@@ -633,6 +643,26 @@ def test_shifts_keep_the_status_index_and_gain_a_start_index(template: dict[str,
         "start_key",
     ]
     assert indexes["by-start"]["Projection"] == {"ProjectionType": "ALL"}
+
+
+def test_only_console_items_inserted_reach_the_shift_key_function(
+    template: dict[str, Any],
+) -> None:
+    mapping = template["Resources"]["ShiftKeyStreamMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["ShiftsTable", "StreamArn"]}
+    console = {"shift_id": {"S": "xYz123"}, "shift_status": {"S": "available"}}
+    ours = {**console, "start_key": {"S": "~untimed"}}
+
+    def passes(event: str, image: dict[str, Any] | None) -> bool:
+        record = {"eventName": event, "dynamodb": {"NewImage": image} if image else {}}
+        return passes_filters(mapping, record)
+
+    assert passes("INSERT", console)
+    assert [passes("MODIFY", console), passes("INSERT", ours), passes("REMOVE", None)] == [
+        False,
+        False,
+        False,
+    ]
 
 
 def test_the_inbound_role_may_book_in_a_transaction_and_read_the_start_index(

@@ -1,6 +1,7 @@
 """A stack deployed by the previous release (its template kept in tests/data) is updated in
 place by ``shiftsms deploy``'s code (a change set): every shift, booking and allow-list entry
-is kept, ``by-status`` stays, and the new ``by-start`` index answers."""
+is kept, ``by-status`` stays, the new ``by-start`` index answers, and the shifts table's
+stream (for the shift-key function) is on."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from moto.cloudformation.parsing import ResourceMap
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.kms.models import Key
@@ -55,7 +57,7 @@ def _update_table_in_place(
         global_index=changes,
         throughput={},
         billing_mode="",
-        stream_spec={},
+        stream_spec={},  # turned on before, see _streams_on_before_their_readers
         deletion_protection_enabled=None,
         warm_throughput=None,
     )
@@ -93,6 +95,28 @@ def _tables_update_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         Table, "update_from_cloudformation_json", classmethod(_update_table_in_place), raising=False
     )
+
+
+def _update_with_streams_first(self: ResourceMap, template: dict[str, Any], *args: Any) -> None:
+    """CloudFormation updates a table before it creates what reads its new stream (a mapping,
+    a role naming its ``StreamArn``); moto creates new resources first. Turn on, first, the
+    stream of each table of the stack whose new template asks for one."""
+    backend = dynamodb_backends[self._account_id][self._region_name]
+    for logical_id, resource in template["Resources"].items():
+        view = resource.get("Properties", {}).get("StreamSpecification", {}).get("StreamViewType")
+        table = self._parsed_resources.get(logical_id)
+        if resource["Type"] == "AWS::DynamoDB::Table" and view and not table.latest_stream_label:
+            backend.update_table_streams(table, {"StreamEnabled": True, "StreamViewType": view})
+    _original_update(self, template, *args)
+
+
+_original_update = ResourceMap.update
+
+
+@pytest.fixture(autouse=True)
+def _streams_on_before_their_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """See _update_with_streams_first."""
+    monkeypatch.setattr(ResourceMap, "update", _update_with_streams_first)
 
 
 @pytest.fixture(autouse=True)
@@ -187,6 +211,12 @@ def test_the_previous_release_upgrades_in_place(moto_server: str) -> None:  # no
     policy = json.loads(key_policy["Policy"])
     assert "CloudWatchAlarmsPublishToAlarmTopic" in {st["Sid"] for st in policy["Statement"]}
     assert indexes(shifts_table) == {"by-status", "by-start"}
+    # The shift-key function's stream is on.
+    described = dynamodb.describe_table(TableName=shifts_table)["Table"]
+    assert described["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_IMAGE",
+    }
 
     # The new index answers: a timed shift added now is listed first, old items after it.
     table = ShiftsTable(dynamodb, shifts_table, staff_table)

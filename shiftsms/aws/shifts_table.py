@@ -54,6 +54,15 @@ TRANSACT_ATTEMPTS = 5
 CONSOLE_WINDOW = 25
 CONSOLE_WINDOWS = 2
 
+# A console item whose id is typed in another case than staff text it (``xYz123``) is found
+# through its alias item, ``key#XYZ123`` with ``stored_id`` = ``xYz123``: one GetItem whatever
+# the case. The shift-key function writes it from the table's stream when a console item (one
+# without start_key) is inserted (``shiftsms.handlers.shift_keys``); shiftsms's own ids are
+# upper case and need none. An alias has no status and no start_key: no index, listing or
+# count reads it, and its id is no shift code staff could text.
+ALIAS_PREFIX = "key#"
+ALIAS_TARGET = "stored_id"
+
 # When the inbound message that last changed the shift was sent (see InboundSms.sent_at).
 MESSAGE_AT = "message_at"
 _NOT_CHANGED_SINCE = f" AND (attribute_not_exists({MESSAGE_AT}) OR {MESSAGE_AT} < :sent)"
@@ -90,6 +99,21 @@ def _spelled(status: ShiftStatus, prefix: str) -> dict[str, str]:
 def _is(status: ShiftStatus, prefix: str) -> str:
     names = ", ".join(f":{name}" for name in _spelled(status, prefix))
     return f"shift_status IN ({names})"
+
+
+def key_of(shift_id: str) -> str:
+    """The code staff text for a shift id: the id in upper case."""
+    return shift_id.upper()
+
+
+def alias_id(shift_id: str) -> str:
+    """The id of the alias item that finds ``shift_id`` from the code staff text."""
+    return ALIAS_PREFIX + key_of(shift_id)
+
+
+def is_alias(shift_id: str) -> bool:
+    """True for the id of an alias item (never a shift)."""
+    return shift_id.startswith(ALIAS_PREFIX)
 
 
 def id_spellings(code: str) -> list[str]:
@@ -262,10 +286,26 @@ class ShiftsTable:
         return DropOutcome.RELEASED
 
     def _stored_id(self, code: str) -> str | None:
-        """The id of the shift typed as ``code`` in another case (``xyz123``), if there is one."""
-        others = id_spellings(code)
-        found = self.get_many(others) if others else {}
-        return next((i for i in others if i in found), None)
+        """The id of the shift typed as ``code`` in another case (``xYz123``), if there is one."""
+        return self._stored_ids([code]).get(code)
+
+    def _stored_ids(self, codes: Sequence[str]) -> dict[str, str]:
+        """The stored id of each of ``codes`` (as staff text them) whose shift was typed in
+        another case, from one BatchGetItem of their lower case and capitalised spellings and
+        their alias items: a spelling that exists first, else the id an alias names."""
+        wanted = list(dict.fromkeys(codes))
+        keys = [i for code in wanted for i in (*id_spellings(code), alias_id(code))]
+        read = self._raw_many(keys, consistent=True) if keys else []
+        items = {str(item["shift_id"]): item for item in read}
+        found: dict[str, str] = {}
+        for code in wanted:
+            spelled = next((i for i in id_spellings(code) if i in items), None)
+            target = items.get(alias_id(code), {}).get(ALIAS_TARGET)
+            if spelled is not None:
+                found[code] = spelled
+            elif isinstance(target, str) and target != code and key_of(target) == key_of(code):
+                found[code] = target
+        return found
 
     def _query_status(self, status: str, after: str | None, **extra: Any) -> dict[str, Any]:
         key = "shift_status = :status"
@@ -430,13 +470,14 @@ class ShiftsTable:
             ordered = [i for i in ordered if i <= cut]
         return ordered, cut is not None
 
-    def _raw_many(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+    def _raw_many(self, ids: Sequence[str], *, consistent: bool = False) -> list[dict[str, Any]]:
         """The items (plain values) among ``ids``, in id order (BatchGetItem)."""
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), BATCH_GET):
             keys: list[Any] = [{"shift_id": {"S": i}} for i in ids[start : start + BATCH_GET]]
-            # Eventually consistent: half the cost, and a list may lag a write by a moment.
-            request: dict[str, Any] = {self.table: {"Keys": keys}}
+            # A list is eventually consistent (half the cost, and it may lag a write by a
+            # moment); a lookup by code is not.
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": consistent}}
             while request:
                 resp = self.client.batch_get_item(RequestItems=request)
                 for raw in resp.get("Responses", {}).get(self.table, []):
@@ -504,19 +545,35 @@ class ShiftsTable:
         ids = list(self.ids_by_status(status))
         console = [i for i in ids if i not in found]
         if console:
-            found.update(self.get_many(console))
+            found.update(self._exact_many(console))
         return [found[i] for i in ids if i in found]
 
     def get(self, shift_id: str) -> Shift | None:
-        """One shift by id (strongly consistent)."""
+        """One shift by id (strongly consistent), or by the code staff text for it when its
+        id was typed in another case (``XYZ123`` finds ``xYz123``)."""
         resp = self.client.get_item(
             TableName=self.table, Key={"shift_id": {"S": shift_id}}, ConsistentRead=True
         )
         item = resp.get("Item")
-        return shift_from_item(from_item(item)) if item else None
+        if item:
+            return shift_from_item(from_item(item))
+        stored = self._stored_id(shift_id)
+        return self.get(stored) if stored is not None else None
 
     def get_many(self, shift_ids: Sequence[str]) -> dict[str, Shift]:
-        """The existing shifts among ``shift_ids`` (BatchGetItem, 100 keys a call)."""
+        """The existing shifts among ``shift_ids``, keyed by the id asked for; one whose id
+        was typed in another case is found as :meth:`get` does."""
+        found = self._exact_many(shift_ids)
+        missing = [i for i in dict.fromkeys(shift_ids) if i not in found]
+        if missing:
+            stored = self._stored_ids(missing)
+            others = self._exact_many(list(stored.values()))
+            found.update({code: others[i] for code, i in stored.items() if i in others})
+        return found
+
+    def _exact_many(self, shift_ids: Sequence[str]) -> dict[str, Shift]:
+        """The existing shifts among ``shift_ids``, ids matched exactly (BatchGetItem, 100
+        keys a call)."""
         found: dict[str, Shift] = {}
         ids = list(dict.fromkeys(shift_ids))
         for start in range(0, len(ids), 100):
@@ -554,6 +611,35 @@ class ShiftsTable:
             if is_condition_failure(exc):
                 raise ShiftNotFound(f"no shift {shift_id}") from exc
             raise
+
+    def set_alias(self, shift_id: str) -> bool:
+        """Write the alias item that finds ``shift_id`` from the code staff text, only while
+        that shift exists (one transaction); False when it does not (nothing written)."""
+        items: list[Any] = [
+            {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": {"shift_id": {"S": shift_id}},
+                    "ConditionExpression": "attribute_exists(shift_id)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item({"shift_id": alias_id(shift_id), ALIAS_TARGET: shift_id}),
+                }
+            },
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons: list[Any] = list(exc.response.get("CancellationReasons") or [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def set_info(self, shift_id: str, shift_info: str) -> Shift:
         """Change an existing shift's text only, keeping any booking; return the new shift."""

@@ -354,6 +354,10 @@ def status(
                 f"dead-letter queue {queue.name} holds {queue.held} {noun} that failed "
                 f"every retry: {queue.url}"
             )
+    refused = report.reply_failures.refused if report.reply_failures else 0
+    if refused:
+        noun = "reply was" if refused == 1 else "replies were"
+        warn(f"{refused} {noun} refused for good by End User Messaging: never sent")
     _warn_alarms(report)
     if as_json:
         print_json(report.as_dict())
@@ -390,6 +394,7 @@ def _print_status(report: StackStatus) -> None:
     say(f"Shifts: {shifts}")
     say(f"Allow list: {report.allow_list if report.allow_list is not None else 'unknown'}")
     _print_queues(report)
+    _print_replies(report)
     if report.alarms is not None:
         say(f"Alarms: {len(report.alarms) or 'none'} in ALARM")
     if not report.campaigns:
@@ -427,6 +432,20 @@ def _print_queues(report: StackStatus) -> None:
             style="bold red" if q.alarming else None,
         )
     stdout().print(table)
+
+
+def _print_replies(report: StackStatus) -> None:
+    failed = report.replies_failed
+    failures, dead = report.reply_failures, report.reply_dlq_depth
+    refused = "unknown" if failures is None else str(failures.refused)
+    parts = [f"{refused} refused by End User Messaging"]
+    parts.append(f"{dead if dead is not None else 'unknown'} in the reply DLQ")
+    if failures is not None and failures.refused and failures.last_at:
+        parts.append(f"last refused at {failures.last_at}")
+    say(
+        f"Replies failed for good: {'unknown' if failed is None else failed} ({', '.join(parts)})",
+        style="bold red" if failed else None,
+    )
 
 
 @handle_errors

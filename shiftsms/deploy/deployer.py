@@ -21,6 +21,7 @@ from shiftsms import resources
 from shiftsms.aws.alarms import AlarmState, alarms_in_alarm
 from shiftsms.aws.clients import client as make_client
 from shiftsms.aws.queues import QueueDepth, queue_depths
+from shiftsms.aws.reply_queue import ReplyFailures, reply_failures
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.aws.staff_table import StaffTable
@@ -142,6 +143,21 @@ class DestroyResult:
     key_scheduled_for_deletion: str | None = None
 
 
+def _reply_failures(dynamodb: Any, table: str) -> ReplyFailures | None:
+    """The replies refused for good; None when there is no state table or it cannot be read
+    (``status`` then says unknown, and shows the rest)."""
+    if not table:
+        return None
+    try:
+        return reply_failures(dynamodb, table)
+    except ClientError:
+        return None
+
+
+# The queue output (less ``Url``) where replies that failed every try end.
+REPLY_DLQ = "ReplyDlq"
+
+
 @dataclass(frozen=True)
 class StackStatus:
     """``shiftsms status``: the stack, a summary of its data, and both versions."""
@@ -154,6 +170,35 @@ class StackStatus:
     cli_version: str = field(default_factory=resources.version)
     # The stack's alarms in ALARM (None: the caller may not read alarms).
     alarms: list[AlarmState] | None = field(default_factory=list)
+    # Replies refused for good (None: the stack has no state table).
+    reply_failures: ReplyFailures | None = None
+
+    @property
+    def reply_dlq_depth(self) -> int | None:
+        """Replies in the reply DLQ (failed every try from the reply queue); None: unknown."""
+        found = [q for q in self.queues if q.name == REPLY_DLQ]
+        if not found or found[0].error is not None:
+            return None
+        return found[0].held
+
+    @property
+    def replies_failed(self) -> int | None:
+        """Replies that failed for good: refused, plus those in the reply DLQ (None: either
+        is unknown)."""
+        dead = self.reply_dlq_depth
+        if self.reply_failures is None or dead is None:
+            return None
+        return self.reply_failures.refused + dead
+
+    def replies_dict(self) -> dict[str, Any]:
+        """The ``replies`` part of ``--json``."""
+        failures = self.reply_failures
+        return {
+            "failed_for_good": self.replies_failed,
+            "refused": None if failures is None else failures.refused,
+            "last_refused_at": None if failures is None else failures.last_at,
+            "dead_lettered": self.reply_dlq_depth,
+        }
 
     @property
     def stack_version(self) -> str | None:
@@ -197,6 +242,7 @@ class StackStatus:
                 for c in self.campaigns
             ],
             "queues": [q.as_dict() for q in self.queues],
+            "replies": self.replies_dict(),
             "alarms": None if self.alarms is None else [a.as_dict() for a in self.alarms],
         }
 
@@ -641,6 +687,7 @@ class Deployer:
             campaigns=campaigns,
             queues=queue_depths(self.client("sqs"), out),
             alarms=alarms_in_alarm(self.client("cloudwatch"), info.name),
+            reply_failures=_reply_failures(dynamodb, out.get("StateTableName", "")),
         )
 
     def destroy(
