@@ -126,6 +126,11 @@ class ShiftStore(Protocol):
         """Every shift with ``status`` (through the status index, paginated)."""
         ...
 
+    def held(self, phone: str) -> tuple[tuple[HeldShift, ...], int, bool]:
+        """The timed shifts ``phone`` holds (soonest first), their version, and whether the
+        person is on the allow list."""
+        ...
+
 
 class StaffStore(Protocol):
     """The allow list (which is also the campaign roster)."""
@@ -140,6 +145,10 @@ class StaffStore(Protocol):
 
     def set_list_cursor(self, phone: str, cursor: str | None) -> None:
         """Remember where the sender's list of open shifts stopped, for MORE."""
+        ...
+
+    def set_snooze(self, phone: str, until: datetime | None, at: datetime) -> bool:
+        """Pause campaign offers until ``until`` (None: resume); False if not on the list."""
         ...
 
     def put(self, member: StaffMember, *, replace: bool = True) -> bool:

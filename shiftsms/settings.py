@@ -97,6 +97,8 @@ class InboundSettings:
     max_weekly_hours: float = 48.0
     reply_queue_url: str = ""
     send_rate_per_second: float = 1.0
+    # DROP closer than this to a timed shift's start is refused (0: no cutoff).
+    drop_cutoff_hours: float = 0.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -127,6 +129,7 @@ class InboundSettings:
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
             reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
+            drop_cutoff_hours=_hours(env, "DROP_CUTOFF_HOURS", 0.0),
         )
 
 

@@ -437,6 +437,13 @@ class MemoryStaff:
         if phone in self.items:
             self.items[phone] = replace(self.items[phone], list_cursor=cursor)
 
+    def set_snooze(self, phone: str, until: datetime | None, at: datetime) -> bool:
+        if phone not in self.items:
+            return False
+        stamp = until.astimezone(UTC).isoformat(timespec="seconds") if until else None
+        self.items[phone] = replace(self.items[phone], snoozed_until=stamp)
+        return True
+
     def put(self, member: StaffMember, *, replace: bool = True) -> bool:
         member = _sorted_groups(member)
         old = self.items.get(member.phone)

@@ -30,6 +30,10 @@ class Kind(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     HELP = "help"
+    MINE = "mine"
+    COMMANDS = "commands"
+    SNOOZE = "snooze"
+    RESUME = "resume"
     UNKNOWN = "unknown"
 
 
@@ -75,6 +79,10 @@ COMMANDS: tuple[Spec, ...] = (
     Spec(Kind.BOOK, (), Args.CODES, "on_book"),
     Spec(Kind.DROP, ("DROP", "RELEASE"), Args.CODES, "on_drop"),
     Spec(Kind.AGENT, ("AGENT", "CALL"), Args.NOTE, "on_agent"),
+    Spec(Kind.MINE, ("MINE",), Args.NONE, "on_mine"),
+    Spec(Kind.COMMANDS, ("COMMANDS",), Args.NONE, "on_commands"),
+    Spec(Kind.SNOOZE, ("SNOOZE",), Args.NOTE, "on_snooze"),
+    Spec(Kind.RESUME, ("RESUME",), Args.NONE, "on_resume"),
     Spec(
         Kind.OPT_OUT,
         (

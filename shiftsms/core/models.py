@@ -65,6 +65,8 @@ class StaffMember:
     list_cursor: str | None = None
     # The roles (grades) they may work, e.g. ("RN",); shifts without a role need none.
     roles: tuple[str, ...] = field(default=())
+    # SNOOZE: no campaign offers before this instant (ISO 8601 UTC); None: not snoozed.
+    snoozed_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,5 +145,7 @@ class DropOutcome(StrEnum):
     """What happened to one code in a DROP text."""
 
     RELEASED = "released"
+    # Closer to the start than DropCutoffHours: kept, the holder is told to call the ward.
+    TOO_LATE = "too_late"
     NOT_YOURS = "not_yours"
     UNKNOWN = "unknown"
