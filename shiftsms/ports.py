@@ -304,6 +304,15 @@ class SendLedger(Protocol):
         ...
 
 
+class OfferCap(Protocol):
+    """MaxOffersPerDay: campaign texts counted per person per day, across every sender."""
+
+    def take(self, to: str, day: str, offer: str, cap: int, at: datetime) -> bool:
+        """Count ``offer`` (a campaign run; counted once however often it is asked) for ``to``
+        on ``day``; False when ``cap`` offers are counted already."""
+        ...
+
+
 class DeadLetters(Protocol):
     """A dead-letter queue, seen from the operator's side."""
 

@@ -175,6 +175,9 @@ class SenderSettings:
     # The send queue's maxReceiveCount: a job failing on this receive is dead-lettered next
     # (0: unknown, nothing is recorded as dead-lettered).
     send_max_receive_count: int = 0
+    # At most this many campaign texts to one person a day in ``time_zone`` (0: no cap).
+    max_offers_per_day: int = 0
+    time_zone: str = "Europe/London"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -193,6 +196,8 @@ class SenderSettings:
             max_price_per_message=_max_price(env),
             send_claim_timeout_seconds=max(1, _int(env, "SEND_CLAIM_TIMEOUT_SECONDS", 120)),
             send_max_receive_count=max(0, _int(env, "SEND_MAX_RECEIVE_COUNT", 0)),
+            max_offers_per_day=max(0, _int(env, "MAX_OFFERS_PER_DAY", 0)),
+            time_zone=env.get("TIME_ZONE", "") or "Europe/London",
         )
 
 

@@ -821,3 +821,17 @@ class ListReplyQueue:
 
     def enqueue(self, job: ReplyJob) -> None:
         self.jobs.append(job)
+
+
+@dataclass
+class MemoryOfferCap:
+    """OfferCap in a dict: the offers counted per (number, day), each run once."""
+
+    counted: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def take(self, to: str, day: str, offer: str, cap: int, at: datetime) -> bool:
+        offers = self.counted.setdefault((to, day), set())
+        if offer not in offers and len(offers) >= cap:
+            return False
+        offers.add(offer)
+        return True

@@ -7,7 +7,7 @@ test_campaigns_e2e.py; these pin the service's own decisions with a fixed clock.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import pytest
@@ -123,8 +123,9 @@ def make(staff: MemoryStaff) -> tuple[CampaignSender, RecordingSms, MemoryLedger
         None,
         StaffMember(ANA, opted_out=True),
         StaffMember(ANA, campaigns=False),
+        StaffMember(ANA, snoozed_until="2026-11-28T09:00:01+00:00"),
     ],
-    ids=["removed", "opted-out", "off-campaigns"],
+    ids=["removed", "opted-out", "off-campaigns", "snoozed"],
 )
 def test_recipients_no_longer_on_the_roster_are_skipped_without_a_send_slot(
     member: StaffMember | None,
@@ -144,6 +145,26 @@ def test_a_recipient_still_on_the_roster_is_sent_once() -> None:
     assert [(s.to, s.body) for s in sms.sent] == [(ANA, "Open shifts: XYZ123")]
     assert limiter.acquired == 1
     assert ledger.counted == [SendOutcome.SENT]
+
+
+def test_a_snooze_that_ended_does_not_hold_the_text_back() -> None:
+    ended = StaffMember(ANA, snoozed_until="2026-11-28T09:00:00+00:00")
+    sender, sms, _, _ = make(MemoryStaff({ANA: ended}))
+    assert sender.send(JOB) is SendOutcome.SENT
+    assert [s.to for s in sms.sent] == [ANA]
+
+
+def test_over_the_daily_cap_is_counted_capped_without_a_send_slot() -> None:
+    sender, sms, ledger, limiter = make(MemoryStaff({ANA: StaffMember(ANA)}))
+    sender.settings = replace(SETTINGS, max_offers_per_day=1)
+    sender.cap = fakes.MemoryOfferCap()
+    assert sender.send(JOB) is SendOutcome.SENT
+    assert sender.send(replace(JOB, campaign_id="c2")) is SendOutcome.CAPPED
+    assert [s.to for s in sms.sent] == [ANA]
+    assert limiter.acquired == 1
+    assert ledger.counted == [SendOutcome.SENT, SendOutcome.CAPPED]
+    # 09:00 UTC on 28/11 is that day in London too.
+    assert sender.cap.counted == {(ANA, "2026-11-28"): {"c1#r1"}}
 
 
 def test_a_failed_allow_list_read_gives_the_claim_back_for_the_retry() -> None:

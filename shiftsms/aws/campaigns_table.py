@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 STATUS = "campaign_status"
 # Counters the sender adds to, one per final outcome.
-COUNTERS = ("sent", "failed", "opted_out", "skipped", "dead_lettered")
+COUNTERS = ("sent", "failed", "opted_out", "skipped", "dead_lettered", "skipped_capped")
 # The roles a campaign's shifts need (absent: everyone): the fan-out texts only those who
 # hold one of them, without reading the shifts.
 OFFER_ROLES = "offer_roles"
@@ -74,6 +74,7 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         opted_out=number("opted_out") or 0,
         skipped=number("skipped") or 0,
         dead_lettered=number("dead_lettered") or 0,
+        skipped_capped=number("skipped_capped") or 0,
         reason=text("reason"),
         fanout_token=text("fanout_token"),
         problems=tuple(problems),

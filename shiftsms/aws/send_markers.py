@@ -46,6 +46,7 @@ COUNTER = {
     SendOutcome.UNCONFIRMED: "failed",
     SendOutcome.SKIPPED: "skipped",
     SendOutcome.DEAD_LETTERED: "dead_lettered",
+    SendOutcome.CAPPED: "skipped_capped",
 }
 
 

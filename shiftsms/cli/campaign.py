@@ -231,6 +231,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         "Failed",
         "Opted out",
         "Skipped",
+        "Capped",
         "Pending",
     )
     for s in summaries:
@@ -243,6 +244,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             str(s.failed),
             str(s.opted_out),
             str(s.skipped),
+            str(s.skipped_capped),
             _count(s.pending),
         )
         _warn_problems(s)
@@ -285,7 +287,9 @@ def _show_summary(s: CampaignSummary) -> None:
     say(f"Text:       {s.text or '-'}")
     say(
         f"Recipients: {_count(s.recipients)} (sent {s.sent}, failed {s.failed}, "
-        f"opted out {s.opted_out}, skipped {s.skipped}, dead-lettered {s.dead_lettered}, "
+        f"opted out {s.opted_out}, skipped {s.skipped}, "
+        + (f"over the daily cap {s.skipped_capped}, " if s.skipped_capped else "")
+        + f"dead-lettered {s.dead_lettered}, "
         f"pending {_count(s.pending)})"
     )
     if s.send_dlq_depth is not None:

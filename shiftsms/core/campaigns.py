@@ -46,6 +46,8 @@ class SendOutcome(StrEnum):
     EXPIRED = "expired"
     # No longer on the allow list, opted out or off campaigns at send time: not texted.
     SKIPPED = "skipped"
+    # Over the person's MaxOffersPerDay at send time: not texted.
+    CAPPED = "skipped_capped"
     # The sender stopped between starting the send and recording it: not sent again.
     UNCONFIRMED = "unconfirmed"
     # Failed on the send queue's last receive: the job is in the send DLQ, not texted.
@@ -76,6 +78,7 @@ class Campaign:
     opted_out: int = 0
     skipped: int = 0
     dead_lettered: int = 0
+    skipped_capped: int = 0
     reason: str | None = None
     fanout_token: str | None = None
     problems: tuple[str, ...] = field(default=())
@@ -85,7 +88,14 @@ class Campaign:
     @property
     def settled(self) -> int:
         """Recipients with a final outcome (sent, failed, opted out, skipped, dead-lettered)."""
-        return self.sent + self.failed + self.opted_out + self.skipped + self.dead_lettered
+        return (
+            self.sent
+            + self.failed
+            + self.opted_out
+            + self.skipped
+            + self.dead_lettered
+            + self.skipped_capped
+        )
 
     @property
     def effective_status(self) -> CampaignStatus:

@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shiftsms.aws.clients import client
+from shiftsms.aws.offer_cap import DynamoOfferCap
 from shiftsms.aws.reply_queue import DynamoReplyMarkers
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
@@ -77,6 +78,7 @@ class SenderApp:
             limiter=limiter,
             staff=StaffTable(dynamodb, settings.staff_table),
             clock=lambda: datetime.fromtimestamp(self.now(), UTC),
+            cap=DynamoOfferCap(dynamodb, settings.state_table),
         )
         self.replies = ReplyOutbox(
             sms=sms,

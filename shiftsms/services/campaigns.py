@@ -25,7 +25,9 @@ from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
 from shiftsms.core.phone import mask
+from shiftsms.core.self_service import cap_day, snoozed
 from shiftsms.core.shift_info import role_key
+from shiftsms.core.shift_times import time_zone
 from shiftsms.errors import (
     CampaignExists,
     CampaignNotFound,
@@ -37,6 +39,7 @@ from shiftsms.errors import (
 from shiftsms.ports import (
     CampaignStore,
     DeadLetters,
+    OfferCap,
     SendLedger,
     SendQueue,
     SendRateLimiter,
@@ -167,6 +170,8 @@ class CampaignSummary:
     skipped: int = 0
     # This campaign's jobs that failed on their last receive (in the send DLQ).
     dead_lettered: int = 0
+    # Recipients over MaxOffersPerDay at send time: not texted.
+    skipped_capped: int = 0
     # The send DLQ's depth, all campaigns together (``show`` only; None without the queue).
     send_dlq_depth: int | None = None
     reason: str | None = None
@@ -430,6 +435,7 @@ class CampaignReports:
             pending=pending,
             skipped=campaign.skipped,
             dead_lettered=campaign.dead_lettered,
+            skipped_capped=campaign.skipped_capped,
             send_dlq_depth=dead,
             reason=campaign.reason,
             problems=campaign.problems,
@@ -469,6 +475,8 @@ class CampaignSender:
     limiter: SendRateLimiter
     staff: StaffStore
     clock: Callable[[], datetime] = utc_now
+    # MaxOffersPerDay's counters; None: no cap.
+    cap: OfferCap | None = None
 
     def send(self, job: SendJob, deadline: float | None = None) -> SendOutcome:
         """Send ``job`` once; return the outcome.
@@ -497,6 +505,11 @@ class CampaignSender:
                 self.ledger.settle(job, token, SendOutcome.SKIPPED, now, reason=refusal)
                 log.info(f"not sent: {refusal}", extra=ctx)
                 return SendOutcome.SKIPPED
+            held = self._held_back(job, now)
+            if held is not None:
+                self.ledger.settle(job, token, held, now, reason="over MaxOffersPerDay")
+                log.info("not sent: over the daily offer cap", extra=ctx)
+                return held
             # The send time comes last, so the text goes out right on it.
             if not self.limiter.acquire(deadline):
                 raise SendDeferred("no send time free before the invocation's deadline")
@@ -550,7 +563,7 @@ class CampaignSender:
         return True
 
     def _refusal(self, to: str) -> str:
-        """Why ``to`` may not be texted now (removed, opted out, off campaigns), or ""."""
+        """Why ``to`` may not be texted now (removed, opted out, off campaigns, snoozed), or ""."""
         member = self.staff.get(to)
         if member is None:
             return "no longer on the allow list"
@@ -558,7 +571,22 @@ class CampaignSender:
             return "opted out since the fan-out"
         if not member.campaigns:
             return "takes no campaigns since the fan-out"
+        if member.snoozed_until and snoozed(_parse_time(member.snoozed_until), self.clock()):
+            return "snoozed (SNOOZE)"
         return ""
+
+    def _held_back(self, job: SendJob, now: datetime) -> SendOutcome | None:
+        """The check right before the send: over the daily cap (CAPPED), or None: send it.
+
+        The cap counts this campaign run once for the person on the local day, in one
+        conditional write shared by every sender invocation.
+        """
+        cap = self.settings.max_offers_per_day
+        if self.cap is None or not cap:
+            return None
+        day = cap_day(now, time_zone(self.settings.time_zone))
+        offer = f"{job.campaign_id}#{job.run}"
+        return None if self.cap.take(job.to, day, offer, cap, now) else SendOutcome.CAPPED
 
     def _settle_without_send(
         self, job: SendJob, outcome: SendOutcome, reason: str, ctx: dict[str, str]
