@@ -129,6 +129,7 @@ def test_allowlist_list_shows_an_entry_typed_with_wrong_types(deployed: Deployed
         "groups": [],
         "roles": [],
         "added_at": None,
+        "snoozed_until": None,
     }
     assert listed[ANA]["name"] == "Ana"
     assert listed[ANA]["groups"] == ["nights"]

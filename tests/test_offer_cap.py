@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shiftsms.aws.offer_cap import DynamoOfferCap, cap_item_id
-from shiftsms.core.models import StaffMember
+from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.core.models import Shift, StaffMember
 from shiftsms.handlers import campaign as campaign_handler
 from shiftsms.handlers import sender as sender_handler
 from tests.campaign_support import (
@@ -112,3 +113,27 @@ def test_a_snoozed_person_is_skipped_until_the_snooze_ends(
     assert stack.staff().set_snooze(BEN, None, now)
     send_campaign(stack, "c2", "XYZ124")
     assert sorted(s.to for s in sms.sent if "XYZ124" in s.body) == [ANA, BEN]
+
+
+def test_the_earliest_start_offered_travels_with_each_job(
+    stack: CampaignStack, sms: RecordingSms
+) -> None:
+    from lambdas.campaign import handler as campaign
+
+    stack.add_staff(StaffMember(ANA, "Ana"))
+    shifts = ShiftsTable(
+        stack.dynamodb, stack.outputs["ShiftsTableName"], stack.outputs["StaffTableName"]
+    )
+    shifts.put(
+        Shift("LATE1", "late", starts_at="2030-08-16T19:00+01:00", ends_at="2030-08-17T07:00+01:00")
+    )
+    shifts.put(
+        Shift("SOON1", "soon", starts_at="2030-08-15T07:00+01:00", ends_at="2030-08-15T15:00+01:00")
+    )
+    created = invoke("campaign", "create", "t1", "--shifts", "LATE1,SOON1,XYZ123", "--yes")
+    assert created.exit_code == 0, created.output
+    assert stack.campaign_item("t1")["first_start"] == {"S": "2030-08-15T07:00+01:00"}
+    campaign(stream_event(stack.insert_record("t1")), FakeContext(function_name="c"))
+    jobs = [json.loads(m["Body"]) for m in stack.receive()]
+    assert [(j["to"], j["starts"]) for j in jobs] == [(ANA, "2030-08-15T07:00+01:00")]
+    assert sms.sent == []  # queued, not yet sent

@@ -79,6 +79,7 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         fanout_token=text("fanout_token"),
         problems=tuple(problems),
         offer_roles=offer_roles,
+        first_start=text("first_start"),
     )
 
 
@@ -117,6 +118,7 @@ class CampaignsTable:
                 "created_at": campaign.created_at,
                 "sms_text": campaign.text,
                 OFFER_ROLES: list(campaign.offer_roles) if campaign.offer_roles else None,
+                "first_start": campaign.first_start,
             }
         )
         try:

@@ -6,8 +6,8 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,9 +25,9 @@ from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
 from shiftsms.core.phone import mask
-from shiftsms.core.self_service import cap_day, snoozed
+from shiftsms.core.self_service import QuietHours, cap_day, hold_offer_until, snoozed
 from shiftsms.core.shift_info import role_key
-from shiftsms.core.shift_times import time_zone
+from shiftsms.core.shift_times import ShiftTimeError, span_from_item, time_zone, to_iso
 from shiftsms.errors import (
     CampaignExists,
     CampaignNotFound,
@@ -97,6 +97,19 @@ def offer_roles(shifts: Sequence[Shift]) -> tuple[str, ...] | None:
 def may_work_one(roles: tuple[str, ...] | None, member: StaffMember) -> bool:
     """True when ``member`` may work at least one shift of an offer needing ``roles``."""
     return roles is None or any(may_work(role, member.roles) for role in roles)
+
+
+def first_start(shifts: Iterable[Shift]) -> str | None:
+    """The earliest start among the timed ``shifts`` (ISO 8601), or None."""
+    starts = []
+    for shift in shifts:
+        try:
+            span = span_from_item({"starts_at": shift.starts_at, "ends_at": shift.ends_at})
+        except ShiftTimeError:
+            continue
+        if span is not None:
+            starts.append(span.start)
+    return to_iso(min(starts)) if starts else None
 
 
 def validate_campaign_id(raw: str) -> str:
@@ -317,6 +330,7 @@ class CampaignPlanner:
             created_at=self.clock().isoformat(timespec="seconds"),
             text=draft.text,
             offer_roles=draft.roles,
+            first_start=first_start(self.shifts.get_many(draft.shift_ids).values()),
         )
         self.campaigns.create(campaign)
         log.info("campaign created", extra={"campaign_id": draft.campaign_id})
@@ -368,7 +382,16 @@ class CampaignFanOut:
             count += 1
             if cursor is not None and member.phone <= cursor:
                 continue
-            chunk.append(SendJob(campaign_id, member.phone, text, expires, run=token))
+            chunk.append(
+                SendJob(
+                    campaign_id,
+                    member.phone,
+                    text,
+                    expires,
+                    run=token,
+                    first_start=campaign.first_start or "",
+                )
+            )
             if len(chunk) >= ENQUEUE_CHUNK:
                 self._enqueue(campaign_id, token, chunk)
                 chunk = []
@@ -477,6 +500,9 @@ class CampaignSender:
     clock: Callable[[], datetime] = utc_now
     # MaxOffersPerDay's counters; None: no cap.
     cap: OfferCap | None = None
+    # QuietHours, and where a text due in them goes to wait (due work); either None: none.
+    quiet: QuietHours | None = None
+    defer: Callable[[SendJob, datetime], None] | None = None
 
     def send(self, job: SendJob, deadline: float | None = None) -> SendOutcome:
         """Send ``job`` once; return the outcome.
@@ -506,6 +532,10 @@ class CampaignSender:
                 log.info(f"not sent: {refusal}", extra=ctx)
                 return SendOutcome.SKIPPED
             held = self._held_back(job, now)
+            if held is SendOutcome.DEFERRED:
+                self.ledger.release(job, token)
+                log.info("quiet hours: deferred until they end", extra=ctx)
+                return held
             if held is not None:
                 self.ledger.settle(job, token, held, now, reason="over MaxOffersPerDay")
                 log.info("not sent: over the daily offer cap", extra=ctx)
@@ -576,15 +606,26 @@ class CampaignSender:
         return ""
 
     def _held_back(self, job: SendJob, now: datetime) -> SendOutcome | None:
-        """The check right before the send: over the daily cap (CAPPED), or None: send it.
+        """The check right before the send: quiet hours (DEFERRED: handed to due work for when
+        they end, unless a shift offered starts before then), over the daily cap (CAPPED), or
+        None: send it now.
 
         The cap counts this campaign run once for the person on the local day, in one
-        conditional write shared by every sender invocation.
+        conditional write shared by every sender invocation. A deferred job keeps the time it
+        had left to live, counted from the end of quiet hours.
         """
+        zone = time_zone(self.settings.time_zone)
+        if self.quiet is not None and self.defer is not None:
+            starts = _parse_time(job.first_start) if job.first_start else None
+            until = hold_offer_until(now, self.quiet, zone, starts)
+            if until is not None:
+                left = job.expires_at - int(now.timestamp())
+                self.defer(replace(job, expires_at=int(until.timestamp()) + left), until)
+                return SendOutcome.DEFERRED
         cap = self.settings.max_offers_per_day
         if self.cap is None or not cap:
             return None
-        day = cap_day(now, time_zone(self.settings.time_zone))
+        day = cap_day(now, zone)
         offer = f"{job.campaign_id}#{job.run}"
         return None if self.cap.take(job.to, day, offer, cap, now) else SendOutcome.CAPPED
 
