@@ -142,11 +142,20 @@ def test_allowlist_list_shows_an_entry_typed_with_wrong_types(deployed: Deployed
     human = invoke("allowlist", "list")
     assert human.exit_code == 0, human.output
     rows = table_rows(human.stdout)
-    assert rows[0] == ["Phone", "Name", "Campaigns", "Opted out", "Groups", "Roles", "Added"]
+    assert rows[0] == [
+        "Phone",
+        "Name",
+        "Campaigns",
+        "Opted out",
+        "Snoozed until",
+        "Groups",
+        "Roles",
+        "Added",
+    ]
     by_phone = {row[0]: row for row in rows[1:]}
     assert by_phone.keys() == {ANA, ODD}
-    assert by_phone[ODD] == [ODD, "42", "no", "yes", "", "", ""]
-    assert by_phone[ANA][:5] == [ANA, "Ana", "yes", "no", "nights"]
+    assert by_phone[ODD] == [ODD, "42", "no", "yes", "", "", "", ""]
+    assert by_phone[ANA][:6] == [ANA, "Ana", "yes", "no", "", "nights"]
     assert len(human.stderr.splitlines()) == 1
 
 
