@@ -146,3 +146,22 @@ def shift_page(
     remaining = len(shifts) - shown + more_after
     tail = f" {remaining}{plus} more: reply MORE." if remaining else book_hint
     return truncate_septets(head + "; ".join(items) + "." + tail, room), shown
+
+
+# -- claim windows ------------------------------------------------------------------------------
+
+
+def window_interest(codes: Sequence[str], closes_at: str) -> str:
+    """Replied during a claim window: ``You're in for XYZ123. We'll text you by 19:10 if it's
+    yours.`` (``closes_at``: the wall-clock time the window closes, HH:MM in the stack's zone;
+    the award runs within a minute of it, so "by" the next minute)."""
+    listed = ", ".join(codes)
+    text = f"You're in for {listed}. We'll text you by {closes_at} if it's yours."
+    if septets(text) <= GSM7_SINGLE:
+        return text
+    return f"You're in for {len(codes)} shifts. We'll text you by {closes_at} if they're yours."
+
+
+def award_lost(code: str) -> str:
+    """The window closed and ``code`` went to someone else."""
+    return f"{code} went to someone else this time. " + HOW_TO_LIST
