@@ -9,6 +9,7 @@ from typing import Protocol
 
 from shiftsms.core.booking_rules import Refusal
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
+from shiftsms.core.due import DueItem
 from shiftsms.core.held_shifts import RETENTION, HeldShift
 from shiftsms.core.models import (
     BookingOutcome,
@@ -371,4 +372,29 @@ class ReplyQueue(Protocol):
 
     def enqueue(self, job: ReplyJob) -> None:
         """Put ``job`` on the queue; raise if it could not be queued."""
+        ...
+
+
+class DueWork(Protocol):
+    """Work to run at a time, kept until a run claims and finishes it."""
+
+    def schedule(self, item: DueItem) -> None:
+        """Keep ``item`` (the same kind and key replace the earlier item, leased or not)."""
+        ...
+
+    def cancel(self, kind: str, key: str) -> None:
+        """Forget the item of ``kind`` and ``key`` (nothing if there is none)."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[DueItem]:
+        """Up to ``limit`` items due by ``now``, soonest first, not held by a live lease."""
+        ...
+
+    def claim(self, item: DueItem, now: datetime) -> str | None:
+        """Lease ``item`` as scheduled (same due time); a token, or None if it is gone,
+        replaced or leased by another run. A lease not finished in time lapses (retried)."""
+        ...
+
+    def finish(self, item: DueItem, token: str) -> None:
+        """Delete the item if ``token`` still holds it (a replacement scheduled meanwhile stays)."""
         ...

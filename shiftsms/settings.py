@@ -1,7 +1,8 @@
 """Settings read once from the environment into typed objects, one class per function.
 
 Each Lambda reads only what it uses: :class:`InboundSettings` (inbound SMS),
-:class:`FanOutSettings` (campaign fan-out) and :class:`SenderSettings` (campaign sender).
+:class:`FanOutSettings` (campaign fan-out), :class:`SenderSettings` (campaign sender) and
+:class:`DueSettings` (the scheduled due-work function).
 The template sets exactly those variables on each function (a test holds both to it).
 """
 
@@ -199,6 +200,20 @@ class SenderSettings:
             max_offers_per_day=max(0, _int(env, "MAX_OFFERS_PER_DAY", 0)),
             time_zone=env.get("TIME_ZONE", "") or "Europe/London",
         )
+
+
+@dataclass(frozen=True)
+class DueSettings:
+    """What the due-work function needs: the state table that holds the due items."""
+
+    state_table: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
+        """Build from the due function's environment variables."""
+        env = _environ(env)
+        req = _required(env, "STATE_TABLE")
+        return cls(state_table=req["STATE_TABLE"])
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from shiftsms.aws.due_work import LEASE_SECONDS as DUE_LEASE_SECONDS
 from shiftsms.aws.reply_queue import CLAIM_LEASE_SECONDS as REPLY_LEASE_SECONDS
 from shiftsms.aws.send_markers import (
     CLAIM_LEASE_SECONDS,
@@ -34,6 +35,7 @@ from shiftsms.aws.shifts_table import (
 from shiftsms.core import reply_jobs
 from shiftsms.core.booking_rules import may_work
 from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.due import DueItem
 from shiftsms.core.held_shifts import RETENTION, HeldShift, add, prune, remove
 from shiftsms.core.models import (
     BookingOutcome,
@@ -835,3 +837,54 @@ class MemoryOfferCap:
             return False
         offers.add(offer)
         return True
+
+
+@dataclass
+class _DueRecord:
+    item: DueItem
+    lease_token: str = ""
+    lease_until: int | None = None
+
+
+@dataclass
+class FakeDueWork:
+    """DueWork in a dict, with the DynamoDB adapter's conditions: a claim leases the item as
+    scheduled (same due time) unless a live lease holds it; finish deletes on the token."""
+
+    items: dict[tuple[str, str], _DueRecord] = field(default_factory=dict)
+    lease_seconds: int = DUE_LEASE_SECONDS
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def schedule(self, item: DueItem) -> None:
+        with self.lock:
+            self.items[(item.kind, item.key)] = _DueRecord(item)
+
+    def cancel(self, kind: str, key: str) -> None:
+        with self.lock:
+            self.items.pop((kind, key), None)
+
+    def due(self, now: datetime, limit: int) -> list[DueItem]:
+        with self.lock:
+            free = [
+                r.item
+                for r in self.items.values()
+                if r.item.due_at <= now and (r.lease_until is None or r.lease_until < _epoch(now))
+            ]
+        return sorted(free, key=lambda i: i.sort_key)[:limit]
+
+    def claim(self, item: DueItem, now: datetime) -> str | None:
+        with self.lock:
+            record = self.items.get((item.kind, item.key))
+            if record is None or record.item.sort_key != item.sort_key:
+                return None
+            if record.lease_until is not None and record.lease_until >= _epoch(now):
+                return None
+            record.lease_token = uuid.uuid4().hex
+            record.lease_until = _epoch(now) + self.lease_seconds
+            return record.lease_token
+
+    def finish(self, item: DueItem, token: str) -> None:
+        with self.lock:
+            record = self.items.get((item.kind, item.key))
+            if record is not None and record.lease_token == token:
+                del self.items[(item.kind, item.key)]

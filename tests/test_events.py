@@ -182,3 +182,15 @@ def test_the_sandbox_builds_sqs_events_of_the_fixture_shape() -> None:
     }
     assert set(expected["attributes"]) <= set(record["attributes"])
     assert record["body"] == expected["body"]
+
+
+def test_scheduled_fixture_is_what_a_schedule_rule_sends() -> None:
+    fixture = event_fixture("eventbridge_scheduled")
+    rebuilt = lambda_events.scheduled_event(
+        event_id=fixture["id"],
+        time=fixture["time"],
+        rule_arn=fixture["resources"][0],
+        account=fixture["account"],
+        region=fixture["region"],
+    )
+    assert rebuilt == fixture

@@ -13,6 +13,8 @@ import pytest
 
 from shiftsms import ports
 from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.due_work import LEASE_SECONDS as DUE_LEASE_SECONDS
+from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
 from shiftsms.aws.reply_queue import CLAIM_LEASE_SECONDS, DynamoReplyMarkers, SqsReplyQueue
 from shiftsms.aws.send_markers import DynamoSendLedger
@@ -21,6 +23,7 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.booking_rules import Overlaps, Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.due import DueItem
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import (
     BookingOutcome,
@@ -46,6 +49,7 @@ from tests.fakes import (
     CountingRateLimiter,
     CountingReplyLimiter,
     CountingReplyRate,
+    FakeDueWork,
     FixedDeadLetters,
     ListReplyQueue,
     ListSendQueue,
@@ -81,6 +85,7 @@ def test_every_port_has_a_fake() -> None:
     reply_markers: ports.ReplyMarkers = MemoryReplyMarkers()
     reply_queue: ports.ReplyQueue = ListReplyQueue()
     offer_cap: ports.OfferCap = MemoryOfferCap()
+    due_work: ports.DueWork = FakeDueWork()
     fakes = {
         "ShiftStore": shift_store,
         "StaffStore": staff_store,
@@ -96,6 +101,7 @@ def test_every_port_has_a_fake() -> None:
         "ReplyMarkers": reply_markers,
         "ReplyQueue": reply_queue,
         "OfferCap": offer_cap,
+        "DueWork": due_work,
     }
     declared = {
         name
@@ -795,3 +801,81 @@ def test_reply_queue_keeps_the_job(backend: Deployed | None) -> None:
 def test_reply_rate_fake_grants_its_slots() -> None:
     rate = CountingReplyRate(slots=1)
     assert (rate.acquire_reply(T0), rate.acquire_reply(T0)) == (True, False)
+
+
+# -- due work ------------------------------------------------------------------------------------
+
+
+def _due_work(deployed: Deployed | None) -> ports.DueWork:
+    if deployed is None:
+        return FakeDueWork()
+    return DynamoDueWork(deployed.dynamodb, deployed.outputs["StateTableName"])
+
+
+def _due(kind: str, key: str, minutes: int, **data: str) -> DueItem:
+    return DueItem(kind, key, AT + timedelta(minutes=minutes), dict(data))
+
+
+def test_due_work_lists_what_is_due_soonest_first_and_replaces_by_kind_and_key(
+    backend: Deployed | None,
+) -> None:
+    work = _due_work(backend)
+    work.schedule(_due("window-close", "C2", 10, campaign="C2"))
+    work.schedule(_due("wave", "C1#2", 5, campaign="C1", wave="2"))
+    work.schedule(_due("window-close", "C3", 30))
+    assert work.due(AT + timedelta(minutes=4), 10) == []
+    assert work.due(AT + timedelta(minutes=10), 10) == [
+        _due("wave", "C1#2", 5, campaign="C1", wave="2"),
+        _due("window-close", "C2", 10, campaign="C2"),
+    ]
+    assert work.due(AT + timedelta(minutes=10), 1) == [
+        _due("wave", "C1#2", 5, campaign="C1", wave="2")
+    ]
+    work.schedule(_due("window-close", "C2", 20, campaign="C2", again="yes"))  # replaces
+    work.cancel("wave", "C1#2")
+    work.cancel("wave", "never-scheduled")
+    assert work.due(AT + timedelta(minutes=10), 10) == []
+    assert work.due(AT + timedelta(minutes=30), 10) == [
+        _due("window-close", "C2", 20, campaign="C2", again="yes"),
+        _due("window-close", "C3", 30),
+    ]
+
+
+def test_due_work_is_claimed_once_and_a_lapsed_lease_retried(backend: Deployed | None) -> None:
+    work = _due_work(backend)
+    item = _due("window-close", "C1", 0, campaign="C1")
+    work.schedule(item)
+    token = work.claim(item, AT)
+    assert token is not None
+    assert work.claim(item, AT + timedelta(seconds=1)) is None  # a second timer
+    assert work.due(AT + timedelta(seconds=1), 10) == []  # held by a live lease
+    lapsed = AT + timedelta(seconds=DUE_LEASE_SECONDS + 1)
+    assert work.due(lapsed, 10) == [item]
+    retry = work.claim(item, lapsed)
+    assert retry not in (None, token)
+    assert retry is not None
+    work.finish(item, token)  # the first run's late finish: not its lease any more
+    assert work.claim(item, lapsed + timedelta(seconds=DUE_LEASE_SECONDS + 1)) is not None
+    work.finish(item, "not-a-token")
+    assert work.due(lapsed + timedelta(days=1), 10) == [item]
+
+
+def test_due_work_finished_is_gone_and_a_replacement_outlives_the_old_lease(
+    backend: Deployed | None,
+) -> None:
+    work = _due_work(backend)
+    item = _due("wave", "C1#2", 0)
+    work.schedule(item)
+    token = work.claim(item, AT)
+    assert token is not None
+    work.finish(item, token)
+    assert work.due(AT + timedelta(days=1), 10) == []
+    assert work.claim(item, AT + timedelta(days=1)) is None  # a late timer finds nothing
+    work.schedule(item)
+    token = work.claim(item, AT)
+    assert token is not None
+    later = _due("wave", "C1#2", 15)
+    work.schedule(later)  # rescheduled while the old one runs
+    work.finish(item, token)
+    assert work.claim(item, AT + timedelta(minutes=20)) is None  # not the item as listed
+    assert work.due(AT + timedelta(minutes=20), 10) == [later]

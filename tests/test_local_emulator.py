@@ -584,8 +584,11 @@ def test_the_templates_async_invoke_settings_are_read() -> None:
         if r["Type"] == "AWS::Lambda::EventInvokeConfig"
     ]
     assert configs, "the template has no EventInvokeConfig: the sandbox reads none"
+    with_destination = [p for p in configs if "DestinationConfig" in p]
+    assert with_destination, "no EventInvokeConfig names an on-failure destination"
     for props in configs:
         assert list(props["FunctionName"]) == ["Ref"]
+    for props in with_destination:
         destination = props["DestinationConfig"]["OnFailure"]["Destination"]
         assert list(destination) == ["Fn::GetAtt"] and destination["Fn::GetAtt"][1] == "Arn"
 

@@ -19,6 +19,7 @@ from cfnlint.decode import decode
 
 from shiftsms import settings as settings_module
 from shiftsms.aws.alarms import alarm_prefix
+from shiftsms.aws.due_work import LEASE_SECONDS
 from shiftsms.core import metrics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,7 +187,12 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
     template: dict[str, Any],
 ) -> None:
     functions = resources(template, "AWS::Lambda::Function")
-    assert set(functions) == {"InboundFunction", "CampaignFunction", "SenderFunction"}
+    assert set(functions) == {
+        "InboundFunction",
+        "CampaignFunction",
+        "SenderFunction",
+        "DueFunction",
+    }
     classes = {}
     for name, fn in functions.items():
         handler = fn["Properties"]["Handler"]
@@ -203,6 +209,7 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
         "InboundFunction": "InboundSettings",
         "CampaignFunction": "FanOutSettings",
         "SenderFunction": "SenderSettings",
+        "DueFunction": "DueSettings",
     }
     read = set().union(*(env_reads(_parse(p)) for p in LAMBDA_CODE))
     assert read >= {"SHIFTS_TABLE", "STAFF_TABLE", "ORIGINATION_IDENTITY", "SEND_QUEUE_URL"}
@@ -243,6 +250,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         "InboundFunction": ["ShiftsTable", "StaffTable", "StateTable"],
         "CampaignFunction": ["CampaignsTable", "StaffTable"],
         "SenderFunction": ["CampaignsTable", "StaffTable", "StateTable"],
+        "DueFunction": ["StateTable"],
     }
 
 
@@ -378,8 +386,9 @@ def test_roles_name_actions_and_resources(template: dict[str, Any]) -> None:
 
 
 def test_inbound_failures_go_to_a_queue_after_bounded_retries(template: dict[str, Any]) -> None:
-    (config,) = resources(template, "AWS::Lambda::EventInvokeConfig").values()
-    props = config["Properties"]
+    configs = resources(template, "AWS::Lambda::EventInvokeConfig")
+    assert set(configs) == {"InboundEventInvokeConfig", "DueEventInvokeConfig"}
+    props = configs["InboundEventInvokeConfig"]["Properties"]
     assert props["FunctionName"] == {"Ref": "InboundFunction"}
     assert 0 <= props["MaximumRetryAttempts"] <= 2
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
@@ -640,3 +649,30 @@ def test_the_inbound_role_may_book_in_a_transaction_and_read_the_start_index(
     assert {"Fn::GetAtt": ["StaffTable", "Arn"]} in granted["dynamodb:ConditionCheckItem"]
     assert {"Fn::GetAtt": ["ShiftsTable", "Arn"]} in granted["dynamodb:BatchGetItem"]
     assert {"Fn::Sub": "${ShiftsTable.Arn}/index/by-start"} in granted["dynamodb:Query"]
+
+
+def test_due_work_runs_every_minute_over_a_sparse_index_without_retries(
+    template: dict[str, Any],
+) -> None:
+    (rule,) = resources(template, "AWS::Events::Rule").values()
+    props = rule["Properties"]
+    assert (props["ScheduleExpression"], props["State"]) == ("rate(1 minute)", "ENABLED")
+    assert props["Targets"] == [{"Id": "due", "Arn": {"Fn::GetAtt": ["DueFunction", "Arn"]}}]
+    permission = template["Resources"]["DueInvokePermission"]["Properties"]
+    assert permission == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": {"Ref": "DueFunction"},
+        "Principal": "events.amazonaws.com",
+        "SourceArn": {"Fn::GetAtt": ["DueSchedule", "Arn"]},
+    }
+    retry = template["Resources"]["DueEventInvokeConfig"]["Properties"]
+    assert (retry["MaximumRetryAttempts"], retry["MaximumEventAgeInSeconds"]) == (0, 60)
+    state = template["Resources"]["StateTable"]["Properties"]
+    (index,) = state["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by-due"
+    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
+        ("due_pool", "HASH"),
+        ("due_key", "RANGE"),
+    ]
+    # A run outlives no lease: the function times out before its claim lapses.
+    assert template["Resources"]["DueFunction"]["Properties"]["Timeout"] < LEASE_SECONDS

@@ -99,3 +99,20 @@ def sqs_record(
         "eventSourceARN": source_arn,
         "awsRegion": region,
     }
+
+
+def scheduled_event(
+    *, event_id: str, time: str, rule_arn: str, account: str, region: str
+) -> dict[str, Any]:
+    """What an EventBridge schedule rule (``rate(...)``/``cron(...)``) hands its function."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": time,
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }

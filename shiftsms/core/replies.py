@@ -217,3 +217,22 @@ def reminder(shift_id: str, start: datetime, location: str, zone: ZoneInfo) -> s
     room = GSM7_SINGLE - septets(f"Reminder: {code} {when}{tail}") - 1
     place = truncate_septets(place, room) if place and room >= 4 else ""
     return f"Reminder: {' '.join(p for p in (code, when, place) if p)}{tail}"
+
+
+# -- claim windows ------------------------------------------------------------------------------
+
+
+def window_interest(codes: Sequence[str], closes_at: str) -> str:
+    """Replied during a claim window: ``You're in for XYZ123. We'll text you by 19:10 if it's
+    yours.`` (``closes_at``: the wall-clock time the window closes, HH:MM in the stack's zone;
+    the award runs within a minute of it, so "by" the next minute)."""
+    listed = ", ".join(codes)
+    text = f"You're in for {listed}. We'll text you by {closes_at} if it's yours."
+    if septets(text) <= GSM7_SINGLE:
+        return text
+    return f"You're in for {len(codes)} shifts. We'll text you by {closes_at} if they're yours."
+
+
+def award_lost(code: str) -> str:
+    """The window closed and ``code`` went to someone else."""
+    return f"{code} went to someone else this time. " + HOW_TO_LIST

@@ -10,6 +10,8 @@
   tap queue to each such topic (through the API, after deploy; never in the template) and
   delivers each notification as an SNS Lambda event, retried twice as SNS retries an
   asynchronous invoke.
+- EventBridge schedule rules (read from the deployed template) -> their target function, as
+  a scheduled event every few seconds (``schedule_poller``).
 
 Each function runs in its own worker process (a warm "container"): its code is the bundle the
 deployed function points at, downloaded from the emulator's S3 and checked against the
@@ -45,6 +47,12 @@ from shiftsms.local.function_runner import (
 from shiftsms.local.invocation import Invocation, PumpError, Stats
 from shiftsms.local.poller import Invoker, Poller
 from shiftsms.local.queue_poller import QueuePoller
+from shiftsms.local.schedule_poller import (
+    SchedulePoller,
+    rate_seconds,
+    schedule_rules,
+    schedule_seconds,
+)
 from shiftsms.local.sns_delivery import AsyncConfig, SnsTapPoller
 from shiftsms.local.stream_poller import StreamPoller
 
@@ -60,6 +68,7 @@ __all__ = [
     "Poller",
     "PumpError",
     "QueuePoller",
+    "SchedulePoller",
     "SnsTapPoller",
     "Stats",
     "StreamPoller",
@@ -87,6 +96,7 @@ class EventPump:
         refresh_seconds: float = 3.0,
         backlog: dict[str, list[dict[str, Any]]] | None = None,
         streams_from_start: bool = False,
+        schedule_every: float | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.region = region
@@ -111,6 +121,10 @@ class EventPump:
         # The sandbox empties the streams before the pump starts: what is in them then is
         # new (replayed writes), so the first pollers read from the start, not the newest.
         self.streams_from_start = streams_from_start
+        # How often a schedule rule fires here (AWS: its rate; the sandbox: seconds).
+        self.schedule_every = schedule_every or schedule_seconds()
+        self.events = client("events", endpoint, region)
+        self._template: tuple[str, dict[str, Any]] = ("", {})
 
     def start(self) -> None:
         """Discover sources and start polling (streams start at their newest record)."""
@@ -174,6 +188,7 @@ class EventPump:
         ]
         configs = self._async_configs(resources) if new_taps else {}
         wanted |= self._subscriptions(topics, functions, bucket, configs=configs)
+        wanted |= self._schedules(resources, bucket)
         for key in [k for k in self.pollers if k not in wanted]:
             log.info("event source %s went away", key)
             for poller in self.pollers.pop(key):
@@ -256,6 +271,40 @@ class EventPump:
                         for _ in range(POOL_SIZE)
                     ],
                 )
+        return wanted
+
+    def _deployed_template(self) -> dict[str, Any]:
+        """The deployed template (parsed again only when it changed)."""
+        body = self.cf.get_template(StackName=self.stack_name)["TemplateBody"]
+        if isinstance(body, dict):
+            return body
+        if body != self._template[0]:
+            self._template = (body, load_template(body))
+        return self._template[1]
+
+    def _schedules(self, resources: list[tuple[str, str, str]], bucket: str) -> set[str]:
+        """A poller per enabled schedule rule of the template (moto fires none); their keys."""
+        physical = {logical: pid for logical, _, pid in resources if pid}
+        wanted: set[str] = set()
+        for rule in schedule_rules(self._deployed_template()):
+            function = physical.get(rule.function_logical_id, "")
+            name = physical.get(rule.logical_id, "")
+            if not function or not name:
+                continue
+            key = f"schedule:{rule.logical_id}:{function}"
+            wanted.add(key)
+            if key in self.pollers:
+                continue
+            arn = self.events.describe_rule(Name=name)["Arn"]
+            every = min(self.schedule_every, rate_seconds(rule.expression) or self.schedule_every)
+            poller = SchedulePoller(
+                self.runner(function, bucket),
+                rule_arn=arn,
+                region=self.region,
+                every=every,
+                stop=self.stop_event,
+            )
+            self._start(key, [poller])
         return wanted
 
     def _start(self, key: str, pollers: list[Poller]) -> None:

@@ -112,8 +112,12 @@ class Sandbox:
         stack_name: str = DEFAULT_STACK,
         origination: str = DEFAULT_ORIGINATION,
         persist: bool = True,
+        schedule_every: float | None = None,
     ) -> None:
         self.state_dir = state_dir.resolve()
+        # Seconds between firings of the stack's schedule rules (None: SHIFTSMS_SCHEDULE_SECONDS
+        # or 5 s), so due work (a window closing) runs within seconds here.
+        self.schedule_every = schedule_every
         self.region = region
         self.stack_name = stack_name
         self.origination = origination
@@ -184,6 +188,7 @@ class Sandbox:
                 self.state_dir,
                 backlog=self._backlog,
                 streams_from_start=True,
+                schedule_every=self.schedule_every,
             )
             self.pump.on_checkpoint = self.changed
             self.pump.start()
