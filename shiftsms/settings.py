@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shiftsms.core import spend
+from shiftsms.core.self_service import QuietHours
 from shiftsms.errors import NotConfigured
 
 
@@ -63,6 +64,16 @@ def _hours(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _quiet_hours(env: Mapping[str, str]) -> str:
+    """``QUIET_HOURS`` (``22:00-07:00``, "" none); NotConfigured if it cannot be read."""
+    raw = str(env.get("QUIET_HOURS", "")).strip()
+    try:
+        QuietHours.parse(raw)
+    except ValueError as exc:
+        raise NotConfigured(f"QUIET_HOURS: {exc}") from exc
+    return raw
+
+
 def _required(env: Mapping[str, str], *names: str) -> dict[str, str]:
     """``names`` from ``env``; NotConfigured naming every one that is missing or empty."""
     found = {n: str(env.get(n, "")) for n in names}
@@ -100,6 +111,8 @@ class InboundSettings:
     send_rate_per_second: float = 1.0
     # DROP closer than this to a timed shift's start is refused (0: no cutoff).
     drop_cutoff_hours: float = 0.0
+    # A reminder this long before each timed shift booked by text (0: none).
+    reminder_hours: float = 12.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -131,6 +144,7 @@ class InboundSettings:
             reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
             drop_cutoff_hours=_hours(env, "DROP_CUTOFF_HOURS", 0.0),
+            reminder_hours=_hours(env, "REMINDER_HOURS", 12.0),
         )
 
 
@@ -179,6 +193,8 @@ class SenderSettings:
     # At most this many campaign texts to one person a day in ``time_zone`` (0: no cap).
     max_offers_per_day: int = 0
     time_zone: str = "Europe/London"
+    # Campaign texts due in this nightly period (``22:00-07:00``; "" none) wait for its end.
+    quiet_hours: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -199,6 +215,7 @@ class SenderSettings:
             send_max_receive_count=max(0, _int(env, "SEND_MAX_RECEIVE_COUNT", 0)),
             max_offers_per_day=max(0, _int(env, "MAX_OFFERS_PER_DAY", 0)),
             time_zone=env.get("TIME_ZONE", "") or "Europe/London",
+            quiet_hours=_quiet_hours(env),
         )
 
 
@@ -207,13 +224,30 @@ class DueSettings:
     """What the due-work function needs: the state table that holds the due items."""
 
     state_table: str
+    # Reminders (read the shift and the holder, queue the text) and held campaign texts.
+    shifts_table: str = ""
+    staff_table: str = ""
+    origination_identity: str = ""
+    reply_queue_url: str = ""
+    send_queue_url: str = ""
+    time_zone: str = "Europe/London"
+    quiet_hours: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
         """Build from the due function's environment variables."""
         env = _environ(env)
         req = _required(env, "STATE_TABLE")
-        return cls(state_table=req["STATE_TABLE"])
+        return cls(
+            state_table=req["STATE_TABLE"],
+            shifts_table=env.get("SHIFTS_TABLE", ""),
+            staff_table=env.get("STAFF_TABLE", ""),
+            origination_identity=env.get("ORIGINATION_IDENTITY", ""),
+            reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
+            send_queue_url=env.get("SEND_QUEUE_URL", ""),
+            time_zone=env.get("TIME_ZONE", "") or "Europe/London",
+            quiet_hours=_quiet_hours(env),
+        )
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ def settings_used(paths: Iterator[Path]) -> set[str]:
 
 
 # Variables whose settings check their shape; every other variable is set to "1".
-SAMPLE_VALUES = {"MAX_PRICE_PER_MESSAGE": "0.20"}
+SAMPLE_VALUES = {"MAX_PRICE_PER_MESSAGE": "0.20", "QUIET_HOURS": "22:00-07:00"}
 
 
 class RecordingEnv(Mapping[str, str]):
@@ -250,7 +250,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         "InboundFunction": ["ShiftsTable", "StaffTable", "StateTable"],
         "CampaignFunction": ["CampaignsTable", "StaffTable"],
         "SenderFunction": ["CampaignsTable", "StaffTable", "StateTable"],
-        "DueFunction": ["StateTable"],
+        "DueFunction": ["ShiftsTable", "StaffTable", "StateTable"],
     }
 
 

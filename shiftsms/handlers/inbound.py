@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
+from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
 from shiftsms.aws.reply_queue import DynamoReplyMarkers, SqsReplyQueue
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
@@ -78,6 +79,7 @@ class InboundApp:
                 agent_cooldown_minutes=settings.agent_cooldown_minutes,
             ),
             caller=caller,
+            due=DynamoDueWork(dynamodb, settings.state_table) if settings.state_table else None,
         )
         self.config = IdempotencyConfig(
             event_key_jmespath="message_id",

@@ -17,7 +17,16 @@ from shiftsms.core.phone import mask, redact, try_normalise
 from shiftsms.core.self_service import BadSnooze, drop_too_late, snooze_days
 from shiftsms.core.shift_times import ShiftTimeError, Span, from_iso, sort_key, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
-from shiftsms.ports import Caller, OpenPage, ReplyLimiter, ShiftStore, SmsSender, StaffStore
+from shiftsms.ports import (
+    Caller,
+    DueWork,
+    OpenPage,
+    ReplyLimiter,
+    ShiftStore,
+    SmsSender,
+    StaffStore,
+)
+from shiftsms.services.reminders import reminder_item
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import Settings
 
@@ -113,6 +122,8 @@ class InboundService:
     # Replies within the number's shared rate, queued when they cannot go now; without it,
     # replies go straight to ``sms``.
     outbox: ReplyOutbox | None = None
+    # Where reminders of timed bookings are scheduled; None: no reminders.
+    due: DueWork | None = None
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
@@ -308,9 +319,13 @@ class InboundService:
         at = self.clock()
         rules = RuleSettings(self.settings.min_rest_hours, self.settings.max_weekly_hours)
 
+        spans: dict[str, Span] = {}
+
         def check(
             shift: Shift, span: Span | None, held: tuple[HeldShift, ...]
         ) -> tuple[Refusal, ...]:
+            if span is not None:
+                spans[shift.shift_id] = span
             return check_booking(
                 ShiftToBook(shift.shift_id, span, shift.role), roles, held, rules, at
             )
@@ -328,12 +343,25 @@ class InboundService:
         booked = [c for c, o in outcomes.items() if o is BookingOutcome.BOOKED]
         if booked:
             log.info("booked", extra={"sender": mask(sender), "shifts": booked})
+            self._schedule_reminders([(c, spans[c]) for c in booked if c in spans], sender, at)
         if refusals:
             log.info(
                 "refused", extra={"sender": mask(sender), "shifts": [r.shift_id for r in refusals]}
             )
         zone = time_zone(self.settings.time_zone)
         return replies.booking_reply(outcomes, refusals, zone)
+
+    def _schedule_reminders(
+        self, booked: list[tuple[str, Span]], sender: str, at: datetime
+    ) -> None:
+        """One reminder due work item per timed shift just booked (a retry replaces it)."""
+        hours = self.settings.reminder_hours
+        if self.due is None or not hours:
+            return
+        for code, span in booked:
+            item = reminder_item(code, sender, span.start, at, hours)
+            if item is not None:
+                self.due.schedule(item)
 
     def _drop(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
         outcomes: dict[str, DropOutcome] = {}
