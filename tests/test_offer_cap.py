@@ -4,16 +4,23 @@ the deployed template (moto): who is texted, what the campaign counts, what the 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.offer_cap import DynamoOfferCap, cap_item_id
 from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.core.due import parse_stamp
 from shiftsms.core.models import Shift, StaffMember
 from shiftsms.handlers import campaign as campaign_handler
+from shiftsms.handlers import due as due_handler
 from shiftsms.handlers import sender as sender_handler
+from shiftsms.services.due_runner import DueRunner
+from shiftsms.settings import DueSettings
 from tests.campaign_support import (
     CampaignStack,
     FakeContext,
@@ -23,6 +30,7 @@ from tests.campaign_support import (
     stream_event,
 )
 from tests.clitools import invoke
+from tests.conftest import function_environment
 from tests.fakes import RecordingSms
 
 ANA, BEN, CY = "+447700900101", "+447700900102", "+447700900103"
@@ -137,3 +145,61 @@ def test_the_earliest_start_offered_travels_with_each_job(
     jobs = [json.loads(m["Body"]) for m in stack.receive()]
     assert [(j["to"], j["starts"]) for j in jobs] == [(ANA, "2030-08-15T07:00+01:00")]
     assert sms.sent == []  # queued, not yet sent
+
+
+# -- quiet hours: a held campaign text, through the sender and due-work handlers -----------
+
+
+@pytest.fixture
+def quiet_stack() -> Iterator[CampaignStack]:
+    """Quiet hours from an hour ago to two hours ahead, on the London wall clock."""
+    zone = ZoneInfo("Europe/London")
+    now = datetime.now(zone)
+    quiet = f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=2):%H:%M}"
+    with campaign_stack({"QuietHours": quiet}) as deployed:
+        deployed.add_shift("XYZ123", "15/08 nights XYZ123")
+        yield deployed
+
+
+def test_a_campaign_text_due_in_quiet_hours_goes_once_when_they_end(
+    quiet_stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdas.campaign import handler as campaign
+    from lambdas.sender import handler as sender
+
+    stack, sms = quiet_stack, RecordingSms()
+    clock = [time.time()]
+    campaign_app, sender_app = apps(stack, sms, now=lambda: clock[0])
+    monkeypatch.setattr(campaign_handler, "app", lambda: campaign_app)
+    monkeypatch.setattr(sender_handler, "app", lambda: sender_app)
+    stack.add_staff(StaffMember(ANA, "Ana"))
+    assert invoke("campaign", "create", "q1", "--shifts", "XYZ123", "--yes").exit_code == 0
+    campaign(stream_event(stack.insert_record("q1")), FakeContext(function_name="c"))
+    drain(stack, sender, FakeContext())
+    assert sms.sent == []
+    assert shown("q1")["pending"] == 1
+    state = stack.outputs["StateTableName"]
+    held = [
+        i
+        for i in stack.dynamodb.scan(TableName=state)["Items"]
+        if i["id"]["S"].startswith("due#offer#")
+    ]
+    # Keyed by the number's fingerprint; the job it holds names the number, as a send job does.
+    assert len(held) == 1 and ANA not in held[0]["id"]["S"]
+    # Held until quiet hours end, two hours from now to the minute.
+    wait = parse_stamp(held[0]["due_at"]["S"]) - datetime.now(UTC)
+    assert timedelta(hours=1, minutes=58) < wait <= timedelta(hours=2)
+
+    env = function_environment(stack.outputs["DueFunctionName"])
+    settings = DueSettings.from_env(env)
+    runner = DueRunner(
+        DynamoDueWork(stack.dynamodb, state), due_handler.handlers(settings, stack.dynamodb)
+    )
+    end = datetime.now(UTC) + timedelta(hours=2, minutes=1)
+    assert runner.run(datetime.now(UTC)).ran == []
+    assert len(runner.run(end).ran) == 1
+    clock[0] = end.timestamp()
+    drain(stack, sender, FakeContext())
+    assert [s.to for s in sms.sent] == [ANA]
+    assert (shown("q1")["sent"], shown("q1")["pending"]) == (1, 0)
+    assert runner.run(end + timedelta(minutes=1)).ran == []
