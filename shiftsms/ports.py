@@ -128,6 +128,11 @@ class ShiftStore(Protocol):
         """Every shift with ``status`` (through the status index, paginated)."""
         ...
 
+    def held(self, phone: str) -> tuple[tuple[HeldShift, ...], int, bool]:
+        """The timed shifts ``phone`` holds (soonest first), their version, and whether the
+        person is on the allow list."""
+        ...
+
 
 class WaitlistStore(Protocol):
     """Waitlists and held offers, kept on the shift items."""
@@ -178,6 +183,10 @@ class StaffStore(Protocol):
 
     def set_list_cursor(self, phone: str, cursor: str | None) -> None:
         """Remember where the sender's list of open shifts stopped, for MORE."""
+        ...
+
+    def set_snooze(self, phone: str, until: datetime | None, at: datetime) -> bool:
+        """Pause campaign offers until ``until`` (None: resume); False if not on the list."""
         ...
 
     def put(self, member: StaffMember, *, replace: bool = True) -> bool:
@@ -330,6 +339,15 @@ class SendLedger(Protocol):
 
     def sent_at(self, campaign_id: str, to: str, run: str = "") -> datetime | None:
         """When the campaign run's text was sent to ``to``, if it was."""
+        ...
+
+
+class OfferCap(Protocol):
+    """MaxOffersPerDay: campaign texts counted per person per day, across every sender."""
+
+    def take(self, to: str, day: str, offer: str, cap: int, at: datetime) -> bool:
+        """Count ``offer`` (a campaign run; counted once however often it is asked) for ``to``
+        on ``day``; False when ``cap`` offers are counted already."""
         ...
 
 

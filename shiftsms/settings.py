@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shiftsms.core import phone, spend
+from shiftsms.core.self_service import QuietHours
 from shiftsms.errors import NotConfigured
 
 
@@ -78,6 +79,16 @@ def _numbers(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _quiet_hours(env: Mapping[str, str]) -> str:
+    """``QUIET_HOURS`` (``22:00-07:00``, "" none); NotConfigured if it cannot be read."""
+    raw = str(env.get("QUIET_HOURS", "")).strip()
+    try:
+        QuietHours.parse(raw)
+    except ValueError as exc:
+        raise NotConfigured(f"QUIET_HOURS: {exc}") from exc
+    return raw
+
+
 def _required(env: Mapping[str, str], *names: str) -> dict[str, str]:
     """``names`` from ``env``; NotConfigured naming every one that is missing or empty."""
     found = {n: str(env.get(n, "")) for n in names}
@@ -119,6 +130,10 @@ class InboundSettings:
     manager_numbers: tuple[str, ...] = ()
     # How long a shift given back is held for the next person on its waitlist.
     hold_minutes: int = 15
+    # DROP closer than this to a timed shift's start is refused (0: no cutoff).
+    drop_cutoff_hours: float = 0.0
+    # A reminder this long before each timed shift booked by text (0: none).
+    reminder_hours: float = 12.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -152,6 +167,8 @@ class InboundSettings:
             campaigns_table=env.get("CAMPAIGNS_TABLE", ""),
             manager_numbers=_numbers(env, "MANAGER_NUMBERS"),
             hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
+            drop_cutoff_hours=_hours(env, "DROP_CUTOFF_HOURS", 0.0),
+            reminder_hours=_hours(env, "REMINDER_HOURS", 12.0),
         )
 
 
@@ -215,6 +232,11 @@ class SenderSettings:
     shifts_table: str = ""
     min_rest_hours: float = 11.0
     max_weekly_hours: float = 48.0
+    # At most this many campaign texts to one person a day in ``time_zone`` (0: no cap).
+    max_offers_per_day: int = 0
+    time_zone: str = "Europe/London"
+    # Campaign texts due in this nightly period (``22:00-07:00``; "" none) wait for its end.
+    quiet_hours: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -236,6 +258,9 @@ class SenderSettings:
             shifts_table=env.get("SHIFTS_TABLE", ""),
             min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
+            max_offers_per_day=max(0, _int(env, "MAX_OFFERS_PER_DAY", 0)),
+            time_zone=env.get("TIME_ZONE", "") or "Europe/London",
+            quiet_hours=_quiet_hours(env),
         )
 
 
@@ -254,6 +279,10 @@ class DueSettings:
     min_rest_hours: float = 11.0
     max_weekly_hours: float = 48.0
     hold_minutes: int = 15
+    # Reminders (read the shift and the holder, queue the text) and held campaign texts.
+    reply_queue_url: str = ""
+    send_queue_url: str = ""
+    quiet_hours: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
@@ -270,6 +299,9 @@ class DueSettings:
             time_zone=env.get("TIME_ZONE", "") or "Europe/London",
             min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
+            reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
+            send_queue_url=env.get("SEND_QUEUE_URL", ""),
+            quiet_hours=_quiet_hours(env),
             hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
         )
 

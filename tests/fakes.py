@@ -498,6 +498,13 @@ class MemoryStaff:
         if phone in self.items:
             self.items[phone] = replace(self.items[phone], list_cursor=cursor)
 
+    def set_snooze(self, phone: str, until: datetime | None, at: datetime) -> bool:
+        if phone not in self.items:
+            return False
+        stamp = until.astimezone(UTC).isoformat(timespec="seconds") if until else None
+        self.items[phone] = replace(self.items[phone], snoozed_until=stamp)
+        return True
+
     def put(self, member: StaffMember, *, replace: bool = True) -> bool:
         member = _sorted_groups(member)
         old = self.items.get(member.phone)
@@ -893,6 +900,20 @@ class MemoryOfferLog:
     def latest(self, phone: str, now: datetime) -> Offer | None:
         offer = self.offers.get(phone)
         return offer if offer is not None and offer.sent_at + self.keep > now else None
+
+
+@dataclass
+class MemoryOfferCap:
+    """OfferCap in a dict: the offers counted per (number, day), each run once."""
+
+    counted: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def take(self, to: str, day: str, offer: str, cap: int, at: datetime) -> bool:
+        offers = self.counted.setdefault((to, day), set())
+        if offer not in offers and len(offers) >= cap:
+            return False
+        offers.add(offer)
+        return True
 
 
 @dataclass

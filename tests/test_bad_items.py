@@ -130,6 +130,7 @@ def test_allowlist_list_shows_an_entry_typed_with_wrong_types(deployed: Deployed
         "roles": [],
         "language": "en",
         "added_at": None,
+        "snoozed_until": None,
     }
     assert listed[ANA]["name"] == "Ana"
     assert listed[ANA]["groups"] == ["nights"]
@@ -147,6 +148,7 @@ def test_allowlist_list_shows_an_entry_typed_with_wrong_types(deployed: Deployed
         "Name",
         "Campaigns",
         "Opted out",
+        "Snoozed until",
         "Groups",
         "Roles",
         "Language",
@@ -154,8 +156,8 @@ def test_allowlist_list_shows_an_entry_typed_with_wrong_types(deployed: Deployed
     ]
     by_phone = {row[0]: row for row in rows[1:]}
     assert by_phone.keys() == {ANA, ODD}
-    assert by_phone[ODD] == [ODD, "42", "no", "yes", "", "", "en", ""]
-    assert by_phone[ANA][:5] == [ANA, "Ana", "yes", "no", "nights"]
+    assert by_phone[ODD] == [ODD, "42", "no", "yes", "", "", "", "en", ""]
+    assert by_phone[ANA][:6] == [ANA, "Ana", "yes", "no", "", "nights"]
     assert len(human.stderr.splitlines()) == 1
 
 

@@ -7,13 +7,14 @@ test_campaigns_e2e.py; these pin the service's own decisions with a fixed clock.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import pytest
 
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
 from shiftsms.core.models import StaffMember
+from shiftsms.core.self_service import QuietHours
 from shiftsms.errors import SendThrottled
 from shiftsms.services.campaigns import CampaignSender
 from shiftsms.settings import SenderSettings
@@ -123,8 +124,9 @@ def make(staff: MemoryStaff) -> tuple[CampaignSender, RecordingSms, MemoryLedger
         None,
         StaffMember(ANA, opted_out=True),
         StaffMember(ANA, campaigns=False),
+        StaffMember(ANA, snoozed_until="2026-11-28T09:00:01+00:00"),
     ],
-    ids=["removed", "opted-out", "off-campaigns"],
+    ids=["removed", "opted-out", "off-campaigns", "snoozed"],
 )
 def test_recipients_no_longer_on_the_roster_are_skipped_without_a_send_slot(
     member: StaffMember | None,
@@ -144,6 +146,67 @@ def test_a_recipient_still_on_the_roster_is_sent_once() -> None:
     assert [(s.to, s.body) for s in sms.sent] == [(ANA, "Open shifts: XYZ123")]
     assert limiter.acquired == 1
     assert ledger.counted == [SendOutcome.SENT]
+
+
+def test_a_snooze_that_ended_does_not_hold_the_text_back() -> None:
+    ended = StaffMember(ANA, snoozed_until="2026-11-28T09:00:00+00:00")
+    sender, sms, _, _ = make(MemoryStaff({ANA: ended}))
+    assert sender.send(JOB) is SendOutcome.SENT
+    assert [s.to for s in sms.sent] == [ANA]
+
+
+def test_over_the_daily_cap_is_counted_capped_without_a_send_slot() -> None:
+    sender, sms, ledger, limiter = make(MemoryStaff({ANA: StaffMember(ANA)}))
+    sender.settings = replace(SETTINGS, max_offers_per_day=1)
+    sender.cap = fakes.MemoryOfferCap()
+    assert sender.send(JOB) is SendOutcome.SENT
+    assert sender.send(replace(JOB, campaign_id="c2")) is SendOutcome.CAPPED
+    assert [s.to for s in sms.sent] == [ANA]
+    assert limiter.acquired == 1
+    assert ledger.counted == [SendOutcome.SENT, SendOutcome.CAPPED]
+    # 09:00 UTC on 28/11 is that day in London too.
+    assert sender.cap.counted == {(ANA, "2026-11-28"): {"c1#r1"}}
+
+
+def _quiet_sender(
+    deferred: list[tuple[SendJob, datetime]], at: datetime
+) -> tuple[CampaignSender, RecordingSms, MemoryLedger]:
+    sender, sms, ledger, _ = make(MemoryStaff({ANA: StaffMember(ANA)}))
+    sender.quiet = QuietHours.parse("22:00-07:00")
+    sender.defer = lambda job, until: deferred.append((job, until))
+    sender.clock = lambda: at
+    return sender, sms, ledger
+
+
+def test_a_text_due_in_quiet_hours_waits_for_their_end_with_its_time_to_live() -> None:
+    deferred: list[tuple[SendJob, datetime]] = []
+    night = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)  # 23:00 GMT in London
+    job = replace(JOB, expires_at=int(night.timestamp()) + 3600)
+    sender, sms, ledger = _quiet_sender(deferred, night)
+    assert sender.send(job) is SendOutcome.DEFERRED
+    assert sms.sent == [] and ledger.counted == [] and ledger.markers == {}
+    morning = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
+    assert deferred == [(replace(job, expires_at=int(morning.timestamp()) + 3600), morning)]
+    # Run again when quiet hours end, the deferred job is sent once.
+    sender.clock = lambda: morning
+    assert sender.send(deferred[0][0]) is SendOutcome.SENT
+    assert [s.to for s in sms.sent] == [ANA]
+
+
+def test_an_offer_of_a_shift_starting_before_quiet_hours_end_goes_at_once() -> None:
+    deferred: list[tuple[SendJob, datetime]] = []
+    night = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
+    job = replace(JOB, expires_at=int(night.timestamp()) + 3600, first_start="2026-11-29T06:00Z")
+    sender, sms, _ = _quiet_sender(deferred, night)
+    assert sender.send(job) is SendOutcome.SENT
+    assert deferred == [] and [s.to for s in sms.sent] == [ANA]
+
+
+def test_outside_quiet_hours_nothing_waits() -> None:
+    deferred: list[tuple[SendJob, datetime]] = []
+    sender, sms, _ = _quiet_sender(deferred, NOW)
+    assert sender.send(JOB) is SendOutcome.SENT
+    assert deferred == [] and [s.to for s in sms.sent] == [ANA]
 
 
 def test_a_failed_allow_list_read_gives_the_claim_back_for_the_retry() -> None:

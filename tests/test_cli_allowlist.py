@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,9 @@ import pytest
 from moto import mock_aws
 
 from shiftsms.aws.dynamo import from_item
+from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.models import Shift, ShiftStatus
 from tests.clitools import command_paths, invoke, table_rows
 from tests.conftest import REGION, Deployed, deploy_template
 
@@ -277,17 +279,18 @@ def test_list_shows_opted_out_state(deployed: Deployed) -> None:
         "Name",
         "Campaigns",
         "Opted out",
+        "Snoozed until",
         "Groups",
         "Roles",
         "Language",
         "Added",
     ]
-    assert [r[:7] for r in rows[1:]] == [
-        [ANA, "Ana", "no", "no", "", "", "en"],
-        [BEN, "Ben", "yes", "no", "night", "", "en"],
-        ["+447700900789", "Cy", "yes", "yes", "", "", "en"],
+    assert [r[:8] for r in rows[1:]] == [
+        [ANA, "Ana", "no", "no", "", "", "", "en"],
+        [BEN, "Ben", "yes", "no", "", "night", "", "en"],
+        ["+447700900789", "Cy", "yes", "yes", "", "", "", "en"],
     ]
-    assert all(datetime.fromisoformat(r[7]) for r in rows[1:])
+    assert all(datetime.fromisoformat(r[8]) for r in rows[1:])
 
 
 def test_list_json(deployed: Deployed) -> None:
@@ -306,6 +309,7 @@ def test_list_json(deployed: Deployed) -> None:
             "groups": [],
             "roles": [],
             "language": "en",
+            "snoozed_until": None,
         },
         {
             "phone": BEN,
@@ -315,6 +319,7 @@ def test_list_json(deployed: Deployed) -> None:
             "groups": ["night"],
             "roles": [],
             "language": "en",
+            "snoozed_until": None,
         },
         {
             "phone": "+447700900789",
@@ -324,8 +329,116 @@ def test_list_json(deployed: Deployed) -> None:
             "groups": [],
             "roles": [],
             "language": "en",
+            "snoozed_until": None,
         },
     ]
+
+
+def test_list_shows_who_is_snoozed_until_when(deployed: Deployed) -> None:
+    seed_staff(deployed)
+    staff = StaffTable(deployed.dynamodb, deployed.outputs["StaffTableName"])
+    now = datetime.now(UTC).replace(microsecond=0)
+    assert staff.set_snooze(BEN, now + timedelta(days=3), now)
+    assert staff.set_snooze(ANA, now - timedelta(seconds=1), now)  # ended
+    rows = table_rows(invoke("allowlist", "list").stdout)
+    until = (now + timedelta(days=3)).isoformat()
+    assert {r[0]: r[4] for r in rows[1:]} == {ANA: "", BEN: until, "+447700900789": ""}
+    listed = json.loads(invoke("allowlist", "list", "--json").stdout)
+    assert {e["phone"]: e["snoozed_until"] for e in listed} == {
+        ANA: None,
+        BEN: until,
+        "+447700900789": None,
+    }
+
+
+def _shift(deployed: Deployed, shift: Shift) -> None:
+    ShiftsTable(
+        deployed.dynamodb, deployed.outputs["ShiftsTableName"], deployed.outputs["StaffTableName"]
+    ).put(shift)
+
+
+def test_show_tells_one_person_with_shifts_and_recent_hours(deployed: Deployed) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana", "--role", "RN").exit_code == 0
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def at(hours: float) -> str:
+        return (now + timedelta(hours=hours)).isoformat()
+
+    taken = {"shift_status": ShiftStatus.TAKEN, "employee": ANA}
+    _shift(
+        deployed,
+        Shift("OLD1", "long ago", starts_at=at(-24 * 30), ends_at=at(-24 * 30 + 8), **taken),
+    )
+    _shift(
+        deployed,
+        Shift(
+            "EDGE1", "over the edge", starts_at=at(-24 * 28 - 2), ends_at=at(-24 * 28 + 3), **taken
+        ),
+    )
+    _shift(
+        deployed,
+        Shift("LAST1", "last week", starts_at=at(-24 * 7), ends_at=at(-24 * 7 + 12), **taken),
+    )
+    _shift(deployed, Shift("NOW1", "in progress", starts_at=at(-1), ends_at=at(2), **taken))
+    _shift(deployed, Shift("NEXT2", "later", starts_at=at(48), ends_at=at(56), **taken))
+    _shift(deployed, Shift("NEXT1", "sooner", starts_at=at(24), ends_at=at(32), **taken))
+    _shift(deployed, Shift("UNTIMED", "any time", **taken))
+    _shift(
+        deployed,
+        Shift(
+            "BENS1",
+            "not hers",
+            starts_at=at(5),
+            ends_at=at(9),
+            shift_status=ShiftStatus.TAKEN,
+            employee=BEN,
+        ),
+    )
+    _shift(deployed, Shift("OPEN1", "open", starts_at=at(5), ends_at=at(9)))
+    staff = StaffTable(deployed.dynamodb, deployed.outputs["StaffTableName"])
+    staff.set_snooze(ANA, now + timedelta(days=2), now)
+
+    result = invoke("allowlist", "show", "+44 7700 900123", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert datetime.fromisoformat(shown.pop("added_at"))
+    assert [s["shift_id"] for s in shown.pop("upcoming")] == ["NOW1", "NEXT1", "NEXT2", "UNTIMED"]
+    assert shown == {
+        "phone": ANA,
+        "name": "Ana",
+        "campaigns": True,
+        "opted_out": False,
+        "groups": [],
+        "roles": ["RN"],
+        "snoozed_until": (now + timedelta(days=2)).isoformat(),
+        "language": "en",
+        # EDGE1 3h inside the window, LAST1 12h, NOW1 the hour worked so far.
+        "hours_last_28_days": 16,
+    }
+    text = invoke("allowlist", "show", ANA).stdout.splitlines()
+    assert text[:8] == [
+        f"Phone:      {ANA}",
+        "Name:       Ana",
+        "Campaigns:  yes",
+        "Groups:     none",
+        "Roles:      RN",
+        "Language:   en",
+        f"Snoozed:    until {(now + timedelta(days=2)).isoformat()}",
+        "Hours booked, last 28 days: 16",
+    ]
+    assert text[8:] == [
+        "Upcoming:   4",
+        "  NOW1  in progress",
+        "  NEXT1  sooner",
+        "  NEXT2  later",
+        "  UNTIMED  any time",
+    ]
+
+
+def test_show_of_a_number_not_on_the_list_exits_1(deployed: Deployed) -> None:
+    result = invoke("allowlist", "show", BEN)
+    assert result.exit_code == 1
+    assert BEN in result.stderr
 
 
 def test_list_when_empty(deployed: Deployed) -> None:
@@ -451,7 +564,7 @@ def test_add_with_roles_stores_and_lists_them(deployed: Deployed) -> None:
     listed = json.loads(invoke("allowlist", "list", "--json").stdout)
     assert listed[0]["roles"] == ["RN", "hca"]
     rows = table_rows(invoke("allowlist", "list").stdout)
-    assert rows[1][5] == "RN, hca"
+    assert rows[1][6] == "RN, hca"
 
 
 def test_update_roles_then_no_roles(deployed: Deployed) -> None:

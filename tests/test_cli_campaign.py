@@ -249,6 +249,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
         "skipped": 0,
         "skipped_filled": 0,
         "dead_lettered": 0,
+        "skipped_capped": 0,
         "send_dlq_depth": 0,
         "reason": None,
         "problems": [],
@@ -295,10 +296,11 @@ def test_list_shows_status_and_counters(
             "Opted out",
             "Skipped",
             "Filled",
+            "Capped",
             "Pending",
         ],
-        ["c1", "done", "2026-11-28T08:55:00+00:00", "2", "2", "0", "0", "0", "0", "0"],
-        ["c0", "new", "2026-11-27T10:00:00+00:00", "-", "0", "0", "0", "0", "0", "-"],
+        ["c1", "done", "2026-11-28T08:55:00+00:00", "2", "2", "0", "0", "0", "0", "0", "0"],
+        ["c0", "new", "2026-11-27T10:00:00+00:00", "-", "0", "0", "0", "0", "0", "0", "-"],
     ]
     listed = json.loads(invoke("campaign", "list", "--json").stdout)
     assert [(c["campaign_id"], c["status"], c["sent"]) for c in listed] == [

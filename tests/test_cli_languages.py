@@ -30,7 +30,7 @@ def test_add_with_a_language_stores_lang_and_lists_it(deployed: Deployed) -> Non
     assert stored(deployed)[ANA]["lang"] == "es"
     assert json.loads(invoke("allowlist", "list", "--json").stdout)[0]["language"] == "es"
     rows = table_rows(invoke("allowlist", "list").stdout)
-    assert rows[1][6] == "es"
+    assert rows[1][rows[0].index("Language")] == "es"
 
 
 def test_add_without_a_language_stores_none_and_means_english(deployed: Deployed) -> None:

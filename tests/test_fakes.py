@@ -55,6 +55,7 @@ from tests.fakes import (
     ListSendQueue,
     MemoryCampaigns,
     MemoryLedger,
+    MemoryOfferCap,
     MemoryOfferLog,
     MemoryReplyMarkers,
     MemoryShifts,
@@ -86,6 +87,7 @@ def test_every_port_has_a_fake() -> None:
     reply_queue: ports.ReplyQueue = ListReplyQueue()
     waitlists: ports.WaitlistStore = MemoryShifts()
     offers: ports.OfferLog = MemoryOfferLog()
+    offer_cap: ports.OfferCap = MemoryOfferCap()
     due_work: ports.DueWork = FakeDueWork()
     fakes = {
         "ShiftStore": shift_store,
@@ -103,6 +105,7 @@ def test_every_port_has_a_fake() -> None:
         "ReplyQueue": reply_queue,
         "WaitlistStore": waitlists,
         "OfferLog": offers,
+        "OfferCap": offer_cap,
         "DueWork": due_work,
     }
     declared = {

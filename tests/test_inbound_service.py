@@ -125,6 +125,10 @@ TEXTS: dict[Kind, list[str]] = {
     Kind.OPT_OUT: list(OPT_OUT_WORDS),
     Kind.OPT_IN: ["START", "unstop"],
     Kind.HELP: ["HELP"],
+    Kind.MINE: ["MINE", "mine."],
+    Kind.COMMANDS: ["COMMANDS"],
+    Kind.SNOOZE: ["SNOOZE", "snooze 3"],
+    Kind.RESUME: ["RESUME"],
     Kind.TOO_MANY: [" ".join(f"S{i:02d}" for i in range(11))],
     Kind.EMPTY: ["", "   "],
     Kind.UNKNOWN: ["can I swap?"],
@@ -219,6 +223,38 @@ def test_drop_of_a_shift_held_by_someone_else_leaves_it_with_them(world: World) 
         "ABC456", "16/08 lates", ShiftStatus.TAKEN, BEN, BOOKED_AT
     )
     assert world.shifts.get("XYZ123") == Shift("XYZ123", "15/08 nights")
+
+
+@pytest.mark.parametrize("body", TEXTS[Kind.MINE])
+def test_mine_with_nothing_booked_says_so(world: World, body: str) -> None:
+    world.held("ABC456", "untimed", ANA)
+    assert world.text(body).reply == replies.NO_BOOKED_SHIFTS
+    assert world.cursor() == "m:~"
+
+
+def test_mine_shows_a_timed_shift_booked_by_text(world: World) -> None:
+    world.shifts.put(
+        Shift("N1", "nights", starts_at="2026-12-05T19:00+00:00", ends_at="2026-12-06T07:00+00:00")
+    )
+    world.text("N1")
+    assert world.text("MINE").reply == "Your shifts: N1 Sat 05/12 19:00."
+
+
+@pytest.mark.parametrize("body", TEXTS[Kind.COMMANDS])
+def test_commands_lists_the_words(world: World, body: str) -> None:
+    assert world.text(body) == result(Action.COMMANDS, replies.COMMAND_LIST, "msg-1")
+
+
+@pytest.mark.parametrize(
+    ("body", "until"), list(zip(TEXTS[Kind.SNOOZE], ["12-05", "12-01"], strict=True))
+)
+def test_snooze_is_stored_until_then_resume_clears_it(world: World, body: str, until: str) -> None:
+    world.text(body, sent=sent_at(0))
+    member = world.staff.get(ANA)
+    assert member is not None and member.snoozed_until == f"2026-{until}T10:00:00+00:00"
+    assert world.text("RESUME").reply == replies.RESUMED
+    member = world.staff.get(ANA)
+    assert member is not None and member.snoozed_until is None
 
 
 @pytest.mark.parametrize("body", TEXTS[Kind.AGENT])

@@ -134,7 +134,11 @@ def settings_used(paths: Iterator[Path]) -> set[str]:
 
 
 # Variables whose settings check their shape; every other variable is set to "1".
-SAMPLE_VALUES = {"MAX_PRICE_PER_MESSAGE": "0.20", "MANAGER_NUMBERS": "+447700900901"}
+SAMPLE_VALUES = {
+    "MAX_PRICE_PER_MESSAGE": "0.20",
+    "MANAGER_NUMBERS": "+447700900901",
+    "QUIET_HOURS": "22:00-07:00",
+}
 
 
 class RecordingEnv(Mapping[str, str]):

@@ -17,7 +17,15 @@ if TYPE_CHECKING:
 
 STATUS = "campaign_status"
 # Counters the sender adds to, one per final outcome.
-COUNTERS = ("sent", "failed", "opted_out", "skipped", "dead_lettered", "skipped_filled")
+COUNTERS = (
+    "sent",
+    "failed",
+    "opted_out",
+    "skipped",
+    "dead_lettered",
+    "skipped_filled",
+    "skipped_capped",
+)
 # Live offers (composed at send time from shift_ids) and the numbers told of bookings.
 LIVE = "live_offers"
 NOTIFY = "notify"
@@ -77,6 +85,7 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         opted_out=number("opted_out") or 0,
         skipped=number("skipped") or 0,
         dead_lettered=number("dead_lettered") or 0,
+        skipped_capped=number("skipped_capped") or 0,
         reason=text("reason"),
         fanout_token=text("fanout_token"),
         problems=tuple(problems),
@@ -84,6 +93,7 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         live=item.get(LIVE) is True,
         skipped_filled=number("skipped_filled") or 0,
         notify=_numbers(item.get(NOTIFY), problems),
+        first_start=text("first_start"),
     )
 
 
@@ -134,6 +144,7 @@ class CampaignsTable:
                 OFFER_ROLES: list(campaign.offer_roles) if campaign.offer_roles else None,
                 LIVE: True if campaign.live else None,
                 NOTIFY: list(campaign.notify) or None,
+                "first_start": campaign.first_start,
             }
         )
         try:

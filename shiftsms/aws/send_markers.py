@@ -47,6 +47,7 @@ COUNTER = {
     SendOutcome.SKIPPED: "skipped",
     SendOutcome.DEAD_LETTERED: "dead_lettered",
     SendOutcome.SKIPPED_FILLED: "skipped_filled",
+    SendOutcome.CAPPED: "skipped_capped",
 }
 
 

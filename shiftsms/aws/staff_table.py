@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -55,6 +55,7 @@ def _decode(item: dict[str, Any]) -> tuple[StaffMember, list[str]]:
         list_cursor=read.text("list_cursor") or None,
         roles=read.texts("roles"),
         language=(read.text(LANG_ATTR) or DEFAULT_LANGUAGE).strip().lower(),
+        snoozed_until=read.text("snoozed_until") or None,
     )
     return member, read.problems
 
@@ -130,6 +131,31 @@ class StaffTable:
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
+
+    def set_snooze(self, phone: str, until: datetime | None, at: datetime) -> bool:
+        """Pause campaign offers until ``until`` (None: resume); False if not on the list.
+
+        Names only the snooze attributes, so it never touches opt-out state or held shifts.
+        """
+        stamp = at.isoformat(timespec="seconds")
+        if until is None:
+            expr, vals = "SET resumed_at = :at REMOVE snoozed_until", values(at=stamp)
+        else:
+            expr = "SET snoozed_until = :until, snoozed_at = :at"
+            vals = values(until=until.astimezone(UTC).isoformat(timespec="seconds"), at=stamp)
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"phone": {"S": phone}},
+                UpdateExpression=expr,
+                ConditionExpression="attribute_exists(phone)",
+                ExpressionAttributeValues=vals,
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            return False
+        return True
 
     def set_list_cursor(self, phone: str, cursor: str | None) -> None:
         """Store (or clear) where this sender's REQUEST list stopped."""

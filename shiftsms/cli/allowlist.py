@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import handle_errors, print_json, progress, read_text, say, stdout, warn
 from shiftsms.core.catalogue import CATALOGUES, DEFAULT_LANGUAGE
-from shiftsms.core.models import StaffChange, StaffMember
+from shiftsms.core.models import Shift, StaffChange, StaffMember
 from shiftsms.errors import InvalidInput
 from shiftsms.services.allowlist import AllowlistService, check_region
 
@@ -50,7 +52,7 @@ def _who(member: StaffMember) -> str:
     return f"{member.phone} ({member.name})" if member.name else member.phone
 
 
-def _as_json(member: StaffMember) -> dict[str, Any]:
+def _as_json(member: StaffMember, snoozed_until: str | None = None) -> dict[str, Any]:
     return {
         "phone": member.phone,
         "name": member.name,
@@ -60,6 +62,7 @@ def _as_json(member: StaffMember) -> dict[str, Any]:
         "roles": list(member.roles),
         "language": member.language,
         "added_at": member.added_at,
+        "snoozed_until": snoozed_until,
     }
 
 
@@ -226,21 +229,34 @@ def remove(ctx: typer.Context, number: NumberArg, default_region: RegionOpt = No
 @app.command("list")
 @handle_errors
 def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """List the allow list, with who gets campaigns and who has opted out."""
-    members = _service(ctx, None).members()
+    """List the allow list: who gets campaigns, who opted out, who is snoozed until when."""
+    service = _service(ctx, None)
+    members = service.members()
+    at = datetime.now(UTC)
     if as_json:
-        print_json([_as_json(m) for m in members])
+        print_json([_as_json(m, service.snoozed_until(m, at)) for m in members])
         return
     if not members:
         say("The allow list is empty.")
         return
-    table = Table("Phone", "Name", "Campaigns", "Opted out", "Groups", "Roles", "Language", "Added")
+    table = Table(
+        "Phone",
+        "Name",
+        "Campaigns",
+        "Opted out",
+        "Snoozed until",
+        "Groups",
+        "Roles",
+        "Language",
+        "Added",
+    )
     for m in members:
         table.add_row(
             m.phone,
             m.name,
             _yes(m.campaigns),
             _yes(m.opted_out),
+            service.snoozed_until(m, at) or "",
             ", ".join(m.groups),
             ", ".join(m.roles),
             m.language,
@@ -248,6 +264,57 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             style="dim" if m.opted_out else None,
         )
     stdout().print(table)
+
+
+def _shift_json(shift: Shift) -> dict[str, Any]:
+    return {
+        "shift_id": shift.shift_id,
+        "shift_info": shift.shift_info,
+        "starts_at": shift.starts_at,
+        "ends_at": shift.ends_at,
+        "location": shift.location,
+    }
+
+
+@app.command("show")
+@handle_errors
+def show(
+    ctx: typer.Context,
+    number: NumberArg,
+    default_region: RegionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One person: entry, roles, language, snooze, upcoming shifts, hours in the last 28 days."""
+    cli = get_context(ctx)
+    shifts = ShiftsTable(
+        cli.client("dynamodb"), cli.output("ShiftsTableName"), cli.output("StaffTableName")
+    )
+    found = _service(ctx, default_region).profile(number, shifts, datetime.now(UTC))
+    m = found.member
+    if as_json:
+        print_json(
+            {
+                **_as_json(m, found.snoozed_until),
+                "language": found.language,
+                "upcoming": [_shift_json(s) for s in found.upcoming],
+                "hours_last_28_days": found.hours_last_28_days,
+            }
+        )
+        return
+    say(f"Phone:      {m.phone}")
+    say(f"Name:       {m.name or '-'}")
+    say(f"Campaigns:  {_yes(m.campaigns)}{' (opted out)' if m.opted_out else ''}")
+    say(f"Groups:     {_groups(m.groups)}")
+    say(f"Roles:      {_groups(m.roles)}")
+    say(f"Language:   {found.language or 'default'}")
+    say(f"Snoozed:    {'until ' + found.snoozed_until if found.snoozed_until else 'no'}")
+    say(f"Hours booked, last 28 days: {found.hours_last_28_days:g}")
+    if not found.upcoming:
+        say("Upcoming:   none")
+        return
+    say(f"Upcoming:   {len(found.upcoming)}")
+    for shift in found.upcoming:
+        say(f"  {shift.shift_id}  {shift.shift_info}")
 
 
 @app.command("import")

@@ -251,6 +251,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         "Opted out",
         "Skipped",
         "Filled",
+        "Capped",
         "Pending",
     )
     for s in summaries:
@@ -264,6 +265,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             str(s.opted_out),
             str(s.skipped),
             str(s.skipped_filled),
+            str(s.skipped_capped),
             _count(s.pending),
         )
         _warn_problems(s)
@@ -309,7 +311,8 @@ def _show_summary(s: CampaignSummary) -> None:
     say(
         f"Recipients: {_count(s.recipients)} (sent {s.sent}, failed {s.failed}, "
         f"opted out {s.opted_out}, skipped {s.skipped}, {filled}"
-        f"dead-lettered {s.dead_lettered}, pending {_count(s.pending)})"
+        + (f"over the daily cap {s.skipped_capped}, " if s.skipped_capped else "")
+        + f"dead-lettered {s.dead_lettered}, pending {_count(s.pending)})"
     )
     if s.send_dlq_depth is not None:
         held = _plural(s.send_dlq_depth, "send job")

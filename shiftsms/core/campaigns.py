@@ -46,6 +46,10 @@ class SendOutcome(StrEnum):
     EXPIRED = "expired"
     # No longer on the allow list, opted out or off campaigns at send time: not texted.
     SKIPPED = "skipped"
+    # Over the person's MaxOffersPerDay at send time: not texted.
+    CAPPED = "skipped_capped"
+    # Due in quiet hours: handed to due work for when they end, its claim given back.
+    DEFERRED = "deferred"
     # The sender stopped between starting the send and recording it: not sent again.
     UNCONFIRMED = "unconfirmed"
     # Failed on the send queue's last receive: the job is in the send DLQ, not texted.
@@ -78,6 +82,7 @@ class Campaign:
     opted_out: int = 0
     skipped: int = 0
     dead_lettered: int = 0
+    skipped_capped: int = 0
     reason: str | None = None
     fanout_token: str | None = None
     problems: tuple[str, ...] = field(default=())
@@ -90,6 +95,9 @@ class Campaign:
     skipped_filled: int = 0
     # Numbers told when one of its shifts is booked or dropped, and when it is filled.
     notify: tuple[str, ...] = field(default=())
+    # The earliest start of the timed shifts offered (ISO 8601): quiet hours never hold back
+    # an offer of a shift that starts before they end. None: no timed shift.
+    first_start: str | None = None
 
     @property
     def settled(self) -> int:
@@ -101,6 +109,7 @@ class Campaign:
             + self.skipped
             + self.dead_lettered
             + self.skipped_filled
+            + self.skipped_capped
         )
 
     @property
@@ -141,6 +150,8 @@ class SendJob:
     # The fan-out that queued the job: send-once markers are per campaign instance, so a
     # campaign id reused after its item was deleted starts clean. "" in jobs queued before.
     run: str = ""
+    # The campaign's first_start ("" none): an urgent offer is not held for quiet hours.
+    first_start: str = ""
 
     def to_json(self) -> str:
         """The queue message body."""
@@ -153,12 +164,16 @@ class SendJob:
         }
         if self.run:
             body["run"] = self.run
+        if self.first_start:
+            body["starts"] = self.first_start
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
     def largest_body(cls, text: str) -> int:
         """The size of the largest job body ``text`` can travel in (longest id, number, run)."""
-        widest = cls("x" * 64, "+" + "9" * 15, text, 10**10, "f" * RUN_LENGTH)
+        widest = cls(
+            "x" * 64, "+" + "9" * 15, text, 10**10, "f" * RUN_LENGTH, "2026-08-15T19:00:00+14:00"
+        )
         return len(widest.to_json())
 
     @classmethod
@@ -183,7 +198,9 @@ class SendJob:
             raise MalformedJob("missing text")
         if not isinstance(expires, int) or isinstance(expires, bool):
             raise MalformedJob("missing expires_at")
-        run = data.get("run", "")
+        run, starts = data.get("run", ""), data.get("starts", "")
         if not isinstance(run, str):
             raise MalformedJob("run is not a string")
-        return cls(campaign_id=campaign_id, to=to, text=text, expires_at=expires, run=run)
+        if not isinstance(starts, str):
+            raise MalformedJob("starts is not a string")
+        return cls(campaign_id, to, text, expires, run=run, first_start=starts)

@@ -32,6 +32,10 @@ class Kind(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     HELP = "help"
+    MINE = "mine"
+    COMMANDS = "commands"
+    SNOOZE = "snooze"
+    RESUME = "resume"
     UNKNOWN = "unknown"
 
 
@@ -80,6 +84,10 @@ COMMANDS: tuple[Spec, ...] = (
     # YES is not one of End User Messaging's default keywords (HELP and the opt-out words).
     Spec(Kind.YES, ("YES",), Args.NONE, "on_yes"),
     Spec(Kind.AGENT, ("AGENT", "CALL"), Args.NOTE, "on_agent"),
+    Spec(Kind.MINE, ("MINE",), Args.NONE, "on_mine"),
+    Spec(Kind.COMMANDS, ("COMMANDS",), Args.NONE, "on_commands"),
+    Spec(Kind.SNOOZE, ("SNOOZE",), Args.NOTE, "on_snooze"),
+    Spec(Kind.RESUME, ("RESUME",), Args.NONE, "on_resume"),
     Spec(
         Kind.OPT_OUT,
         (

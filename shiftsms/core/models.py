@@ -67,6 +67,8 @@ class StaffMember:
     roles: tuple[str, ...] = field(default=())
     # The language their texts are sent in (a catalogue code: en, es, pl), stored as ``lang``.
     language: str = "en"
+    # SNOOZE: no campaign offers before this instant (ISO 8601 UTC); None: not snoozed.
+    snoozed_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,5 +150,7 @@ class DropOutcome(StrEnum):
     """What happened to one code in a DROP text."""
 
     RELEASED = "released"
+    # Closer to the start than DropCutoffHours: kept, the holder is told to call the ward.
+    TOO_LATE = "too_late"
     NOT_YOURS = "not_yours"
     UNKNOWN = "unknown"

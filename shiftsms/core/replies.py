@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from shiftsms.core.booking_rules import Refusal, refusal_text
 from shiftsms.core.catalogue import ENGLISH, Catalogue
-from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, to_gsm7, truncate_septets
+from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, septets, to_gsm7, truncate_septets
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
+from shiftsms.core.shift_info import day_text
 from shiftsms.core.waitlist import JoinOutcome, JoinResult
 
 HOW_TO_LIST = ENGLISH.text("HOW_TO_LIST")
@@ -185,6 +186,7 @@ def drop_summary(outcomes: Mapping[str, DropOutcome], texts: Catalogue = ENGLISH
         groups[outcome].append(code)
     titles = [
         (DropOutcome.RELEASED, "RELEASED"),
+        (DropOutcome.TOO_LATE, "TOO_LATE"),
         (DropOutcome.NOT_YOURS, "NOT_YOURS"),
         (DropOutcome.UNKNOWN, "NOT_VALID_CODE"),
     ]
@@ -284,3 +286,90 @@ def filled_notice(campaign: str, total: int, seconds: float) -> str:
     return NOTIFY_FILLED.format(
         campaign=_short(campaign, NOTIFY_CAMPAIGN_SEPTETS), total=total, took=took_text(seconds)
     )
+
+
+# -- self-service: MINE, COMMANDS, SNOOZE, RESUME, reminders --------------------------------
+
+COMMAND_LIST = (
+    "Text REQUEST for open shifts, a code to book, DROP code to give one back, MINE for yours,"
+    " SNOOZE or SNOOZE 3 to pause offers, RESUME, AGENT for a call."
+)
+NO_BOOKED_SHIFTS = "You have no upcoming booked shifts. " + HOW_TO_LIST
+NO_MORE_BOOKED = "No more booked shifts. Reply MINE to see them again."
+BAD_SNOOZE = "Reply SNOOZE to pause offers for 7 days, or SNOOZE and 1-60 days, e.g. SNOOZE 3."
+RESUMED = "Offers are back on. Reply SNOOZE to pause them again."
+TOO_LATE_TITLE = ENGLISH.text("TOO_LATE")
+MAX_LOCATION_IN_LIST = 20
+
+
+def snoozed(until: datetime, zone: ZoneInfo) -> str:
+    """The reply to SNOOZE: until when, and what keeps working."""
+    return (
+        f"No offers until {day_text(until, zone)} {until.astimezone(zone):%H:%M}. Bookings,"
+        " REQUEST and reminders still work. Reply RESUME to get offers again."
+    )
+
+
+def _booked_item(shift_id: str, start: datetime, location: str, zone: ZoneInfo) -> str:
+    place = " ".join(to_gsm7(location, replacement="").split())
+    place = truncate_septets(place, MAX_LOCATION_IN_LIST) if place else ""
+    when = f"{day_text(start, zone)} {start.astimezone(zone):%H:%M}"
+    return " ".join(p for p in (to_gsm7(shift_id), when, place) if p)
+
+
+def booked_page(
+    booked: Sequence[tuple[str, datetime, str]], zone: ZoneInfo, more_after: int = 0
+) -> tuple[str, int]:
+    """A person's booked shifts ``(id, start, location)`` soonest first, in one segment.
+
+    Returns the text and how many it shows; the rest are counted with how MORE sends them.
+    """
+    if not booked:
+        return NO_BOOKED_SHIFTS, 0
+    head = "Your shifts: "
+    items: list[str] = []
+
+    def render(shown: list[str], remaining: int) -> str:
+        tail = f" {remaining} more: reply MORE." if remaining else ""
+        return head + "; ".join(shown) + "." + tail
+
+    for count, entry in enumerate(booked, start=1):
+        candidate = [*items, _booked_item(*entry, zone)]
+        if septets(render(candidate, len(booked) - count + more_after)) > GSM7_SINGLE:
+            break
+        items = candidate
+    if not items:
+        items = [to_gsm7(booked[0][0])]
+    shown = len(items)
+    text = render(items, len(booked) - shown + more_after)
+    return truncate_septets(text, GSM7_SINGLE), shown
+
+
+def reminder(shift_id: str, start: datetime, location: str, zone: ZoneInfo) -> str:
+    """``Reminder: XYZ123 Sat 15/08 19:00 Ward 7. Reply DROP XYZ123 if you can't make it.``"""
+    code = to_gsm7(shift_id)
+    when = f"{day_text(start, zone)} {start.astimezone(zone):%H:%M}"
+    tail = f". Reply DROP {code} if you can't make it."
+    place = " ".join(to_gsm7(location, replacement="").split())
+    room = GSM7_SINGLE - septets(f"Reminder: {code} {when}{tail}") - 1
+    place = truncate_septets(place, room) if place and room >= 4 else ""
+    return f"Reminder: {' '.join(p for p in (code, when, place) if p)}{tail}"
+
+
+# -- claim windows ------------------------------------------------------------------------------
+
+
+def window_interest(codes: Sequence[str], closes_at: str) -> str:
+    """Replied during a claim window: ``You're in for XYZ123. We'll text you by 19:10 if it's
+    yours.`` (``closes_at``: the wall-clock time the window closes, HH:MM in the stack's zone;
+    the award runs within a minute of it, so "by" the next minute)."""
+    listed = ", ".join(codes)
+    text = f"You're in for {listed}. We'll text you by {closes_at} if it's yours."
+    if septets(text) <= GSM7_SINGLE:
+        return text
+    return f"You're in for {len(codes)} shifts. We'll text you by {closes_at} if they're yours."
+
+
+def award_lost(code: str) -> str:
+    """The window closed and ``code`` went to someone else."""
+    return f"{code} went to someone else this time. " + HOW_TO_LIST

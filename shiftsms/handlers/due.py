@@ -9,14 +9,18 @@ from typing import Any
 from shiftsms.aws.clients import client
 from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.offers import DynamoOfferLog
+from shiftsms.aws.reply_queue import SqsReplyQueue
+from shiftsms.aws.send_queue import SqsSendQueue
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.booking_rules import RuleSettings
+from shiftsms.core.self_service import QuietHours
 from shiftsms.core.shift_times import time_zone
 from shiftsms.core.waitlist import HOLD_EXPIRY
 from shiftsms.handlers.logs import logger
 from shiftsms.services.due_runner import DueHandler, DueRunner
+from shiftsms.services.reminders import Reminders
 from shiftsms.services.waitlist import WaitlistService, due_schedule
 from shiftsms.settings import DueSettings
 
@@ -26,6 +30,20 @@ def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
     found: dict[str, DueHandler] = {}
     if settings.shifts_table and settings.staff_table:
         found[HOLD_EXPIRY] = waitlist_service(settings, dynamodb).on_hold_expiry
+    if settings.shifts_table and settings.staff_table and settings.reply_queue_url:
+        sqs = client("sqs")
+        found.update(
+            Reminders(
+                shifts=ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table),
+                staff=StaffTable(dynamodb, settings.staff_table),
+                replies=SqsReplyQueue(sqs, settings.reply_queue_url),
+                send_queue=SqsSendQueue(sqs, settings.send_queue_url),
+                due=DynamoDueWork(dynamodb, settings.state_table),
+                origination=settings.origination_identity,
+                time_zone=settings.time_zone,
+                quiet=QuietHours.parse(settings.quiet_hours),
+            ).handlers()
+        )
     return found
 
 

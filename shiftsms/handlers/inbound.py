@@ -115,6 +115,7 @@ class InboundApp:
             ),
             caller=caller,
             notifier=notifier(dynamodb, settings),
+            due=DynamoDueWork(dynamodb, settings.state_table) if settings.state_table else None,
         )
         self.config = IdempotencyConfig(
             event_key_jmespath="message_id",

@@ -23,6 +23,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.clients import client
+from shiftsms.aws.due_work import DynamoDueWork
+from shiftsms.aws.offer_cap import DynamoOfferCap
 from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.reply_queue import DynamoReplyMarkers
 from shiftsms.aws.send_markers import DynamoSendLedger
@@ -34,9 +36,11 @@ from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.campaigns import SendJob
 from shiftsms.core.phone import redact
 from shiftsms.core.reply_jobs import ReplyJob
+from shiftsms.core.self_service import QuietHours
 from shiftsms.ports import ReplyRate, SendRateLimiter, SmsSender
 from shiftsms.services.campaigns import CampaignSender
 from shiftsms.services.live_offers import LiveOffers
+from shiftsms.services.reminders import offer_item
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import SenderSettings
 
@@ -70,6 +74,7 @@ class SenderApp:
             dynamodb, settings.state_table, settings.send_rate_per_second, clock=now
         )
         limiter = limiter or schedule
+        due = DynamoDueWork(dynamodb, settings.state_table)
         self.sender = CampaignSender(
             settings=settings,
             sms=sms,
@@ -84,6 +89,9 @@ class SenderApp:
             clock=lambda: datetime.fromtimestamp(self.now(), UTC),
             offers=live_offers(dynamodb, settings),
             offer_log=DynamoOfferLog(dynamodb, settings.state_table),
+            cap=DynamoOfferCap(dynamodb, settings.state_table),
+            quiet=QuietHours.parse(settings.quiet_hours),
+            defer=lambda job, until: due.schedule(offer_item(job, until)),
         )
         self.replies = ReplyOutbox(
             sms=sms,

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,19 @@ SHIFTS = [
     ("XYZ128", "20/08 6h lateshift"),
 ]
 REPLY_TIMEOUT = 20.0
+# Short durations so the demo shows a reminder within seconds: reminders 72 s ahead, for a
+# shift starting 78 s after it is posted (so the reminder is due 6 s later, after the booking),
+# and the due-work rule fired every 2 s.
+DEMO_PARAMETERS = {"ReminderHours": "0.02"}
+REMINDED_SHIFT_IN = timedelta(seconds=78)
+DEMO_SCHEDULE_SECONDS = 2.0
 # What Typer returns for a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
+
+
+def _stamp(instant: datetime) -> str:
+    """A time as ``shifts add`` reads it, to the second with its offset."""
+    return instant.isoformat(sep=" ")
 
 
 class DemoFailed(ShiftsmsError):
@@ -234,7 +246,40 @@ class Demo:
                 soft_wrap=True,
             )
 
-        self.chapter("8. Where things stand")
+        self.chapter(
+            "8. SNOOZE",
+            "Cleo pauses campaign offers for 3 days; bookings, REQUEST and reminders still "
+            "work. The next campaign skips her at send time.",
+        )
+        self.expect(self.text(cleo, "SNOOZE 3"), "No offers until")
+        self.shell("allowlist", "list")
+        self.shell("campaign", "create", "demo-late", "--shifts", "XYZ125", "--yes")
+        for number in (ana, ben):
+            for text in self.wait_for(number):
+                self.show_text(text)
+        self._settle_campaign(sandbox)
+        if self.client.texts(to=cleo, after=self.seen.get(cleo, 0))[0]:
+            raise DemoFailed("a snoozed person got a campaign text")
+        self.console.print(Text(f"  {self.who(cleo)}: no offer (snoozed)", style="dim"))
+
+        self.chapter(
+            "9. A reminder",
+            "A timed shift booked by text gets one reminder ReminderHours before it starts "
+            "(here 72 seconds, so it comes at once); MINE lists what they hold.",
+        )
+        start = datetime.now(UTC).replace(microsecond=0) + REMINDED_SHIFT_IN
+        end = start + timedelta(hours=8)
+        self.shell(
+            "shifts", "add", "REM1", "--start", _stamp(start), "--end", _stamp(end),
+            "--location", "Ward 7",
+        )  # fmt: skip
+        self.expect(self.text(ana, "REM1"), "Booked: REM1")
+        self.expect(self.text(ana, "MINE"), "Your shifts: REM1")
+        reminder = self.wait_for(ana)[0]
+        self.show_text(reminder)
+        self.expect(reminder, "Reminder: REM1")
+
+        self.chapter("10. Where things stand")
         self.shell("shifts", "list")
         self._settle_campaign(sandbox)
         self.shell("campaign", "show", campaign_id)
@@ -301,7 +346,13 @@ def run(console: Console, run_cli: Callable[[list[str]], int]) -> dict[str, Any]
     """Start a throwaway sandbox, play the demo, stop everything. Raise on failure."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="shiftsms-demo-") as tmp:
-        sandbox = Sandbox(Path(tmp), port=0, persist=False)
+        sandbox = Sandbox(
+            Path(tmp),
+            port=0,
+            persist=False,
+            parameters=DEMO_PARAMETERS,
+            schedule_every=DEMO_SCHEDULE_SECONDS,
+        )
         console.print(
             Panel(
                 Text(

@@ -113,8 +113,11 @@ class Sandbox:
         origination: str = DEFAULT_ORIGINATION,
         persist: bool = True,
         schedule_every: float | None = None,
+        parameters: dict[str, str] | None = None,
     ) -> None:
         self.state_dir = state_dir.resolve()
+        # Stack parameters on top of the sandbox's own (the demo shortens the reminder time).
+        self.parameters = {**SANDBOX_PARAMETERS, **(parameters or {})}
         # Seconds between firings of the stack's schedule rules (None: SHIFTSMS_SCHEDULE_SECONDS
         # or 5 s), so due work (a window closing) runs within seconds here.
         self.schedule_every = schedule_every
@@ -158,7 +161,7 @@ class Sandbox:
                 self.region,
                 self.stack_name,
                 self.origination,
-                parameters=SANDBOX_PARAMETERS,
+                parameters=self.parameters,
                 on_event=on_event,
             )
             self.stack = result.stack

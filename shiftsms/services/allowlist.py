@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import phonenumbers
 
 from shiftsms.core.catalogue import DEFAULT_LANGUAGE, check_language
-from shiftsms.core.models import StaffChange, StaffEdit, StaffMember
+from shiftsms.core.models import Shift, ShiftStatus, StaffChange, StaffEdit, StaffMember
 from shiftsms.core.phone import InvalidPhoneNumber, normalise
+from shiftsms.core.self_service import snoozed
 from shiftsms.core.shift_info import check_role, role_key
+from shiftsms.core.shift_times import ShiftTimeError, Span, from_iso, span_from_item
 from shiftsms.errors import InvalidInput, RowsRejected, StaffNotFound
 from shiftsms.ports import StaffStore
 from shiftsms.services.csv_rows import (
@@ -34,6 +37,48 @@ ROLES_COLUMN, ROLES_SEPARATOR = "roles", ";"
 LANG_COLUMN = "lang"
 # Add-then-update rounds of add() (a round is lost only if the number is removed meanwhile).
 ADD_ATTEMPTS = 3
+# ``allowlist show`` counts the hours of timed shifts held within this many days before now.
+HOURS_WINDOW = timedelta(days=28)
+
+
+class TakenShifts(Protocol):
+    """What ``allowlist show`` reads of the shifts table: every taken shift, in full."""
+
+    def full_by_status(self, status: str) -> list[Shift]:
+        """Every shift stored with exactly ``status``, with all its attributes."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaffProfile:
+    """One person as ``allowlist show`` tells it."""
+
+    member: StaffMember
+    # Their language, once the entry has one (None: the stack's default).
+    language: str | None
+    # The snooze still in force (ISO 8601 UTC), else None.
+    snoozed_until: str | None
+    # Shifts they hold that have not ended: timed ones soonest first, then untimed ones.
+    upcoming: tuple[Shift, ...]
+    # Hours of their timed shifts within the 28 days before now (the part inside the window).
+    hours_last_28_days: float
+
+
+def _span(shift: Shift) -> Span | None:
+    try:
+        return span_from_item({"starts_at": shift.starts_at, "ends_at": shift.ends_at})
+    except ShiftTimeError:
+        return None
+
+
+def _snooze_in_force(member: StaffMember, now: datetime) -> str | None:
+    if not member.snoozed_until:
+        return None
+    try:
+        until = from_iso(member.snoozed_until)
+    except ShiftTimeError:
+        return None
+    return member.snoozed_until if snoozed(until, now) else None
 
 
 def utc_now() -> datetime:
@@ -164,6 +209,42 @@ class AllowlistService:
         phone = self.number(number)
         self.store.delete(phone)
         return phone
+
+    def profile(self, number: str, shifts: TakenShifts, now: datetime) -> StaffProfile:
+        """Their entry, snooze, upcoming shifts and recent hours. Raises StaffNotFound.
+
+        Reads every taken shift (an operator command, never a hot path): the shifts table
+        has no index by holder, and the person item keeps only a week of past shifts.
+        """
+        phone = self.number(number)
+        member = self.store.get(phone)
+        if member is None:
+            raise StaffNotFound(f"{phone} is not on the allow list")
+        held = [
+            s
+            for s in shifts.full_by_status(ShiftStatus.TAKEN.value)
+            if s.employee == phone and s.shift_status is ShiftStatus.TAKEN
+        ]
+        timed = [(span, s) for s in held if (span := _span(s)) is not None]
+        upcoming = [s for span, s in sorted(timed, key=lambda p: p[0].start) if span.end > now]
+        upcoming += sorted((s for s in held if _span(s) is None), key=lambda s: s.shift_id)
+        since = now - HOURS_WINDOW
+        worked = sum(
+            (max(timedelta(0), min(span.end, now) - max(span.start, since)) for span, _ in timed),
+            timedelta(0),
+        )
+        hours = worked.total_seconds() / 3600
+        return StaffProfile(
+            member=member,
+            language=getattr(member, "language", None) or None,
+            snoozed_until=_snooze_in_force(member, now),
+            upcoming=tuple(upcoming),
+            hours_last_28_days=round(hours, 2),
+        )
+
+    def snoozed_until(self, member: StaffMember, now: datetime) -> str | None:
+        """The snooze still in force on ``member`` (ISO 8601 UTC), else None."""
+        return _snooze_in_force(member, now)
 
     def members(self) -> list[StaffMember]:
         """Every entry, by name then number."""

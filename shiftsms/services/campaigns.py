@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,9 @@ from shiftsms.core.commands import validate_shift_id
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
 from shiftsms.core.phone import mask, normalise
+from shiftsms.core.self_service import QuietHours, cap_day, hold_offer_until, snoozed
 from shiftsms.core.shift_info import role_key
+from shiftsms.core.shift_times import ShiftTimeError, span_from_item, time_zone, to_iso
 from shiftsms.errors import (
     CampaignExists,
     CampaignNotFound,
@@ -38,6 +40,7 @@ from shiftsms.errors import (
 from shiftsms.ports import (
     CampaignStore,
     DeadLetters,
+    OfferCap,
     OfferLog,
     SendLedger,
     SendQueue,
@@ -110,6 +113,19 @@ def normalise_notify(raw: str, default_region: str | None = None) -> str:
         return normalise(raw, default_region)
     except ValueError as exc:
         raise InvalidInput(f"--notify: {exc}") from exc
+
+
+def first_start(shifts: Iterable[Shift]) -> str | None:
+    """The earliest start among the timed ``shifts`` (ISO 8601), or None."""
+    starts = []
+    for shift in shifts:
+        try:
+            span = span_from_item({"starts_at": shift.starts_at, "ends_at": shift.ends_at})
+        except ShiftTimeError:
+            continue
+        if span is not None:
+            starts.append(span.start)
+    return to_iso(min(starts)) if starts else None
 
 
 def validate_campaign_id(raw: str) -> str:
@@ -196,6 +212,8 @@ class CampaignSummary:
     skipped_filled: int = 0
     # This campaign's jobs that failed on their last receive (in the send DLQ).
     dead_lettered: int = 0
+    # Recipients over MaxOffersPerDay at send time: not texted.
+    skipped_capped: int = 0
     # The send DLQ's depth, all campaigns together (``show`` only; None without the queue).
     send_dlq_depth: int | None = None
     reason: str | None = None
@@ -350,6 +368,7 @@ class CampaignPlanner:
             offer_roles=draft.roles,
             live=draft.live,
             notify=draft.notify,
+            first_start=first_start(self.shifts.get_many(draft.shift_ids).values()),
         )
         if self.links is not None and draft.shift_ids:
             # Before the item: its INSERT starts the texts, whose bookings look for the link.
@@ -409,7 +428,16 @@ class CampaignFanOut:
                 own = localised_text(text, campaign.campaign_message, catalogue(member.language))
                 in_language[member.language] = text if oversized(own) else own
             job_text = in_language[member.language]
-            chunk.append(SendJob(campaign_id, member.phone, job_text, expires, run=token))
+            chunk.append(
+                SendJob(
+                    campaign_id,
+                    member.phone,
+                    job_text,
+                    expires,
+                    run=token,
+                    first_start=campaign.first_start or "",
+                )
+            )
             if len(chunk) >= ENQUEUE_CHUNK:
                 self._enqueue(campaign_id, token, chunk)
                 chunk = []
@@ -484,6 +512,7 @@ class CampaignReports:
             skipped=campaign.skipped,
             skipped_filled=campaign.skipped_filled,
             dead_lettered=campaign.dead_lettered,
+            skipped_capped=campaign.skipped_capped,
             send_dlq_depth=dead,
             reason=campaign.reason,
             problems=campaign.problems,
@@ -527,6 +556,11 @@ class CampaignSender:
     offers: LiveOffers | None = None
     # The latest offer sent to each number, for YES (None: not recorded).
     offer_log: OfferLog | None = None
+    # MaxOffersPerDay's counters; None: no cap.
+    cap: OfferCap | None = None
+    # QuietHours, and where a text due in them goes to wait (due work); either None: none.
+    quiet: QuietHours | None = None
+    defer: Callable[[SendJob, datetime], None] | None = None
 
     def send(self, job: SendJob, deadline: float | None = None) -> SendOutcome:
         """Send ``job`` once; return the outcome.
@@ -550,20 +584,10 @@ class CampaignSender:
             log.info("duplicate job: already sent or in progress", extra=ctx)
             return SendOutcome.DUPLICATE
         try:
-            member = self.staff.get(job.to)
-            refusal = self._refusal(member)
-            if refusal:
-                self.ledger.settle(job, token, SendOutcome.SKIPPED, now, reason=refusal)
-                log.info(f"not sent: {refusal}", extra=ctx)
-                return SendOutcome.SKIPPED
-            assert member is not None
-            live = self.offers.text_for(job, member, now) if self.offers else None
-            if live is not None and live.text is None:
-                outcome = SendOutcome.SKIPPED_FILLED if live.filled else SendOutcome.SKIPPED
-                self.ledger.settle(job, token, outcome, now, reason=live.reason)
-                log.info(f"not sent: {live.reason}", extra=ctx)
-                return outcome
-            text = live.text if live is not None and live.text else job.text
+            checked = self._checked(job, token, now, ctx)
+            if isinstance(checked, SendOutcome):
+                return checked
+            text = checked
             # The send time comes last, so the text goes out right on it.
             if not self.limiter.acquire(deadline):
                 raise SendDeferred("no send time free before the invocation's deadline")
@@ -596,9 +620,38 @@ class CampaignSender:
         except Exception:
             # The text went out and the marker still blocks a resend: only the count is short.
             log.exception("sent, but the outcome could not be recorded", extra=ctx)
-        self._record_offer(job.to, job.text, now)
+        self._record_offer(job.to, text, now)
         log.info("sent", extra=ctx)
         return SendOutcome.SENT
+
+    def _checked(
+        self, job: SendJob, token: str, now: datetime, ctx: dict[str, str]
+    ) -> SendOutcome | str:
+        """The text to send ``job`` now, or the outcome it was settled (or deferred) with:
+        the allow list, then the live offer, then quiet hours and the daily cap."""
+        member = self.staff.get(job.to)
+        refusal = self._refusal(member)
+        if refusal:
+            self.ledger.settle(job, token, SendOutcome.SKIPPED, now, reason=refusal)
+            log.info(f"not sent: {refusal}", extra=ctx)
+            return SendOutcome.SKIPPED
+        assert member is not None
+        live = self.offers.text_for(job, member, now) if self.offers else None
+        if live is not None and live.text is None:
+            outcome = SendOutcome.SKIPPED_FILLED if live.filled else SendOutcome.SKIPPED
+            self.ledger.settle(job, token, outcome, now, reason=live.reason)
+            log.info(f"not sent: {live.reason}", extra=ctx)
+            return outcome
+        held = self._held_back(job, now)
+        if held is SendOutcome.DEFERRED:
+            self.ledger.release(job, token)
+            log.info("quiet hours: deferred until they end", extra=ctx)
+            return held
+        if held is not None:
+            self.ledger.settle(job, token, held, now, reason="over MaxOffersPerDay")
+            log.info("not sent: over the daily offer cap", extra=ctx)
+            return held
+        return live.text if live is not None and live.text else job.text
 
     def _record_offer(self, to: str, text: str, at: datetime) -> None:
         """Remember the codes the text sent listed, so YES can book the one it named."""
@@ -629,14 +682,41 @@ class CampaignSender:
         return True
 
     def _refusal(self, member: StaffMember | None) -> str:
-        """Why ``member`` may not be texted now (removed, opted out, off campaigns), or ""."""
+        """Why ``member`` may not be texted now (removed, opted out, off campaigns, snoozed),
+        or ""."""
         if member is None:
             return "no longer on the allow list"
         if member.opted_out:
             return "opted out since the fan-out"
         if not member.campaigns:
             return "takes no campaigns since the fan-out"
+        if member.snoozed_until and snoozed(_parse_time(member.snoozed_until), self.clock()):
+            return "snoozed (SNOOZE)"
         return ""
+
+    def _held_back(self, job: SendJob, now: datetime) -> SendOutcome | None:
+        """The check right before the send: quiet hours (DEFERRED: handed to due work for when
+        they end, unless a shift offered starts before then), over the daily cap (CAPPED), or
+        None: send it now.
+
+        The cap counts this campaign run once for the person on the local day, in one
+        conditional write shared by every sender invocation. A deferred job keeps the time it
+        had left to live, counted from the end of quiet hours.
+        """
+        zone = time_zone(self.settings.time_zone)
+        if self.quiet is not None and self.defer is not None:
+            starts = _parse_time(job.first_start) if job.first_start else None
+            until = hold_offer_until(now, self.quiet, zone, starts)
+            if until is not None:
+                left = job.expires_at - int(now.timestamp())
+                self.defer(replace(job, expires_at=int(until.timestamp()) + left), until)
+                return SendOutcome.DEFERRED
+        cap = self.settings.max_offers_per_day
+        if self.cap is None or not cap:
+            return None
+        day = cap_day(now, zone)
+        offer = f"{job.campaign_id}#{job.run}"
+        return None if self.cap.take(job.to, day, offer, cap, now) else SendOutcome.CAPPED
 
     def _settle_without_send(
         self, job: SendJob, outcome: SendOutcome, reason: str, ctx: dict[str, str]

@@ -6,20 +6,30 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.catalogue import ENGLISH, Catalogue, catalogue
-from shiftsms.core.commands import SPECS, Command, parse
+from shiftsms.core.commands import SPECS, Command, clean_body, parse
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift, StaffMember
 from shiftsms.core.phone import mask, redact, try_normalise
-from shiftsms.core.shift_times import Span, time_zone
+from shiftsms.core.self_service import BadSnooze, drop_too_late, snooze_days
+from shiftsms.core.shift_times import ShiftTimeError, Span, from_iso, sort_key, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
-from shiftsms.ports import Caller, OpenPage, ReplyLimiter, ShiftStore, SmsSender, StaffStore
+from shiftsms.ports import (
+    Caller,
+    DueWork,
+    OpenPage,
+    ReplyLimiter,
+    ShiftStore,
+    SmsSender,
+    StaffStore,
+)
 from shiftsms.services.notify import ManagerNotifier
+from shiftsms.services.reminders import reminder_item
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.services.waitlist import WaitlistService
 from shiftsms.settings import Settings
@@ -30,6 +40,9 @@ PAGE_FETCH = 20
 # Stored as the list cursor once the last page was sent: it sorts after every shift id, so MORE
 # then finds nothing after it and says so, rather than starting the list again.
 END_OF_LIST = "~"
+# The list cursor of a MINE page: ``m:<start> <shift id>`` of the last shift shown (``m:~``
+# once the last went), so MORE goes on with the sender's own shifts.
+MINE_CURSOR = "m:"
 
 
 class Action(StrEnum):
@@ -49,6 +62,10 @@ class Action(StrEnum):
     AGENT_FAILED = "agent_failed"
     AGENT_UNAVAILABLE = "agent_unavailable"
     AGENT_WAITING = "agent_waiting"  # a call-back is already on its way
+    LISTED_MINE = "listed_mine"
+    COMMANDS = "commands"
+    SNOOZED = "snoozed"
+    RESUMED = "resumed"
     INVALID = "invalid"
 
 
@@ -119,6 +136,8 @@ class InboundService:
     notifier: ManagerNotifier | None = None
     # WAIT, held offers on DROP and YES; without it WAIT and YES are answered as unknown.
     waitlist: WaitlistService | None = None
+    # Where reminders of timed bookings are scheduled; None: no reminders.
+    due: DueWork | None = None
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
@@ -222,7 +241,9 @@ class InboundService:
         return self._list(req.roles, after=None, texts=req.texts)
 
     def on_more(self, req: _Request) -> _Outcome:
-        """MORE: the page after the last one sent to this sender."""
+        """MORE: the page after the last one sent to this sender (open shifts, or MINE's)."""
+        if req.cursor and req.cursor.startswith(MINE_CURSOR):
+            return self._mine(req.sender, after=req.cursor[len(MINE_CURSOR) :])
         return self._list(req.roles, after=req.cursor, texts=req.texts)
 
     def on_book(self, req: _Request) -> _Outcome:
@@ -258,6 +279,33 @@ class InboundService:
     def on_agent(self, req: _Request) -> _Outcome:
         """AGENT [note]: a call-back, when Connect is set up."""
         return self._agent(req.sender, req.command.note, req.sms.message_id, req.texts)
+
+    def on_mine(self, req: _Request) -> _Outcome:
+        """MINE: the sender's upcoming booked shifts, soonest first."""
+        return self._mine(req.sender, after=None)
+
+    def on_commands(self, req: _Request) -> _Outcome:
+        """COMMANDS: what they can text, in one segment."""
+        return _Outcome(Action.COMMANDS, replies.COMMAND_LIST)
+
+    def on_snooze(self, req: _Request) -> _Outcome:
+        """SNOOZE [N]: no campaign offers for 7 (or N, at most 60) days."""
+        # The words after SNOOZE as sent: the note drops a leading "-", and "-2" is no number.
+        words = clean_body(req.sms.body).split(maxsplit=1)
+        try:
+            days = snooze_days(words[1] if len(words) > 1 else "")
+        except BadSnooze:
+            return _Outcome(Action.INVALID, replies.BAD_SNOOZE)
+        # From when the text was sent, so a retried SNOOZE sets the same end.
+        until = self._sent_or_now(req.sms) + timedelta(days=days)
+        self.staff.set_snooze(req.sender, until, self.clock())
+        zone = time_zone(self.settings.time_zone)
+        return _Outcome(Action.SNOOZED, replies.snoozed(until, zone))
+
+    def on_resume(self, req: _Request) -> _Outcome:
+        """RESUME: campaign offers again."""
+        self.staff.set_snooze(req.sender, None, self.clock())
+        return _Outcome(Action.RESUMED, replies.RESUMED)
 
     def on_too_many(self, req: _Request) -> _Outcome:
         """More codes than one text may hold."""
@@ -300,6 +348,41 @@ class InboundService:
             cursor = page.tail
         return _Outcome(Action.LISTED, text, cursor=cursor, moves_cursor=True)
 
+    def _sent_or_now(self, sms: InboundSms) -> datetime:
+        try:
+            return from_iso(sms.sent_at) if sms.sent_at else self.clock()
+        except ShiftTimeError:
+            return self.clock()
+
+    def _mine(self, sender: str, after: str | None) -> _Outcome:
+        """One page of the sender's upcoming booked timed shifts after ``after``."""
+        now = self.clock()
+        held, _, _ = self.shifts.held(sender)
+        upcoming = [
+            (sort_key(h.span.start) + " " + h.shift_id, h) for h in held if h.span.end > now
+        ]
+        if after == END_OF_LIST:
+            upcoming = []
+        elif after is not None:
+            upcoming = [(key, h) for key, h in upcoming if key > after]
+        if not upcoming:
+            text = replies.NO_BOOKED_SHIFTS if after is None else replies.NO_MORE_BOOKED
+            return _Outcome(Action.LISTED_MINE, text, MINE_CURSOR + END_OF_LIST, moves_cursor=True)
+        page = upcoming[:PAGE_FETCH]
+        found = self.shifts.get_many([h.shift_id for _, h in page])
+        entries = [
+            (
+                h.shift_id,
+                h.span.start,
+                (found[h.shift_id].location or "") if h.shift_id in found else "",
+            )
+            for _, h in page
+        ]
+        zone = time_zone(self.settings.time_zone)
+        text, shown = replies.booked_page(entries, zone, len(upcoming) - len(page))
+        cursor = END_OF_LIST if shown == len(upcoming) else page[shown - 1][0]
+        return _Outcome(Action.LISTED_MINE, text, MINE_CURSOR + cursor, moves_cursor=True)
+
     def _book(
         self,
         codes: tuple[str, ...],
@@ -324,9 +407,13 @@ class InboundService:
         at = self.clock()
         rules = RuleSettings(self.settings.min_rest_hours, self.settings.max_weekly_hours)
 
+        spans: dict[str, Span] = {}
+
         def check(
             shift: Shift, span: Span | None, held: tuple[HeldShift, ...]
         ) -> tuple[Refusal, ...]:
+            if span is not None:
+                spans[shift.shift_id] = span
             return check_booking(
                 ShiftToBook(shift.shift_id, span, shift.role), roles, held, rules, at
             )
@@ -344,6 +431,7 @@ class InboundService:
         booked = [c for c, o in outcomes.items() if o is BookingOutcome.BOOKED]
         if booked:
             log.info("booked", extra={"sender": mask(sender), "shifts": booked})
+            self._schedule_reminders([(c, spans[c]) for c in booked if c in spans], sender, at)
         if refusals:
             log.info(
                 "refused", extra={"sender": mask(sender), "shifts": [r.shift_id for r in refusals]}
@@ -351,19 +439,49 @@ class InboundService:
         zone = time_zone(self.settings.time_zone)
         return outcomes, replies.booking_reply(outcomes, refusals, zone, texts)
 
+    def _schedule_reminders(
+        self, booked: list[tuple[str, Span]], sender: str, at: datetime
+    ) -> None:
+        """One reminder due work item per timed shift just booked (a retry replaces it)."""
+        hours = self.settings.reminder_hours
+        if self.due is None or not hours:
+            return
+        for code, span in booked:
+            item = reminder_item(code, sender, span.start, at, hours)
+            if item is not None:
+                self.due.schedule(item)
+
     def _drop(
         self, codes: tuple[str, ...], sender: str, sms: InboundSms, texts: Catalogue = ENGLISH
     ) -> tuple[str, tuple[str, ...]]:
-        outcomes: dict[str, DropOutcome] = {
-            code: self.shifts.release(code, employee=sender, ref=sms.message_id, sent=sms.sent_at)
-            for code in codes
-        }
+        outcomes: dict[str, DropOutcome] = {}
+        for code in codes:
+            if self._too_late_to_drop(code, sender):
+                outcomes[code] = DropOutcome.TOO_LATE
+                continue
+            outcomes[code] = self.shifts.release(
+                code, employee=sender, ref=sms.message_id, sent=sms.sent_at
+            )
         released = tuple(c for c, o in outcomes.items() if o is DropOutcome.RELEASED)
         if self.waitlist is not None:
             for code in released:
                 # The first eligible person waiting gets it held (texted before this reply).
                 self.waitlist.advance(code, self.clock())
         return replies.drop_summary(outcomes, texts), released
+
+    def _too_late_to_drop(self, code: str, sender: str) -> bool:
+        """True when ``sender`` holds ``code`` and it starts within DropCutoffHours."""
+        cutoff = self.settings.drop_cutoff_hours
+        if not cutoff:
+            return False
+        shift = self.shifts.get(code)
+        if shift is None or shift.employee != sender or not shift.starts_at:
+            return False
+        try:
+            start = from_iso(shift.starts_at)
+        except ShiftTimeError:
+            return False
+        return drop_too_late(start, self.clock(), cutoff)
 
     def _agent(
         self, sender: str, note: str, message_id: str, texts: Catalogue = ENGLISH

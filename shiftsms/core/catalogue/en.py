@@ -56,4 +56,5 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "MORE_REFUSED": "+{n} more refused.",
     "WAIT_HINT_ONE": "Reply WAIT {code} to join its waitlist.",
     "WAITLIST_OPEN_HINT": "Reply WAIT and a code to join its waitlist.",
+    "TOO_LATE": "Too close to the start to drop by text, please call the ward",
 }

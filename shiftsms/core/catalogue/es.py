@@ -54,4 +54,5 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "MORE_REFUSED": "+{n} más rechazados.",
     "WAIT_HINT_ONE": "Responda WAIT {code} para entrar en su lista de espera.",
     "WAITLIST_OPEN_HINT": "Responda WAIT y un código para entrar en su lista de espera.",
+    "TOO_LATE": "Demasiado cerca del inicio para dejarlo por SMS, llame a la unidad",
 }

@@ -57,4 +57,5 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "MORE_REFUSED": "+{n} więcej odrzuconych.",
     "WAIT_HINT_ONE": "Odpowiedz WAIT {code}, aby dołączyć do listy oczekujących.",
     "WAITLIST_OPEN_HINT": "Odpowiedz WAIT i kod, aby dołączyć do listy oczekujących.",
+    "TOO_LATE": "Za blisko początku, by oddać SMS-em, proszę zadzwonić na oddział",
 }
