@@ -196,16 +196,40 @@ class SenderSettings:
 
 @dataclass(frozen=True)
 class DueSettings:
-    """What the due-work function needs: the state table that holds the due items."""
+    """What the due-work function needs: the due items (state table) and, for window awards,
+    the shifts and allow list (bookings), the reply queue and number (texts), the rules."""
 
     state_table: str
+    shifts_table: str
+    staff_table: str
+    reply_queue_url: str
+    origination_identity: str
+    time_zone: str = "Europe/London"
+    min_rest_hours: float = 11.0
+    max_weekly_hours: float = 48.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
         """Build from the due function's environment variables."""
         env = _environ(env)
-        req = _required(env, "STATE_TABLE")
-        return cls(state_table=req["STATE_TABLE"])
+        req = _required(
+            env,
+            "STATE_TABLE",
+            "SHIFTS_TABLE",
+            "STAFF_TABLE",
+            "REPLY_QUEUE_URL",
+            "ORIGINATION_IDENTITY",
+        )
+        return cls(
+            state_table=req["STATE_TABLE"],
+            shifts_table=req["SHIFTS_TABLE"],
+            staff_table=req["STAFF_TABLE"],
+            reply_queue_url=req["REPLY_QUEUE_URL"],
+            origination_identity=req["ORIGINATION_IDENTITY"],
+            time_zone=env.get("TIME_ZONE", "") or "Europe/London",
+            min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
+            max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
+        )
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,9 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
                 "seconds_to_book": None,
             },
         ],
+        "mode": "first-come",
+        "waves_sent": None,
+        "window_closes_at": None,
     }
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from shiftsms import ports
 from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.due_work import LEASE_SECONDS as DUE_LEASE_SECONDS
 from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
@@ -54,6 +55,7 @@ from tests.fakes import (
     ListReplyQueue,
     ListSendQueue,
     MemoryCampaigns,
+    MemoryClaimWindows,
     MemoryLedger,
     MemoryReplyMarkers,
     MemoryShifts,
@@ -84,6 +86,7 @@ def test_every_port_has_a_fake() -> None:
     reply_markers: ports.ReplyMarkers = MemoryReplyMarkers()
     reply_queue: ports.ReplyQueue = ListReplyQueue()
     due_work: ports.DueWork = FakeDueWork()
+    windows: ports.ClaimWindows = MemoryClaimWindows()
     fakes = {
         "ShiftStore": shift_store,
         "StaffStore": staff_store,
@@ -99,6 +102,7 @@ def test_every_port_has_a_fake() -> None:
         "ReplyMarkers": reply_markers,
         "ReplyQueue": reply_queue,
         "DueWork": due_work,
+        "ClaimWindows": windows,
     }
     declared = {
         name
@@ -876,3 +880,31 @@ def test_due_work_finished_is_gone_and_a_replacement_outlives_the_old_lease(
     work.finish(item, token)
     assert work.claim(item, AT + timedelta(minutes=20)) is None  # not the item as listed
     assert work.due(AT + timedelta(minutes=20), 10) == [later]
+
+
+# -- claim windows -------------------------------------------------------------------------------
+
+
+def _windows(deployed: Deployed | None) -> ports.ClaimWindows:
+    if deployed is None:
+        return MemoryClaimWindows()
+    return DynamoClaimWindows(deployed.dynamodb, deployed.outputs["StateTableName"])
+
+
+def test_claim_window_collects_first_replies_until_it_closes(backend: Deployed | None) -> None:
+    windows = _windows(backend)
+    closes = AT + timedelta(minutes=10)
+    assert windows.register("XYZ123", ANA, AT) is None  # no window: first come
+    windows.open("XYZ123", "C1", closes)
+    assert windows.register("xyz123", BEN, AT + timedelta(minutes=2)) == closes
+    assert windows.register("XYZ123", ANA, AT + timedelta(minutes=1)) == closes
+    assert windows.register("XYZ123", BEN, AT + timedelta(minutes=3)) == closes  # kept first
+    assert windows.register("XYZ123", "+447700900789", closes) is None  # closed on the minute
+    assert windows.close("XYZ123", "C2") == []  # another campaign's close
+    replies = [
+        ports.WindowReply(ANA, AT + timedelta(minutes=1)),
+        ports.WindowReply(BEN, AT + timedelta(minutes=2)),
+    ]
+    assert windows.close("XYZ123", "C1") == replies
+    assert windows.close("XYZ123", "C1") == replies  # a retried close sees the same
+    assert windows.register("XYZ123", ANA, AT + timedelta(minutes=4)) is None  # closed early

@@ -78,6 +78,12 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         fanout_token=text("fanout_token"),
         problems=tuple(problems),
         offer_roles=offer_roles,
+        mode=text("offer_mode") or "first-come",
+        award=text("award") or "fewest-hours",
+        window_closes_at=text("window_closes_at"),
+        waves=number("waves") or 1,
+        wave_gap_seconds=number("wave_gap_seconds"),
+        waves_sent=number("waves_sent"),
     )
 
 
@@ -116,6 +122,14 @@ class CampaignsTable:
                 "created_at": campaign.created_at,
                 "sms_text": campaign.text,
                 OFFER_ROLES: list(campaign.offer_roles) if campaign.offer_roles else None,
+                # (left out for first come in one wave: the sample's item stays as it was)
+                "offer_mode": campaign.mode if campaign.mode != "first-come" else None,
+                "award": campaign.award
+                if campaign.mode != "first-come" or campaign.waves > 1
+                else None,
+                "window_closes_at": campaign.window_closes_at,
+                "waves": campaign.waves if campaign.waves > 1 else None,
+                "wave_gap_seconds": campaign.wave_gap_seconds,
             }
         )
         try:

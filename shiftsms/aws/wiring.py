@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.claim_windows import DynamoClaimWindows
+from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_queue import SqsDeadLetters
 from shiftsms.aws.shifts_table import ShiftsTable
@@ -23,6 +25,8 @@ def campaign_planner(client: ClientFactory, stack: StackInfo) -> CampaignPlanner
         campaigns=CampaignsTable(dynamodb, stack.output("CampaignsTableName")),
         staff=StaffTable(dynamodb, stack.output("StaffTableName")),
         shifts=ShiftsTable(dynamodb, stack.output("ShiftsTableName")),
+        windows=DynamoClaimWindows(dynamodb, stack.output("StateTableName")),
+        due=DynamoDueWork(dynamodb, stack.output("StateTableName")),
     )
 
 

@@ -81,6 +81,14 @@ class Campaign:
     problems: tuple[str, ...] = field(default=())
     # The roles the offered shifts need; None: one needs none (or unknown), so everyone.
     offer_roles: tuple[str, ...] | None = None
+    # How replies are served (``core.award.CampaignMode``: first-come or window), the award
+    # rule, the window's close (UTC ISO), the waves asked for and sent, the gap between them.
+    mode: str = "first-come"
+    award: str = "fewest-hours"
+    window_closes_at: str | None = None
+    waves: int = 1
+    wave_gap_seconds: int | None = None
+    waves_sent: int | None = None
 
     @property
     def settled(self) -> int:

@@ -6,16 +6,39 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
+from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.clients import client
 from shiftsms.aws.due_work import DynamoDueWork
+from shiftsms.aws.reply_queue import SqsReplyQueue
+from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.award import booked_hours
+from shiftsms.core.booking_rules import RuleSettings
+from shiftsms.core.due import WINDOW_CLOSE
 from shiftsms.handlers.logs import logger
 from shiftsms.services.due_runner import DueHandler, DueRunner
+from shiftsms.services.windows import WindowAward
 from shiftsms.settings import DueSettings
 
 
 def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
     """The handler for each kind of due work (see ``shiftsms.core.due``)."""
-    return {}
+    shifts = ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table)
+
+    def hours(phone: str, now: datetime) -> float:
+        return booked_hours(shifts.held(phone)[0], now)
+
+    award = WindowAward(
+        windows=DynamoClaimWindows(dynamodb, settings.state_table),
+        shifts=shifts,
+        staff=StaffTable(dynamodb, settings.staff_table),
+        replies=SqsReplyQueue(client("sqs"), settings.reply_queue_url),
+        hours=hours,
+        origination=settings.origination_identity,
+        rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
+        zone_name=settings.time_zone,
+    )
+    return {WINDOW_CLOSE: award}
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
+from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
@@ -78,6 +79,9 @@ class InboundApp:
                 agent_cooldown_minutes=settings.agent_cooldown_minutes,
             ),
             caller=caller,
+            windows=DynamoClaimWindows(dynamodb, settings.state_table)
+            if settings.state_table
+            else None,
         )
         self.config = IdempotencyConfig(
             event_key_jmespath="message_id",

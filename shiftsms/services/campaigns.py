@@ -8,9 +8,10 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shiftsms.core.award import AwardRule, CampaignMode
 from shiftsms.core.booking_rules import may_work
 from shiftsms.core.campaign_text import candidate_codes, clean_message, compose
 from shiftsms.core.campaigns import (
@@ -36,7 +37,9 @@ from shiftsms.errors import (
 )
 from shiftsms.ports import (
     CampaignStore,
+    ClaimWindows,
     DeadLetters,
+    DueWork,
     SendLedger,
     SendQueue,
     SendRateLimiter,
@@ -51,6 +54,7 @@ from shiftsms.services.shifts import (
     shift_started,
     soonest_first,
 )
+from shiftsms.services.windows import open_windows
 from shiftsms.settings import FanOutSettings, SenderSettings
 
 log = logging.getLogger("shiftsms.campaigns")
@@ -172,6 +176,10 @@ class CampaignSummary:
     reason: str | None = None
     problems: tuple[str, ...] = field(default=())
     shifts: tuple[ShiftFill, ...] = field(default=())
+    # first-come or window; how many waves went (None: not in waves); the window's close.
+    mode: str = "first-come"
+    waves_sent: int | None = None
+    window_closes_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (for ``--json``)."""
@@ -190,6 +198,17 @@ def _parse_time(raw: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class OfferOptions:
+    """How a campaign's replies are served: first come, or a claim window then an award."""
+
+    mode: CampaignMode = CampaignMode.FIRST_COME
+    window: timedelta | None = None
+    award: AwardRule = AwardRule.FEWEST_HOURS
+    waves: int = 1
+    wave_gap: timedelta | None = None
+
+
 @dataclass
 class CampaignPlanner:
     """Compose, preview and create campaigns (the CLI's ``campaign create``)."""
@@ -198,6 +217,9 @@ class CampaignPlanner:
     staff: StaffStore
     shifts: ListingShiftStore
     clock: Callable[[], datetime] = utc_now
+    # Claim windows and due work (for --mode window; None on a stack without them).
+    windows: ClaimWindows | None = None
+    due: DueWork | None = None
 
     def new_id(self) -> str:
         """A fresh campaign id: the time and a random suffix (``c20261128-1840-3fa2``)."""
@@ -302,16 +324,39 @@ class CampaignPlanner:
             raise InvalidInput(f"already started, cannot be offered: {', '.join(started)}")
         return [found[i] for i in ids]
 
-    def create(self, draft: CampaignDraft) -> Campaign:
-        """Write the campaign item with the approved text; its INSERT starts the fan-out."""
+    def create(self, draft: CampaignDraft, offer: OfferOptions | None = None) -> Campaign:
+        """Write the campaign item with the approved text; its INSERT starts the fan-out.
+
+        A window campaign first opens each shift's claim window and schedules its close, so
+        no reply to the text can come before the window is there.
+        """
+        offer = offer or OfferOptions()
+        now = self.clock()
+        closes_at = now + offer.window if offer.window is not None else None
+        if offer.mode is CampaignMode.WINDOW:
+            if closes_at is None or self.windows is None or self.due is None:
+                raise InvalidInput("--mode window needs --window (and a stack with due work)")
+            open_windows(
+                self.windows,
+                self.due,
+                campaign_id=draft.campaign_id,
+                shift_ids=draft.shift_ids,
+                closes_at=closes_at,
+                award=offer.award,
+            )
         campaign = Campaign(
             campaign_id=draft.campaign_id,
             campaign_message=draft.message,
             status=CampaignStatus.NEW,
             shift_ids=draft.shift_ids,
-            created_at=self.clock().isoformat(timespec="seconds"),
+            created_at=now.isoformat(timespec="seconds"),
             text=draft.text,
             offer_roles=draft.roles,
+            mode=offer.mode.value,
+            award=offer.award.value,
+            window_closes_at=closes_at.isoformat(timespec="seconds") if closes_at else None,
+            waves=offer.waves,
+            wave_gap_seconds=int(offer.wave_gap.total_seconds()) if offer.wave_gap else None,
         )
         self.campaigns.create(campaign)
         log.info("campaign created", extra={"campaign_id": draft.campaign_id})
@@ -434,6 +479,9 @@ class CampaignReports:
             reason=campaign.reason,
             problems=campaign.problems,
             shifts=fills,
+            mode=campaign.mode,
+            waves_sent=campaign.waves_sent,
+            window_closes_at=campaign.window_closes_at,
         )
 
     def _fill(self, campaign: Campaign, shift: Shift) -> ShiftFill:

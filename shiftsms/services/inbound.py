@@ -11,13 +11,23 @@ from enum import StrEnum
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.commands import SPECS, Command, parse
+from shiftsms.core.gsm import GSM7_SINGLE, septets
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift, StaffMember
 from shiftsms.core.phone import mask, redact, try_normalise
 from shiftsms.core.shift_times import Span, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
-from shiftsms.ports import Caller, OpenPage, ReplyLimiter, ShiftStore, SmsSender, StaffStore
+from shiftsms.ports import (
+    Caller,
+    ClaimWindows,
+    OpenPage,
+    ReplyLimiter,
+    ShiftStore,
+    SmsSender,
+    StaffStore,
+)
 from shiftsms.services.reply_outbox import ReplyOutbox
+from shiftsms.services.windows import reply_by
 from shiftsms.settings import Settings
 
 log = logging.getLogger("shiftsms.inbound")
@@ -105,6 +115,8 @@ class InboundService:
     # Replies within the number's shared rate, queued when they cannot go now; without it,
     # replies go straight to ``sms``.
     outbox: ReplyOutbox | None = None
+    # Claim windows: a code whose window is open registers interest instead of booking.
+    windows: ClaimWindows | None = None
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
@@ -243,9 +255,15 @@ class InboundService:
                 ShiftToBook(shift.shift_id, span, shift.role), roles, held, rules, at
             )
 
+        registered: dict[str, datetime] = {}
+        if self.windows is not None:
+            for code in codes:
+                closes_at = self.windows.register(code, sender, at)
+                if closes_at is not None:
+                    registered[code] = closes_at
         outcomes: dict[str, BookingOutcome] = {}
         refusals: list[Refusal] = []
-        for code in codes:
+        for code in [c for c in codes if c not in registered]:
             result = self.shifts.book_checked(
                 code, sender, sms.message_id, at, check=check, sent=sms.sent_at, keep=rules.lookback
             )
@@ -261,7 +279,15 @@ class InboundService:
                 "refused", extra={"sender": mask(sender), "shifts": [r.shift_id for r in refusals]}
             )
         zone = time_zone(self.settings.time_zone)
-        return replies.booking_reply(outcomes, refusals, zone)
+        if not registered:
+            return replies.booking_reply(outcomes, refusals, zone)
+        log.info("window interest", extra={"sender": mask(sender), "shifts": list(registered)})
+        by = reply_by(max(registered.values()), self.settings.time_zone)
+        interest = replies.window_interest(list(registered), by)
+        if not outcomes and not refusals:
+            return interest
+        both = f"{replies.booking_reply(outcomes, refusals, zone)} {interest}"
+        return both if septets(both) <= GSM7_SINGLE else interest
 
     def _drop(self, codes: tuple[str, ...], sender: str, sms: InboundSms) -> str:
         outcomes: dict[str, DropOutcome] = {
