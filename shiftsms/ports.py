@@ -247,6 +247,10 @@ class CampaignStore(Protocol):
         """Mark a campaign that cannot be sent (nothing to send), if still new."""
         ...
 
+    def add_wave(self, campaign_id: str, token: str, wave: int, recipients: int) -> bool:
+        """Record wave ``wave`` as sent (adding its ``recipients``), once: False if it was."""
+        ...
+
 
 class SendQueue(Protocol):
     """The queue of send jobs between the campaign and sender functions."""

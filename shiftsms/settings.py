@@ -196,17 +196,21 @@ class SenderSettings:
 
 @dataclass(frozen=True)
 class DueSettings:
-    """What the due-work function needs: the due items (state table) and, for window awards,
-    the shifts and allow list (bookings), the reply queue and number (texts), the rules."""
+    """What the due-work function needs: the due items (state table); for window awards the
+    shifts and allow list (bookings), the reply queue and number (texts), the rules; for
+    waves the campaigns table and the send queue."""
 
     state_table: str
     shifts_table: str
     staff_table: str
     reply_queue_url: str
     origination_identity: str
+    campaigns_table: str
+    send_queue_url: str
     time_zone: str = "Europe/London"
     min_rest_hours: float = 11.0
     max_weekly_hours: float = 48.0
+    message_ttl_seconds: int = 4 * 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
@@ -219,6 +223,8 @@ class DueSettings:
             "STAFF_TABLE",
             "REPLY_QUEUE_URL",
             "ORIGINATION_IDENTITY",
+            "CAMPAIGNS_TABLE",
+            "SEND_QUEUE_URL",
         )
         return cls(
             state_table=req["STATE_TABLE"],
@@ -226,6 +232,9 @@ class DueSettings:
             staff_table=req["STAFF_TABLE"],
             reply_queue_url=req["REPLY_QUEUE_URL"],
             origination_identity=req["ORIGINATION_IDENTITY"],
+            campaigns_table=req["CAMPAIGNS_TABLE"],
+            send_queue_url=req["SEND_QUEUE_URL"],
+            message_ttl_seconds=_int(env, "MESSAGE_TTL_SECONDS", 4 * 3600),
             time_zone=env.get("TIME_ZONE", "") or "Europe/London",
             min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),

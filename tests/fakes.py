@@ -583,6 +583,15 @@ class MemoryCampaigns:
                 queued_at=at.isoformat(timespec="seconds"),
             )
 
+    def add_wave(self, campaign_id: str, token: str, wave: int, recipients: int) -> bool:
+        old = self.items.get(campaign_id)
+        if old is None or old.fanout_token != token or (old.waves_sent or 0) != wave - 1:
+            return False
+        self.items[campaign_id] = replace(
+            old, waves_sent=wave, recipients=(old.recipients or 0) + recipients
+        )
+        return True
+
     def reject(self, campaign_id: str, reason: str) -> None:
         old = self.items.get(campaign_id)
         if old is not None and _new(old):

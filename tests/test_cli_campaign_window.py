@@ -88,3 +88,31 @@ def test_options_that_clash_are_refused_before_anything_is_written(
     assert error in result.output
     items = stack.dynamodb.scan(TableName=stack.outputs["CampaignsTableName"])["Items"]
     assert items == []
+
+
+def test_a_waves_campaign_is_sent_by_due_work_from_now(stack: CampaignStack) -> None:
+    result = invoke(
+        "campaign",
+        "create",
+        "c2",
+        "--shifts",
+        "XYZ123",
+        "--waves",
+        "3",
+        "--wave-gap",
+        "15m",
+        "--yes",
+    )
+    assert result.exit_code == 0, result.output
+    state = stack.outputs["StateTableName"]
+    assert DynamoDueWork(stack.dynamodb, state).due(NOW, 10) == [
+        DueItem("wave", "c2#1", NOW, {"campaign": "c2", "wave": "1"})
+    ]
+    item = stack.dynamodb.get_item(
+        TableName=stack.outputs["CampaignsTableName"], Key={"campaign_id": {"S": "c2"}}
+    )["Item"]
+    assert (item["waves"], item["wave_gap_seconds"], item["award"]) == (
+        {"N": "3"},
+        {"N": "900"},
+        {"S": "fewest-hours"},
+    )

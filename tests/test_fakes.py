@@ -908,3 +908,23 @@ def test_claim_window_collects_first_replies_until_it_closes(backend: Deployed |
     assert windows.close("XYZ123", "C1") == replies
     assert windows.close("XYZ123", "C1") == replies  # a retried close sees the same
     assert windows.register("XYZ123", ANA, AT + timedelta(minutes=4)) is None  # closed early
+
+
+def test_campaign_store_counts_each_wave_once_in_order(backend: Deployed | None) -> None:
+    campaigns, _ = _campaigns_and_ledger(backend)
+    campaigns.create(Campaign("w1", "15/08 XYZ123", waves=3, wave_gap_seconds=900))
+    assert campaigns.claim_fan_out("w1", "run-1", "Open shifts: XYZ123", AT, 1795900000)
+    campaigns.finish_fan_out("w1", "run-1", 4, AT)
+    assert campaigns.add_wave("w1", "run-1", 2, 4) is False  # wave 1 first
+    assert campaigns.add_wave("w1", "run-1", 1, 0) is True
+    assert campaigns.add_wave("w1", "run-1", 1, 0) is False  # a retried wave
+    assert campaigns.add_wave("w1", "other-run", 2, 4) is False
+    assert campaigns.add_wave("w1", "run-1", 2, 3) is True
+    stored = campaigns.get("w1")
+    assert stored is not None
+    assert (stored.waves, stored.wave_gap_seconds, stored.waves_sent, stored.recipients) == (
+        3,
+        900,
+        2,
+        7,
+    )

@@ -232,6 +232,27 @@ class CampaignsTable:
                 raise
             # Another delivery of the same record finished first: its count stands.
 
+    def add_wave(self, campaign_id: str, token: str, wave: int, recipients: int) -> bool:
+        """waves_sent wave-1 -> wave (adding the wave's recipients), on the run's item."""
+        previous = values(prev=wave - 1) if wave > 1 else {}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(campaign_id),
+                UpdateExpression="SET waves_sent = :wave ADD recipients :n",
+                ConditionExpression="fanout_token = :token AND "
+                + ("waves_sent = :prev" if wave > 1 else "attribute_not_exists(waves_sent)"),
+                ExpressionAttributeValues={
+                    **values(wave=wave, n=recipients, token=token),
+                    **previous,
+                },
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     def reject(self, campaign_id: str, reason: str) -> None:
         """new (or no status) -> rejected, with the reason."""
         try:

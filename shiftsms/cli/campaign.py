@@ -203,7 +203,8 @@ def create(
             "--waves",
             min=1,
             max=20,
-            help="Text the staff in N waves, in --award order (stored; see the docs).",
+            help="Text the first 1/N of the eligible staff (in --award order), the next 1/N "
+            "after --wave-gap, and so on while shifts are open.",
         ),
     ] = 1,
     wave_gap: Annotated[

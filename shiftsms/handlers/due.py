@@ -6,17 +6,20 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
+from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.clients import client
 from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.reply_queue import SqsReplyQueue
+from shiftsms.aws.send_queue import SqsSendQueue
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.award import booked_hours
 from shiftsms.core.booking_rules import RuleSettings
-from shiftsms.core.due import WINDOW_CLOSE
+from shiftsms.core.due import WAVE, WINDOW_CLOSE
 from shiftsms.handlers.logs import logger
 from shiftsms.services.due_runner import DueHandler, DueRunner
+from shiftsms.services.waves import WaveSender
 from shiftsms.services.windows import WindowAward
 from shiftsms.settings import DueSettings
 
@@ -38,7 +41,16 @@ def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
         rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
         zone_name=settings.time_zone,
     )
-    return {WINDOW_CLOSE: award}
+    waves = WaveSender(
+        campaigns=CampaignsTable(dynamodb, settings.campaigns_table),
+        staff=StaffTable(dynamodb, settings.staff_table),
+        shifts=shifts,
+        queue=SqsSendQueue(client("sqs"), settings.send_queue_url),
+        due=DynamoDueWork(dynamodb, settings.state_table),
+        hours=hours,
+        message_ttl_seconds=settings.message_ttl_seconds,
+    )
+    return {WINDOW_CLOSE: award, WAVE: waves}
 
 
 @functools.cache

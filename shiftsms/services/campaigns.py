@@ -23,6 +23,7 @@ from shiftsms.core.campaigns import (
     SendOutcome,
 )
 from shiftsms.core.commands import validate_shift_id
+from shiftsms.core.due import first_wave
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
 from shiftsms.core.phone import mask
@@ -358,7 +359,11 @@ class CampaignPlanner:
             waves=offer.waves,
             wave_gap_seconds=int(offer.wave_gap.total_seconds()) if offer.wave_gap else None,
         )
+        if offer.waves > 1 and self.due is None:
+            raise InvalidInput("--waves needs a stack with due work")
         self.campaigns.create(campaign)
+        if offer.waves > 1 and self.due is not None:  # the due function sends wave 1 now
+            self.due.schedule(first_wave(draft.campaign_id, now))
         log.info("campaign created", extra={"campaign_id": draft.campaign_id})
         return campaign
 
@@ -387,6 +392,8 @@ class CampaignFanOut:
             self.campaigns.reject(campaign_id, problem)
             log.warning(f"campaign rejected: {problem}", extra={"campaign_id": campaign_id})
             return FanOutResult(campaign_id, "rejected")
+        if campaign.waves > 1:  # sent wave by wave as due work (services.waves)
+            return FanOutResult(campaign_id, "waves")
         token = run_id(token)
         now = self.clock()
         expires_at = int(now.timestamp()) + self.settings.message_ttl_seconds
