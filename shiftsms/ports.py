@@ -293,6 +293,10 @@ class CampaignStore(Protocol):
         """Mark a campaign that cannot be sent (nothing to send), if still new."""
         ...
 
+    def add_wave(self, campaign_id: str, token: str, wave: int, recipients: int) -> bool:
+        """Record wave ``wave`` as sent (adding its ``recipients``), once: False if it was."""
+        ...
+
 
 class SendQueue(Protocol):
     """The queue of send jobs between the campaign and sender functions."""
@@ -434,4 +438,29 @@ class DueWork(Protocol):
 
     def finish(self, item: DueItem, token: str) -> None:
         """Delete the item if ``token`` still holds it (a replacement scheduled meanwhile stays)."""
+        ...
+
+
+@dataclass(frozen=True)
+class WindowReply:
+    """Someone who replied with a shift's code while its claim window was open."""
+
+    phone: str
+    replied_at: datetime
+
+
+class ClaimWindows(Protocol):
+    """Claim windows per shift: replies collected while open, handed over once at the close."""
+
+    def open(self, shift_id: str, campaign_id: str, closes_at: datetime) -> None:
+        """Open (or reopen, for a new campaign) the window of ``shift_id`` until ``closes_at``."""
+        ...
+
+    def register(self, shift_id: str, phone: str, at: datetime) -> datetime | None:
+        """Note ``phone``'s reply (the first one counts); the closing time, or None when the
+        shift has no window open at ``at`` (then it is booked first come)."""
+        ...
+
+    def close(self, shift_id: str, campaign_id: str) -> list[WindowReply]:
+        """Close the campaign's window of ``shift_id``; who replied (again on a retry)."""
         ...

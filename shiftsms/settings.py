@@ -266,41 +266,56 @@ class SenderSettings:
 
 @dataclass(frozen=True)
 class DueSettings:
-    """What the due-work function needs: the state table that holds the due items, and for
-    held offers moving down a waitlist the shift and staff tables, the number, the rules."""
+    """What the due-work function needs: the due items (state table); for window awards,
+    held offers and reminders the shifts and allow list, the reply queue and number (texts),
+    the rules; for waves and quiet hours the campaigns table and the send queue."""
 
     state_table: str
-    shifts_table: str = ""
-    staff_table: str = ""
-    origination_identity: str = ""
-    protect_configuration_id: str = ""
-    max_price_per_message: str = ""
+    shifts_table: str
+    staff_table: str
+    reply_queue_url: str
+    origination_identity: str
+    campaigns_table: str
+    send_queue_url: str
+    message_ttl_seconds: int = 4 * 3600
     time_zone: str = "Europe/London"
     min_rest_hours: float = 11.0
     max_weekly_hours: float = 48.0
+    protect_configuration_id: str = ""
+    max_price_per_message: str = ""
+    # How long a shift given back is held for the next person waiting.
     hold_minutes: int = 15
-    # Reminders (read the shift and the holder, queue the text) and held campaign texts.
-    reply_queue_url: str = ""
-    send_queue_url: str = ""
+    # Campaign texts due in quiet hours wait for their end (QuietHours, "" = none).
     quiet_hours: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
         """Build from the due function's environment variables."""
         env = _environ(env)
-        req = _required(env, "STATE_TABLE")
+        req = _required(
+            env,
+            "STATE_TABLE",
+            "SHIFTS_TABLE",
+            "STAFF_TABLE",
+            "REPLY_QUEUE_URL",
+            "ORIGINATION_IDENTITY",
+            "CAMPAIGNS_TABLE",
+            "SEND_QUEUE_URL",
+        )
         return cls(
             state_table=req["STATE_TABLE"],
-            shifts_table=env.get("SHIFTS_TABLE", ""),
-            staff_table=env.get("STAFF_TABLE", ""),
-            origination_identity=env.get("ORIGINATION_IDENTITY", ""),
-            protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
-            max_price_per_message=_max_price(env),
+            shifts_table=req["SHIFTS_TABLE"],
+            staff_table=req["STAFF_TABLE"],
+            reply_queue_url=req["REPLY_QUEUE_URL"],
+            origination_identity=req["ORIGINATION_IDENTITY"],
+            campaigns_table=req["CAMPAIGNS_TABLE"],
+            send_queue_url=req["SEND_QUEUE_URL"],
+            message_ttl_seconds=_int(env, "MESSAGE_TTL_SECONDS", 4 * 3600),
             time_zone=env.get("TIME_ZONE", "") or "Europe/London",
             min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
-            reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
-            send_queue_url=env.get("SEND_QUEUE_URL", ""),
+            protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
+            max_price_per_message=_max_price(env),
             quiet_hours=_quiet_hours(env),
             hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
         )

@@ -60,7 +60,7 @@ from shiftsms.errors import (
     ShiftNotFound,
     StaffNotFound,
 )
-from shiftsms.ports import BookingCheck, BookingResult, OpenPage, ReplyMark
+from shiftsms.ports import BookingCheck, BookingResult, OpenPage, ReplyMark, WindowReply
 
 
 @dataclass
@@ -650,6 +650,15 @@ class MemoryCampaigns:
                 queued_at=at.isoformat(timespec="seconds"),
             )
 
+    def add_wave(self, campaign_id: str, token: str, wave: int, recipients: int) -> bool:
+        old = self.items.get(campaign_id)
+        if old is None or old.fanout_token != token or (old.waves_sent or 0) != wave - 1:
+            return False
+        self.items[campaign_id] = replace(
+            old, waves_sent=wave, recipients=(old.recipients or 0) + recipients
+        )
+        return True
+
     def reject(self, campaign_id: str, reason: str) -> None:
         old = self.items.get(campaign_id)
         if old is not None and _new(old):
@@ -965,3 +974,40 @@ class FakeDueWork:
             record = self.items.get((item.kind, item.key))
             if record is not None and record.lease_token == token:
                 del self.items[(item.kind, item.key)]
+
+
+@dataclass
+class _Window:
+    campaign_id: str
+    closes_at: datetime
+    open: bool = True
+    repliers: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass
+class MemoryClaimWindows:
+    """ClaimWindows in a dict, with the DynamoDB adapter's conditions."""
+
+    windows: dict[str, _Window] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open(self, shift_id: str, campaign_id: str, closes_at: datetime) -> None:
+        with self.lock:
+            self.windows[shift_id.upper()] = _Window(campaign_id, closes_at)
+
+    def register(self, shift_id: str, phone: str, at: datetime) -> datetime | None:
+        with self.lock:
+            window = self.windows.get(shift_id.upper())
+            if window is None or not window.open or window.closes_at <= at:
+                return None
+            window.repliers.setdefault(phone, at)
+            return window.closes_at
+
+    def close(self, shift_id: str, campaign_id: str) -> list[WindowReply]:
+        with self.lock:
+            window = self.windows.get(shift_id.upper())
+            if window is None or window.campaign_id != campaign_id:
+                return []
+            window.open = False
+            found = [WindowReply(p, at) for p, at in window.repliers.items()]
+        return sorted(found, key=lambda r: (r.replied_at, r.phone))

@@ -275,6 +275,9 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
                 "waitlist": 0,
             },
         ],
+        "mode": "first-come",
+        "waves_sent": None,
+        "window_closes_at": None,
     }
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from shiftsms import ports
 from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.due_work import LEASE_SECONDS as DUE_LEASE_SECONDS
 from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
@@ -54,6 +55,7 @@ from tests.fakes import (
     ListReplyQueue,
     ListSendQueue,
     MemoryCampaigns,
+    MemoryClaimWindows,
     MemoryLedger,
     MemoryOfferCap,
     MemoryOfferLog,
@@ -89,6 +91,7 @@ def test_every_port_has_a_fake() -> None:
     offers: ports.OfferLog = MemoryOfferLog()
     offer_cap: ports.OfferCap = MemoryOfferCap()
     due_work: ports.DueWork = FakeDueWork()
+    windows: ports.ClaimWindows = MemoryClaimWindows()
     fakes = {
         "ShiftStore": shift_store,
         "StaffStore": staff_store,
@@ -107,6 +110,7 @@ def test_every_port_has_a_fake() -> None:
         "OfferLog": offers,
         "OfferCap": offer_cap,
         "DueWork": due_work,
+        "ClaimWindows": windows,
     }
     declared = {
         name
@@ -913,3 +917,51 @@ def test_due_work_finished_is_gone_and_a_replacement_outlives_the_old_lease(
     work.finish(item, token)
     assert work.claim(item, AT + timedelta(minutes=20)) is None  # not the item as listed
     assert work.due(AT + timedelta(minutes=20), 10) == [later]
+
+
+# -- claim windows -------------------------------------------------------------------------------
+
+
+def _windows(deployed: Deployed | None) -> ports.ClaimWindows:
+    if deployed is None:
+        return MemoryClaimWindows()
+    return DynamoClaimWindows(deployed.dynamodb, deployed.outputs["StateTableName"])
+
+
+def test_claim_window_collects_first_replies_until_it_closes(backend: Deployed | None) -> None:
+    windows = _windows(backend)
+    closes = AT + timedelta(minutes=10)
+    assert windows.register("XYZ123", ANA, AT) is None  # no window: first come
+    windows.open("XYZ123", "C1", closes)
+    assert windows.register("xyz123", BEN, AT + timedelta(minutes=2)) == closes
+    assert windows.register("XYZ123", ANA, AT + timedelta(minutes=1)) == closes
+    assert windows.register("XYZ123", BEN, AT + timedelta(minutes=3)) == closes  # kept first
+    assert windows.register("XYZ123", "+447700900789", closes) is None  # closed on the minute
+    assert windows.close("XYZ123", "C2") == []  # another campaign's close
+    replies = [
+        ports.WindowReply(ANA, AT + timedelta(minutes=1)),
+        ports.WindowReply(BEN, AT + timedelta(minutes=2)),
+    ]
+    assert windows.close("XYZ123", "C1") == replies
+    assert windows.close("XYZ123", "C1") == replies  # a retried close sees the same
+    assert windows.register("XYZ123", ANA, AT + timedelta(minutes=4)) is None  # closed early
+
+
+def test_campaign_store_counts_each_wave_once_in_order(backend: Deployed | None) -> None:
+    campaigns, _ = _campaigns_and_ledger(backend)
+    campaigns.create(Campaign("w1", "15/08 XYZ123", waves=3, wave_gap_seconds=900))
+    assert campaigns.claim_fan_out("w1", "run-1", "Open shifts: XYZ123", AT, 1795900000)
+    campaigns.finish_fan_out("w1", "run-1", 4, AT)
+    assert campaigns.add_wave("w1", "run-1", 2, 4) is False  # wave 1 first
+    assert campaigns.add_wave("w1", "run-1", 1, 0) is True
+    assert campaigns.add_wave("w1", "run-1", 1, 0) is False  # a retried wave
+    assert campaigns.add_wave("w1", "other-run", 2, 4) is False
+    assert campaigns.add_wave("w1", "run-1", 2, 3) is True
+    stored = campaigns.get("w1")
+    assert stored is not None
+    assert (stored.waves, stored.wave_gap_seconds, stored.waves_sent, stored.recipients) == (
+        3,
+        900,
+        2,
+        7,
+    )

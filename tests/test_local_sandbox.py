@@ -311,6 +311,10 @@ def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
         "Booked: XYZ123. Thank you!",
         "Booked: XYZ124. Thank you!",
         "No longer available: XYZ124.",
+        "$ shiftsms campaign create demo-window --shifts XYZ125 --mode window --window 12s",
+        "You're in for XYZ125. We'll text you by",
+        "Booked: XYZ125. Thank you!",
+        "XYZ125 went to someone else this time.",
         "This number is not registered for shift booking.",
         "An agent will call you back soon.",
         "Connect calls Ben (+447700900456) back",
@@ -324,8 +328,8 @@ def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
         assert line in out, f"{line!r} missing from the demo's output:\n{out}"
     # The campaign text reached each of the three phones once.
     assert out.count("<- Open shifts: 15/08 5h nightshift XYZ123") == 3
-    # With the SNOOZE chapter's campaign and the reminder chapter, under 75 s.
-    assert elapsed < 75
+    # With the SNOOZE and reminder chapters and a 12 s claim window, under 100 s.
+    assert elapsed < 100
     # Nothing left running (no function worker), nothing left in the temporary folder.
     leftovers = processes_mentioning(tmp_path)
     assert leftovers == []

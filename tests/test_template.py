@@ -257,7 +257,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         "InboundFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
         "CampaignFunction": ["CampaignsTable", "StaffTable"],
         "SenderFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
-        "DueFunction": ["ShiftsTable", "StaffTable", "StateTable"],
+        "DueFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
         "ShiftKeyFunction": ["ShiftsTable"],
     }
 

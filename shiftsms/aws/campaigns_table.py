@@ -94,6 +94,12 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         skipped_filled=number("skipped_filled") or 0,
         notify=_numbers(item.get(NOTIFY), problems),
         first_start=text("first_start"),
+        mode=text("offer_mode") or "first-come",
+        award=text("award") or "fewest-hours",
+        window_closes_at=text("window_closes_at"),
+        waves=number("waves") or 1,
+        wave_gap_seconds=number("wave_gap_seconds"),
+        waves_sent=number("waves_sent"),
     )
 
 
@@ -145,6 +151,14 @@ class CampaignsTable:
                 LIVE: True if campaign.live else None,
                 NOTIFY: list(campaign.notify) or None,
                 "first_start": campaign.first_start,
+                # (left out for first come in one wave: the sample's item stays as it was)
+                "offer_mode": campaign.mode if campaign.mode != "first-come" else None,
+                "award": campaign.award
+                if campaign.mode != "first-come" or campaign.waves > 1
+                else None,
+                "window_closes_at": campaign.window_closes_at,
+                "waves": campaign.waves if campaign.waves > 1 else None,
+                "wave_gap_seconds": campaign.wave_gap_seconds,
             }
         )
         try:
@@ -246,6 +260,27 @@ class CampaignsTable:
             if not is_condition_failure(exc):
                 raise
             # Another delivery of the same record finished first: its count stands.
+
+    def add_wave(self, campaign_id: str, token: str, wave: int, recipients: int) -> bool:
+        """waves_sent wave-1 -> wave (adding the wave's recipients), on the run's item."""
+        previous = values(prev=wave - 1) if wave > 1 else {}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(campaign_id),
+                UpdateExpression="SET waves_sent = :wave ADD recipients :n",
+                ConditionExpression="fanout_token = :token AND "
+                + ("waves_sent = :prev" if wave > 1 else "attribute_not_exists(waves_sent)"),
+                ExpressionAttributeValues={
+                    **values(wave=wave, n=recipients, token=token),
+                    **previous,
+                },
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def reject(self, campaign_id: str, reason: str) -> None:
         """new (or no status) -> rejected, with the reason."""

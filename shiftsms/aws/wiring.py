@@ -7,6 +7,8 @@ from typing import Any
 
 from shiftsms.aws.campaign_links import DynamoCampaignLinks
 from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.claim_windows import DynamoClaimWindows
+from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_queue import SqsDeadLetters
 from shiftsms.aws.shifts_table import ShiftsTable
@@ -27,6 +29,8 @@ def campaign_planner(client: ClientFactory, stack: StackInfo) -> CampaignPlanner
         links=DynamoCampaignLinks(
             dynamodb, stack.output("ShiftsTableName"), stack.output("CampaignsTableName")
         ),
+        windows=DynamoClaimWindows(dynamodb, stack.output("StateTableName")),
+        due=DynamoDueWork(dynamodb, stack.output("StateTableName")),
     )
 
 

@@ -14,13 +14,16 @@ from shiftsms.aws.wiring import campaign_planner, campaign_reports
 from shiftsms.cli.context import get_context
 from shiftsms.cli.output import confirm, handle_errors, print_json, say, stdout, warn
 from shiftsms.core import spend
+from shiftsms.core.award import AwardRule, CampaignMode, parse_duration
 from shiftsms.core.models import ShiftStatus
 from shiftsms.core.shift_times import date_window, time_zone
+from shiftsms.errors import InvalidInput
 from shiftsms.services.campaigns import (
     CampaignDraft,
     CampaignPlanner,
     CampaignReports,
     CampaignSummary,
+    OfferOptions,
     ShiftFill,
 )
 from shiftsms.services.shifts import ShiftFilter
@@ -192,6 +195,40 @@ def create(
         bool, typer.Option("--dry-run", help="Show the text and its cost; write nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    mode: Annotated[
+        CampaignMode,
+        typer.Option(
+            "--mode",
+            help="first-come: a reply books at once. window: replies during --window register "
+            "interest; at its end each shift goes to one replier by --award.",
+        ),
+    ] = CampaignMode.FIRST_COME,
+    window: Annotated[
+        str | None,
+        typer.Option("--window", metavar="DURATION", help="With --mode window: 10m, 90s, 1h."),
+    ] = None,
+    award: Annotated[
+        AwardRule,
+        typer.Option(
+            "--award",
+            help="Who gets a shift when a window closes: fewest hours booked in the last "
+            "28 days (then earliest reply, then a draw), the earliest reply, or a draw.",
+        ),
+    ] = AwardRule.FEWEST_HOURS,
+    waves: Annotated[
+        int,
+        typer.Option(
+            "--waves",
+            min=1,
+            max=20,
+            help="Text the first 1/N of the eligible staff (in --award order), the next 1/N "
+            "after --wave-gap, and so on while shifts are open.",
+        ),
+    ] = 1,
+    wave_gap: Annotated[
+        str | None,
+        typer.Option("--wave-gap", metavar="DURATION", help="With --waves: time between waves."),
+    ] = None,
 ) -> None:
     """Compose a campaign, show its text and cost, and (once confirmed) send it.
 
@@ -199,6 +236,7 @@ def create(
     A shift that has started is never offered. Only staff who may work at least one of the
     shifts offered get the text (their roles; a shift without a role: everyone).
     """
+    offer = _offer(mode, window, award, waves, wave_gap)
     service = _planner(ctx)
     zone = time_zone(get_context(ctx).stack().settings().time_zone)
     draft = service.prepare(
@@ -219,11 +257,32 @@ def create(
     if not yes and not confirm("Send this campaign?"):
         say("Not sent.")
         raise typer.Exit(EXIT_DECLINED)
-    service.create(draft)
+    created = service.create(draft, offer)
     say(
         f"Campaign {draft.campaign_id} created: texting {_plural(draft.recipients, 'recipient')}. "
         f"Follow it with: shiftsms campaign show {draft.campaign_id}"
     )
+    if created.window_closes_at:
+        closes = datetime.fromisoformat(created.window_closes_at).astimezone(zone)
+        say(f"Claim window open until {closes:%H:%M:%S}; then each shift is awarded ({award}).")
+
+
+def _offer(
+    mode: CampaignMode, window: str | None, award: AwardRule, waves: int, wave_gap: str | None
+) -> OfferOptions:
+    """The campaign's offer options from the command line (InvalidInput when they clash)."""
+    try:
+        length = parse_duration(window) if window else None
+        gap = parse_duration(wave_gap) if wave_gap else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    if mode is CampaignMode.WINDOW and length is None:
+        raise InvalidInput("--mode window needs --window, e.g. --window 10m")
+    if mode is CampaignMode.FIRST_COME and length is not None:
+        raise InvalidInput("--window needs --mode window")
+    if waves > 1 and gap is None:
+        raise InvalidInput("--waves needs --wave-gap, e.g. --wave-gap 15m")
+    return OfferOptions(mode=mode, window=length, award=award, waves=waves, wave_gap=gap)
 
 
 def _count(value: int | None) -> str:

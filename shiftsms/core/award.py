@@ -101,3 +101,23 @@ def wave_slices(count: int, waves: int) -> list[range]:
         slices.append(range(start, end))
         start = end
     return slices
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``10m``, ``1h`` (or ``1h30m``) as a duration; ValueError if it is none."""
+    raw = text.strip().lower()
+    total, number = 0, ""
+    for char in raw:
+        if char.isdigit():
+            number += char
+        elif char in _UNITS and number:
+            total += int(number) * _UNITS[char]
+            number = ""
+        else:
+            raise ValueError(f"not a duration: {text!r} (say 90s, 10m or 1h)")
+    if number or total <= 0:
+        raise ValueError(f"not a duration: {text!r} (say 90s, 10m or 1h)")
+    return timedelta(seconds=total)

@@ -98,6 +98,14 @@ class Campaign:
     # The earliest start of the timed shifts offered (ISO 8601): quiet hours never hold back
     # an offer of a shift that starts before they end. None: no timed shift.
     first_start: str | None = None
+    # How replies are served (``core.award.CampaignMode``: first-come or window), the award
+    # rule, the window's close (UTC ISO), the waves asked for and sent, the gap between them.
+    mode: str = "first-come"
+    award: str = "fewest-hours"
+    window_closes_at: str | None = None
+    waves: int = 1
+    wave_gap_seconds: int | None = None
+    waves_sent: int | None = None
 
     @property
     def settled(self) -> int:

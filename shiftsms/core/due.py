@@ -59,3 +59,8 @@ class DueItem:
 def due_bound(now: datetime) -> str:
     """The greatest sort key of an item due at ``now`` (compare ``sort_key <= due_bound``)."""
     return f"{stamp(now)}#~"
+
+
+def first_wave(campaign_id: str, at: datetime) -> DueItem:
+    """The due item that sends a waves campaign's first wave (due at once)."""
+    return DueItem(WAVE, f"{campaign_id}#1", at, {"campaign": campaign_id, "wave": "1"})

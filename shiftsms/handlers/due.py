@@ -6,6 +6,8 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
+from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.clients import client
 from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.offers import DynamoOfferLog
@@ -14,7 +16,9 @@ from shiftsms.aws.send_queue import SqsSendQueue
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.award import booked_hours
 from shiftsms.core.booking_rules import RuleSettings
+from shiftsms.core.due import WAVE, WINDOW_CLOSE
 from shiftsms.core.self_service import QuietHours
 from shiftsms.core.shift_times import time_zone
 from shiftsms.core.waitlist import HOLD_EXPIRY
@@ -22,29 +26,58 @@ from shiftsms.handlers.logs import logger
 from shiftsms.services.due_runner import DueHandler, DueRunner
 from shiftsms.services.reminders import Reminders
 from shiftsms.services.waitlist import WaitlistService, due_schedule
+from shiftsms.services.waves import WaveSender
+from shiftsms.services.windows import WindowAward
 from shiftsms.settings import DueSettings
 
 
 def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
     """The handler for each kind of due work (see ``shiftsms.core.due``)."""
-    found: dict[str, DueHandler] = {}
-    if settings.shifts_table and settings.staff_table:
-        found[HOLD_EXPIRY] = waitlist_service(settings, dynamodb).on_hold_expiry
-    if settings.shifts_table and settings.staff_table and settings.reply_queue_url:
-        sqs = client("sqs")
-        found.update(
-            Reminders(
-                shifts=ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table),
-                staff=StaffTable(dynamodb, settings.staff_table),
-                replies=SqsReplyQueue(sqs, settings.reply_queue_url),
-                send_queue=SqsSendQueue(sqs, settings.send_queue_url),
-                due=DynamoDueWork(dynamodb, settings.state_table),
-                origination=settings.origination_identity,
-                time_zone=settings.time_zone,
-                quiet=QuietHours.parse(settings.quiet_hours),
-            ).handlers()
-        )
-    return found
+    sqs = client("sqs")
+    shifts = ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table)
+    staff = StaffTable(dynamodb, settings.staff_table)
+    replies = SqsReplyQueue(sqs, settings.reply_queue_url)
+    send_queue = SqsSendQueue(sqs, settings.send_queue_url)
+    due = DynamoDueWork(dynamodb, settings.state_table)
+
+    def hours(phone: str, now: datetime) -> float:
+        return booked_hours(shifts.held(phone)[0], now)
+
+    award = WindowAward(
+        windows=DynamoClaimWindows(dynamodb, settings.state_table),
+        shifts=shifts,
+        staff=staff,
+        replies=replies,
+        hours=hours,
+        origination=settings.origination_identity,
+        rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
+        zone_name=settings.time_zone,
+    )
+    waves = WaveSender(
+        campaigns=CampaignsTable(dynamodb, settings.campaigns_table),
+        staff=staff,
+        shifts=shifts,
+        queue=send_queue,
+        due=due,
+        hours=hours,
+        message_ttl_seconds=settings.message_ttl_seconds,
+    )
+    reminders = Reminders(
+        shifts=shifts,
+        staff=staff,
+        replies=replies,
+        send_queue=send_queue,
+        due=due,
+        origination=settings.origination_identity,
+        time_zone=settings.time_zone,
+        quiet=QuietHours.parse(settings.quiet_hours),
+    )
+    return {
+        HOLD_EXPIRY: waitlist_service(settings, dynamodb).on_hold_expiry,
+        WINDOW_CLOSE: award,
+        WAVE: waves,
+        **reminders.handlers(),
+    }
 
 
 def waitlist_service(settings: DueSettings, dynamodb: Any) -> WaitlistService:

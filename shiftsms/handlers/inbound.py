@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from shiftsms.aws.campaign_links import DynamoCampaignLinks
 from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
 from shiftsms.aws.due_work import DynamoDueWork
@@ -116,6 +117,9 @@ class InboundApp:
             caller=caller,
             notifier=notifier(dynamodb, settings),
             due=DynamoDueWork(dynamodb, settings.state_table) if settings.state_table else None,
+            windows=DynamoClaimWindows(dynamodb, settings.state_table)
+            if settings.state_table
+            else None,
         )
         self.config = IdempotencyConfig(
             event_key_jmespath="message_id",

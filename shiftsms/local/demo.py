@@ -54,6 +54,8 @@ REPLY_TIMEOUT = 20.0
 DEMO_PARAMETERS = {"ReminderHours": "0.02"}
 REMINDED_SHIFT_IN = timedelta(seconds=78)
 DEMO_SCHEDULE_SECONDS = 2.0
+# The demo's claim window (the sandbox runs due work every few seconds).
+WINDOW_SECONDS = 12
 # What Typer returns for a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
 
@@ -148,14 +150,16 @@ class Demo:
         assert self.phones is not None
         return self.phones
 
-    def wait_for(self, number: str, count: int = 1) -> list[dict[str, Any]]:
+    def wait_for(
+        self, number: str, count: int = 1, timeout: float = REPLY_TIMEOUT
+    ) -> list[dict[str, Any]]:
         """The next ``count`` texts ``number`` receives (or DemoFailed after a timeout)."""
         got: list[dict[str, Any]] = []
-        deadline = time.monotonic() + REPLY_TIMEOUT
+        deadline = time.monotonic() + timeout
         while len(got) < count:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise DemoFailed(f"{self.who(number)} got no text within {REPLY_TIMEOUT:.0f}s")
+                raise DemoFailed(f"{self.who(number)} got no text within {timeout:.0f}s")
             texts, _ = self.client.texts(
                 to=number, after=self.seen.get(number, 0), wait=min(left, 5.0)
             )
@@ -226,13 +230,44 @@ class Demo:
             raise DemoFailed(f"expected exactly one winner for XYZ124, got {len(winners)}")
 
         self.chapter(
-            "6. An unknown number",
+            "6. A claim window",
+            "With --mode window, replies during the window register interest; when it closes "
+            "(due work, run by a schedule every minute on AWS, every few seconds here), the "
+            "shift goes to one replier by the award rule, and everyone who replied is told.",
+        )
+        self.shell(
+            "campaign",
+            "create",
+            "demo-window",
+            "--shifts",
+            "XYZ125",
+            "--mode",
+            "window",
+            "--window",
+            f"{WINDOW_SECONDS}s",
+            "--award",
+            "fewest-hours",
+            "--yes",
+        )
+        for number, _ in STAFF:
+            for text in self.wait_for(number):
+                self.show_text(text)
+        self.expect(self.text(cleo, "XYZ125"), "You're in for XYZ125")
+        self.expect(self.text(ben, "XYZ125"), "You're in for XYZ125")
+        self.console.print(Text("  ... the window closes ...", style="dim"))
+        wait = WINDOW_SECONDS + 2 * REPLY_TIMEOUT
+        for number in (cleo, ben):
+            for text in self.wait_for(number, timeout=wait):
+                self.show_text(text)
+
+        self.chapter(
+            "7. An unknown number",
             "Not on the allow list: one polite refusal (rate-limited), nothing booked.",
         )
         self.expect(self.text(STRANGER, "XYZ125"), "not registered")
 
         self.chapter(
-            "7. AGENT",
+            "8. AGENT",
             "Connect is enabled in the sandbox: AGENT starts an outbound call-back with the note.",
         )
         self.expect(self.text(ben, "AGENT can I swap my Friday shift?"), "agent will call")
@@ -246,14 +281,24 @@ class Demo:
                 soft_wrap=True,
             )
 
+        self._self_service(sandbox, ana, ben, cleo)
+
+        self.chapter("11. Where things stand")
+        self.shell("shifts", "list")
+        self._settle_campaign(sandbox)
+        self.shell("campaign", "show", campaign_id)
+        return self._totals(sandbox)
+
+    def _self_service(self, sandbox: Sandbox, ana: str, ben: str, cleo: str) -> None:
+        """SNOOZE skips a campaign; a timed booking brings MINE and a reminder."""
         self.chapter(
-            "8. SNOOZE",
+            "9. SNOOZE",
             "Cleo pauses campaign offers for 3 days; bookings, REQUEST and reminders still "
             "work. The next campaign skips her at send time.",
         )
         self.expect(self.text(cleo, "SNOOZE 3"), "No offers until")
         self.shell("allowlist", "list")
-        self.shell("campaign", "create", "demo-late", "--shifts", "XYZ125", "--yes")
+        self.shell("campaign", "create", "demo-late", "--shifts", "XYZ126", "--yes")
         for number in (ana, ben):
             for text in self.wait_for(number):
                 self.show_text(text)
@@ -263,7 +308,7 @@ class Demo:
         self.console.print(Text(f"  {self.who(cleo)}: no offer (snoozed)", style="dim"))
 
         self.chapter(
-            "9. A reminder",
+            "10. A reminder",
             "A timed shift booked by text gets one reminder ReminderHours before it starts "
             "(here 72 seconds, so it comes at once); MINE lists what they hold.",
         )
@@ -278,12 +323,6 @@ class Demo:
         reminder = self.wait_for(ana)[0]
         self.show_text(reminder)
         self.expect(reminder, "Reminder: REM1")
-
-        self.chapter("10. Where things stand")
-        self.shell("shifts", "list")
-        self._settle_campaign(sandbox)
-        self.shell("campaign", "show", campaign_id)
-        return self._totals(sandbox)
 
     def _race(self, numbers: list[str], body: str) -> list[dict[str, Any]]:
         start = threading.Barrier(len(numbers))

@@ -8,9 +8,10 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shiftsms.core.award import AwardRule, CampaignMode
 from shiftsms.core.booking_rules import may_work
 from shiftsms.core.campaign_text import candidate_codes, clean_message, compose, localised_text
 from shiftsms.core.campaigns import (
@@ -23,6 +24,7 @@ from shiftsms.core.campaigns import (
 )
 from shiftsms.core.catalogue import catalogue
 from shiftsms.core.commands import validate_shift_id
+from shiftsms.core.due import first_wave
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
 from shiftsms.core.phone import mask, normalise
@@ -39,7 +41,9 @@ from shiftsms.errors import (
 )
 from shiftsms.ports import (
     CampaignStore,
+    ClaimWindows,
     DeadLetters,
+    DueWork,
     OfferCap,
     OfferLog,
     SendLedger,
@@ -59,6 +63,7 @@ from shiftsms.services.shifts import (
     shift_started,
     soonest_first,
 )
+from shiftsms.services.windows import open_windows
 from shiftsms.settings import FanOutSettings, SenderSettings
 
 log = logging.getLogger("shiftsms.campaigns")
@@ -219,6 +224,10 @@ class CampaignSummary:
     reason: str | None = None
     problems: tuple[str, ...] = field(default=())
     shifts: tuple[ShiftFill, ...] = field(default=())
+    # first-come or window; how many waves went (None: not in waves); the window's close.
+    mode: str = "first-come"
+    waves_sent: int | None = None
+    window_closes_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (for ``--json``)."""
@@ -237,6 +246,17 @@ def _parse_time(raw: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class OfferOptions:
+    """How a campaign's replies are served: first come, or a claim window then an award."""
+
+    mode: CampaignMode = CampaignMode.FIRST_COME
+    window: timedelta | None = None
+    award: AwardRule = AwardRule.FEWEST_HOURS
+    waves: int = 1
+    wave_gap: timedelta | None = None
+
+
 @dataclass
 class CampaignPlanner:
     """Compose, preview and create campaigns (the CLI's ``campaign create``)."""
@@ -249,6 +269,9 @@ class CampaignPlanner:
     default_region: str | None = None
     # Marks the shifts offered with the campaign's id (managers are told of their bookings).
     links: CampaignLinks | None = None
+    # Claim windows and due work (for --mode window; None on a stack without them).
+    windows: ClaimWindows | None = None
+    due: DueWork | None = None
 
     def new_id(self) -> str:
         """A fresh campaign id: the time and a random suffix (``c20261128-1840-3fa2``)."""
@@ -356,24 +379,51 @@ class CampaignPlanner:
             raise InvalidInput(f"already started, cannot be offered: {', '.join(started)}")
         return [found[i] for i in ids]
 
-    def create(self, draft: CampaignDraft) -> Campaign:
-        """Write the campaign item with the approved text; its INSERT starts the fan-out."""
+    def create(self, draft: CampaignDraft, offer: OfferOptions | None = None) -> Campaign:
+        """Write the campaign item with the approved text; its INSERT starts the fan-out.
+
+        A window campaign first opens each shift's claim window and schedules its close, so
+        no reply to the text can come before the window is there.
+        """
+        offer = offer or OfferOptions()
+        now = self.clock()
+        closes_at = now + offer.window if offer.window is not None else None
+        if offer.mode is CampaignMode.WINDOW:
+            if closes_at is None or self.windows is None or self.due is None:
+                raise InvalidInput("--mode window needs --window (and a stack with due work)")
+            open_windows(
+                self.windows,
+                self.due,
+                campaign_id=draft.campaign_id,
+                shift_ids=draft.shift_ids,
+                closes_at=closes_at,
+                award=offer.award,
+            )
         campaign = Campaign(
             campaign_id=draft.campaign_id,
             campaign_message=draft.message,
             status=CampaignStatus.NEW,
             shift_ids=draft.shift_ids,
-            created_at=self.clock().isoformat(timespec="seconds"),
+            created_at=now.isoformat(timespec="seconds"),
             text=draft.text,
             offer_roles=draft.roles,
             live=draft.live,
             notify=draft.notify,
             first_start=first_start(self.shifts.get_many(draft.shift_ids).values()),
+            mode=offer.mode.value,
+            award=offer.award.value,
+            window_closes_at=closes_at.isoformat(timespec="seconds") if closes_at else None,
+            waves=offer.waves,
+            wave_gap_seconds=int(offer.wave_gap.total_seconds()) if offer.wave_gap else None,
         )
         if self.links is not None and draft.shift_ids:
             # Before the item: its INSERT starts the texts, whose bookings look for the link.
             self.links.tag(draft.shift_ids, draft.campaign_id)
+        if offer.waves > 1 and self.due is None:
+            raise InvalidInput("--waves needs a stack with due work")
         self.campaigns.create(campaign)
+        if offer.waves > 1 and self.due is not None:  # the due function sends wave 1 now
+            self.due.schedule(first_wave(draft.campaign_id, now))
         log.info("campaign created", extra={"campaign_id": draft.campaign_id})
         return campaign
 
@@ -402,6 +452,8 @@ class CampaignFanOut:
             self.campaigns.reject(campaign_id, problem)
             log.warning(f"campaign rejected: {problem}", extra={"campaign_id": campaign_id})
             return FanOutResult(campaign_id, "rejected")
+        if campaign.waves > 1:  # sent wave by wave as due work (services.waves)
+            return FanOutResult(campaign_id, "waves")
         token = run_id(token)
         now = self.clock()
         expires_at = int(now.timestamp()) + self.settings.message_ttl_seconds
@@ -517,6 +569,9 @@ class CampaignReports:
             reason=campaign.reason,
             problems=campaign.problems,
             shifts=fills,
+            mode=campaign.mode,
+            waves_sent=campaign.waves_sent,
+            window_closes_at=campaign.window_closes_at,
         )
 
     def _fill(self, campaign: Campaign, shift: Shift) -> ShiftFill:

@@ -13,6 +13,7 @@ from shiftsms.core import replies
 from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.catalogue import ENGLISH, Catalogue, catalogue
 from shiftsms.core.commands import SPECS, Command, clean_body, parse
+from shiftsms.core.gsm import GSM7_SINGLE, septets
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift, StaffMember
 from shiftsms.core.phone import mask, redact, try_normalise
@@ -21,6 +22,7 @@ from shiftsms.core.shift_times import ShiftTimeError, Span, from_iso, sort_key, 
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
 from shiftsms.ports import (
     Caller,
+    ClaimWindows,
     DueWork,
     OpenPage,
     ReplyLimiter,
@@ -32,6 +34,7 @@ from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reminders import reminder_item
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.services.waitlist import WaitlistService
+from shiftsms.services.windows import reply_by
 from shiftsms.settings import Settings
 
 log = logging.getLogger("shiftsms.inbound")
@@ -138,6 +141,8 @@ class InboundService:
     waitlist: WaitlistService | None = None
     # Where reminders of timed bookings are scheduled; None: no reminders.
     due: DueWork | None = None
+    # Claim windows: a code whose window is open registers interest instead of booking.
+    windows: ClaimWindows | None = None
 
     def handle(self, sms: InboundSms) -> InboundResult:
         """Process ``sms``: act on it and send at most one reply."""
@@ -418,9 +423,15 @@ class InboundService:
                 ShiftToBook(shift.shift_id, span, shift.role), roles, held, rules, at
             )
 
+        registered: dict[str, datetime] = {}
+        if self.windows is not None:
+            for code in codes:
+                closes_at = self.windows.register(code, sender, at)
+                if closes_at is not None:
+                    registered[code] = closes_at
         outcomes: dict[str, BookingOutcome] = {}
         refusals: list[Refusal] = []
-        for code in codes:
+        for code in [c for c in codes if c not in registered]:
             result = self.shifts.book_checked(
                 code, sender, sms.message_id, at, check=check, sent=sms.sent_at, keep=rules.lookback
             )
@@ -437,7 +448,16 @@ class InboundService:
                 "refused", extra={"sender": mask(sender), "shifts": [r.shift_id for r in refusals]}
             )
         zone = time_zone(self.settings.time_zone)
-        return outcomes, replies.booking_reply(outcomes, refusals, zone, texts)
+        booking = replies.booking_reply(outcomes, refusals, zone, texts)
+        if not registered:
+            return outcomes, booking
+        log.info("window interest", extra={"sender": mask(sender), "shifts": list(registered)})
+        by = reply_by(max(registered.values()), self.settings.time_zone)
+        interest = replies.window_interest(list(registered), by)
+        if not outcomes and not refusals:
+            return outcomes, interest
+        both = f"{booking} {interest}"
+        return outcomes, both if septets(both) <= GSM7_SINGLE else interest
 
     def _schedule_reminders(
         self, booked: list[tuple[str, Span]], sender: str, at: datetime
