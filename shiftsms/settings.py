@@ -97,6 +97,8 @@ class InboundSettings:
     max_weekly_hours: float = 48.0
     reply_queue_url: str = ""
     send_rate_per_second: float = 1.0
+    # End User Messaging configuration set every reply names (its events: delivery receipts).
+    configuration_set: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -127,6 +129,7 @@ class InboundSettings:
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
             reply_queue_url=env.get("REPLY_QUEUE_URL", ""),
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
+            configuration_set=env.get("CONFIGURATION_SET", ""),
         )
 
 
@@ -172,6 +175,8 @@ class SenderSettings:
     # The send queue's maxReceiveCount: a job failing on this receive is dead-lettered next
     # (0: unknown, nothing is recorded as dead-lettered).
     send_max_receive_count: int = 0
+    # End User Messaging configuration set every text names (its events: delivery receipts).
+    configuration_set: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -190,7 +195,23 @@ class SenderSettings:
             max_price_per_message=_max_price(env),
             send_claim_timeout_seconds=max(1, _int(env, "SEND_CLAIM_TIMEOUT_SECONDS", 120)),
             send_max_receive_count=max(0, _int(env, "SEND_MAX_RECEIVE_COUNT", 0)),
+            configuration_set=env.get("CONFIGURATION_SET", ""),
         )
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """What the delivery function needs: the state table (records), the campaigns table."""
+
+    state_table: str
+    campaigns_table: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeliverySettings:
+        """Build from the delivery function's environment variables."""
+        env = _environ(env)
+        req = _required(env, "STATE_TABLE", "CAMPAIGNS_TABLE")
+        return cls(state_table=req["STATE_TABLE"], campaigns_table=req["CAMPAIGNS_TABLE"])
 
 
 @dataclass(frozen=True)

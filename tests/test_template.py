@@ -186,7 +186,12 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
     template: dict[str, Any],
 ) -> None:
     functions = resources(template, "AWS::Lambda::Function")
-    assert set(functions) == {"InboundFunction", "CampaignFunction", "SenderFunction"}
+    assert set(functions) == {
+        "InboundFunction",
+        "CampaignFunction",
+        "SenderFunction",
+        "DeliveryFunction",
+    }
     classes = {}
     for name, fn in functions.items():
         handler = fn["Properties"]["Handler"]
@@ -203,6 +208,7 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
         "InboundFunction": "InboundSettings",
         "CampaignFunction": "FanOutSettings",
         "SenderFunction": "SenderSettings",
+        "DeliveryFunction": "DeliverySettings",
     }
     read = set().union(*(env_reads(_parse(p)) for p in LAMBDA_CODE))
     assert read >= {"SHIFTS_TABLE", "STAFF_TABLE", "ORIGINATION_IDENTITY", "SEND_QUEUE_URL"}
@@ -243,6 +249,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         "InboundFunction": ["ShiftsTable", "StaffTable", "StateTable"],
         "CampaignFunction": ["CampaignsTable", "StaffTable"],
         "SenderFunction": ["CampaignsTable", "StaffTable", "StateTable"],
+        "DeliveryFunction": ["CampaignsTable", "StateTable"],
     }
 
 
@@ -323,16 +330,25 @@ def test_data_is_encrypted_with_the_customer_key_and_retained(template: dict[str
         assert template["Resources"][name]["DeletionPolicy"] == "Retain"
     for name, queue in resources(template, "AWS::SQS::Queue").items():
         assert queue["Properties"]["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}, name
-    topic = template["Resources"]["InboundTopic"]["Properties"]
-    assert topic["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}
+    for name in ("InboundTopic", "DeliveryEventsTopic"):
+        topic = template["Resources"][name]["Properties"]
+        assert topic["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}, name
 
 
 def test_end_user_messaging_may_publish_only_for_this_account(template: dict[str, Any]) -> None:
-    (policy,) = resources(template, "AWS::SNS::TopicPolicy").values()
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Principal"] == {"Service": "sms-voice.amazonaws.com"}
-    assert statement["Action"] == "sns:Publish"
-    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    policies = resources(template, "AWS::SNS::TopicPolicy")
+    topics = {name: p["Properties"]["Topics"] for name, p in policies.items()}
+    # inbound SMS, and the configuration set's text events
+    assert topics == {
+        "InboundTopicPolicy": [{"Ref": "InboundTopic"}],
+        "DeliveryEventsTopicPolicy": [{"Ref": "DeliveryEventsTopic"}],
+    }
+    for policy in policies.values():
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": "sms-voice.amazonaws.com"}
+        assert statement["Action"] == "sns:Publish"
+        condition = statement["Condition"]["StringEquals"]["aws:SourceAccount"]
+        assert condition == {"Ref": "AWS::AccountId"}
     key_statements = template["Resources"]["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
     sms = [s for s in key_statements if s["Principal"].get("Service") == "sms-voice.amazonaws.com"]
     assert len(sms) == 1
@@ -403,7 +419,13 @@ def test_every_queue_is_an_output_named_for_its_role(template: dict[str, Any]) -
     """`shiftsms status` finds queues from outputs only: ...QueueUrl, or ...DlqUrl for DLQs."""
     queues = set(resources(template, "AWS::SQS::Queue"))
     dead_letter = dead_letter_queues(template)
-    assert dead_letter == {"SendDLQ", "CampaignStreamDLQ", "InboundFailureQueue", "ReplyDLQ"}
+    assert dead_letter == {
+        "SendDLQ",
+        "CampaignStreamDLQ",
+        "InboundFailureQueue",
+        "ReplyDLQ",
+        "DeliveryDLQ",
+    }
     assert queues >= dead_letter | {"SendQueue", "ReplyQueue"}
     outputs = {
         out["Value"]["Ref"]: key

@@ -29,6 +29,9 @@ from shiftsms.core.phone import fingerprint
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+# The state table's sparse index of send records: a campaign run's markers, a day's texts.
+RECORDS_INDEX = "records"
+RECORD_GROUP = "record_group"
 CLAIMED = "claimed"
 SENDING = "sending"
 # The default claim timeout (the sender's SEND_CLAIM_TIMEOUT_SECONDS): longer than the sender
@@ -51,8 +54,18 @@ COUNTER = {
 
 def marker_id(campaign_id: str, to: str, run: str = "") -> str:
     """The state-table key of the marker (the number itself is not stored)."""
+    return marker_id_for(campaign_id, fingerprint(to), run)
+
+
+def marker_id_for(campaign_id: str, recipient: str, run: str = "") -> str:
+    """The marker's key from the recipient's fingerprint (as a delivery event's Context has it)."""
     run_part = f"{run}#" if run else ""
-    return f"campaign-send#{campaign_id}#{run_part}{fingerprint(to)}"
+    return f"campaign-send#{campaign_id}#{run_part}{recipient}"
+
+
+def campaign_group(campaign_id: str, run: str = "") -> str:
+    """The ``records`` index partition holding a campaign run's markers."""
+    return f"campaign#{campaign_id}#{run}"
 
 
 def _epoch(at: datetime) -> int:
@@ -86,6 +99,11 @@ class DynamoSendLedger:
                 TableName=self.state_table,
                 Item={
                     **self._key(job),
+                    # the campaign run's records (``records`` index), without the number
+                    RECORD_GROUP: {"S": campaign_group(job.campaign_id, job.run)},
+                    "campaign_id": {"S": job.campaign_id},
+                    "run": {"S": job.run},
+                    "recipient": {"S": fingerprint(job.to)},
                     "state": {"S": CLAIMED},
                     "token": {"S": token},
                     "claimed_at": {"N": str(_epoch(at))},

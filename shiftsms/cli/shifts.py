@@ -91,7 +91,10 @@ def _service(ctx: typer.Context, *, notify: bool = False, tz: str | None = None)
     )
     service = ShiftService(table, zone=stack_zone(ctx, tz), clock=now)
     if notify:
-        service.sms = EndUserMessagingSms(cli.client("pinpoint-sms-voice-v2"))
+        service.sms = EndUserMessagingSms(
+            cli.client("pinpoint-sms-voice-v2"),
+            configuration_set=cli.stack().outputs.get("ConfigurationSetName") or None,
+        )
         service.origination = cli.output("OriginationIdentity")
     return service
 

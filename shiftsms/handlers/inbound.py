@@ -53,6 +53,7 @@ class InboundApp:
             client("pinpoint-sms-voice-v2"),
             protect_configuration=settings.protect_configuration_id or None,
             max_price=settings.max_price_per_message or None,
+            configuration_set=settings.configuration_set or None,
         )
         outbox = None
         if settings.reply_queue_url and settings.state_table:

@@ -60,6 +60,7 @@ class SenderApp:
             client("pinpoint-sms-voice-v2"),
             protect_configuration=settings.protect_configuration_id or None,
             max_price=settings.max_price_per_message or None,
+            configuration_set=settings.configuration_set or None,
         )
         schedule = DynamoSendRateLimiter(
             dynamodb, settings.state_table, settings.send_rate_per_second, clock=now

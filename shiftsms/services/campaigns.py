@@ -22,9 +22,10 @@ from shiftsms.core.campaigns import (
     SendOutcome,
 )
 from shiftsms.core.commands import validate_shift_id
+from shiftsms.core.delivery import send_context
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
-from shiftsms.core.phone import mask
+from shiftsms.core.phone import fingerprint, mask
 from shiftsms.core.shift_info import role_key
 from shiftsms.errors import (
     CampaignExists,
@@ -509,7 +510,9 @@ class CampaignSender:
                 job.to,
                 job.text,
                 self.settings.origination_identity,
-                context={"campaign_id": job.campaign_id},
+                context=send_context(
+                    "campaign", fingerprint(job.to), campaign_id=job.campaign_id, run=job.run
+                ),
                 ttl_seconds=max(MIN_TTL_SECONDS, remaining),
             )
         except RecipientOptedOut:

@@ -11,9 +11,10 @@ from enum import StrEnum
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.commands import SPECS, Command, parse
+from shiftsms.core.delivery import send_context
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift, StaffMember
-from shiftsms.core.phone import mask, redact, try_normalise
+from shiftsms.core.phone import fingerprint, mask, redact, try_normalise
 from shiftsms.core.shift_times import Span, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
 from shiftsms.ports import Caller, OpenPage, ReplyLimiter, ShiftStore, SmsSender, StaffStore
@@ -291,7 +292,8 @@ class InboundService:
         try:
             if self.outbox is not None:
                 return self.outbox.reply(sms.message_id, sender, text, origination)
-            return self.sms.send(sender, text, origination)
+            context = send_context("reply", fingerprint(sender))
+            return self.sms.send(sender, text, origination, context=context)
         except RecipientOptedOut:
             log.info("reply not sent: recipient opted out", extra={"sender": mask(sender)})
         except SendRejected as exc:
