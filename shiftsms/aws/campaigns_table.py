@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -76,9 +77,27 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         dead_lettered=number("dead_lettered") or 0,
         reason=text("reason"),
         fanout_token=text("fanout_token"),
-        problems=tuple(problems),
         offer_roles=offer_roles,
+        delivered=number("delivered") or 0,
+        delivery_failed=number("delivery_failed") or 0,
+        parts=number("parts") or 0,
+        cost_usd=_money(item.get("cost_usd"), problems),
+        problems=tuple(problems),
     )
+
+
+def _money(raw: Any, problems: list[str]) -> Decimal:
+    """The stored cost in US dollars (0 when absent or unreadable, which is named)."""
+    if raw is None:
+        return Decimal(0)
+    try:
+        value = Decimal(str(raw))
+    except ArithmeticError:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        problems.append(f"cost_usd is not a number ({str(raw)[:40]!r}): shown as 0")
+        return Decimal(0)
+    return value
 
 
 def _offer_roles(raw: Any, problems: list[str]) -> tuple[str, ...] | None:
