@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shiftsms.aws.campaigns_table import CampaignsTable
+from shiftsms.aws.delivery_records import DynamoSendRecords
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_queue import SqsDeadLetters
 from shiftsms.aws.shifts_table import ShiftsTable
@@ -30,10 +31,12 @@ def campaign_reports(client: ClientFactory, stack: StackInfo) -> CampaignReports
     """Campaign listings and summaries (``campaign list/show``, ``status``)."""
     dynamodb = client("dynamodb")
     campaigns_table = stack.output("CampaignsTableName")
+    state_table = stack.output("StateTableName")
     return CampaignReports(
         campaigns=CampaignsTable(dynamodb, campaigns_table),
         staff=StaffTable(dynamodb, stack.output("StaffTableName")),
         shifts=ShiftsTable(dynamodb, stack.output("ShiftsTableName")),
-        ledger=DynamoSendLedger(dynamodb, stack.output("StateTableName"), campaigns_table),
+        ledger=DynamoSendLedger(dynamodb, state_table, campaigns_table),
         dead_letters=SqsDeadLetters(client("sqs"), stack.settings().send_dlq_url),
+        records=DynamoSendRecords(dynamodb, state_table, campaigns_table),
     )

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from shiftsms.core.booking_rules import may_work
@@ -41,6 +42,7 @@ from shiftsms.ports import (
     SendLedger,
     SendQueue,
     SendRateLimiter,
+    SendRecords,
     ShiftStore,
     SmsSender,
     StaffStore,
@@ -151,6 +153,46 @@ class ShiftFill:
 
 
 @dataclass(frozen=True)
+class DeliverySummary:
+    """What End User Messaging reported on a campaign's texts so far.
+
+    ``pending``: texts sent with no final status yet. ``cost_usd``: prices and carrier fees
+    of the texts settled so far.
+    """
+
+    delivered: int
+    failed: int
+    pending: int
+    parts: int
+    cost_usd: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe (the cost as a decimal string, exact)."""
+        return {**asdict(self), "cost_usd": str(self.cost_usd)}
+
+
+@dataclass(frozen=True)
+class RecipientLine:
+    """One recipient of a campaign run: who (masked unless asked), what the send and the
+    carrier said, parts and price."""
+
+    recipient: str
+    name: str | None
+    outcome: str
+    delivery_status: str | None
+    parts: int | None
+    price_usd: Decimal | None
+    carrier_fee_usd: Decimal | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe (prices as decimal strings)."""
+        data = asdict(self)
+        for key in ("price_usd", "carrier_fee_usd"):
+            data[key] = None if data[key] is None else str(data[key])
+        return data
+
+
+@dataclass(frozen=True)
 class CampaignSummary:
     """A campaign's status, delivery counters and (for ``show``) its shifts."""
 
@@ -173,11 +215,13 @@ class CampaignSummary:
     reason: str | None = None
     problems: tuple[str, ...] = field(default=())
     shifts: tuple[ShiftFill, ...] = field(default=())
+    delivery: DeliverySummary | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (for ``--json``)."""
         data = asdict(self)
         data["shifts"] = [asdict(s) for s in self.shifts]
+        data["delivery"] = self.delivery.to_json() if self.delivery else None
         return data
 
 
@@ -388,6 +432,8 @@ class CampaignReports:
     shifts: ShiftStore
     ledger: SendLedger
     dead_letters: DeadLetters
+    # What each text did and cost (delivery receipts); None: not known here.
+    records: SendRecords | None = None
 
     def get(self, campaign_id: str) -> Campaign:
         """One campaign; CampaignNotFound if there is none."""
@@ -435,7 +481,43 @@ class CampaignReports:
             reason=campaign.reason,
             problems=campaign.problems,
             shifts=fills,
+            delivery=DeliverySummary(
+                delivered=campaign.delivered,
+                failed=campaign.delivery_failed,
+                pending=max(0, campaign.sent - campaign.delivered - campaign.delivery_failed),
+                parts=campaign.parts,
+                cost_usd=campaign.cost_usd,
+            ),
         )
+
+    def recipients(
+        self, campaign_id: str, *, full_numbers: bool = False
+    ) -> tuple[RecipientLine, ...]:
+        """Each recipient of the campaign's run: masked number (the full one if asked, found
+        by fingerprint on the allow list), name, outcome, delivery status, parts, price."""
+        campaign = self.get(campaign_id)
+        if self.records is None:
+            return ()
+        known = {fingerprint(m.phone): m for m in self.staff.all()}
+        lines = []
+        for record in self.records.for_campaign(campaign_id, campaign.fanout_token or ""):
+            member = known.get(record.recipient)
+            if member is None:
+                who = f"not on the allow list ({record.recipient[:8]})"
+            else:
+                who = member.phone if full_numbers else mask(member.phone)
+            lines.append(
+                RecipientLine(
+                    recipient=who,
+                    name=(member.name or None) if member else None,
+                    outcome=record.outcome,
+                    delivery_status=record.delivery_status,
+                    parts=record.parts,
+                    price_usd=record.price_usd,
+                    carrier_fee_usd=record.carrier_fee_usd,
+                )
+            )
+        return tuple(lines)
 
     def _fill(self, campaign: Campaign, shift: Shift) -> ShiftFill:
         if shift.available or not shift.employee:
