@@ -205,3 +205,32 @@ def test_the_handler_drops_bad_and_unknown_events_without_failing_the_batch(
     assert app.handle(event, None) == {"batchItemFailures": []}
     assert _campaign(deployed)["delivered"] == 1
     assert _marker(deployed)["delivery_status"] == "DELIVERED"
+
+
+def _emf(out: str) -> list[dict[str, Any]]:
+    """The embedded-metric-format lines in ``out`` (one JSON object per line)."""
+    found = []
+    for line in out.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            found.append(json.loads(line))
+    return found
+
+
+def test_the_handler_counts_a_text_delivered_once_in_emf(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _setup_campaign(deployed)
+    event = event_fixture("sqs_text_events")
+    event["Records"].append(copy.deepcopy(event["Records"][1]))  # the final event, twice
+    out = deployed.outputs
+    app = DeliveryApp(DeliverySettings(out["StateTableName"], out["CampaignsTableName"]))
+    capsys.readouterr()
+    assert app.handle(event, None) == {"batchItemFailures": []}
+    (line,) = _emf(capsys.readouterr().out)
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "shiftsms"
+    assert directive["Dimensions"] == [["service"]]
+    assert [m["Name"] for m in directive["Metrics"]] == ["TextsDelivered"]
+    assert (line["service"], line["TextsDelivered"]) == ("shiftsms", [1.0])
+    assert app.handle(event, None) == {"batchItemFailures": []}  # redelivered: nothing new
+    assert _emf(capsys.readouterr().out) == []

@@ -26,11 +26,13 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.events import MalformedEvent, parse_inbound
+from shiftsms.core.metrics import BOOKED
 from shiftsms.core.models import InboundSms
 from shiftsms.core.phone import redact
 from shiftsms.handlers.logs import logger
+from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.ports import Caller, SmsSender
-from shiftsms.services.inbound import Allowed, InboundService
+from shiftsms.services.inbound import Action, Allowed, InboundService
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import Settings
 
@@ -88,6 +90,7 @@ class InboundApp:
         persistence = DynamoDBPersistenceLayer(
             table_name=settings.state_table, boto3_client=dynamodb
         )
+        self.metrics = EmfMetrics()
         self._once = idempotent_function(
             self._process,
             data_keyword_argument="sms",
@@ -97,7 +100,10 @@ class InboundApp:
 
     def _process(self, sms: dict[str, Any], allowed: Allowed) -> dict[str, Any]:
         """An allowed sender's message, once per message id (the key is ``sms`` only)."""
-        return asdict(self.service.handle_allowed(InboundSms(**sms), allowed))
+        result = self.service.handle_allowed(InboundSms(**sms), allowed)
+        if result.action is Action.BOOKED:
+            self.metrics.count(BOOKED)  # once per message: a retry returns the stored result
+        return asdict(result)
 
     def _handle_one(self, sms: InboundSms) -> None:
         """The allow list first: only allowed senders' messages cost an idempotency record.
@@ -111,6 +117,12 @@ class InboundApp:
 
     def handle(self, event: Any, context: Any) -> dict[str, int]:
         """Handle every record; drop malformed ones; re-raise only what a retry can fix."""
+        try:
+            return self._handle(event, context)
+        finally:
+            self.metrics.flush()
+
+    def _handle(self, event: Any, context: Any) -> dict[str, int]:
         if context is not None:
             self.config.register_lambda_context(context)
         if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
