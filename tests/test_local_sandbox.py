@@ -315,6 +315,9 @@ def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
         "An agent will call you back soon.",
         "Connect calls Ben (+447700900456) back",
         "2 of 2 booked",
+        # delivery receipts: Cleo's number is unreachable, Ben's receipt comes twice
+        "Delivery:   delivered 2, failed 1, pending 0 (3 parts, cost $0.1185)",
+        "│ +44********89 │ Cleo │ sent │ UNREACHABLE │ 1     │ $0.0395 │ $0.0000     │",
         "Demo finished in",
     ):
         assert line in out, f"{line!r} missing from the demo's output:\n{out}"
