@@ -662,3 +662,25 @@ def test_the_inbound_role_may_book_in_a_transaction_and_read_the_start_index(
     assert {"Fn::GetAtt": ["StaffTable", "Arn"]} in granted["dynamodb:ConditionCheckItem"]
     assert {"Fn::GetAtt": ["ShiftsTable", "Arn"]} in granted["dynamodb:BatchGetItem"]
     assert {"Fn::Sub": "${ShiftsTable.Arn}/index/by-start"} in granted["dynamodb:Query"]
+
+
+def test_text_events_flow_from_the_configuration_set_to_the_delivery_function(
+    template: dict[str, Any],
+) -> None:
+    res = template["Resources"]
+    (destination,) = res["ConfigurationSet"]["Properties"]["EventDestinations"]
+    assert destination["Enabled"] is True
+    assert destination["MatchingEventTypes"] == ["TEXT_ALL"]
+    assert destination["SnsDestination"] == {"TopicArn": {"Ref": "DeliveryEventsTopic"}}
+    (subscription,) = res["DeliveryEventsTopic"]["Properties"]["Subscription"]
+    assert subscription == {"Protocol": "sqs", "Endpoint": {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}}
+    mapping = res["DeliveryQueueMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": "DeliveryFunction"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    redrive = res["DeliveryQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeliveryDLQ", "Arn"]}
+    # every function that texts names the configuration set
+    for name in ("InboundFunction", "SenderFunction"):
+        env = res[name]["Properties"]["Environment"]["Variables"]
+        assert env["CONFIGURATION_SET"] == {"Ref": "ConfigurationSet"}, name
