@@ -12,8 +12,9 @@ reaches no phone; the rule sets are read and changed with
 ``Get``/``UpdateProtectConfigurationCountryRuleSet``.
 
 A send that names a configuration set (``ConfigurationSetName``) has its text events
-published, as End User Messaging does, to the set's SNS event destinations: ``TEXT_PENDING``,
-then a final ``TEXT_DELIVERED``, with the parts, a price and carrier fee per part from
+published, as End User Messaging does, to the set's SNS event destinations: a final
+``TEXT_DELIVERED`` (no intermediate statuses, to keep the sandbox light), with the parts, a
+price and carrier fee per part from
 :data:`RATES` and the send's ``Context``. Two reserved numbers make the other cases happen:
 texts to :data:`UNREACHABLE` end ``TEXT_UNREACHABLE`` (still in the outbox: the sandbox shows
 what was sent), and the final event of a text to :data:`DELIVERED_TWICE` is published twice.
@@ -378,14 +379,14 @@ class Telecom:
         return item
 
     def _emit_events(self, config: config_sets.ConfigurationSet, text: SentText) -> None:
-        """Publish the text's events to the set's destinations (pending, then final)."""
+        """Publish the text's final event to the set's destinations (twice for one number)."""
         if self.publish is None:
             return
         country = _country(text.destination)
         price, fee = RATES.get(country, DEFAULT_RATE)
         requested = datetime.fromisoformat(text.sent_at)
         final = "UNREACHABLE" if text.destination in UNREACHABLE else "DELIVERED"
-        steps = [("PENDING", False, 1), (final, True, 2)]
+        steps = [(final, True, 2)]
         if text.destination in DELIVERED_TWICE:
             steps.append((final, True, 2))
         for status, is_final, millis in steps:
