@@ -234,3 +234,42 @@ def test_the_handler_counts_a_text_delivered_once_in_emf(
     assert (line["service"], line["TextsDelivered"]) == ("shiftsms", [1.0])
     assert app.handle(event, None) == {"batchItemFailures": []}  # redelivered: nothing new
     assert _emf(capsys.readouterr().out) == []
+
+
+class RacedClient:
+    """A DynamoDB client whose first read of a text record is overtaken: another event for
+    the same text is recorded between that read and the write that follows it."""
+
+    def __init__(self, client: Any, race: Any) -> None:
+        self.client = client
+        self.race = race
+
+    def get_item(self, **kw: Any) -> Any:
+        seen = self.client.get_item(**kw)
+        if self.race is not None:
+            race, self.race = self.race, None
+            race()
+        return seen
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def test_two_deliveries_of_one_final_event_at_once_count_once(deployed: Deployed) -> None:
+    records = _setup_campaign(deployed)
+    out = deployed.outputs
+    racer = DynamoSendRecords(deployed.dynamodb, out["StateTableName"], out["CampaignsTableName"])
+    raced = DynamoSendRecords(
+        RacedClient(deployed.dynamodb, lambda: racer.record(parse_event(delivered()))),  # type: ignore[arg-type]
+        out["StateTableName"],
+        out["CampaignsTableName"],
+    )
+    # its read saw no record; its write finds the racer's and reads again: a duplicate
+    assert raced.record(parse_event(delivered())).applied is False
+    campaign = _campaign(deployed)
+    assert (campaign["delivered"], campaign["parts"], campaign["cost_usd"]) == (
+        1,
+        1,
+        Decimal("0.0420"),
+    )
+    assert records.day_totals(DAY) == DayTotals(DAY, 1, 1, Decimal("0.0420"), 1, 0)
