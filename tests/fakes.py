@@ -866,7 +866,7 @@ class MemorySendRecords:
         )
         self.seen_at[mid] = event.at
         key = (event.campaign_id, event.run, event.recipient)
-        if key in self.markers:
+        if event.kind == "campaign" and key in self.markers:
             self.markers[key] = replace(self.markers[key], **fields_)
         day = self.totals.get(event.day, DayTotals(event.day))
         cost = (price or Decimal(0)) + (fee or Decimal(0))
@@ -885,7 +885,7 @@ class MemorySendRecords:
         return DeliveryChange(applied=True, settled=event.is_final)
 
     def _count(self, event: DeliveryEvent, parts: int, cost: Decimal) -> None:
-        if self.campaigns is None or not event.campaign_id:
+        if self.campaigns is None or event.kind != "campaign" or not event.campaign_id:
             return
         found = self.campaigns.items.get(event.campaign_id)
         if found is None or (event.run and found.fanout_token != event.run):

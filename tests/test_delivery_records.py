@@ -273,3 +273,14 @@ def test_two_deliveries_of_one_final_event_at_once_count_once(deployed: Deployed
         Decimal("0.0420"),
     )
     assert records.day_totals(DAY) == DayTotals(DAY, 1, 1, Decimal("0.0420"), 1, 0)
+
+
+def test_an_offer_naming_the_campaign_counts_on_its_day_not_on_the_campaign(
+    deployed: Deployed,
+) -> None:
+    records = _setup_campaign(deployed)
+    offer = variant(messageId="offer-1", context={**delivered()["context"], "kind": "offer"})
+    assert records.record(parse_event(offer)).settled
+    assert "delivered" not in _campaign(deployed)
+    assert "delivery_status" not in _marker(deployed)
+    assert records.day_totals(DAY).delivered == 1
