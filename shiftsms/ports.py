@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from shiftsms.core.booking_rules import Refusal
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
+from shiftsms.core.delivery import DayTotals, DeliveryEvent, SendRecord
 from shiftsms.core.due import DueItem
 from shiftsms.core.held_shifts import RETENTION, HeldShift
 from shiftsms.core.models import (
@@ -463,4 +464,46 @@ class ClaimWindows(Protocol):
 
     def close(self, shift_id: str, campaign_id: str) -> list[WindowReply]:
         """Close the campaign's window of ``shift_id``; who replied (again on a retry)."""
+        ...
+
+
+class SendRecords(Protocol):
+    """What each text did and cost, from the send markers and End User Messaging's events."""
+
+    def for_campaign(self, campaign_id: str, run: str) -> Iterator[SendRecord]:
+        """One record per recipient of the campaign run (an index query, never a Scan)."""
+        ...
+
+    def sent_on(self, day: date) -> Iterator[SendRecord]:
+        """Every text (campaign texts and replies) sent on the UTC ``day`` that has an event."""
+        ...
+
+    def day_totals(self, day: date) -> DayTotals:
+        """Counts and cost of every text sent on the UTC ``day`` (zeros when none)."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeliveryChange:
+    """What recording one event did: nothing (a duplicate or stale event), or an update;
+    ``settled`` when it was the text's first final status (counters moved)."""
+
+    applied: bool
+    settled: bool = False
+
+
+class DeliveryLedger(Protocol):
+    """Records delivery events on the send records, once each, never moving a final back."""
+
+    def record(self, event: DeliveryEvent) -> DeliveryChange:
+        """Record ``event`` (conditional writes): a final status is never overwritten, and the
+        counters (campaign, day) move once per text."""
+        ...
+
+
+class MetricSink(Protocol):
+    """Custom metrics (names in :mod:`shiftsms.core.metrics`)."""
+
+    def count(self, name: str, value: float = 1) -> None:
+        """Add ``value`` to the metric ``name``."""
         ...

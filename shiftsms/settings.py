@@ -134,6 +134,8 @@ class InboundSettings:
     drop_cutoff_hours: float = 0.0
     # A reminder this long before each timed shift booked by text (0: none).
     reminder_hours: float = 12.0
+    # End User Messaging configuration set every reply names (its events: delivery receipts).
+    configuration_set: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InboundSettings:
@@ -169,6 +171,7 @@ class InboundSettings:
             hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
             drop_cutoff_hours=_hours(env, "DROP_CUTOFF_HOURS", 0.0),
             reminder_hours=_hours(env, "REMINDER_HOURS", 12.0),
+            configuration_set=env.get("CONFIGURATION_SET", ""),
         )
 
 
@@ -237,6 +240,8 @@ class SenderSettings:
     time_zone: str = "Europe/London"
     # Campaign texts due in this nightly period (``22:00-07:00``; "" none) wait for its end.
     quiet_hours: str = ""
+    # End User Messaging configuration set every text names (its events: delivery receipts).
+    configuration_set: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SenderSettings:
@@ -261,6 +266,7 @@ class SenderSettings:
             max_offers_per_day=max(0, _int(env, "MAX_OFFERS_PER_DAY", 0)),
             time_zone=env.get("TIME_ZONE", "") or "Europe/London",
             quiet_hours=_quiet_hours(env),
+            configuration_set=env.get("CONFIGURATION_SET", ""),
         )
 
 
@@ -287,6 +293,8 @@ class DueSettings:
     hold_minutes: int = 15
     # Campaign texts due in quiet hours wait for their end (QuietHours, "" = none).
     quiet_hours: str = ""
+    # End User Messaging configuration set every held offer names (delivery receipts).
+    configuration_set: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
@@ -318,7 +326,23 @@ class DueSettings:
             max_price_per_message=_max_price(env),
             quiet_hours=_quiet_hours(env),
             hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
+            configuration_set=env.get("CONFIGURATION_SET", ""),
         )
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """What the delivery function needs: the state table (records), the campaigns table."""
+
+    state_table: str
+    campaigns_table: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeliverySettings:
+        """Build from the delivery function's environment variables."""
+        env = _environ(env)
+        req = _required(env, "STATE_TABLE", "CAMPAIGNS_TABLE")
+        return cls(state_table=req["STATE_TABLE"], campaigns_table=req["CAMPAIGNS_TABLE"])
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from shiftsms.aws.due_work import LEASE_SECONDS as DUE_LEASE_SECONDS
 from shiftsms.aws.reply_queue import CLAIM_LEASE_SECONDS as REPLY_LEASE_SECONDS
@@ -35,6 +36,7 @@ from shiftsms.aws.shifts_table import (
 from shiftsms.core import reply_jobs
 from shiftsms.core.booking_rules import may_work
 from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.delivery import DayTotals, DeliveryEvent, SendRecord
 from shiftsms.core.due import DueItem
 from shiftsms.core.held_shifts import RETENTION, HeldShift, add, prune, remove
 from shiftsms.core.models import (
@@ -60,7 +62,14 @@ from shiftsms.errors import (
     ShiftNotFound,
     StaffNotFound,
 )
-from shiftsms.ports import BookingCheck, BookingResult, OpenPage, ReplyMark, WindowReply
+from shiftsms.ports import (
+    BookingCheck,
+    BookingResult,
+    DeliveryChange,
+    OpenPage,
+    ReplyMark,
+    WindowReply,
+)
 
 
 @dataclass
@@ -1011,3 +1020,105 @@ class MemoryClaimWindows:
             window.open = False
             found = [WindowReply(p, at) for p, at in window.repliers.items()]
         return sorted(found, key=lambda r: (r.replied_at, r.phone))
+
+
+@dataclass
+class MemorySendRecords:
+    """SendRecords and DeliveryLedger in dicts, with the DynamoDB adapter's once-only rules.
+
+    ``mark`` stands in for the sender's settled marker of a campaign text; ``campaigns``
+    (when given) gets the delivery counters, as the campaigns table does.
+    """
+
+    campaigns: MemoryCampaigns | None = None
+    texts: dict[str, SendRecord] = field(default_factory=dict)
+    finals: set[str] = field(default_factory=set)
+    seen_at: dict[str, datetime] = field(default_factory=dict)
+    markers: dict[tuple[str, str, str], SendRecord] = field(default_factory=dict)
+    totals: dict[date, DayTotals] = field(default_factory=dict)
+
+    def mark(self, record: SendRecord) -> None:
+        """A campaign send marker as the sender leaves it (outcome, sent_at)."""
+        self.markers[(record.campaign_id, record.run, record.recipient)] = record
+
+    def record(self, event: DeliveryEvent) -> DeliveryChange:
+        mid = event.message_id
+        old = self.texts.get(mid)
+        if mid in self.finals:
+            return DeliveryChange(applied=False)
+        if old is not None and not event.is_final and self.seen_at[mid] > event.at:
+            return DeliveryChange(applied=False)
+        parts = event.parts if event.parts is not None else (old.parts if old else None)
+        price = event.price_usd if event.price_usd is not None else (old and old.price_usd)
+        fee = event.carrier_fee_usd
+        if fee is None and old is not None:
+            fee = old.carrier_fee_usd
+        fields_ = {
+            "delivery_status": event.status,
+            "parts": parts,
+            "price_usd": price,
+            "carrier_fee_usd": fee,
+        }
+        self.texts[mid] = SendRecord(
+            campaign_id=event.campaign_id,
+            run=event.run,
+            recipient=event.recipient,
+            sent_at=event.requested_at,
+            outcome="sent",
+            message_id=mid,
+            **fields_,  # type: ignore[arg-type]
+        )
+        self.seen_at[mid] = event.at
+        key = (event.campaign_id, event.run, event.recipient)
+        if event.kind == "campaign" and key in self.markers:
+            self.markers[key] = replace(self.markers[key], **fields_)
+        day = self.totals.get(event.day, DayTotals(event.day))
+        cost = (price or Decimal(0)) + (fee or Decimal(0))
+        day = replace(day, texts=day.texts + (1 if old is None else 0))
+        if event.is_final:
+            self.finals.add(mid)
+            day = replace(
+                day,
+                parts=day.parts + (parts or 0),
+                cost_usd=day.cost_usd + cost,
+                delivered=day.delivered + event.delivered,
+                failed=day.failed + event.failed,
+            )
+            self._count(event, parts or 0, cost)
+        self.totals[event.day] = day
+        return DeliveryChange(applied=True, settled=event.is_final)
+
+    def _count(self, event: DeliveryEvent, parts: int, cost: Decimal) -> None:
+        if self.campaigns is None or event.kind != "campaign" or not event.campaign_id:
+            return
+        found = self.campaigns.items.get(event.campaign_id)
+        if found is None or (event.run and found.fanout_token != event.run):
+            return
+        self.campaigns.items[event.campaign_id] = replace(
+            found,
+            delivered=found.delivered + event.delivered,
+            delivery_failed=found.delivery_failed + event.failed,
+            parts=found.parts + parts,
+            cost_usd=found.cost_usd + cost,
+        )
+
+    def for_campaign(self, campaign_id: str, run: str) -> Iterator[SendRecord]:
+        found = [r for (c, r_, _), r in self.markers.items() if (c, r_) == (campaign_id, run)]
+        return iter(sorted(found, key=lambda r: r.recipient))
+
+    def sent_on(self, day: date) -> Iterator[SendRecord]:
+        found = [r for r in self.texts.values() if r.sent_at and r.sent_at.date() == day]
+        return iter(sorted(found, key=lambda r: r.message_id or ""))
+
+    def day_totals(self, day: date) -> DayTotals:
+        return self.totals.get(day, DayTotals(day))
+
+
+@dataclass
+class CountingMetrics:
+    """MetricSink that adds up each metric."""
+
+    counts: dict[str, float] = field(default_factory=dict)
+
+    def count(self, name: str, value: float = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + value

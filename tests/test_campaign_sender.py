@@ -22,6 +22,7 @@ from tests import fakes
 from tests.fakes import RecordingSms
 
 ANA = "+447700900101"
+ANA_FINGERPRINT = "b1e7c34f8f2731a143d8"  # sha256 of the number, first 20 hex digits
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 JOB = SendJob("c1", ANA, "Open shifts: XYZ123", int(NOW.timestamp()) + 3600, run="r1")
 SETTINGS = SenderSettings("campaigns", "staff", "state", "+447700900000")
@@ -268,7 +269,10 @@ def test_ttl_is_what_is_left_of_the_offer(parts: Parts) -> None:
     assert parts.sender.send(job) is SendOutcome.SENT
     [sent] = parts.sms.sent
     assert (sent.to, sent.body, sent.origination) == (ANA, TEXT, "+447700900000")
-    assert (sent.context, sent.ttl_seconds) == ({"campaign_id": "c1"}, 3600)
+    # The Context End User Messaging copies into the text's events: the campaign run and the
+    # recipient's phone fingerprint, never the number.
+    context = {"kind": "campaign", "campaign_id": "c1", "run": "r1", "recipient": ANA_FINGERPRINT}
+    assert (sent.context, sent.ttl_seconds) == (context, 3600)
     assert parts.ledger.sent_at("c1", ANA, "r1") == NOW
     assert parts.counters() == (1, 0, 0)
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from shiftsms.services.campaigns import (
     CampaignPlanner,
     CampaignReports,
     CampaignSummary,
+    DeliverySummary,
     FanOutResult,
     ShiftFill,
 )
@@ -420,6 +422,8 @@ def test_a_report_counts_outcomes_and_times_each_booking(world: World) -> None:
                 seconds_to_book=600,  # no text of theirs recorded: timed from the fan-out
             ),
         ),
+        # Ana's text was sent; End User Messaging has reported nothing on it yet.
+        delivery=DeliverySummary(delivered=0, failed=0, pending=1, parts=0, cost_usd=Decimal(0)),
     )
     settle(world, BEN, SendOutcome.OPTED_OUT, NOW + timedelta(seconds=12), "r1")
     last = world.reports.summarise("c1")

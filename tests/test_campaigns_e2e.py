@@ -5,6 +5,7 @@ CLI -> campaigns table -> stream record -> campaign handler -> SQS -> sender han
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -142,7 +143,13 @@ def test_cli_campaign_reaches_each_recipient_once(stack: CampaignStack, sms: Rec
     for sent in sms.sent:
         assert sent.body == TEXT
         assert sent.origination == ORIGINATION
-        assert sent.context == {"campaign_id": "camp-1"}
+        # the campaign run and the recipient's phone fingerprint, never the number
+        assert sent.context == {
+            "kind": "campaign",
+            "campaign_id": "camp-1",
+            "run": jobs[0]["run"],
+            "recipient": hashlib.sha256(sent.to.encode()).hexdigest()[:20],
+        }
         assert sent.ttl_seconds is not None and 14400 - 10 <= sent.ttl_seconds <= 14400
     assert counters(stack, "camp-1") == {
         "campaign_status": "sending",

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from shiftsms.aws.delivery_records import DynamoSendRecords
 from shiftsms.aws.dynamo import from_item
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.core.campaign_text import SAMPLE_CAMPAIGN_MESSAGE
 from shiftsms.core.campaigns import Campaign
+from shiftsms.core.delivery import parse_event
 from shiftsms.core.models import StaffMember
 from shiftsms.handlers.sender import SenderApp
 from tests.campaign_support import (
@@ -223,6 +225,7 @@ def test_show_after_a_booking(stack: CampaignStack, monkeypatch: pytest.MonkeyPa
         "Sent at:    2026-11-28T09:00:00+00:00",
         f"Text:       {TEXT}",
         "Recipients: 2 (sent 2, failed 0, opted out 0, skipped 0, dead-lettered 0, pending 0)",
+        "Delivery:   delivered 0, failed 0, pending 2 (0 parts, cost $0.0000)",
         "Dead-lettered: 0 send jobs in the send DLQ (all campaigns)",
         "Shifts:     1 of 2 booked",
         f"  XYZ123  15/08 5h nightshift: booked by Ana ({ANA}), 3m 20s after the text",
@@ -253,6 +256,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
         "send_dlq_depth": 0,
         "reason": None,
         "problems": [],
+        "delivery": {"delivered": 0, "failed": 0, "pending": 2, "parts": 0, "cost_usd": "0"},
         "shifts": [
             {
                 "shift_id": "XYZ123",
@@ -279,6 +283,90 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
         "waves_sent": None,
         "window_closes_at": None,
     }
+
+
+def _receipts(stack: CampaignStack, sms: RecordingSms) -> None:
+    """End User Messaging's final events for c1's texts: Ana's delivered (and reported twice),
+    Ben's unreachable; each one part at 0.0395 plus a 0.0025 carrier fee."""
+    records = DynamoSendRecords(
+        stack.dynamodb, stack.outputs["StateTableName"], stack.outputs["CampaignsTableName"]
+    )
+    at = int(SENT.timestamp() * 1000)
+    for i, text in enumerate(sms.sent, start=1):
+        status = "DELIVERED" if text.to == ANA else "UNREACHABLE"
+        event = {
+            "eventType": f"TEXT_{status}",
+            "eventVersion": "1.0",
+            "eventTimestamp": at + 5000,
+            "isFinal": True,
+            "messageId": f"msg-{i}",
+            "messageRequestTimestamp": at,
+            "messageStatus": status,
+            "context": text.context,
+            "totalMessageParts": 1,
+            "totalMessagePrice": 0.0395,
+            "totalCarrierFee": 0.0025,
+        }
+        for _ in range(2 if text.to == ANA else 1):
+            records.record(parse_event(json.dumps(event)))
+
+
+def test_show_counts_delivery_receipts_and_cost_once(
+    stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _receipts(stack, sent_campaign(stack, monkeypatch))
+    result = invoke("campaign", "show", "c1")
+    assert result.exit_code == 0, result.output
+    assert "Delivery:   delivered 1, failed 1, pending 0 (2 parts, cost $0.0840)" in (
+        result.stdout.splitlines()
+    )
+    data = json.loads(invoke("campaign", "show", "c1", "--json").stdout)
+    assert data["delivery"] == {
+        "delivered": 1,
+        "failed": 1,
+        "pending": 0,
+        "parts": 2,
+        "cost_usd": "0.0840",
+    }
+    assert "recipients_list" not in data
+
+
+def test_show_recipients_masks_numbers_unless_asked(
+    stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _receipts(stack, sent_campaign(stack, monkeypatch))
+    result = invoke("campaign", "show", "c1", "--recipients")
+    assert result.exit_code == 0, result.output
+    header = ["Recipient", "Name", "Sent", "Delivery", "Parts", "Price", "Carrier fee"]
+    rows = sorted(table_rows(result.stdout)[1:], key=lambda r: r[1])
+    assert table_rows(result.stdout)[0] == header
+    assert rows == [
+        ["+44********01", "Ana", "sent", "DELIVERED", "1", "$0.0395", "$0.0025"],
+        ["+44********02", "Ben", "sent", "UNREACHABLE", "1", "$0.0395", "$0.0025"],
+    ]
+    assert BEN not in result.stdout  # (Ana's booking line names her, as it did before)
+    full = invoke("campaign", "show", "c1", "--recipients", "--full-numbers", "--json")
+    listed = sorted(json.loads(full.stdout)["recipients_list"], key=lambda r: r["recipient"])
+    assert listed == [
+        {
+            "recipient": ANA,
+            "name": "Ana",
+            "outcome": "sent",
+            "delivery_status": "DELIVERED",
+            "parts": 1,
+            "price_usd": "0.0395",
+            "carrier_fee_usd": "0.0025",
+        },
+        {
+            "recipient": BEN,
+            "name": "Ben",
+            "outcome": "sent",
+            "delivery_status": "UNREACHABLE",
+            "parts": 1,
+            "price_usd": "0.0395",
+            "carrier_fee_usd": "0.0025",
+        },
+    ]
 
 
 def test_list_shows_status_and_counters(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -595,6 +596,9 @@ def sms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
 
 
 def expect_text(sms: Stubber, to: str, body: str, shift_id: str) -> None:
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    (stack,) = cloudformation.describe_stacks(StackName="shiftsms")["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     sms.add_response(
         "send_text_message",
         {"MessageId": "msg-1"},
@@ -603,7 +607,14 @@ def expect_text(sms: Stubber, to: str, body: str, shift_id: str) -> None:
             "OriginationIdentity": ORIGINATION,
             "MessageBody": body,
             "MessageType": "TRANSACTIONAL",
-            "Context": {"shift_id": shift_id, "reason": "cancelled-by-operator"},
+            # a notification, the holder by her phone's fingerprint (never the number)
+            "Context": {
+                "kind": "notify",
+                "recipient": hashlib.sha256(to.encode()).hexdigest()[:20],
+                "shift_id": shift_id,
+                "reason": "cancelled-by-operator",
+            },
+            "ConfigurationSetName": outputs["ConfigurationSetName"],
         },
     )
 

@@ -6,7 +6,9 @@ test on fakes sees what the service would see on AWS.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import boto3
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from shiftsms import ports
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.claim_windows import DynamoClaimWindows
+from shiftsms.aws.delivery_records import DynamoSendRecords
 from shiftsms.aws.due_work import LEASE_SECONDS as DUE_LEASE_SECONDS
 from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
@@ -24,6 +27,7 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.booking_rules import Overlaps, Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
+from shiftsms.core.delivery import DayTotals, SendRecord, parse_event
 from shiftsms.core.due import DueItem
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import (
@@ -47,6 +51,7 @@ from shiftsms.ports import BookingCheck, ReplyMark
 from shiftsms.services.shifts import AdminShiftStore
 from tests.conftest import REGION, Deployed, deliver_shift_keys
 from tests.fakes import (
+    CountingMetrics,
     CountingRateLimiter,
     CountingReplyLimiter,
     CountingReplyRate,
@@ -60,6 +65,7 @@ from tests.fakes import (
     MemoryOfferCap,
     MemoryOfferLog,
     MemoryReplyMarkers,
+    MemorySendRecords,
     MemoryShifts,
     MemoryStaff,
     RecordingCaller,
@@ -68,6 +74,7 @@ from tests.fakes import (
 
 AT = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 ANA, BEN = "+447700900123", "+447700900456"
+ANA_FP = "a8acc3a90a7b4e4dc65e"  # her phone's fingerprint: sha256, first 20 hex digits
 SENT_1, SENT_2, SENT_3 = (f"2026-11-28T10:00:0{i}.000Z" for i in (1, 2, 3))
 
 
@@ -92,6 +99,9 @@ def test_every_port_has_a_fake() -> None:
     offer_cap: ports.OfferCap = MemoryOfferCap()
     due_work: ports.DueWork = FakeDueWork()
     windows: ports.ClaimWindows = MemoryClaimWindows()
+    send_records: ports.SendRecords = MemorySendRecords(campaigns)
+    delivery_ledger: ports.DeliveryLedger = MemorySendRecords(campaigns)
+    metrics: ports.MetricSink = CountingMetrics()
     fakes = {
         "ShiftStore": shift_store,
         "StaffStore": staff_store,
@@ -111,6 +121,9 @@ def test_every_port_has_a_fake() -> None:
         "OfferCap": offer_cap,
         "DueWork": due_work,
         "ClaimWindows": windows,
+        "SendRecords": send_records,
+        "DeliveryLedger": delivery_ledger,
+        "MetricSink": metrics,
     }
     declared = {
         name
@@ -964,4 +977,87 @@ def test_campaign_store_counts_each_wave_once_in_order(backend: Deployed | None)
         900,
         2,
         7,
+    )
+
+
+def _text_event(status: str, final: bool, at_ms: int, message_id: str = "m-1") -> str:
+    """A text event as End User Messaging publishes it (one part, 0.0395 + 0.0025)."""
+    return json.dumps(
+        {
+            "eventType": f"TEXT_{status}",
+            "eventVersion": "1.0",
+            "eventTimestamp": at_ms,
+            "isFinal": final,
+            "messageId": message_id,
+            "messageRequestTimestamp": int(AT.timestamp() * 1000),
+            "messageStatus": status,
+            "context": {"kind": "campaign", "campaign_id": "c1", "run": "r1", "recipient": ANA_FP},
+            "totalMessageParts": 1,
+            "totalMessagePrice": 0.0395,
+            "totalCarrierFee": 0.0025,
+        }
+    )
+
+
+def _records(
+    backend: Deployed | None, campaigns: ports.CampaignStore, ledger: ports.SendLedger
+) -> tuple[ports.SendRecords, ports.DeliveryLedger]:
+    """Ana's campaign text settled as sent, and the send records for it."""
+    job = SendJob("c1", ANA, "Open shifts: XYZ123", 1795900000, "r1")
+    token = ledger.claim(job, AT)
+    assert token is not None
+    ledger.settle(job, token, SendOutcome.SENT, AT, message_id="m-1")
+    if backend is None:
+        assert isinstance(campaigns, MemoryCampaigns)
+        memory = MemorySendRecords(campaigns)
+        memory.mark(SendRecord("c1", "r1", ANA_FP, AT, "sent", message_id="m-1"))
+        return memory, memory
+    out = backend.outputs
+    dynamo = DynamoSendRecords(backend.dynamodb, out["StateTableName"], out["CampaignsTableName"])
+    return dynamo, dynamo
+
+
+def test_send_records_take_each_text_once_and_keep_its_first_final(
+    backend: Deployed | None,
+) -> None:
+    campaigns, ledger = _campaigns_and_ledger(backend)
+    _fanned_out(campaigns, "r1")
+    records, delivery = _records(backend, campaigns, ledger)
+    start = int(AT.timestamp() * 1000)
+    events = [
+        ("PENDING", False, start + 1000),
+        ("DELIVERED", True, start + 3000),
+        ("DELIVERED", True, start + 3000),  # twice
+        ("PENDING", False, start + 2000),  # late
+        ("UNREACHABLE", True, start + 4000),  # another final, later: never taken
+    ]
+    changes = [delivery.record(parse_event(_text_event(*e))) for e in events]
+    assert [(c.applied, c.settled) for c in changes] == [
+        (True, False),
+        (True, True),
+        (False, False),
+        (False, False),
+        (False, False),
+    ]
+    cost = Decimal("0.0420")
+    campaign = campaigns.get("c1")
+    assert campaign is not None
+    assert (campaign.delivered, campaign.delivery_failed, campaign.parts) == (1, 0, 1)
+    assert campaign.cost_usd == cost
+    (marker,) = records.for_campaign("c1", "r1")
+    assert (marker.recipient, marker.outcome, marker.delivery_status) == (
+        ANA_FP,
+        "sent",
+        "DELIVERED",
+    )
+    assert (marker.parts, marker.price_usd, marker.carrier_fee_usd) == (
+        1,
+        Decimal("0.0395"),
+        Decimal("0.0025"),
+    )
+    (text,) = records.sent_on(AT.date())
+    assert (text.campaign_id, text.run, text.message_id, text.sent_at) == ("c1", "r1", "m-1", AT)
+    assert records.day_totals(AT.date()) == DayTotals(AT.date(), 1, 1, cost, 1, 0)
+    assert records.day_totals(AT.date() + timedelta(days=1)) == DayTotals(
+        AT.date() + timedelta(days=1)
     )

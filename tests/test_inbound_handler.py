@@ -414,6 +414,24 @@ def test_book_one_code(h: Harness) -> None:
     assert item["shift_info"] == "15/08 5h nightshift"
 
 
+def test_a_booking_is_counted_once_in_emf_however_often_it_arrives(
+    h: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    h.add_shift("XYZ123", "15/08 5h nightshift")
+    h.add_shift("XYZ124", "18/08 3h dayshift")
+    capsys.readouterr()
+    h.text(ANA, "XYZ123", message_id="m-book")
+    h.text(ANA, "XYZ123", message_id="m-book")  # SNS delivers it again
+    h.text(ANA, "REQUEST", message_id="m-list")  # books nothing
+    h.text(BEN, "XYZ124", message_id="m-ben")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    booked = [line["Booked"] for line in lines if "Booked" in line]
+    assert booked == [[1.0], [1.0]]
+    for line in lines:
+        (directive,) = line["_aws"]["CloudWatchMetrics"]
+        assert (directive["Namespace"], directive["Dimensions"]) == ("shiftsms", [["service"]])
+
+
 def test_book_several_codes_with_every_outcome(h: Harness) -> None:
     h.add_shift("XYZ123")
     h.add_shift("XYZ124")

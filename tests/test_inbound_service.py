@@ -35,6 +35,8 @@ from tests.fakes import (
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 BOOKED_AT = "2026-11-28T10:00:00+00:00"
 ANA, BEN, STRANGER = "+447700900101", "+447700900202", "+447700900999"
+# A reply's Context: its kind and Ana by her phone's fingerprint (never the number).
+TO_ANA = {"kind": "reply", "recipient": "b1e7c34f8f2731a143d8"}
 WARD_NUMBER = "+447700900000"  # the number staff text (the inbound message's destination)
 CONFIGURED = "+447700900001"  # the stack's origination identity
 SETTINGS = InboundSettings("shifts", "staff", origination_identity=CONFIGURED)
@@ -148,7 +150,7 @@ def test_request_lists_the_open_shifts_from_the_number_texted(world: World, body
     world.held("ABC456", "16/08 lates", BEN)
     text = "Open shifts: XYZ123 15/08 nights; XYZ124 18/08 days. Reply a code to book."
     assert world.text(body) == result(Action.LISTED, text, "msg-1")
-    assert world.sms.sent == [SentSms(ANA, text, WARD_NUMBER)]
+    assert world.sms.sent == [SentSms(ANA, text, WARD_NUMBER, TO_ANA)]
     assert world.cursor() == END_OF_LIST
 
 
@@ -164,7 +166,7 @@ def test_a_reply_goes_from_the_configured_number_when_the_message_names_none(
     world: World,
 ) -> None:
     world.text("can I swap?", destination="")
-    assert world.sms.sent == [SentSms(ANA, replies.NOT_A_CODE, CONFIGURED)]
+    assert world.sms.sent == [SentSms(ANA, replies.NOT_A_CODE, CONFIGURED, TO_ANA)]
 
 
 @pytest.mark.parametrize("body", TEXTS[Kind.MORE])
@@ -181,7 +183,7 @@ def test_a_code_books_the_shift(world: World, body: str) -> None:
     assert world.shifts.get("XYZ123") == Shift(
         "XYZ123", "15/08 nights", ShiftStatus.TAKEN, ANA, BOOKED_AT
     )
-    assert world.sms.sent == [SentSms(ANA, reply, WARD_NUMBER)]
+    assert world.sms.sent == [SentSms(ANA, reply, WARD_NUMBER, TO_ANA)]
 
 
 def test_a_booking_text_sums_up_every_code(world: World) -> None:
@@ -580,4 +582,4 @@ def test_a_reply_with_no_send_time_free_is_queued_once_and_sent_from_the_queue(
     rate.slots = 1
     assert world.service.outbox.deliver(queue.jobs[0], None) == "sent"
     assert world.service.outbox.deliver(queue.jobs[0], None) == "duplicate"
-    assert world.sms.sent == [SentSms(ANA, listed, WARD_NUMBER)]
+    assert world.sms.sent == [SentSms(ANA, listed, WARD_NUMBER, TO_ANA)]

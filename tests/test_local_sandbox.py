@@ -323,6 +323,9 @@ def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
         "Cleo (+447700900789): no offer (snoozed)",
         "Ana (+447700900123) <- Your shifts: REM1",
         "Ana (+447700900123) <- Reminder: REM1",
+        # delivery receipts: Cleo's number is unreachable, Ben's receipt comes twice
+        "Delivery:   delivered 2, failed 1, pending 0 (3 parts, cost $0.1185)",
+        "│ +44********89 │ Cleo │ sent │ UNREACHABLE │ 1     │ $0.0395 │ $0.0000     │",
         "Demo finished in",
     ):
         assert line in out, f"{line!r} missing from the demo's output:\n{out}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import boto3
@@ -42,7 +43,12 @@ def request(to: str, ttl: int) -> dict[str, object]:
         "MessageBody": TEXT,
         "MessageType": "TRANSACTIONAL",
         "TimeToLive": ttl,
-        "Context": {"campaign_id": "camp-s"},
+        # the campaign and the recipient's phone fingerprint (never the number)
+        "Context": {
+            "kind": "campaign",
+            "campaign_id": "camp-s",
+            "recipient": hashlib.sha256(to.encode()).hexdigest()[:20],
+        },
     }
 
 

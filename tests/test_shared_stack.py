@@ -41,9 +41,9 @@ def test_each_test_starts_from_empty_tables_and_queues(deployed: Deployed, run: 
     all_tables = boto3.client("dynamodb", region_name=REGION).list_tables()["TableNames"]
     assert sorted(all_tables) == sorted(names)
     urls = queue_urls()
-    # the send and reply queues, their DLQs, and the failure queues of the inbound function
-    # and of the two stream consumers (campaign fan-out, shift keys)
-    assert len(urls) == 7
+    # the send, reply and delivery-event queues, their DLQs, and the failure queues of the
+    # inbound function and of the two stream consumers (campaign fan-out, shift keys)
+    assert len(urls) == 9
     for output in TABLES:
         table = deployed.outputs[output]
         assert deployed.dynamodb.scan(TableName=table)["Items"] == [], output

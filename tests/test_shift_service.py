@@ -30,7 +30,14 @@ WARD_NUMBER = "+447700900000"
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 BOOKED_AT = "2026-11-28T10:00:00+00:00"
 LATER = "2026-11-28T10:05:00+00:00"
-CANCELLED = {"shift_id": "XYZ123", "reason": "cancelled-by-operator"}
+# The text's Context: a notification to the holder (by her phone's fingerprint, never the
+# number), for this shift and why.
+CANCELLED = {
+    "kind": "notify",
+    "recipient": "b1e7c34f8f2731a143d8",
+    "shift_id": "XYZ123",
+    "reason": "cancelled-by-operator",
+}
 RELEASED_TEXT = (
     "Your booking of XYZ123 (15/08 nights) was cancelled by the ward. Text REQUEST for open shifts."
 )

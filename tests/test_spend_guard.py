@@ -7,6 +7,7 @@ stubbed: the request each function makes is pinned against the real API model.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,6 +32,8 @@ from tests.clitools import invoke
 from tests.conftest import ORIGINATION, REGION, function_environment, sns_event
 
 ANA = "+447700900101"
+# What every send's Context names her by (never the number): her phone's fingerprint.
+ANA_FINGERPRINT = hashlib.sha256(ANA.encode()).hexdigest()[:20]
 NOW = 1_795_860_000.0
 TEXT = campaign_text(SAMPLE_CAMPAIGN_MESSAGE)
 
@@ -88,8 +91,9 @@ def test_sender_sends_with_the_stacks_max_price(
         TEXT,
         max_price,
         TimeToLive=3600,
-        Context={"campaign_id": "camp-p"},
+        Context={"kind": "campaign", "campaign_id": "camp-p", "recipient": ANA_FINGERPRINT},
         ProtectConfigurationId=deployed.sender_env["PROTECT_CONFIGURATION_ID"],
+        ConfigurationSetName=deployed.sender_env["CONFIGURATION_SET"],
     )
     with stub:
         stub.add_response("send_text_message", {"MessageId": "m-1"}, expected)
@@ -128,7 +132,12 @@ def test_inbound_replies_with_the_stacks_max_price(
     }
     with stub:
         expected = _request(
-            ANA, ANY, max_price, ProtectConfigurationId=env["PROTECT_CONFIGURATION_ID"]
+            ANA,
+            ANY,
+            max_price,
+            ProtectConfigurationId=env["PROTECT_CONFIGURATION_ID"],
+            ConfigurationSetName=env["CONFIGURATION_SET"],
+            Context={"kind": "reply", "recipient": ANA_FINGERPRINT},
         )
         stub.add_response("send_text_message", {"MessageId": "r-1"}, expected)
         app.handle(sns_event(message), InboundContext())
@@ -154,8 +163,9 @@ def test_a_text_over_the_max_price_is_refused_and_counted_failed_not_retried(
             TEXT,
             "0.01",
             TimeToLive=3600,
-            Context={"campaign_id": "camp-p"},
+            Context={"kind": "campaign", "campaign_id": "camp-p", "recipient": ANA_FINGERPRINT},
             ProtectConfigurationId=deployed.sender_env["PROTECT_CONFIGURATION_ID"],
+            ConfigurationSetName=deployed.sender_env["CONFIGURATION_SET"],
         )
         with stub:
             stub.add_client_error(

@@ -28,6 +28,13 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["queues"] == [
         {
+            "name": "DeliveryQueue",
+            "url": out["DeliveryQueueUrl"],
+            "visible": 0,
+            "in_flight": 0,
+            "dead_letter": False,
+        },
+        {
             "name": "ReplyQueue",
             "url": out["ReplyQueueUrl"],
             "visible": 0,
@@ -44,6 +51,13 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
         {
             "name": "CampaignStreamDlq",
             "url": out["CampaignStreamDlqUrl"],
+            "visible": 0,
+            "in_flight": 0,
+            "dead_letter": True,
+        },
+        {
+            "name": "DeliveryDlq",
+            "url": out["DeliveryDlqUrl"],
             "visible": 0,
             "in_flight": 0,
             "dead_letter": True,
@@ -88,11 +102,13 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
     assert human.stderr == warning
     rows = table_rows(human.stdout)
     start = rows.index(["Queue", "Kind", "Messages", "In flight"])
-    assert rows[start : start + 8] == [
+    assert rows[start : start + 10] == [
         ["Queue", "Kind", "Messages", "In flight"],
+        ["DeliveryQueue", "work", "0", "0"],
         ["ReplyQueue", "work", "0", "0"],
         ["SendQueue", "work", "1", "1"],
         ["CampaignStreamDlq", "dead-letter", "0", "0"],
+        ["DeliveryDlq", "dead-letter", "0", "0"],
         ["InboundDlq", "dead-letter", "0", "0"],
         ["ReplyDlq", "dead-letter", "0", "0"],
         ["SendDlq", "dead-letter", "1", "0"],

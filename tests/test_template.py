@@ -198,6 +198,7 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
         "SenderFunction",
         "DueFunction",
         "ShiftKeyFunction",
+        "DeliveryFunction",
     }
     classes = {}
     for name, fn in functions.items():
@@ -217,6 +218,7 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
         "SenderFunction": "SenderSettings",
         "DueFunction": "DueSettings",
         "ShiftKeyFunction": "ShiftKeySettings",
+        "DeliveryFunction": "DeliverySettings",
     }
     read = set().union(*(env_reads(_parse(p)) for p in LAMBDA_CODE))
     assert read >= {"SHIFTS_TABLE", "STAFF_TABLE", "ORIGINATION_IDENTITY", "SEND_QUEUE_URL"}
@@ -259,6 +261,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         "SenderFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
         "DueFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
         "ShiftKeyFunction": ["ShiftsTable"],
+        "DeliveryFunction": ["CampaignsTable", "StateTable"],
     }
 
 
@@ -339,16 +342,25 @@ def test_data_is_encrypted_with_the_customer_key_and_retained(template: dict[str
         assert template["Resources"][name]["DeletionPolicy"] == "Retain"
     for name, queue in resources(template, "AWS::SQS::Queue").items():
         assert queue["Properties"]["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}, name
-    topic = template["Resources"]["InboundTopic"]["Properties"]
-    assert topic["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}
+    for name in ("InboundTopic", "DeliveryEventsTopic"):
+        topic = template["Resources"][name]["Properties"]
+        assert topic["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}, name
 
 
 def test_end_user_messaging_may_publish_only_for_this_account(template: dict[str, Any]) -> None:
-    (policy,) = resources(template, "AWS::SNS::TopicPolicy").values()
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Principal"] == {"Service": "sms-voice.amazonaws.com"}
-    assert statement["Action"] == "sns:Publish"
-    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    policies = resources(template, "AWS::SNS::TopicPolicy")
+    topics = {name: p["Properties"]["Topics"] for name, p in policies.items()}
+    # inbound SMS, and the configuration set's text events
+    assert topics == {
+        "InboundTopicPolicy": [{"Ref": "InboundTopic"}],
+        "DeliveryEventsTopicPolicy": [{"Ref": "DeliveryEventsTopic"}],
+    }
+    for policy in policies.values():
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": "sms-voice.amazonaws.com"}
+        assert statement["Action"] == "sns:Publish"
+        condition = statement["Condition"]["StringEquals"]["aws:SourceAccount"]
+        assert condition == {"Ref": "AWS::AccountId"}
     key_statements = template["Resources"]["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
     sms = [s for s in key_statements if s["Principal"].get("Service") == "sms-voice.amazonaws.com"]
     assert len(sms) == 1
@@ -426,6 +438,7 @@ def test_every_queue_is_an_output_named_for_its_role(template: dict[str, Any]) -
         "InboundFailureQueue",
         "ReplyDLQ",
         "ShiftKeyStreamDLQ",
+        "DeliveryDLQ",
     }
     assert queues >= dead_letter | {"SendQueue", "ReplyQueue"}
     outputs = {
@@ -702,11 +715,34 @@ def test_due_work_runs_every_minute_over_a_sparse_index_without_retries(
     retry = template["Resources"]["DueEventInvokeConfig"]["Properties"]
     assert (retry["MaximumRetryAttempts"], retry["MaximumEventAgeInSeconds"]) == (0, 60)
     state = template["Resources"]["StateTable"]["Properties"]
+    # One index for due work and send records: CloudFormation adds one GSI per update.
     (index,) = state["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "by-due"
+    assert index["IndexName"] == "by-group"
     assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
-        ("due_pool", "HASH"),
-        ("due_key", "RANGE"),
+        ("group_id", "HASH"),
+        ("group_key", "RANGE"),
     ]
     # A run outlives no lease: the function times out before its claim lapses.
     assert template["Resources"]["DueFunction"]["Properties"]["Timeout"] < LEASE_SECONDS
+
+
+def test_text_events_flow_from_the_configuration_set_to_the_delivery_function(
+    template: dict[str, Any],
+) -> None:
+    res = template["Resources"]
+    (destination,) = res["ConfigurationSet"]["Properties"]["EventDestinations"]
+    assert destination["Enabled"] is True
+    assert destination["MatchingEventTypes"] == ["TEXT_ALL"]
+    assert destination["SnsDestination"] == {"TopicArn": {"Ref": "DeliveryEventsTopic"}}
+    (subscription,) = res["DeliveryEventsTopic"]["Properties"]["Subscription"]
+    assert subscription == {"Protocol": "sqs", "Endpoint": {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}}
+    mapping = res["DeliveryQueueMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": "DeliveryFunction"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    redrive = res["DeliveryQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeliveryDLQ", "Arn"]}
+    # every function that texts names the configuration set
+    for name in ("InboundFunction", "SenderFunction"):
+        env = res[name]["Properties"]["Environment"]["Variables"]
+        assert env["CONFIGURATION_SET"] == {"Ref": "ConfigurationSet"}, name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -88,7 +89,6 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         skipped_capped=number("skipped_capped") or 0,
         reason=text("reason"),
         fanout_token=text("fanout_token"),
-        problems=tuple(problems),
         offer_roles=offer_roles,
         live=item.get(LIVE) is True,
         skipped_filled=number("skipped_filled") or 0,
@@ -100,6 +100,11 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         waves=number("waves") or 1,
         wave_gap_seconds=number("wave_gap_seconds"),
         waves_sent=number("waves_sent"),
+        delivered=number("delivered") or 0,
+        delivery_failed=number("delivery_failed") or 0,
+        parts=number("parts") or 0,
+        cost_usd=_money(item.get("cost_usd"), problems),
+        problems=tuple(problems),
     )
 
 
@@ -111,6 +116,20 @@ def _numbers(raw: Any, problems: list[str]) -> tuple[str, ...]:
         problems.append(f"{NOTIFY} is not a list of numbers: nobody notified")
         return ()
     return tuple(sorted(raw))
+
+
+def _money(raw: Any, problems: list[str]) -> Decimal:
+    """The stored cost in US dollars (0 when absent or unreadable, which is named)."""
+    if raw is None:
+        return Decimal(0)
+    try:
+        value = Decimal(str(raw))
+    except ArithmeticError:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        problems.append(f"cost_usd is not a number ({str(raw)[:40]!r}): shown as 0")
+        return Decimal(0)
+    return value
 
 
 def _offer_roles(raw: Any, problems: list[str]) -> tuple[str, ...] | None:

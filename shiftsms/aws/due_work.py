@@ -1,9 +1,9 @@
-"""Due work in the state table, found through the sparse ``by-due`` index.
+"""Due work in the state table, found through its sparse ``by-group`` index.
 
-An item is ``due#<kind>#<key>`` with ``due_pool`` = ``"due"`` (the index's partition: only due
-items carry it) and ``due_key`` = ``<UTC time>#<kind>#<key>`` (its sort key, time order). A run
+An item is ``due#<kind>#<key>`` with ``group_id`` = ``"due"`` (the index's partition: only due
+items carry it) and ``group_key`` = ``<UTC time>#<kind>#<key>`` (its sort key, time order). A run
 queries the index up to now, claims each item with a conditional lease (``lease_token``,
-``lease_until``) on the item as it was scheduled (same ``due_key``), and deletes it when done,
+``lease_until``) on the item as it was scheduled (same ``group_key``), and deletes it when done,
 on its token. A timer that fires twice finds the lease held; one that fires late finds the
 item gone. A run that dies leaves a lease that lapses after :data:`LEASE_SECONDS`, and the
 next run retries the item: handlers make their own writes conditional.
@@ -23,7 +23,7 @@ from shiftsms.core.due import DueItem, due_bound, parse_stamp, stamp
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-INDEX = "by-due"
+INDEX = "by-group"
 POOL = "due"
 # Longer than the due function's timeout (60 s): a live run never loses its lease.
 LEASE_SECONDS = 120
@@ -73,8 +73,8 @@ class DynamoDueWork:
                 "key": {"S": item.key},
                 "due_at": {"S": stamp(item.due_at)},
                 "data": {"M": {k: {"S": v} for k, v in item.data.items()}},
-                "due_pool": {"S": POOL},
-                "due_key": {"S": item.sort_key},
+                "group_id": {"S": POOL},
+                "group_key": {"S": item.sort_key},
                 "expiration": {"N": str(expiration)},
             },
         )
@@ -89,7 +89,7 @@ class DynamoDueWork:
         request: dict[str, Any] = {
             "TableName": self.state_table,
             "IndexName": INDEX,
-            "KeyConditionExpression": "due_pool = :pool AND due_key <= :bound",
+            "KeyConditionExpression": "group_id = :pool AND group_key <= :bound",
             "FilterExpression": "attribute_not_exists(lease_until) OR lease_until < :now",
             "ExpressionAttributeValues": values(pool=POOL, bound=due_bound(now), now=_epoch(now)),
         }
@@ -113,7 +113,7 @@ class DynamoDueWork:
                 Key=self._key(item.kind, item.key),
                 UpdateExpression="SET lease_token = :token, lease_until = :until",
                 ConditionExpression=(
-                    "due_key = :due_key AND "
+                    "group_key = :due_key AND "
                     "(attribute_not_exists(lease_until) OR lease_until < :now)"
                 ),
                 ExpressionAttributeValues=values(

@@ -29,6 +29,12 @@ from shiftsms.core.phone import fingerprint
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+# The state table's sparse index of send records: a campaign run's markers, a day's texts.
+# The state table's one sparse index (``by-group``), shared with due work: a send record
+# carries its group (a campaign run, or a UTC day of texts) and, as the sort key, its id.
+RECORDS_INDEX = "by-group"
+RECORD_GROUP = "group_id"
+RECORD_KEY = "group_key"
 CLAIMED = "claimed"
 SENDING = "sending"
 # The default claim timeout (the sender's SEND_CLAIM_TIMEOUT_SECONDS): longer than the sender
@@ -53,8 +59,18 @@ COUNTER = {
 
 def marker_id(campaign_id: str, to: str, run: str = "") -> str:
     """The state-table key of the marker (the number itself is not stored)."""
+    return marker_id_for(campaign_id, fingerprint(to), run)
+
+
+def marker_id_for(campaign_id: str, recipient: str, run: str = "") -> str:
+    """The marker's key from the recipient's fingerprint (as a delivery event's Context has it)."""
     run_part = f"{run}#" if run else ""
-    return f"campaign-send#{campaign_id}#{run_part}{fingerprint(to)}"
+    return f"campaign-send#{campaign_id}#{run_part}{recipient}"
+
+
+def campaign_group(campaign_id: str, run: str = "") -> str:
+    """The ``records`` index partition holding a campaign run's markers."""
+    return f"campaign#{campaign_id}#{run}"
 
 
 def _epoch(at: datetime) -> int:
@@ -88,6 +104,12 @@ class DynamoSendLedger:
                 TableName=self.state_table,
                 Item={
                     **self._key(job),
+                    # the campaign run's records (``by-group`` index), without the number
+                    RECORD_GROUP: {"S": campaign_group(job.campaign_id, job.run)},
+                    RECORD_KEY: {"S": marker_id(job.campaign_id, job.to, job.run)},
+                    "campaign_id": {"S": job.campaign_id},
+                    "run": {"S": job.run},
+                    "recipient": {"S": fingerprint(job.to)},
                     "state": {"S": CLAIMED},
                     "token": {"S": token},
                     "claimed_at": {"N": str(_epoch(at))},

@@ -8,6 +8,7 @@ from typing import Any
 from shiftsms.aws.campaign_links import DynamoCampaignLinks
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.claim_windows import DynamoClaimWindows
+from shiftsms.aws.delivery_records import DynamoSendRecords
 from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_queue import SqsDeadLetters
@@ -39,11 +40,13 @@ def campaign_reports(client: ClientFactory, stack: StackInfo) -> CampaignReports
     dynamodb = client("dynamodb")
     campaigns_table = stack.output("CampaignsTableName")
     shifts = ShiftsTable(dynamodb, stack.output("ShiftsTableName"))
+    state_table = stack.output("StateTableName")
     return CampaignReports(
         campaigns=CampaignsTable(dynamodb, campaigns_table),
         staff=StaffTable(dynamodb, stack.output("StaffTableName")),
         shifts=shifts,
         waitlists=shifts,
-        ledger=DynamoSendLedger(dynamodb, stack.output("StateTableName"), campaigns_table),
+        ledger=DynamoSendLedger(dynamodb, state_table, campaigns_table),
         dead_letters=SqsDeadLetters(client("sqs"), stack.settings().send_dlq_url),
+        records=DynamoSendRecords(dynamodb, state_table, campaigns_table),
     )

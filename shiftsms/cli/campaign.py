@@ -24,6 +24,7 @@ from shiftsms.services.campaigns import (
     CampaignReports,
     CampaignSummary,
     OfferOptions,
+    RecipientLine,
     ShiftFill,
 )
 from shiftsms.services.shifts import ShiftFilter
@@ -373,6 +374,12 @@ def _show_summary(s: CampaignSummary) -> None:
         + (f"over the daily cap {s.skipped_capped}, " if s.skipped_capped else "")
         + f"dead-lettered {s.dead_lettered}, pending {_count(s.pending)})"
     )
+    if s.delivery is not None:
+        d = s.delivery
+        say(
+            f"Delivery:   delivered {d.delivered}, failed {d.failed}, pending {d.pending} "
+            f"({_plural(d.parts, 'part')}, cost ${d.cost_usd:.4f})"
+        )
     if s.send_dlq_depth is not None:
         held = _plural(s.send_dlq_depth, "send job")
         say(f"Dead-lettered: {held} in the send DLQ (all campaigns)")
@@ -394,10 +401,49 @@ def show(
     ctx: typer.Context,
     campaign_id: Annotated[str, typer.Argument(metavar="CAMPAIGN_ID", help="The campaign's id.")],
     as_json: JsonOpt = False,
+    recipients: Annotated[
+        bool,
+        typer.Option(
+            "--recipients", help="List each recipient: status, parts and price of their text."
+        ),
+    ] = False,
+    full_numbers: Annotated[
+        bool,
+        typer.Option("--full-numbers", help="Show recipients' whole numbers (masked otherwise)."),
+    ] = False,
 ) -> None:
-    """One campaign: status, delivery counters, and who booked each shift, how soon."""
-    summary = _reports(ctx).summarise(campaign_id)
+    """One campaign: status, delivery receipts and cost, and who booked each shift, how soon."""
+    reports = _reports(ctx)
+    summary = reports.summarise(campaign_id)
+    lines = reports.recipients(campaign_id, full_numbers=full_numbers) if recipients else None
     if as_json:
-        print_json(summary.to_json())
+        data = summary.to_json()
+        if lines is not None:
+            data["recipients_list"] = [line.to_json() for line in lines]
+        print_json(data)
         return
     _show_summary(summary)
+    if lines is not None:
+        _show_recipients(lines)
+
+
+def _price(value: Decimal | None) -> str:
+    return "-" if value is None else f"${value:.4f}"
+
+
+def _show_recipients(lines: tuple[RecipientLine, ...]) -> None:
+    if not lines:
+        say("Recipients: no send records for this campaign")
+        return
+    table = Table("Recipient", "Name", "Sent", "Delivery", "Parts", "Price", "Carrier fee")
+    for line in lines:
+        table.add_row(
+            line.recipient,
+            line.name or "-",
+            line.outcome,
+            line.delivery_status or "pending",
+            "-" if line.parts is None else str(line.parts),
+            _price(line.price_usd),
+            _price(line.carrier_fee_usd),
+        )
+    stdout().print(table)

@@ -102,7 +102,10 @@ def _service(ctx: typer.Context, *, notify: bool = False, tz: str | None = None)
     zone = stack_zone(ctx, tz)
     service = ShiftService(table, zone=zone, clock=now)
     if notify:
-        service.sms = EndUserMessagingSms(cli.client("pinpoint-sms-voice-v2"))
+        service.sms = EndUserMessagingSms(
+            cli.client("pinpoint-sms-voice-v2"),
+            configuration_set=cli.stack().outputs.get("ConfigurationSetName") or None,
+        )
         service.origination = cli.output("OriginationIdentity")
     return service
 

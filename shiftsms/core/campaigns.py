@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -106,6 +107,12 @@ class Campaign:
     waves: int = 1
     wave_gap_seconds: int | None = None
     waves_sent: int | None = None
+    # Kept by the delivery function from End User Messaging's events: texts whose final
+    # status was delivered / a failure, their parts, and price plus carrier fee (US dollars).
+    delivered: int = 0
+    delivery_failed: int = 0
+    parts: int = 0
+    cost_usd: Decimal = Decimal(0)
 
     @property
     def settled(self) -> int:

@@ -15,3 +15,8 @@ SERVICE = "shiftsms"
 TEXTS_SENT = "TextsSent"
 TEXTS_DELIVERED = "TextsDelivered"
 TEXTS_FAILED = "TextsFailed"
+# Shifts booked by SMS (inbound), recipients a campaign was offered to (fan-out), and the
+# SMS segments (parts) of each text sent (sender).
+BOOKED = "Booked"
+OFFERED = "Offered"
+SEGMENTS = "Segments"

@@ -537,8 +537,8 @@ class Deployer:
     def _unchanged(self, stack: str, body: str, parameters: list[dict[str, Any]]) -> bool:
         """True if the stack already has this template body and these parameter values.
 
-        Such an update changes nothing, so no change set is made for it (also when the body
-        is too large to send inline and goes by S3: the deployed body is compared all the same).
+        Such an update changes nothing, so no change set is made for it (the body is compared
+        whether it travels inline or, past the inline limit, through S3).
         """
         deployed = self.client("cloudformation").get_template(
             StackName=stack, TemplateStage="Original"

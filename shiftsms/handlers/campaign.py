@@ -21,7 +21,9 @@ from shiftsms.aws.campaigns_table import CampaignsTable, campaign_from_item
 from shiftsms.aws.clients import client
 from shiftsms.aws.send_queue import SqsSendQueue
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.metrics import OFFERED
 from shiftsms.handlers.logs import logger
+from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.services.campaigns import CampaignFanOut
 from shiftsms.settings import FanOutSettings
 
@@ -38,6 +40,7 @@ class CampaignApp:
             staff=StaffTable(dynamodb, settings.staff_table),
             queue=SqsSendQueue(client("sqs"), settings.send_queue_url),
         )
+        self.metrics = EmfMetrics()
         self.processor = BatchProcessor(
             event_type=EventType.DynamoDBStreams,
             raise_on_entire_batch_failure=False,
@@ -55,15 +58,23 @@ class CampaignApp:
             return {"action": "ignored"}
         token = record.event_id or str(record.dynamodb.sequence_number)
         result = self.service.fan_out(campaign_from_item(image), token)
+        if result.action == "queued":
+            self.metrics.count(OFFERED, result.recipients)
         return asdict(result)
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Process a stream batch; failed records are reported for retry (bisected by Lambda)."""
-        return dict(
-            process_partial_response(
-                event=event, record_handler=self.record, processor=self.processor, context=context
+        try:
+            return dict(
+                process_partial_response(
+                    event=event,
+                    record_handler=self.record,
+                    processor=self.processor,
+                    context=context,
+                )
             )
-        )
+        finally:
+            self.metrics.flush()
 
 
 @functools.cache

@@ -89,6 +89,7 @@ def waitlist_service(settings: DueSettings, dynamodb: Any) -> WaitlistService:
             client("pinpoint-sms-voice-v2"),
             protect_configuration=settings.protect_configuration_id or None,
             max_price=settings.max_price_per_message or None,
+            configuration_set=settings.configuration_set or None,
         ),
         offers=DynamoOfferLog(dynamodb, settings.state_table),
         origination=settings.origination_identity,

@@ -32,12 +32,14 @@ from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.events import MalformedEvent, parse_inbound
+from shiftsms.core.metrics import BOOKED
 from shiftsms.core.models import InboundSms
 from shiftsms.core.phone import redact
 from shiftsms.core.shift_times import time_zone
 from shiftsms.handlers.logs import logger
+from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.ports import Caller, SmsSender
-from shiftsms.services.inbound import Allowed, InboundService
+from shiftsms.services.inbound import Action, Allowed, InboundService
 from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.services.waitlist import WaitlistService, due_schedule
@@ -74,6 +76,7 @@ class InboundApp:
             client("pinpoint-sms-voice-v2"),
             protect_configuration=settings.protect_configuration_id or None,
             max_price=settings.max_price_per_message or None,
+            configuration_set=settings.configuration_set or None,
         )
         outbox = None
         if settings.reply_queue_url and settings.state_table:
@@ -129,6 +132,7 @@ class InboundApp:
         persistence = DynamoDBPersistenceLayer(
             table_name=settings.state_table, boto3_client=dynamodb
         )
+        self.metrics = EmfMetrics()
         self._once = idempotent_function(
             self._process,
             data_keyword_argument="sms",
@@ -138,7 +142,10 @@ class InboundApp:
 
     def _process(self, sms: dict[str, Any], allowed: Allowed) -> dict[str, Any]:
         """An allowed sender's message, once per message id (the key is ``sms`` only)."""
-        return asdict(self.service.handle_allowed(InboundSms(**sms), allowed))
+        result = self.service.handle_allowed(InboundSms(**sms), allowed)
+        if result.action is Action.BOOKED:
+            self.metrics.count(BOOKED)  # once per message: a retry returns the stored result
+        return asdict(result)
 
     def _handle_one(self, sms: InboundSms) -> None:
         """The allow list first: only allowed senders' messages cost an idempotency record.
@@ -152,6 +159,12 @@ class InboundApp:
 
     def handle(self, event: Any, context: Any) -> dict[str, int]:
         """Handle every record; drop malformed ones; re-raise only what a retry can fix."""
+        try:
+            return self._handle(event, context)
+        finally:
+            self.metrics.flush()
+
+    def _handle(self, event: Any, context: Any) -> dict[str, int]:
         if context is not None:
             self.config.register_lambda_context(context)
         if not isinstance(event, dict) or not isinstance(event.get("Records"), list):

@@ -33,10 +33,13 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.booking_rules import RuleSettings
-from shiftsms.core.campaigns import SendJob
+from shiftsms.core.campaigns import SendJob, SendOutcome
+from shiftsms.core.gsm import segment_info
+from shiftsms.core.metrics import SEGMENTS, TEXTS_SENT
 from shiftsms.core.phone import redact
-from shiftsms.core.reply_jobs import ReplyJob
+from shiftsms.core.reply_jobs import SENT, ReplyJob
 from shiftsms.core.self_service import QuietHours
+from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.ports import ReplyRate, SendRateLimiter, SmsSender
 from shiftsms.services.campaigns import CampaignSender
 from shiftsms.services.live_offers import LiveOffers
@@ -69,6 +72,7 @@ class SenderApp:
             client("pinpoint-sms-voice-v2"),
             protect_configuration=settings.protect_configuration_id or None,
             max_price=settings.max_price_per_message or None,
+            configuration_set=settings.configuration_set or None,
         )
         schedule = DynamoSendRateLimiter(
             dynamodb, settings.state_table, settings.send_rate_per_second, clock=now
@@ -104,20 +108,33 @@ class SenderApp:
             raise_on_entire_batch_failure=False,
             logger=logging.getLogger("shiftsms.batch"),
         )
+        self.metrics = EmfMetrics()
         self.deadline: float | None = None
         self.max_receive_count = settings.send_max_receive_count
 
     def record(self, record: SQSRecord) -> str:
         """Send one job or queued reply. A malformed body raises, so it reaches a DLQ."""
         if ReplyJob.is_reply(record.body):
-            return self.replies.deliver(ReplyJob.from_json(record.body), self.deadline)
+            reply = ReplyJob.from_json(record.body)
+            state = self.replies.deliver(reply, self.deadline)
+            if state == SENT:
+                self._sent(reply.text)
+            return state
         job = SendJob.from_json(record.body)
         try:
-            return self.sender.send(job, self.deadline).value
+            outcome = self.sender.send(job, self.deadline)
+            if outcome is SendOutcome.SENT:
+                self._sent(job.text)
+            return outcome.value
         except Exception as exc:
             if self._last_receive(record):
                 self._dead_letter(job, exc)
             raise
+
+    def _sent(self, text: str) -> None:
+        """Count one text handed to End User Messaging, and its segments."""
+        self.metrics.count(TEXTS_SENT)
+        self.metrics.count(SEGMENTS, segment_info(text).segments)
 
     def _last_receive(self, record: SQSRecord) -> bool:
         """True if SQS moves this message to the send DLQ rather than deliver it again."""
@@ -141,11 +158,17 @@ class SenderApp:
         self.deadline = (
             self.now() + remaining() / 1000 - DEADLINE_MARGIN_SECONDS if remaining else None
         )
-        return dict(
-            process_partial_response(
-                event=event, record_handler=self.record, processor=self.processor, context=context
+        try:
+            return dict(
+                process_partial_response(
+                    event=event,
+                    record_handler=self.record,
+                    processor=self.processor,
+                    context=context,
+                )
             )
-        )
+        finally:
+            self.metrics.flush()
 
 
 def live_offers(dynamodb: Any, settings: SenderSettings) -> LiveOffers | None:

@@ -283,10 +283,16 @@ class Demo:
 
         self._self_service(sandbox, ana, ben, cleo)
 
-        self.chapter("11. Where things stand")
+        self.chapter(
+            "11. Where things stand",
+            "End User Messaging reports each text's fate and price through the configuration "
+            "set: SNS -> SQS -> delivery function -> the send records. The sandbox's carrier "
+            "cannot reach Cleo's phone, and reports Ben's delivery twice: it counts once.",
+        )
         self.shell("shifts", "list")
         self._settle_campaign(sandbox)
-        self.shell("campaign", "show", campaign_id)
+        self._settle_receipts(sandbox, campaign_id)
+        self.shell("campaign", "show", campaign_id, "--recipients")
         return self._totals(sandbox)
 
     def _self_service(self, sandbox: Sandbox, ana: str, ben: str, cleo: str) -> None:
@@ -365,6 +371,26 @@ class Demo:
                 return
             time.sleep(0.1)
         raise DemoFailed("the campaign's send queue did not drain")
+
+    def _settle_receipts(self, sandbox: Sandbox, campaign_id: str) -> None:
+        """Wait until every text the campaign sent has its final delivery status recorded."""
+        table = sandbox.stack.outputs.get("CampaignsTableName", "") if sandbox.stack else ""
+        if not table:
+            return
+        dynamodb = client("dynamodb", sandbox.endpoint, sandbox.region)
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while time.monotonic() < deadline:
+            item = dynamodb.get_item(
+                TableName=table, Key={"campaign_id": {"S": campaign_id}}, ConsistentRead=True
+            ).get("Item", {})
+            sent, settled = (
+                sum(int(item.get(n, {}).get("N", "0")) for n in names)
+                for names in (("sent",), ("delivered", "delivery_failed"))
+            )
+            if sent and settled >= sent:
+                return
+            time.sleep(0.1)
+        raise DemoFailed("the campaign's delivery receipts did not all arrive")
 
     def _totals(self, sandbox: Sandbox) -> dict[str, Any]:
         telecom = sandbox.emulator.telecom

@@ -10,6 +10,14 @@ UNSTOP opts it back in, and sends to an opted-out number fail with ``ConflictExc
 ``ConflictException`` (reason ``DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION``) and
 reaches no phone; the rule sets are read and changed with
 ``Get``/``UpdateProtectConfigurationCountryRuleSet``.
+
+A send that names a configuration set (``ConfigurationSetName``) has its text events
+published, as End User Messaging does, to the set's SNS event destinations: a final
+``TEXT_DELIVERED`` (no intermediate statuses, to keep the sandbox light), with the parts, a
+price and carrier fee per part from
+:data:`RATES` and the send's ``Context``. Two reserved numbers make the other cases happen:
+texts to :data:`UNREACHABLE` end ``TEXT_UNREACHABLE`` (still in the outbox: the sandbox shows
+what was sent), and the final event of a text to :data:`DELIVERED_TWICE` is published twice.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import botocore.session
@@ -28,7 +37,9 @@ import phonenumbers
 from botocore.model import OperationModel, Shape
 
 from shiftsms.core.commands import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS
+from shiftsms.core.delivery import event_json
 from shiftsms.core.gsm import segment_info
+from shiftsms.local import config_sets
 from shiftsms.local.protect import REGISTRY, ProtectConfiguration, register_with_moto
 
 SMS_SERVICE = "pinpoint-sms-voice-v2"
@@ -41,12 +52,35 @@ SMS_COUNTRIES = tuple(sorted(r for r in phonenumbers.SUPPORTED_REGIONS if len(r)
 
 register_with_moto()  # the template's AWS::SMSVOICE::ProtectConfiguration deploys into moto
 
+# US dollars per part (price, carrier fee) by destination country: a small rate table.
+RATES = {
+    "GB": (Decimal("0.0395"), Decimal("0")),
+    "IE": (Decimal("0.0720"), Decimal("0")),
+    "US": (Decimal("0.00581"), Decimal("0.00302")),
+}
+DEFAULT_RATE = (Decimal("0.0500"), Decimal("0"))
+# Reserved sandbox numbers (Ofcom's drama range): never reached; final event sent twice.
+UNREACHABLE = frozenset({"+447700900789"})
+DELIVERED_TWICE = frozenset({"+447700900456"})
+
 # End User Messaging answers these keywords itself (the sandbox uses its default texts).
 OPT_OUT_REPLY = (
     "You have been unsubscribed and will receive no more messages. Reply START to opt in."
 )
 OPT_IN_REPLY = "You are subscribed again. Reply STOP to opt out."
 HELP_REPLY = "Shift booking texts. Reply STOP to opt out."
+
+
+def _country(to: str) -> str:
+    """The destination's ISO country ("" when it cannot be told)."""
+    try:
+        number = phonenumbers.parse(to)
+    except phonenumbers.NumberParseException:
+        return ""
+    # a number outside the ranges phonenumbers lists: its calling code's country
+    return phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
+        number.country_code or 0
+    )
 
 
 class ApiError(Exception):
@@ -305,6 +339,7 @@ class Telecom:
         protect = body.get("ProtectConfigurationId")
         if protect:
             self._check_protect(self._protect(protect), to)
+        config = self._config_set(body.get("ConfigurationSetName"))
         with self.cond:
             if to in self.opted_out:
                 raise ApiError(
@@ -323,7 +358,56 @@ class Telecom:
                 message_type=body.get("MessageType", "TRANSACTIONAL"),
                 context=body.get("Context") or {},
             )
+        if config is not None:
+            self._emit_events(config, text)
         return {"MessageId": text.message_id}
+
+    # -- configuration sets and their text events ----------------------------------------
+
+    @staticmethod
+    def _config_set(ident: str | None) -> config_sets.ConfigurationSet | None:
+        if not ident:
+            return None
+        item = config_sets.REGISTRY.find(ident)
+        if item is None:
+            raise ApiError(
+                "ResourceNotFoundException",
+                f"configuration set {ident} not found",
+                ResourceType="configuration-set",
+                ResourceId=ident,
+            )
+        return item
+
+    def _emit_events(self, config: config_sets.ConfigurationSet, text: SentText) -> None:
+        """Publish the text's final event to the set's destinations (twice for one number)."""
+        if self.publish is None:
+            return
+        country = _country(text.destination)
+        price, fee = RATES.get(country, DEFAULT_RATE)
+        requested = datetime.fromisoformat(text.sent_at)
+        final = "UNREACHABLE" if text.destination in UNREACHABLE else "DELIVERED"
+        steps = [(final, True, 2)]
+        if text.destination in DELIVERED_TWICE:
+            steps.append((final, True, 2))
+        for status, is_final, millis in steps:
+            event = event_json(
+                status=status,
+                message_id=text.message_id,
+                is_final=is_final,
+                at=requested + timedelta(milliseconds=millis),
+                requested_at=requested,
+                origination=text.origination,
+                destination=text.destination,
+                iso_country=country,
+                parts=text.segments,
+                price_usd=price * text.segments,
+                carrier_fee_usd=fee * text.segments,
+                context=text.context,
+                message_type=text.message_type,
+                encoding="GSM" if text.encoding == "GSM-7" else "UCS2",
+            )
+            for topic in config.topics_for(event["eventType"]):
+                self.publish(topic, json.dumps(event))
 
     # -- protect configurations ----------------------------------------------------------
 
@@ -342,14 +426,7 @@ class Telecom:
     @staticmethod
     def _check_protect(item: ProtectConfiguration, to: str) -> None:
         """Refuse a send to a country the protect configuration blocks (as AWS does)."""
-        try:
-            number = phonenumbers.parse(to)
-        except phonenumbers.NumberParseException:
-            country = ""
-        else:  # a number outside the ranges phonenumbers lists: its calling code's country
-            country = phonenumbers.region_code_for_number(
-                number
-            ) or phonenumbers.region_code_for_country_code(number.country_code or 0)
+        country = _country(to)
         if country and item.status("SMS", country) == "BLOCK":
             raise ApiError(
                 "ConflictException",

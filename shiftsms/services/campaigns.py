@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from shiftsms.core.award import AwardRule, CampaignMode
@@ -24,10 +25,11 @@ from shiftsms.core.campaigns import (
 )
 from shiftsms.core.catalogue import catalogue
 from shiftsms.core.commands import validate_shift_id
+from shiftsms.core.delivery import send_context
 from shiftsms.core.due import first_wave
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
-from shiftsms.core.phone import mask, normalise
+from shiftsms.core.phone import fingerprint, mask, normalise
 from shiftsms.core.self_service import QuietHours, cap_day, hold_offer_until, snoozed
 from shiftsms.core.shift_info import role_key
 from shiftsms.core.shift_times import ShiftTimeError, span_from_item, time_zone, to_iso
@@ -49,6 +51,7 @@ from shiftsms.ports import (
     SendLedger,
     SendQueue,
     SendRateLimiter,
+    SendRecords,
     ShiftStore,
     SmsSender,
     StaffStore,
@@ -198,6 +201,46 @@ class ShiftFill:
 
 
 @dataclass(frozen=True)
+class DeliverySummary:
+    """What End User Messaging reported on a campaign's texts so far.
+
+    ``pending``: texts sent with no final status yet. ``cost_usd``: prices and carrier fees
+    of the texts settled so far.
+    """
+
+    delivered: int
+    failed: int
+    pending: int
+    parts: int
+    cost_usd: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe (the cost as a decimal string, exact)."""
+        return {**asdict(self), "cost_usd": str(self.cost_usd)}
+
+
+@dataclass(frozen=True)
+class RecipientLine:
+    """One recipient of a campaign run: who (masked unless asked), what the send and the
+    carrier said, parts and price."""
+
+    recipient: str
+    name: str | None
+    outcome: str
+    delivery_status: str | None
+    parts: int | None
+    price_usd: Decimal | None
+    carrier_fee_usd: Decimal | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe (prices as decimal strings)."""
+        data = asdict(self)
+        for key in ("price_usd", "carrier_fee_usd"):
+            data[key] = None if data[key] is None else str(data[key])
+        return data
+
+
+@dataclass(frozen=True)
 class CampaignSummary:
     """A campaign's status, delivery counters and (for ``show``) its shifts."""
 
@@ -228,11 +271,13 @@ class CampaignSummary:
     mode: str = "first-come"
     waves_sent: int | None = None
     window_closes_at: str | None = None
+    delivery: DeliverySummary | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (for ``--json``)."""
         data = asdict(self)
         data["shifts"] = [asdict(s) for s in self.shifts]
+        data["delivery"] = self.delivery.to_json() if self.delivery else None
         return data
 
 
@@ -515,6 +560,8 @@ class CampaignReports:
     dead_letters: DeadLetters
     # Each shift's waitlist (None: not shown, every count 0).
     waitlists: WaitlistStore | None = None
+    # What each text did and cost (delivery receipts); None: not known here.
+    records: SendRecords | None = None
 
     def get(self, campaign_id: str) -> Campaign:
         """One campaign; CampaignNotFound if there is none."""
@@ -572,7 +619,43 @@ class CampaignReports:
             mode=campaign.mode,
             waves_sent=campaign.waves_sent,
             window_closes_at=campaign.window_closes_at,
+            delivery=DeliverySummary(
+                delivered=campaign.delivered,
+                failed=campaign.delivery_failed,
+                pending=max(0, campaign.sent - campaign.delivered - campaign.delivery_failed),
+                parts=campaign.parts,
+                cost_usd=campaign.cost_usd,
+            ),
         )
+
+    def recipients(
+        self, campaign_id: str, *, full_numbers: bool = False
+    ) -> tuple[RecipientLine, ...]:
+        """Each recipient of the campaign's run: masked number (the full one if asked, found
+        by fingerprint on the allow list), name, outcome, delivery status, parts, price."""
+        campaign = self.get(campaign_id)
+        if self.records is None:
+            return ()
+        known = {fingerprint(m.phone): m for m in self.staff.all()}
+        lines = []
+        for record in self.records.for_campaign(campaign_id, campaign.fanout_token or ""):
+            member = known.get(record.recipient)
+            if member is None:
+                who = f"not on the allow list ({record.recipient[:8]})"
+            else:
+                who = member.phone if full_numbers else mask(member.phone)
+            lines.append(
+                RecipientLine(
+                    recipient=who,
+                    name=(member.name or None) if member else None,
+                    outcome=record.outcome,
+                    delivery_status=record.delivery_status,
+                    parts=record.parts,
+                    price_usd=record.price_usd,
+                    carrier_fee_usd=record.carrier_fee_usd,
+                )
+            )
+        return tuple(lines)
 
     def _fill(self, campaign: Campaign, shift: Shift) -> ShiftFill:
         if shift.available or not shift.employee:
@@ -655,7 +738,9 @@ class CampaignSender:
                 job.to,
                 text,
                 self.settings.origination_identity,
-                context={"campaign_id": job.campaign_id},
+                context=send_context(
+                    "campaign", fingerprint(job.to), campaign_id=job.campaign_id, run=job.run
+                ),
                 ttl_seconds=max(MIN_TTL_SECONDS, remaining),
             )
         except RecipientOptedOut:

@@ -13,10 +13,11 @@ from shiftsms.core import replies
 from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.catalogue import ENGLISH, Catalogue, catalogue
 from shiftsms.core.commands import SPECS, Command, clean_body, parse
+from shiftsms.core.delivery import send_context
 from shiftsms.core.gsm import GSM7_SINGLE, septets
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift, StaffMember
-from shiftsms.core.phone import mask, redact, try_normalise
+from shiftsms.core.phone import fingerprint, mask, redact, try_normalise
 from shiftsms.core.self_service import BadSnooze, drop_too_late, snooze_days
 from shiftsms.core.shift_times import ShiftTimeError, Span, from_iso, sort_key, time_zone
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
@@ -526,7 +527,8 @@ class InboundService:
         try:
             if self.outbox is not None:
                 return self.outbox.reply(sms.message_id, sender, text, origination)
-            return self.sms.send(sender, text, origination)
+            context = send_context("reply", fingerprint(sender))
+            return self.sms.send(sender, text, origination, context=context)
         except RecipientOptedOut:
             log.info("reply not sent: recipient opted out", extra={"sender": mask(sender)})
         except SendRejected as exc:

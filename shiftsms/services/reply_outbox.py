@@ -21,7 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shiftsms.core.phone import mask, redact
+from shiftsms.core.delivery import send_context
+from shiftsms.core.phone import fingerprint, mask, redact
 from shiftsms.core.reply_jobs import CLAIMED, OPTED_OUT, QUEUED, REJECTED, SENT, ReplyJob
 from shiftsms.errors import (
     RecipientOptedOut,
@@ -127,7 +128,12 @@ class ReplyOutbox:
             log.warning("reply claim lost before sending: not sent by this invocation")
             return "duplicate"
         try:
-            message_id = self.sms.send(job.to, job.text, job.origination)
+            message_id = self.sms.send(
+                job.to,
+                job.text,
+                job.origination,
+                context=send_context("reply", fingerprint(job.to)),
+            )
         except RecipientOptedOut:
             self.markers.settle(job.ref, token, OPTED_OUT)
             log.info("reply not sent: recipient opted out", extra={"recipient": mask(job.to)})

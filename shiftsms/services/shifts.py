@@ -9,8 +9,10 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from shiftsms.core.commands import InvalidShiftId, validate_shift_id
+from shiftsms.core.delivery import send_context
 from shiftsms.core.gsm import GSM7_SINGLE, septets, to_gsm7, truncate_septets
 from shiftsms.core.models import Shift, ShiftStatus
+from shiftsms.core.phone import fingerprint
 from shiftsms.core.shift_info import check_location, check_role, compose_info, role_key
 from shiftsms.core.shift_times import (
     ShiftTimeError,
@@ -431,7 +433,12 @@ class ShiftService:
                 shift.employee,
                 text,
                 self.origination,
-                context={"shift_id": shift.shift_id, "reason": "cancelled-by-operator"},
+                context=send_context(
+                    "notify",
+                    fingerprint(shift.employee),
+                    shift_id=shift.shift_id,
+                    reason="cancelled-by-operator",
+                ),
             )
         except SendError as exc:
             return HolderText(shift.employee, text, error=str(exc))
