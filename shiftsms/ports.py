@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from shiftsms.core.audit import AuditEntry
 from shiftsms.core.booking_rules import Refusal
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
 from shiftsms.core.held_shifts import RETENTION, HeldShift
@@ -353,4 +354,20 @@ class ReplyQueue(Protocol):
 
     def enqueue(self, job: ReplyJob) -> None:
         """Put ``job`` on the queue; raise if it could not be queued."""
+        ...
+
+
+class AuditTrail(Protocol):
+    """The audit table: append-only entries, read by subject or by time range."""
+
+    def record(self, entry: AuditEntry) -> bool:
+        """Store ``entry`` once; False if it was stored already."""
+        ...
+
+    def for_subject(self, subject: str, since: datetime | None = None) -> Iterator[AuditEntry]:
+        """One subject's entries, oldest first."""
+        ...
+
+    def between(self, start: datetime, end: datetime) -> Iterator[AuditEntry]:
+        """Entries made in ``[start, end)``, oldest first (through a day index, no Scan)."""
         ...

@@ -186,7 +186,12 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
     template: dict[str, Any],
 ) -> None:
     functions = resources(template, "AWS::Lambda::Function")
-    assert set(functions) == {"InboundFunction", "CampaignFunction", "SenderFunction"}
+    assert set(functions) == {
+        "InboundFunction",
+        "CampaignFunction",
+        "SenderFunction",
+        "AuditFunction",
+    }
     classes = {}
     for name, fn in functions.items():
         handler = fn["Properties"]["Handler"]
@@ -203,6 +208,7 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
         "InboundFunction": "InboundSettings",
         "CampaignFunction": "FanOutSettings",
         "SenderFunction": "SenderSettings",
+        "AuditFunction": "AuditSettings",
     }
     read = set().union(*(env_reads(_parse(p)) for p in LAMBDA_CODE))
     assert read >= {"SHIFTS_TABLE", "STAFF_TABLE", "ORIGINATION_IDENTITY", "SEND_QUEUE_URL"}
@@ -243,6 +249,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         "InboundFunction": ["ShiftsTable", "StaffTable", "StateTable"],
         "CampaignFunction": ["CampaignsTable", "StaffTable"],
         "SenderFunction": ["CampaignsTable", "StaffTable", "StateTable"],
+        "AuditFunction": ["AuditTable", "CampaignsTable", "ShiftsTable", "StaffTable"],
     }
 
 
@@ -403,7 +410,13 @@ def test_every_queue_is_an_output_named_for_its_role(template: dict[str, Any]) -
     """`shiftsms status` finds queues from outputs only: ...QueueUrl, or ...DlqUrl for DLQs."""
     queues = set(resources(template, "AWS::SQS::Queue"))
     dead_letter = dead_letter_queues(template)
-    assert dead_letter == {"SendDLQ", "CampaignStreamDLQ", "InboundFailureQueue", "ReplyDLQ"}
+    assert dead_letter == {
+        "SendDLQ",
+        "CampaignStreamDLQ",
+        "InboundFailureQueue",
+        "ReplyDLQ",
+        "AuditStreamDLQ",
+    }
     assert queues >= dead_letter | {"SendQueue", "ReplyQueue"}
     outputs = {
         out["Value"]["Ref"]: key

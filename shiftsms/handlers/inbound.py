@@ -19,12 +19,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
+from shiftsms.aws.dynamo import stamp_writes
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
 from shiftsms.aws.reply_queue import DynamoReplyMarkers, SqsReplyQueue
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.actor import acting_as, sms_actor
 from shiftsms.core.events import MalformedEvent, parse_inbound
 from shiftsms.core.models import InboundSms
 from shiftsms.core.phone import redact
@@ -46,7 +48,7 @@ class InboundApp:
         caller: Caller | None = None,
     ) -> None:
         """Wire AWS adapters; ``sms`` and ``caller`` replace End User Messaging and Connect."""
-        dynamodb = client("dynamodb")
+        dynamodb = stamp_writes(client("dynamodb"), {settings.shifts_table, settings.staff_table})
         if caller is None and settings.connect:
             caller = ConnectCaller(client("connect"), settings.connect)
         sms = sms or EndUserMessagingSms(
@@ -104,9 +106,10 @@ class InboundApp:
         Any other message takes the unknown-sender path, whose writes are bounded by the
         reply limiter (a slot per answered number, one count per hour) however many arrive.
         """
-        screened = self.service.screen(sms)
-        if isinstance(screened, Allowed):
-            self._once(sms=asdict(sms), allowed=screened)
+        with acting_as(sms_actor(sms.sender, sms.message_id)):
+            screened = self.service.screen(sms)
+            if isinstance(screened, Allowed):
+                self._once(sms=asdict(sms), allowed=screened)
 
     def handle(self, event: Any, context: Any) -> dict[str, int]:
         """Handle every record; drop malformed ones; re-raise only what a retry can fix."""

@@ -22,11 +22,13 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shiftsms.aws.clients import client
+from shiftsms.aws.dynamo import stamp_writes
 from shiftsms.aws.reply_queue import DynamoReplyMarkers
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.actor import acting_as, fn_actor
 from shiftsms.core.campaigns import SendJob
 from shiftsms.core.phone import redact
 from shiftsms.core.reply_jobs import ReplyJob
@@ -54,7 +56,9 @@ class SenderApp:
         now: Callable[[], float] = time.time,
     ) -> None:
         """Wire adapters; ``sms``, ``limiter`` and ``reply_rate`` replace their AWS ones."""
-        dynamodb = client("dynamodb")
+        dynamodb = stamp_writes(
+            client("dynamodb"), {settings.campaigns_table, settings.staff_table}
+        )
         self.now = now
         sms = sms or EndUserMessagingSms(
             client("pinpoint-sms-voice-v2"),
@@ -126,11 +130,15 @@ class SenderApp:
         self.deadline = (
             self.now() + remaining() / 1000 - DEADLINE_MARGIN_SECONDS if remaining else None
         )
-        return dict(
-            process_partial_response(
-                event=event, record_handler=self.record, processor=self.processor, context=context
+        with acting_as(fn_actor(getattr(context, "function_name", None) or "sender")):
+            return dict(
+                process_partial_response(
+                    event=event,
+                    record_handler=self.record,
+                    processor=self.processor,
+                    context=context,
+                )
             )
-        )
 
 
 @functools.cache
