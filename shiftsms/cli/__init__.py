@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shiftsms.cli import allowlist, audit, campaign, local, shifts
+from shiftsms.cli import allowlist, audit, campaign, local, report, shifts
 from shiftsms.cli import demo as demo_command
 from shiftsms.cli import deploy as stack_commands
 from shiftsms.cli.context import common_options
@@ -25,6 +25,7 @@ app.add_typer(allowlist.app, name="allowlist")
 app.add_typer(campaign.app, name="campaign")
 stack_commands.register(app)  # deploy, status, destroy
 audit.register(app)
+report.register(app)
 app.add_typer(local.app, name="local")
 demo_command.register(app)
 
