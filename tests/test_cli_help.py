@@ -19,7 +19,7 @@ def help_text(*words: str) -> str:
 
 
 def test_the_loops_below_see_every_command() -> None:
-    assert len(COMMANDS) == 23
+    assert len(COMMANDS) == 26
     assert {"shifts add", "allowlist update", "campaign create", "local up", "demo"} <= set(
         COMMANDS
     )

@@ -42,6 +42,13 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
             "dead_letter": False,
         },
         {
+            "name": "AuditStreamDlq",
+            "url": out["AuditStreamDlqUrl"],
+            "visible": 0,
+            "in_flight": 0,
+            "dead_letter": True,
+        },
+        {
             "name": "CampaignStreamDlq",
             "url": out["CampaignStreamDlqUrl"],
             "visible": 0,
@@ -81,10 +88,11 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
     assert human.stderr == warning
     rows = table_rows(human.stdout)
     start = rows.index(["Queue", "Kind", "Messages", "In flight"])
-    assert rows[start : start + 7] == [
+    assert rows[start : start + 8] == [
         ["Queue", "Kind", "Messages", "In flight"],
         ["ReplyQueue", "work", "0", "0"],
         ["SendQueue", "work", "1", "1"],
+        ["AuditStreamDlq", "dead-letter", "0", "0"],
         ["CampaignStreamDlq", "dead-letter", "0", "0"],
         ["InboundDlq", "dead-letter", "0", "0"],
         ["ReplyDlq", "dead-letter", "0", "0"],
