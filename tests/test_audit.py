@@ -112,6 +112,20 @@ def test_an_allow_list_entry_is_filed_under_its_fingerprint_never_its_number() -
     assert ANA not in json.dumps(entry.changes)
 
 
+def test_times_and_ids_are_kept_whole_and_free_text_is_redacted() -> None:
+    new = {
+        "shift_id": "X1",
+        "starts_at": "2026-11-03T00:04:33.600000+00:00",
+        "shift_info": "call Ana on 07700 900123",
+        "booking_ref": "1234567890",
+    }
+    entry = entry_from_images(SHIFT, "e8", AT, None, new)
+    assert entry is not None
+    assert entry.changes["starts_at"] == (None, "2026-11-03T00:04:33.600000+00:00")
+    assert entry.changes["booking_ref"] == (None, "1234567890")
+    assert entry.changes["shift_info"] == (None, "call Ana on 077******23")
+
+
 @pytest.mark.parametrize(
     ("text", "period"),
     [("7d", timedelta(days=7)), ("12h", timedelta(hours=12)), (" 2W ", timedelta(weeks=2))],

@@ -19,7 +19,7 @@ from tests.clitools import invoke
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))
-HANDLERS = ("__init__", "campaign", "inbound", "sender")
+HANDLERS = ("__init__", "audit", "campaign", "inbound", "sender")
 
 
 def test_every_package_of_the_tree_is_in_the_distribution() -> None:

@@ -225,6 +225,13 @@ def test_whole_days_are_read_as_totals_and_the_edges_record_by_record(story: Sto
     assert story.sends.totals_read == story.sends.days_read[1:-1]
 
 
+def test_an_unreadable_time_counts_no_hours(story: Story) -> None:
+    story.change("shift", T0, None, {"shift_id": "Z1", "starts_at": "soon", "ends_at": "later"})
+    story.book("Z1", BEN, T0 + timedelta(hours=1))
+    r = story.build()
+    assert {p.label: p.hours for p in r.people.values()}["+44********56"] == 12.0
+
+
 def test_an_empty_range_has_no_rates() -> None:
     r = Story().build()
     assert (r.posted, r.fill_rate, r.fill_time(0.5), r.cost_per_filled) == (0, None, None, None)

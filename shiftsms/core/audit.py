@@ -45,6 +45,9 @@ _QUIET = {
     ),
 }
 _E164 = re.compile(r"\+\d{7,15}")
+# Text people type, where a number may hide in any form: masked wherever it looks like one.
+# Other attributes are structured (times, ids, counters) and only E.164 values are masked.
+_FREE_TEXT = frozenset({"shift_info", "campaign_message", "sms_text", "name", "reason", "note"})
 
 
 def subject_key(kind: str, subject_id: str) -> str:
@@ -71,7 +74,7 @@ def _text(value: Any) -> str | None:
     return json.dumps(value, default=str, separators=(",", ":"), sort_keys=True)
 
 
-def _shown(raw: Any, numbers: list[str]) -> str | None:
+def _shown(name: str, raw: Any, numbers: list[str]) -> str | None:
     """``raw`` as text with phone numbers masked (those found are added to ``numbers``);
     numbers stored as numbers (counters, epoch seconds) are shown as they are."""
     value = _text(raw)
@@ -80,7 +83,8 @@ def _shown(raw: Any, numbers: list[str]) -> str | None:
     for number in _E164.findall(value):
         if number not in numbers:
             numbers.append(number)
-    return redact(_E164.sub(lambda m: mask(m.group()), value))
+    shown = _E164.sub(lambda m: mask(m.group()), value)
+    return redact(shown) if name in _FREE_TEXT else shown
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ def entry_from_images(
             continue
         before, after = old.get(name), new.get(name)
         if _text(before) != _text(after) and name not in {"changed_by", "changed_at"}:
-            changes[name] = (_shown(before, numbers), _shown(after, numbers))
+            changes[name] = (_shown(name, before, numbers), _shown(name, after, numbers))
     if action == CHANGED and not changes:
         return None
     holder = new.get("employee")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from shiftsms.core.audit import CAMPAIGN, CREATED, SHIFT, STAFF, AuditEntry
 from shiftsms.core.phone import mask
-from shiftsms.core.shift_times import from_iso
+from shiftsms.core.shift_times import UnreadableTime, from_iso
 from shiftsms.ports import AuditTrail, ShiftStore
 
 TAKEN = "taken"
@@ -143,7 +143,7 @@ def _hours(shift: _Shift) -> float:
         return 0.0
     try:
         return (from_iso(shift.ends_at) - from_iso(shift.starts_at)).total_seconds() / 3600
-    except ValueError:
+    except UnreadableTime:
         return 0.0
 
 
