@@ -49,6 +49,7 @@ from tests.fakes import (
     FixedDeadLetters,
     ListReplyQueue,
     ListSendQueue,
+    MemoryAuditTrail,
     MemoryCampaigns,
     MemoryLedger,
     MemoryReplyMarkers,
@@ -79,6 +80,7 @@ def test_every_port_has_a_fake() -> None:
     reply_rate: ports.ReplyRate = CountingReplyRate()
     reply_markers: ports.ReplyMarkers = MemoryReplyMarkers()
     reply_queue: ports.ReplyQueue = ListReplyQueue()
+    audit_trail: ports.AuditTrail = MemoryAuditTrail()
     fakes = {
         "ShiftStore": shift_store,
         "StaffStore": staff_store,
@@ -93,6 +95,7 @@ def test_every_port_has_a_fake() -> None:
         "ReplyRate": reply_rate,
         "ReplyMarkers": reply_markers,
         "ReplyQueue": reply_queue,
+        "AuditTrail": audit_trail,
     }
     declared = {
         name

@@ -20,13 +20,13 @@ import pytest
 
 from shiftsms.aws.audit_table import AuditTable
 from shiftsms.cli import report as report_cli
-from shiftsms.core.audit import AuditEntry, entry_from_images
+from shiftsms.core.audit import entry_from_images
 from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.core.phone import fingerprint
 from shiftsms.services.report import FillReport, bars
 from tests.clitools import invoke, record_dynamodb_calls, table_rows
 from tests.conftest import Deployed
-from tests.fakes import MemoryShifts
+from tests.fakes import MemoryAuditTrail, MemoryShifts
 
 LONDON = ZoneInfo("Europe/London")
 ANA, BEN = "+447700900123", "+447700900456"
@@ -84,26 +84,11 @@ class MemorySends:
         )
 
 
-@dataclass
-class MemoryTrail:
-    entries: list[AuditEntry] = field(default_factory=list)
-
-    def record(self, entry: AuditEntry) -> bool:
-        self.entries.append(entry)
-        return True
-
-    def for_subject(self, subject: str, since: datetime | None = None) -> Iterator[AuditEntry]:
-        return iter(e for e in self.entries if e.subject == subject)
-
-    def between(self, start: datetime, end: datetime) -> Iterator[AuditEntry]:
-        return iter(sorted((e for e in self.entries if start <= e.at < end), key=lambda e: e.at))
-
-
 class Story:
     """Changes as the audit function would record them."""
 
     def __init__(self) -> None:
-        self.trail = MemoryTrail()
+        self.trail = MemoryAuditTrail()
         self.sends = MemorySends()
         self.shifts = MemoryShifts()
         self.n = 0

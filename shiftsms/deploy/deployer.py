@@ -348,7 +348,7 @@ class Deployer:
         template = self._template_source(bucket, template_body)
         parameters = self._parameters(stack, kind, template, given)
 
-        if kind == "UPDATE" and self._unchanged(stack, template, parameters):
+        if kind == "UPDATE" and self._unchanged(stack, template_body, parameters):
             change_set = ChangeSet(name="", stack=stack, kind=kind, changes=(), no_op=True)
         else:
             self.on_event(Progress(f"Creating a change set for stack {stack}"))
@@ -488,16 +488,12 @@ class Deployer:
             ]
         return params
 
-    def _unchanged(
-        self, stack: str, template: Mapping[str, str], parameters: list[dict[str, Any]]
-    ) -> bool:
-        """True if the stack already has this template body and these parameter values.
+    def _unchanged(self, stack: str, body: str, parameters: list[dict[str, Any]]) -> bool:
+        """True if the stack already has this template body and these parameter values
+        (whether the body goes inline or, past the inline limit, by URL).
 
         Such an update changes nothing, so no change set is made for it.
         """
-        body = template.get("TemplateBody")
-        if body is None:
-            return False
         deployed = self.client("cloudformation").get_template(
             StackName=stack, TemplateStage="Original"
         )["TemplateBody"]
