@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from shiftsms.core.audit import AuditEntry
 from shiftsms.core.booking_rules import Refusal
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
 from shiftsms.core.delivery import DayTotals, DeliveryEvent, SendRecord
@@ -506,4 +507,20 @@ class MetricSink(Protocol):
 
     def count(self, name: str, value: float = 1) -> None:
         """Add ``value`` to the metric ``name``."""
+        ...
+
+
+class AuditTrail(Protocol):
+    """The audit table: append-only entries, read by subject or by time range."""
+
+    def record(self, entry: AuditEntry) -> bool:
+        """Store ``entry`` once; False if it was stored already."""
+        ...
+
+    def for_subject(self, subject: str, since: datetime | None = None) -> Iterator[AuditEntry]:
+        """One subject's entries, oldest first."""
+        ...
+
+    def between(self, start: datetime, end: datetime) -> Iterator[AuditEntry]:
+        """Entries made in ``[start, end)``, oldest first (through a day index, no Scan)."""
         ...

@@ -359,3 +359,27 @@ class StackSettings:
     default_region: str = "GB"
     # The stack's TimeZone: operator times without an offset are read in it.
     time_zone: str = "Europe/London"
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """What the audit function needs: the audited tables (to tell records apart), the trail."""
+
+    audit_table: str
+    shifts_table: str
+    staff_table: str
+    campaigns_table: str
+    audit_retention_days: int = 400
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AuditSettings:
+        """Build from the audit function's environment variables."""
+        env = _environ(env)
+        req = _required(env, "AUDIT_TABLE", "SHIFTS_TABLE", "STAFF_TABLE", "CAMPAIGNS_TABLE")
+        return cls(
+            audit_table=req["AUDIT_TABLE"],
+            shifts_table=req["SHIFTS_TABLE"],
+            staff_table=req["STAFF_TABLE"],
+            campaigns_table=req["CAMPAIGNS_TABLE"],
+            audit_retention_days=max(1, _int(env, "AUDIT_RETENTION_DAYS", 400)),
+        )

@@ -34,6 +34,7 @@ from shiftsms.aws.shifts_table import (
     textable,
 )
 from shiftsms.core import reply_jobs
+from shiftsms.core.audit import AuditEntry
 from shiftsms.core.booking_rules import may_work
 from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
 from shiftsms.core.delivery import DayTotals, DeliveryEvent, SendRecord
@@ -1122,3 +1123,27 @@ class CountingMetrics:
 
     def count(self, name: str, value: float = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + value
+
+
+@dataclass
+class MemoryAuditTrail:
+    """AuditTrail in a list: an entry is kept once per subject and stream event."""
+
+    entries: list[AuditEntry] = field(default_factory=list)
+
+    def record(self, entry: AuditEntry) -> bool:
+        if any((e.subject, e.event_id) == (entry.subject, entry.event_id) for e in self.entries):
+            return False
+        self.entries.append(entry)
+        return True
+
+    def for_subject(self, subject: str, since: datetime | None = None) -> Iterator[AuditEntry]:
+        found = [e for e in self.entries if e.subject == subject]
+        return iter(sorted((e for e in found if since is None or e.at >= since), key=_at))
+
+    def between(self, start: datetime, end: datetime) -> Iterator[AuditEntry]:
+        return iter(sorted((e for e in self.entries if start <= e.at < end), key=_at))
+
+
+def _at(entry: AuditEntry) -> datetime:
+    return entry.at

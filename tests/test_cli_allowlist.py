@@ -25,9 +25,15 @@ BEN = "+447700900456"
 
 
 def stored(deployed: Deployed) -> dict[str, dict[str, Any]]:
-    """Every allow-list item, by number, as plain values."""
+    """Every allow-list item, by number, as plain values (less who changed it and when:
+    tests/test_audit.py holds the CLI to stamping every write with the caller)."""
     items = deployed.dynamodb.scan(TableName=deployed.outputs["StaffTableName"])["Items"]
-    return {i["phone"]["S"]: from_item(i) for i in items}
+    return {
+        i["phone"]["S"]: {
+            k: v for k, v in from_item(i).items() if k not in {"changed_by", "changed_at"}
+        }
+        for i in items
+    }
 
 
 def write_csv(tmp_path: Path, text: str) -> str:

@@ -50,8 +50,14 @@ def stack() -> Iterator[CampaignStack]:
 
 
 def campaign_items(stack: CampaignStack) -> dict[str, dict[str, object]]:
+    """Every campaign item, by id (less who changed it and when: see tests/test_audit.py)."""
     items = stack.dynamodb.scan(TableName=stack.outputs["CampaignsTableName"])["Items"]
-    return {i["campaign_id"]["S"]: from_item(i) for i in items}
+    return {
+        i["campaign_id"]["S"]: {
+            k: v for k, v in from_item(i).items() if k not in {"changed_by", "changed_at"}
+        }
+        for i in items
+    }
 
 
 DRAFT = [

@@ -19,7 +19,7 @@ def help_text(*words: str) -> str:
 
 
 def test_the_loops_below_see_every_command() -> None:
-    assert len(COMMANDS) == 24
+    assert len(COMMANDS) == 27
     assert {"shifts add", "allowlist update", "campaign create", "local up", "demo"} <= set(
         COMMANDS
     )

@@ -28,9 +28,15 @@ ANA = "+447700900123"
 
 
 def stored(deployed: Deployed) -> dict[str, dict[str, Any]]:
-    """Every item of the shifts table, by id, as plain values."""
+    """Every item of the shifts table, by id, as plain values (less who changed it and when:
+    tests/test_audit.py holds the CLI to stamping every write with the caller)."""
     items = deployed.dynamodb.scan(TableName=deployed.outputs["ShiftsTableName"])["Items"]
-    return {i["shift_id"]["S"]: from_item(i) for i in items}
+    return {
+        i["shift_id"]["S"]: {
+            k: v for k, v in from_item(i).items() if k not in {"changed_by", "changed_at"}
+        }
+        for i in items
+    }
 
 
 def table(deployed: Deployed) -> ShiftsTable:

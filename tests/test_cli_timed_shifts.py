@@ -27,8 +27,14 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> datetime:
 
 
 def stored(deployed: Deployed) -> dict[str, dict[str, Any]]:
+    """Every shift item, by id (less who changed it and when: see tests/test_audit.py)."""
     items = deployed.dynamodb.scan(TableName=deployed.outputs["ShiftsTableName"])["Items"]
-    return {i["shift_id"]["S"]: from_item(i) for i in items}
+    return {
+        i["shift_id"]["S"]: {
+            k: v for k, v in from_item(i).items() if k not in {"changed_by", "changed_at"}
+        }
+        for i in items
+    }
 
 
 def put(deployed: Deployed, shift: Shift) -> None:

@@ -59,6 +59,7 @@ from tests.fakes import (
     FixedDeadLetters,
     ListReplyQueue,
     ListSendQueue,
+    MemoryAuditTrail,
     MemoryCampaigns,
     MemoryClaimWindows,
     MemoryLedger,
@@ -102,6 +103,7 @@ def test_every_port_has_a_fake() -> None:
     send_records: ports.SendRecords = MemorySendRecords(campaigns)
     delivery_ledger: ports.DeliveryLedger = MemorySendRecords(campaigns)
     metrics: ports.MetricSink = CountingMetrics()
+    audit_trail: ports.AuditTrail = MemoryAuditTrail()
     fakes = {
         "ShiftStore": shift_store,
         "StaffStore": staff_store,
@@ -124,6 +126,7 @@ def test_every_port_has_a_fake() -> None:
         "SendRecords": send_records,
         "DeliveryLedger": delivery_ledger,
         "MetricSink": metrics,
+        "AuditTrail": audit_trail,
     }
     declared = {
         name

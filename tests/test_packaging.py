@@ -19,7 +19,16 @@ from tests.clitools import invoke
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))
-HANDLERS = ("__init__", "campaign", "delivery", "due", "inbound", "sender", "shift_keys")
+HANDLERS = (
+    "__init__",
+    "audit",
+    "campaign",
+    "delivery",
+    "due",
+    "inbound",
+    "sender",
+    "shift_keys",
+)
 
 
 def test_every_package_of_the_tree_is_in_the_distribution() -> None:

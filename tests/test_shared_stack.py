@@ -9,13 +9,22 @@ from shiftsms.local.protect import REGISTRY
 from tests.conftest import REGION, Deployed, shared_stack
 from tests.sms_voice import InProcessSmsVoice
 
-TABLES = ("ShiftsTableName", "StaffTableName", "StateTableName", "CampaignsTableName")
+TABLES = (
+    "ShiftsTableName",
+    "StaffTableName",
+    "StateTableName",
+    "CampaignsTableName",
+    "AuditTableName",
+)
 KEYS = {
     "ShiftsTableName": "shift_id",
     "StaffTableName": "phone",
     "StateTableName": "id",
     "CampaignsTableName": "campaign_id",
+    "AuditTableName": "subject",
 }
+# The sort key of a table that has one.
+SORT_KEYS = {"AuditTableName": {"at_event": {"S": "same-time"}}}
 
 
 def queue_urls() -> list[str]:
@@ -42,15 +51,19 @@ def test_each_test_starts_from_empty_tables_and_queues(deployed: Deployed, run: 
     assert sorted(all_tables) == sorted(names)
     urls = queue_urls()
     # the send, reply and delivery-event queues, their DLQs, and the failure queues of the
-    # inbound function and of the two stream consumers (campaign fan-out, shift keys)
-    assert len(urls) == 9
+    # inbound function and of the three stream consumers (campaign fan-out, shift keys, audit)
+    assert len(urls) == 10
     for output in TABLES:
         table = deployed.outputs[output]
         assert deployed.dynamodb.scan(TableName=table)["Items"] == [], output
         # Fails if the other run's item is still there.
         deployed.dynamodb.put_item(
             TableName=table,
-            Item={KEYS[output]: {"S": "same-key"}, "run": {"N": str(run)}},
+            Item={
+                KEYS[output]: {"S": "same-key"},
+                **SORT_KEYS.get(output, {}),
+                "run": {"N": str(run)},
+            },
             ConditionExpression="attribute_not_exists(#k)",
             ExpressionAttributeNames={"#k": KEYS[output]},
         )
@@ -92,7 +105,7 @@ def test_the_stack_is_deployed_again_when_something_else_changed_the_account() -
     with shared_stack() as second:
         tables = boto3.client("dynamodb", region_name=REGION).list_tables()["TableNames"]
         assert "stray" not in tables
-        assert len(tables) == 4
+        assert len(tables) == 5
     assert second.name == "shiftsms"
     with shared_stack({"DefaultPhoneRegion": "US"}) as other:
         assert other.parameters["DefaultPhoneRegion"] == "US"

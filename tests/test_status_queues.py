@@ -49,6 +49,13 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
             "dead_letter": False,
         },
         {
+            "name": "AuditStreamDlq",
+            "url": out["AuditStreamDlqUrl"],
+            "visible": 0,
+            "in_flight": 0,
+            "dead_letter": True,
+        },
+        {
             "name": "CampaignStreamDlq",
             "url": out["CampaignStreamDlqUrl"],
             "visible": 0,
@@ -102,11 +109,12 @@ def test_status_shows_every_queue_and_a_dead_letter_queue_holding_a_message(
     assert human.stderr == warning
     rows = table_rows(human.stdout)
     start = rows.index(["Queue", "Kind", "Messages", "In flight"])
-    assert rows[start : start + 10] == [
+    assert rows[start : start + 11] == [
         ["Queue", "Kind", "Messages", "In flight"],
         ["DeliveryQueue", "work", "0", "0"],
         ["ReplyQueue", "work", "0", "0"],
         ["SendQueue", "work", "1", "1"],
+        ["AuditStreamDlq", "dead-letter", "0", "0"],
         ["CampaignStreamDlq", "dead-letter", "0", "0"],
         ["DeliveryDlq", "dead-letter", "0", "0"],
         ["InboundDlq", "dead-letter", "0", "0"],

@@ -199,6 +199,7 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
         "DueFunction",
         "ShiftKeyFunction",
         "DeliveryFunction",
+        "AuditFunction",
     }
     classes = {}
     for name, fn in functions.items():
@@ -219,6 +220,7 @@ def test_each_function_is_given_exactly_the_variables_its_settings_read(
         "DueFunction": "DueSettings",
         "ShiftKeyFunction": "ShiftKeySettings",
         "DeliveryFunction": "DeliverySettings",
+        "AuditFunction": "AuditSettings",
     }
     read = set().union(*(env_reads(_parse(p)) for p in LAMBDA_CODE))
     assert read >= {"SHIFTS_TABLE", "STAFF_TABLE", "ORIGINATION_IDENTITY", "SEND_QUEUE_URL"}
@@ -262,6 +264,7 @@ def test_each_function_may_use_exactly_the_tables_it_is_given(template: dict[str
         "DueFunction": ["CampaignsTable", "ShiftsTable", "StaffTable", "StateTable"],
         "ShiftKeyFunction": ["ShiftsTable"],
         "DeliveryFunction": ["CampaignsTable", "StateTable"],
+        "AuditFunction": ["AuditTable", "CampaignsTable", "ShiftsTable", "StaffTable"],
     }
 
 
@@ -439,6 +442,7 @@ def test_every_queue_is_an_output_named_for_its_role(template: dict[str, Any]) -
         "ReplyDLQ",
         "ShiftKeyStreamDLQ",
         "DeliveryDLQ",
+        "AuditStreamDLQ",
     }
     assert queues >= dead_letter | {"SendQueue", "ReplyQueue"}
     outputs = {

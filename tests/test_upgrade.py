@@ -39,9 +39,10 @@ def _update_table_in_place(
     account_id: str,
     region_name: str,
 ) -> Table:
-    """What CloudFormation does to a table whose indexes changed: UpdateTable in place, one
-    index created or deleted per stack update (more fails the update); a key change would
-    need a replacement, which a retained table with data cannot take."""
+    """What CloudFormation does to a table whose indexes or stream changed: UpdateTable in
+    place, one index created or deleted per stack update (more fails the update), a stream
+    added, or its view type changed by turning it off and on again (a new stream ARN); a key
+    change would need a replacement, which a retained table with data cannot take."""
     props = cloudformation_json["Properties"]
     if props["KeySchema"] != original_resource.schema:
         raise ValueError("the key schema changed: CloudFormation would replace the table")
@@ -61,6 +62,16 @@ def _update_table_in_place(
         deletion_protection_enabled=None,
         warm_throughput=None,
     )
+    view = (props.get("StreamSpecification") or {}).get("StreamViewType")
+    current = original_resource.stream_specification or {}
+    was = current.get("StreamViewType") if current.get("StreamEnabled") else None
+    if view != was:
+        if was is not None:
+            original_resource.set_stream_specification({"StreamEnabled": False})
+        if view is not None:
+            original_resource.set_stream_specification(
+                {"StreamEnabled": True, "StreamViewType": view}
+            )
     return original_resource
 
 
@@ -117,6 +128,25 @@ _original_update = ResourceMap.update
 def _streams_on_before_their_readers(monkeypatch: pytest.MonkeyPatch) -> None:
     """See _update_with_streams_first."""
     monkeypatch.setattr(ResourceMap, "update", _update_with_streams_first)
+
+
+@pytest.fixture(autouse=True)
+def _tables_update_before_what_names_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto creates an update's new resources before it updates the changed ones, where
+    CloudFormation follows the references: the audit function's role and mappings name the
+    streams this update adds to the tables, so the tables are updated first."""
+    original = ResourceMap.update
+
+    def update(self: ResourceMap, template: dict[str, Any], parameters: Any = None) -> None:
+        for name, resource in template["Resources"].items():
+            table = self._parsed_resources.get(name)
+            if resource["Type"] == "AWS::DynamoDB::Table" and isinstance(table, Table):
+                _update_table_in_place(
+                    Table, table, table.name, resource, self._account_id, self._region_name
+                )
+        original(self, template, parameters)
+
+    monkeypatch.setattr(ResourceMap, "update", update)
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+from shiftsms.core.actor import current_actor
 
 _SER = TypeSerializer()
 _DE = TypeDeserializer()
@@ -30,3 +34,110 @@ def values(**kw: Any) -> dict[str, Any]:
 def is_condition_failure(exc: ClientError) -> bool:
     """True when a conditional write lost (the condition did not hold)."""
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+# -- who changed an item ------------------------------------------------------------------
+
+CHANGED_BY = "changed_by"
+CHANGED_AT = "changed_at"
+_SET = re.compile(r"(?<![#:\w])SET\s", re.IGNORECASE)
+
+
+def actor_fields(actor: str, now: datetime | None = None) -> dict[str, str]:
+    """The plain attributes naming who changed an item and when (``changed_by``/``changed_at``).
+
+    ``changed_at`` has microseconds, so every write sets a new value: the audit trail tells a
+    write that set ``changed_by`` from one that left it as it was by comparing the two.
+    """
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    return {CHANGED_BY: actor, CHANGED_AT: when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+
+
+def _stamp_put(item: dict[str, Any], fields: Mapping[str, str]) -> None:
+    if CHANGED_BY not in item:
+        item.update(to_item(fields))
+
+
+def _stamp_update(request: dict[str, Any], fields: Mapping[str, str]) -> None:
+    expression = request.get("UpdateExpression")
+    names = request.get("ExpressionAttributeNames") or {}
+    if not isinstance(expression, str) or CHANGED_BY in names.values() or CHANGED_BY in expression:
+        return
+    sets = "#shiftsms_by = :shiftsms_by, #shiftsms_at = :shiftsms_at"
+    match = _SET.search(expression)
+    if match:
+        expression = f"{expression[: match.end()]}{sets}, {expression[match.end() :]}"
+    else:
+        expression = f"SET {sets} {expression}"
+    request["UpdateExpression"] = expression
+    request["ExpressionAttributeNames"] = {
+        **names,
+        "#shiftsms_by": CHANGED_BY,
+        "#shiftsms_at": CHANGED_AT,
+    }
+    request["ExpressionAttributeValues"] = {
+        **(request.get("ExpressionAttributeValues") or {}),
+        ":shiftsms_by": _SER.serialize(fields[CHANGED_BY]),
+        ":shiftsms_at": _SER.serialize(fields[CHANGED_AT]),
+    }
+
+
+def stamp_writes(
+    client: Any,
+    tables: Callable[[], Collection[str]] | Collection[str],
+    default_actor: Callable[[], str | None] | None = None,
+) -> Any:
+    """Make ``client`` add ``actor_fields`` to its writes of ``tables`` (and return it).
+
+    The actor is the one in force (:func:`shiftsms.core.actor.acting_as`), else
+    ``default_actor()`` (called at the first write only when needed); with neither, a write
+    goes as it was. PutItem, UpdateItem (``UpdateExpression``), BatchWriteItem puts and
+    TransactWriteItems Put/Update are stamped; a write that names ``changed_by`` itself is left
+    alone. Deletes cannot carry attributes: the audit trail records them as by unknown.
+    """
+
+    def names() -> Collection[str]:
+        return tables() if callable(tables) else tables
+
+    def fields() -> dict[str, str] | None:
+        actor = current_actor() or (default_actor() if default_actor else None)
+        return actor_fields(actor) if actor else None
+
+    def on_put(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") in names() and (f := fields()):
+            _stamp_put(params.setdefault("Item", {}), f)
+
+    def on_update(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") in names() and (f := fields()):
+            _stamp_update(params, f)
+
+    def on_batch(params: dict[str, Any], **_: Any) -> None:
+        chosen = [t for t in (params.get("RequestItems") or {}) if t in names()]
+        if not chosen or not (f := fields()):
+            return
+        for table in chosen:
+            for request in params["RequestItems"][table]:
+                if "PutRequest" in request:
+                    _stamp_put(request["PutRequest"].setdefault("Item", {}), f)
+
+    def on_transact(params: dict[str, Any], **_: Any) -> None:
+        writes = [
+            (kind, entry[kind])
+            for entry in params.get("TransactItems") or []
+            for kind in ("Put", "Update")
+            if kind in entry and entry[kind].get("TableName") in names()
+        ]
+        if not writes or not (f := fields()):
+            return
+        for kind, request in writes:
+            if kind == "Put":
+                _stamp_put(request.setdefault("Item", {}), f)
+            else:
+                _stamp_update(request, f)
+
+    events = client.meta.events
+    events.register("before-parameter-build.dynamodb.PutItem", on_put)
+    events.register("before-parameter-build.dynamodb.UpdateItem", on_update)
+    events.register("before-parameter-build.dynamodb.BatchWriteItem", on_batch)
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", on_transact)
+    return client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shiftsms.cli import allowlist, campaign, local, shifts
+from shiftsms.cli import allowlist, audit, campaign, local, report, shifts, watch
 from shiftsms.cli import demo as demo_command
 from shiftsms.cli import deploy as stack_commands
 from shiftsms.cli.context import common_options
@@ -24,6 +24,9 @@ app.add_typer(shifts.app, name="shifts")
 app.add_typer(allowlist.app, name="allowlist")
 app.add_typer(campaign.app, name="campaign")
 stack_commands.register(app)  # deploy, status, destroy
+audit.register(app)
+report.register(app)
+watch.register(app)
 app.add_typer(local.app, name="local")
 demo_command.register(app)
 

@@ -10,11 +10,17 @@ from typing import Annotated, Any
 
 import boto3
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shiftsms import resources
 from shiftsms.aws import clients
+from shiftsms.aws.dynamo import stamp_writes
 from shiftsms.aws.stack import DEFAULT_STACK, StackInfo, describe
 from shiftsms.cli.output import fail, show_item_warnings
+from shiftsms.core.actor import cli_actor
+
+# The tables whose items carry who changed them (the audit trail reads it).
+AUDITED_OUTPUTS = ("ShiftsTableName", "StaffTableName", "CampaignsTableName")
 
 
 @dataclass
@@ -26,6 +32,7 @@ class CliContext:
     profile: str | None = None
     _session: boto3.session.Session | None = field(default=None, repr=False)
     _stack: StackInfo | None = field(default=None, repr=False)
+    _actor: str | None = field(default=None, repr=False)
 
     @property
     def session(self) -> boto3.session.Session:
@@ -37,8 +44,29 @@ class CliContext:
         return self._session
 
     def client(self, service: str) -> Any:
-        """A boto3 client in this session (honours AWS_ENDPOINT_URL)."""
-        return clients.client(service, self.session)
+        """A boto3 client in this session (honours AWS_ENDPOINT_URL).
+
+        A DynamoDB client stamps its writes of the shifts, staff and campaigns tables with
+        the caller's IAM identity (``cli:<ARN>``, from STS once per command).
+        """
+        made = clients.client(service, self.session)
+        if service == "dynamodb":
+            stamp_writes(made, self._audited_tables, self.actor)
+        return made
+
+    def _audited_tables(self) -> set[str]:
+        outputs = self._stack.outputs if self._stack else {}
+        return {outputs[k] for k in AUDITED_OUTPUTS if outputs.get(k)}
+
+    def actor(self) -> str:
+        """``cli:<caller ARN>`` (STS GetCallerIdentity, asked once per command)."""
+        if self._actor is None:
+            try:
+                arn = self.client("sts").get_caller_identity()["Arn"]
+            except (ClientError, BotoCoreError):
+                arn = "unknown identity"
+            self._actor = cli_actor(str(arn))
+        return self._actor
 
     def stack(self) -> StackInfo:
         """The stack's status and outputs (read once per command)."""

@@ -535,7 +535,8 @@ class Deployer:
         return params
 
     def _unchanged(self, stack: str, body: str, parameters: list[dict[str, Any]]) -> bool:
-        """True if the stack already has this template body and these parameter values.
+        """True if the stack already has this template body and these parameter values
+        (whether the body goes inline or, past the inline limit, by URL).
 
         Such an update changes nothing, so no change set is made for it (the body is compared
         whether it travels inline or, past the inline limit, through S3).

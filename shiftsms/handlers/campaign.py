@@ -19,8 +19,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from shiftsms.aws.campaigns_table import CampaignsTable, campaign_from_item
 from shiftsms.aws.clients import client
+from shiftsms.aws.dynamo import stamp_writes
 from shiftsms.aws.send_queue import SqsSendQueue
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.actor import acting_as, fn_actor
 from shiftsms.core.metrics import OFFERED
 from shiftsms.handlers.logs import logger
 from shiftsms.handlers.metrics import EmfMetrics
@@ -33,7 +35,7 @@ class CampaignApp:
 
     def __init__(self, settings: FanOutSettings) -> None:
         """Wire the adapters from ``settings`` (boto3 clients honour AWS_ENDPOINT_URL)."""
-        dynamodb = client("dynamodb")
+        dynamodb = stamp_writes(client("dynamodb"), {settings.campaigns_table})
         self.service = CampaignFanOut(
             settings=settings,
             campaigns=CampaignsTable(dynamodb, settings.campaigns_table),
@@ -65,14 +67,15 @@ class CampaignApp:
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Process a stream batch; failed records are reported for retry (bisected by Lambda)."""
         try:
-            return dict(
-                process_partial_response(
-                    event=event,
-                    record_handler=self.record,
-                    processor=self.processor,
-                    context=context,
+            with acting_as(fn_actor(getattr(context, "function_name", None) or "campaign")):
+                return dict(
+                    process_partial_response(
+                        event=event,
+                        record_handler=self.record,
+                        processor=self.processor,
+                        context=context,
+                    )
                 )
-            )
         finally:
             self.metrics.flush()
 

@@ -10,12 +10,14 @@ from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.clients import client
 from shiftsms.aws.due_work import DynamoDueWork
+from shiftsms.aws.dynamo import stamp_writes
 from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.reply_queue import SqsReplyQueue
 from shiftsms.aws.send_queue import SqsSendQueue
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.actor import fn_actor
 from shiftsms.core.award import booked_hours
 from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.due import WAVE, WINDOW_CLOSE
@@ -104,7 +106,9 @@ def waitlist_service(settings: DueSettings, dynamodb: Any) -> WaitlistService:
 def app() -> DueRunner:
     """The runner for this container, built on first use from the environment."""
     settings = DueSettings.from_env()
-    dynamodb = client("dynamodb")
+    # Awards, holds and waves change shifts, people and campaigns: the audit credits this function.
+    audited = {settings.shifts_table, settings.staff_table, settings.campaigns_table}
+    dynamodb = stamp_writes(client("dynamodb"), audited, lambda: fn_actor("due"))
     return DueRunner(DynamoDueWork(dynamodb, settings.state_table), handlers(settings, dynamodb))
 
 

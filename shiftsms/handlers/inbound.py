@@ -23,6 +23,7 @@ from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
 from shiftsms.aws.due_work import DynamoDueWork
+from shiftsms.aws.dynamo import stamp_writes
 from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.reply_limiter import DynamoReplyLimiter
 from shiftsms.aws.reply_queue import DynamoReplyMarkers, SqsReplyQueue
@@ -30,6 +31,7 @@ from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.actor import acting_as, sms_actor
 from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.events import MalformedEvent, parse_inbound
 from shiftsms.core.metrics import BOOKED
@@ -69,7 +71,7 @@ class InboundApp:
         caller: Caller | None = None,
     ) -> None:
         """Wire AWS adapters; ``sms`` and ``caller`` replace End User Messaging and Connect."""
-        dynamodb = client("dynamodb")
+        dynamodb = stamp_writes(client("dynamodb"), {settings.shifts_table, settings.staff_table})
         if caller is None and settings.connect:
             caller = ConnectCaller(client("connect"), settings.connect)
         sms = sms or EndUserMessagingSms(
@@ -153,9 +155,10 @@ class InboundApp:
         Any other message takes the unknown-sender path, whose writes are bounded by the
         reply limiter (a slot per answered number, one count per hour) however many arrive.
         """
-        screened = self.service.screen(sms)
-        if isinstance(screened, Allowed):
-            self._once(sms=asdict(sms), allowed=screened)
+        with acting_as(sms_actor(sms.sender, sms.message_id)):
+            screened = self.service.screen(sms)
+            if isinstance(screened, Allowed):
+                self._once(sms=asdict(sms), allowed=screened)
 
     def handle(self, event: Any, context: Any) -> dict[str, int]:
         """Handle every record; drop malformed ones; re-raise only what a retry can fix."""

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.clients import client
 from shiftsms.aws.due_work import DynamoDueWork
+from shiftsms.aws.dynamo import stamp_writes
 from shiftsms.aws.offer_cap import DynamoOfferCap
 from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.reply_queue import DynamoReplyMarkers
@@ -32,6 +33,7 @@ from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.core.actor import acting_as, fn_actor
 from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.campaigns import SendJob, SendOutcome
 from shiftsms.core.gsm import segment_info
@@ -66,7 +68,9 @@ class SenderApp:
         now: Callable[[], float] = time.time,
     ) -> None:
         """Wire adapters; ``sms``, ``limiter`` and ``reply_rate`` replace their AWS ones."""
-        dynamodb = client("dynamodb")
+        dynamodb = stamp_writes(
+            client("dynamodb"), {settings.campaigns_table, settings.staff_table}
+        )
         self.now = now
         sms = sms or EndUserMessagingSms(
             client("pinpoint-sms-voice-v2"),
@@ -159,14 +163,15 @@ class SenderApp:
             self.now() + remaining() / 1000 - DEADLINE_MARGIN_SECONDS if remaining else None
         )
         try:
-            return dict(
-                process_partial_response(
-                    event=event,
-                    record_handler=self.record,
-                    processor=self.processor,
-                    context=context,
+            with acting_as(fn_actor(getattr(context, "function_name", None) or "sender")):
+                return dict(
+                    process_partial_response(
+                        event=event,
+                        record_handler=self.record,
+                        processor=self.processor,
+                        context=context,
+                    )
                 )
-            )
         finally:
             self.metrics.flush()
 
