@@ -301,7 +301,7 @@ def test_clear_errors_and_no_hangs(sandbox_dir: Path, tmp_path: Path) -> None:
 def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     started = time.monotonic()
-    result = shiftsms("demo", env=env, timeout=120)
+    result = shiftsms("demo", env=env, timeout=240)
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
@@ -331,8 +331,8 @@ def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
         assert line in out, f"{line!r} missing from the demo's output:\n{out}"
     # The campaign text reached each of the three phones once.
     assert out.count("<- Open shifts: 15/08 5h nightshift XYZ123") == 3
-    # With the SNOOZE and reminder chapters and a 12 s claim window, under 100 s.
-    assert elapsed < 100
+    # About 50 s on an idle machine (a 12 s claim window included); bounded for a loaded one.
+    assert elapsed < 150
     # Nothing left running (no function worker), nothing left in the temporary folder.
     leftovers = processes_mentioning(tmp_path)
     assert leftovers == []

@@ -241,11 +241,11 @@ def test_the_previous_release_upgrades_in_place(moto_server: str) -> None:  # no
     policy = json.loads(key_policy["Policy"])
     assert "CloudWatchAlarmsPublishToAlarmTopic" in {st["Sid"] for st in policy["Statement"]}
     assert indexes(shifts_table) == {"by-status", "by-start"}
-    # The shift-key function's stream is on.
+    # The stream the shift-key and audit functions read is on, with old and new images.
     described = dynamodb.describe_table(TableName=shifts_table)["Table"]
     assert described["StreamSpecification"] == {
         "StreamEnabled": True,
-        "StreamViewType": "NEW_IMAGE",
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
 
     # The new index answers: a timed shift added now is listed first, old items after it.

@@ -181,7 +181,9 @@ def test_the_award_racing_a_first_come_reply_after_the_window_books_once(stack: 
             }
         else:
             assert holder == REPLIERS[0]  # equal hours: the earliest reply
-            assert late_reply == f"No longer available: {code}. Reply REQUEST for open shifts."
+            assert late_reply == (
+                f"No longer available: {code}. Reply WAIT {code} to join its waitlist."
+            )
     # Both sides won some rounds: the race was run, not one side alone.
     assert set(winners) == {"window", "first come"}, winners
 

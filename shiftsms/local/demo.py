@@ -47,7 +47,9 @@ SHIFTS = [
     ("XYZ127", "19/08 8h dayshift"),
     ("XYZ128", "20/08 6h lateshift"),
 ]
-REPLY_TIMEOUT = 20.0
+# How long the demo waits for a text before it says something went wrong: generous, since a
+# loaded machine can hold a sender back past its invocation deadline and into a redelivery.
+REPLY_TIMEOUT = 45.0
 # Short durations so the demo shows a reminder within seconds: reminders 72 s ahead, for a
 # shift starting 78 s after it is posted (so the reminder is due 6 s later, after the booking),
 # and the due-work rule fired every 2 s.
