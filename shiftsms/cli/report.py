@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import csv
-import importlib
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,14 +12,14 @@ import typer
 from rich.table import Table
 
 from shiftsms.aws.audit_table import AuditTable
+from shiftsms.aws.delivery_records import DynamoSendRecords
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.cli.context import CliContext, get_context
-from shiftsms.cli.output import handle_errors, print_json, say, stdout, warn
+from shiftsms.cli.output import handle_errors, print_json, say, stdout
 from shiftsms.core.periods import parse_period
 from shiftsms.core.shift_times import time_zone
 from shiftsms.errors import InvalidInput
 from shiftsms.services.report import (
-    DayTotalsLike,
     FillReport,
     Report,
     SendRecordsLike,
@@ -34,37 +33,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Totals:
-    texts = 0
-    parts = 0
-    cost_usd = Decimal(0)
-
-
-class NoSendRecords:
-    """A stack whose build keeps no send records: no texts, no cost."""
-
-    def sent_on(self, day: date) -> Any:
-        """Nothing was recorded."""
-        return iter(())
-
-    def day_totals(self, day: date) -> DayTotalsLike:
-        """Zeros."""
-        return _Totals()
-
-
 def send_records(cli: CliContext) -> SendRecordsLike:
-    """The stack's send records (``shiftsms.aws.delivery_records``), or none in a build
-    without delivery receipts (then texts and cost show as 0, with a warning)."""
-    try:
-        module = importlib.import_module("shiftsms.aws.delivery_records")
-    except ImportError:
-        warn("this build records no delivery receipts: texts and cost show as 0")
-        return NoSendRecords()
+    """The stack's send records (what the delivery function recorded of each text)."""
     stack = cli.stack()
-    records: SendRecordsLike = module.DynamoSendRecords(
+    return DynamoSendRecords(
         cli.client("dynamodb"), stack.output("StateTableName"), stack.output("CampaignsTableName")
     )
-    return records
 
 
 def _since(value: str) -> str:
