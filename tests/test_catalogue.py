@@ -47,10 +47,11 @@ from shiftsms.core.catalogue import (
 from shiftsms.core.commands import MAX_CODES_PER_TEXT, SHIFT_ID_PATTERN
 from shiftsms.core.gsm import is_gsm7, segment_info
 from shiftsms.core.held_shifts import HeldShift
-from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
+from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, ShiftStatus
 from shiftsms.core.shift_info import MAX_LOCATION_SEPTETS, MAX_ROLE_SEPTETS
 from shiftsms.core.shift_times import Span
 from shiftsms.core.waitlist import WAITLIST_CAP, JoinOutcome, JoinResult
+from shiftsms.services.shifts import cancelled_text
 
 LONDON = ZoneInfo("Europe/London")
 CODES = [f"ABCDEFGHIJKLMNOPQR{i:02d}" for i in range(MAX_CODES_PER_TEXT)]  # 20: the longest id
@@ -211,6 +212,10 @@ def _self_service(texts: Catalogue) -> dict[str, tuple[str, tuple[str, ...]]]:
     ten = replies.window_interest(CODES, "23:59", texts)
     out["window interest, ten"] = (ten, (texts.count("WINDOW_INTEREST_MANY", 10, at="23:59"),))
     out["award lost"] = (replies.award_lost(CODE, texts), (CODE,))
+    shift = Shift(CODE, INFO, ShiftStatus.TAKEN, "+447700900123")
+    for removed in (False, True):
+        text = cancelled_text(shift, removed=removed, texts=texts)
+        out[f"cancelled, removed={removed}"] = (text, (f"{CODE} ({INFO})", "REQUEST"))
     return out
 
 

@@ -88,4 +88,8 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         "You're in for {n} shifts. We'll text you by {at} if they're yours.",
     ),
     "AWARD_LOST": "{code} went to someone else this time. Reply REQUEST for open shifts.",
+    # An operator's release or removal, told to the holder ("{shift}": "XYZ123 (15/08 nights)")
+    "BOOKING_CANCELLED": "Your booking of {shift} was cancelled by the ward. "
+    "Text REQUEST for open shifts.",
+    "SHIFT_CANCELLED": "{shift} was cancelled by the ward. Text REQUEST for open shifts.",
 }

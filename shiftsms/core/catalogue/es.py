@@ -89,4 +89,8 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     ),
     "AWARD_LOST": "{code} se ha asignado a otra persona esta vez. "
     "Responda REQUEST para ver los turnos libres.",
+    "BOOKING_CANCELLED": "La unidad ha cancelado su reserva de {shift}. "
+    "Responda REQUEST para ver los turnos libres.",
+    "SHIFT_CANCELLED": "La unidad ha cancelado el turno {shift}. "
+    "Responda REQUEST para ver los turnos libres.",
 }

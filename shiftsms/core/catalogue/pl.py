@@ -91,4 +91,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     ),
     "AWARD_LOST": "{code} tym razem trafiła do kogoś innego. "
     "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "BOOKING_CANCELLED": "Oddział odwołał Twoją rezerwację {shift}. "
+    "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "SHIFT_CANCELLED": "Oddział odwołał zmianę {shift}. Odpisz REQUEST, aby zobaczyć wolne zmiany.",
 }
