@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 import types
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -46,15 +47,21 @@ from shiftsms.core.catalogue import (
 from shiftsms.core.commands import MAX_CODES_PER_TEXT, SHIFT_ID_PATTERN
 from shiftsms.core.gsm import is_gsm7, segment_info
 from shiftsms.core.held_shifts import HeldShift
-from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
-from shiftsms.core.shift_info import MAX_ROLE_SEPTETS
+from shiftsms.core.models import BookingOutcome, DropOutcome, Shift, ShiftStatus
+from shiftsms.core.shift_info import MAX_LOCATION_SEPTETS, MAX_ROLE_SEPTETS
 from shiftsms.core.shift_times import Span
+from shiftsms.core.waitlist import WAITLIST_CAP, JoinOutcome, JoinResult
+from shiftsms.services.shifts import cancelled_text
 
 LONDON = ZoneInfo("Europe/London")
 CODES = [f"ABCDEFGHIJKLMNOPQR{i:02d}" for i in range(MAX_CODES_PER_TEXT)]  # 20: the longest id
 CODE = CODES[0]
 INFO = "Sat 15/08 19:00-07:00 Ward 7B Cardio RN1"  # 40 septets: the longest info sent
 ROLE = "Healthcare Asst2"  # 16 septets: the longest role
+LOCATION = "Ward 7B Cardiothoracic Surgery North Wng"  # 40 septets: the longest location
+# The same evening on each day of a week (Mon 11/08/2031 first): the longest weekday of each
+# language is among them.
+WEEK = [datetime(2031, 8, 11 + d, 18, 59, tzinfo=UTC) for d in range(7)]
 # A held night 19:00-07:00 (the widest time text) on 15/08.
 HELD = HeldShift(
     "HELD01",
@@ -73,6 +80,13 @@ STANDALONE = (
     "NO_MORE_SHIFTS",
     "LOOK_FURTHER",
     "HOW_TO_LIST",
+    "YES_WHICH",
+    "WAIT_ONE_CODE",
+    "COMMAND_LIST",
+    "NO_BOOKED_SHIFTS",
+    "NO_MORE_BOOKED",
+    "BAD_SNOOZE",
+    "RESUMED",
 )
 LANGUAGES = sorted(CATALOGUES)
 
@@ -81,6 +95,8 @@ def test_the_constants_match_the_longest_values() -> None:
     assert SHIFT_ID_PATTERN.fullmatch(CODE) and len(CODE) == 20
     assert len(INFO) == replies.MAX_INFO_SEPTETS
     assert len(ROLE) == MAX_ROLE_SEPTETS
+    assert len(LOCATION) == MAX_LOCATION_SEPTETS
+    assert [d.weekday() for d in WEEK] == list(range(7))
 
 
 def _refusals() -> list[Refusal]:
@@ -162,7 +178,52 @@ def _sent(texts: Catalogue) -> dict[str, tuple[str, tuple[str, ...]]]:
     )
     campaign = compose([Shift(CODE, INFO)], texts=texts).text
     out["campaign, one shift"] = (campaign, (f"{INFO} {CODE}. {texts.text('HOW_TO_BOOK')}",))
+    out.update(_self_service(texts))
     return out
+
+
+def _longest(texts: Catalogue, make: Callable[[datetime], str]) -> str:
+    """``make`` over every weekday of :data:`WEEK`: the longest text (the longest weekday)."""
+    return max((make(at) for at in WEEK), key=texts.units)
+
+
+def _self_service(texts: Catalogue) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The waitlist, self-service and claim-window texts with the longest values."""
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for outcome in JoinOutcome:
+        text = replies.join_reply(CODE, JoinResult(outcome, WAITLIST_CAP), texts)
+        shows = texts.text("NOT_A_CODE") if outcome is JoinOutcome.UNKNOWN else CODE
+        out[f"wait {outcome.value}"] = (text, (shows,))
+    held = _longest(texts, lambda at: replies.held_offer(CODE, at, LONDON, texts))
+    out["held offer"] = (held, (CODE, "19:59", "YES"))
+    snooze = _longest(texts, lambda at: replies.snoozed(at, LONDON, texts))
+    out["snoozed"] = (snooze, ("19:59", "RESUME"))
+    # MINE shows each location cut to 20 septets.
+    codes = [f"ABCDEFGHIJKLMNOPQ{i:03d}" for i in range(25)]
+    for at in WEEK:
+        page, shown = replies.booked_page([(c, at, LOCATION) for c in codes], LONDON, 9999, texts)
+        first = f"{codes[0]} {replies.day(at, LONDON, texts)} 19:59 {LOCATION[:18]}.."
+        more = texts.text("PAGE_MORE", n=len(codes) - shown + 9999)
+        out[f"mine, more to come, day {at.weekday()}"] = (page, (first, more))
+    remind = _longest(texts, lambda at: replies.reminder(CODE, at, LOCATION, LONDON, texts))
+    out["reminder"] = (remind, (f"{CODE} ", f" 19:59 {LOCATION}.", f"DROP {CODE}"))
+    one = replies.window_interest([CODE], "23:59", texts)
+    out["window interest, one"] = (one, (CODE, "23:59"))
+    ten = replies.window_interest(CODES, "23:59", texts)
+    out["window interest, ten"] = (ten, (texts.count("WINDOW_INTEREST_MANY", 10, at="23:59"),))
+    out["award lost"] = (replies.award_lost(CODE, texts), (CODE,))
+    shift = Shift(CODE, INFO, ShiftStatus.TAKEN, "+447700900123")
+    for removed in (False, True):
+        text = cancelled_text(shift, removed=removed, texts=texts)
+        out[f"cancelled, removed={removed}"] = (text, (f"{CODE} ({INFO})", "REQUEST"))
+    return out
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_language_names_seven_weekdays(code: str) -> None:
+    days = CATALOGUES[code].text("WEEKDAYS").split()
+    assert len(set(days)) == 7
+    assert replies.day(WEEK[5], LONDON, CATALOGUES[code]) == f"{days[5]} 16/08"
 
 
 def over_budget(texts: Catalogue) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shiftsms.core.commands import InvalidShiftId
-from shiftsms.core.models import Shift, ShiftStatus
+from shiftsms.core.models import Shift, ShiftStatus, StaffMember
 from shiftsms.errors import InvalidInput, ShiftChanged, ShiftExists, ShiftNotFound, ShiftNotTaken
 from shiftsms.services.shifts import (
     AddedShift,
@@ -23,7 +23,7 @@ from shiftsms.services.shifts import (
     ShiftService,
     read_file,
 )
-from tests.fakes import MemoryShifts, RecordingSms, SentSms
+from tests.fakes import MemoryShifts, MemoryStaff, RecordingSms, SentSms
 
 ANA, BEN = "+447700900101", "+447700900202"
 WARD_NUMBER = "+447700900000"
@@ -222,6 +222,37 @@ def test_remove_of_a_taken_shift_deletes_it_and_texts_the_holder(world: World) -
     assert got == Cancelled(seen, HolderText(ANA, REMOVED_TEXT, message_id="msg-1"))
     assert world.store.items == {}
     assert world.sms.sent == [SentSms(ANA, REMOVED_TEXT, WARD_NUMBER, CANCELLED)]
+
+
+@pytest.mark.parametrize(
+    ("language", "released", "removed"),
+    [
+        (
+            "es",
+            "La unidad ha cancelado su reserva de XYZ123 (15/08 nights). "
+            "Responda REQUEST para ver los turnos libres.",
+            "La unidad ha cancelado el turno XYZ124 (15/08 nights). "
+            "Responda REQUEST para ver los turnos libres.",
+        ),
+        (
+            "pl",
+            "Oddzial odwolal Twoja rezerwacje XYZ123 (15/08 nights). "
+            "Odpisz REQUEST, aby zobaczyc wolne zmiany.",
+            "Oddzial odwolal zmiane XYZ124 (15/08 nights). "
+            "Odpisz REQUEST, aby zobaczyc wolne zmiany.",
+        ),
+    ],
+)
+def test_the_holder_is_told_in_their_language(
+    world: World, language: str, released: str, removed: str
+) -> None:
+    world.service.staff = MemoryStaff()
+    world.service.staff.put(StaffMember(ANA, "Ana", language=language))
+    world.taken()
+    world.service.release("XYZ123")
+    world.taken("XYZ124")
+    world.service.remove(world.service.get("XYZ124"))
+    assert [(s.to, s.body) for s in world.sms.sent] == [(ANA, released), (ANA, removed)]
 
 
 def test_remove_of_an_available_shift_texts_nobody(world: World) -> None:

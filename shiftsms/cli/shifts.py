@@ -107,6 +107,7 @@ def _service(ctx: typer.Context, *, notify: bool = False, tz: str | None = None)
             configuration_set=cli.stack().outputs.get("ConfigurationSetName") or None,
         )
         service.origination = cli.output("OriginationIdentity")
+        service.staff = StaffTable(cli.client("dynamodb"), cli.output("StaffTableName"))
     return service
 
 

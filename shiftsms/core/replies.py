@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 
 from shiftsms.core.booking_rules import Refusal, refusal_text
 from shiftsms.core.catalogue import ENGLISH, Catalogue
-from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, septets, to_gsm7, truncate_septets
+from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, to_gsm7, truncate_septets
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
-from shiftsms.core.shift_info import day_text
 from shiftsms.core.waitlist import JoinOutcome, JoinResult
 
 HOW_TO_LIST = ENGLISH.text("HOW_TO_LIST")
@@ -34,55 +33,54 @@ LOOK_FURTHER = ENGLISH.text("LOOK_FURTHER")
 MAX_INFO_SEPTETS = 40
 
 # YES where the latest offer named several shifts, or none that is still open.
-YES_WHICH = "Please reply with the code of the shift you want. " + HOW_TO_LIST
-WAIT_ONE_CODE = "Please send WAIT and one shift code, like WAIT XYZ123."
+YES_WHICH = ENGLISH.text("YES_WHICH")
+WAIT_ONE_CODE = ENGLISH.text("WAIT_ONE_CODE")
 WAITLIST_OPEN_HINT = ENGLISH.text("WAITLIST_OPEN_HINT")
 
 
-def waitlist_joined(code: str, position: int) -> str:
+def waitlist_joined(code: str, position: int, texts: Catalogue = ENGLISH) -> str:
     """``WAIT CODE`` put the sender on the list."""
-    return f"You're number {position} for {code}. We'll text you if it is free again."
+    return texts.text("WAITLIST_JOINED", code=code, position=position)
 
 
-def waitlist_already(code: str, position: int) -> str:
+def waitlist_already(code: str, position: int, texts: Catalogue = ENGLISH) -> str:
     """``WAIT CODE`` from someone already on the list."""
-    return f"You're already number {position} for {code}. We'll text you if it is free again."
+    return texts.text("WAITLIST_ALREADY", code=code, position=position)
 
 
-def waitlist_full(code: str) -> str:
+def waitlist_full(code: str, texts: Catalogue = ENGLISH) -> str:
     """The list is at its cap."""
-    return f"The waitlist for {code} is full. " + HOW_TO_LIST
+    return texts.text("WAITLIST_FULL", code=code)
 
 
-def waitlist_open(code: str) -> str:
+def waitlist_open(code: str, texts: Catalogue = ENGLISH) -> str:
     """``WAIT CODE`` for a shift anyone may book now."""
-    return f"{code} is open: reply {code} to book it."
+    return texts.text("WAITLIST_OPEN", code=code)
 
 
-def waitlist_yours(code: str) -> str:
+def waitlist_yours(code: str, texts: Catalogue = ENGLISH) -> str:
     """``WAIT CODE`` from the person who holds it."""
-    return f"{code} is already yours."
+    return texts.text("WAITLIST_YOURS", code=code)
 
 
-def join_reply(code: str, result: JoinResult) -> str:
+def join_reply(code: str, result: JoinResult, texts: Catalogue = ENGLISH) -> str:
     """The reply to ``WAIT CODE``."""
     if result.outcome is JoinOutcome.JOINED:
-        return waitlist_joined(code, result.position)
+        return waitlist_joined(code, result.position, texts)
     if result.outcome is JoinOutcome.ALREADY:
-        return waitlist_already(code, result.position)
+        return waitlist_already(code, result.position, texts)
     if result.outcome is JoinOutcome.FULL:
-        return waitlist_full(code)
+        return waitlist_full(code, texts)
     if result.outcome is JoinOutcome.OPEN:
-        return waitlist_open(code)
+        return waitlist_open(code, texts)
     if result.outcome is JoinOutcome.YOURS:
-        return waitlist_yours(code)
-    return NOT_A_CODE
+        return waitlist_yours(code, texts)
+    return texts.text("NOT_A_CODE")
 
 
-def held_offer(code: str, until: datetime, zone: ZoneInfo) -> str:
+def held_offer(code: str, until: datetime, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
     """The text a waitlisted person gets when the shift is given back."""
-    at = until.astimezone(zone).strftime("%H:%M")
-    return f"{code} is free again and held for you until {at}. Reply YES to take it."
+    return texts.text("HELD_OFFER", code=code, at=f"{until.astimezone(zone):%H:%M}")
 
 
 def taken_footer(taken: Sequence[str], texts: Catalogue = ENGLISH) -> str:
@@ -290,86 +288,97 @@ def filled_notice(campaign: str, total: int, seconds: float) -> str:
 
 # -- self-service: MINE, COMMANDS, SNOOZE, RESUME, reminders --------------------------------
 
-COMMAND_LIST = (
-    "Text REQUEST for open shifts, a code to book, DROP code to give one back, MINE for yours,"
-    " SNOOZE or SNOOZE 3 to pause offers, RESUME, AGENT for a call."
-)
-NO_BOOKED_SHIFTS = "You have no upcoming booked shifts. " + HOW_TO_LIST
-NO_MORE_BOOKED = "No more booked shifts. Reply MINE to see them again."
-BAD_SNOOZE = "Reply SNOOZE to pause offers for 7 days, or SNOOZE and 1-60 days, e.g. SNOOZE 3."
-RESUMED = "Offers are back on. Reply SNOOZE to pause them again."
+COMMAND_LIST = ENGLISH.text("COMMAND_LIST")
+NO_BOOKED_SHIFTS = ENGLISH.text("NO_BOOKED_SHIFTS")
+NO_MORE_BOOKED = ENGLISH.text("NO_MORE_BOOKED")
+BAD_SNOOZE = ENGLISH.text("BAD_SNOOZE")
+RESUMED = ENGLISH.text("RESUMED")
 TOO_LATE_TITLE = ENGLISH.text("TOO_LATE")
 MAX_LOCATION_IN_LIST = 20
 
 
-def snoozed(until: datetime, zone: ZoneInfo) -> str:
+def day(instant: datetime, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
+    """``Sat 15/08`` on the wall clock of ``zone``, the weekday in the language of ``texts``."""
+    local = instant.astimezone(zone)
+    return f"{texts.text('WEEKDAYS').split()[local.weekday()]} {local:%d/%m}"
+
+
+def _when(instant: datetime, zone: ZoneInfo, texts: Catalogue) -> str:
+    """``Sat 15/08 19:00`` on the wall clock of ``zone``."""
+    return f"{day(instant, zone, texts)} {instant.astimezone(zone):%H:%M}"
+
+
+def snoozed(until: datetime, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
     """The reply to SNOOZE: until when, and what keeps working."""
-    return (
-        f"No offers until {day_text(until, zone)} {until.astimezone(zone):%H:%M}. Bookings,"
-        " REQUEST and reminders still work. Reply RESUME to get offers again."
-    )
+    return texts.text("SNOOZED", when=_when(until, zone, texts))
 
 
-def _booked_item(shift_id: str, start: datetime, location: str, zone: ZoneInfo) -> str:
+def _booked_item(
+    shift_id: str, start: datetime, location: str, zone: ZoneInfo, texts: Catalogue
+) -> str:
     place = " ".join(to_gsm7(location, replacement="").split())
     place = truncate_septets(place, MAX_LOCATION_IN_LIST) if place else ""
-    when = f"{day_text(start, zone)} {start.astimezone(zone):%H:%M}"
-    return " ".join(p for p in (to_gsm7(shift_id), when, place) if p)
+    return " ".join(p for p in (to_gsm7(shift_id), _when(start, zone, texts), place) if p)
 
 
 def booked_page(
-    booked: Sequence[tuple[str, datetime, str]], zone: ZoneInfo, more_after: int = 0
+    booked: Sequence[tuple[str, datetime, str]],
+    zone: ZoneInfo,
+    more_after: int = 0,
+    texts: Catalogue = ENGLISH,
 ) -> tuple[str, int]:
     """A person's booked shifts ``(id, start, location)`` soonest first, in one segment.
 
     Returns the text and how many it shows; the rest are counted with how MORE sends them.
     """
     if not booked:
-        return NO_BOOKED_SHIFTS, 0
-    head = "Your shifts: "
+        return texts.text("NO_BOOKED_SHIFTS"), 0
+    head = texts.text("YOUR_SHIFTS") + ": "
     items: list[str] = []
 
     def render(shown: list[str], remaining: int) -> str:
-        tail = f" {remaining} more: reply MORE." if remaining else ""
+        tail = " " + texts.text("PAGE_MORE", n=remaining) if remaining else ""
         return head + "; ".join(shown) + "." + tail
 
     for count, entry in enumerate(booked, start=1):
-        candidate = [*items, _booked_item(*entry, zone)]
-        if septets(render(candidate, len(booked) - count + more_after)) > GSM7_SINGLE:
+        candidate = [*items, _booked_item(*entry, zone, texts)]
+        if texts.units(render(candidate, len(booked) - count + more_after)) > texts.single:
             break
         items = candidate
     if not items:
         items = [to_gsm7(booked[0][0])]
     shown = len(items)
     text = render(items, len(booked) - shown + more_after)
-    return truncate_septets(text, GSM7_SINGLE), shown
+    return texts.fit(text, texts.single), shown
 
 
-def reminder(shift_id: str, start: datetime, location: str, zone: ZoneInfo) -> str:
+def reminder(
+    shift_id: str, start: datetime, location: str, zone: ZoneInfo, texts: Catalogue = ENGLISH
+) -> str:
     """``Reminder: XYZ123 Sat 15/08 19:00 Ward 7. Reply DROP XYZ123 if you can't make it.``"""
     code = to_gsm7(shift_id)
-    when = f"{day_text(start, zone)} {start.astimezone(zone):%H:%M}"
-    tail = f". Reply DROP {code} if you can't make it."
+    when = _when(start, zone, texts)
     place = " ".join(to_gsm7(location, replacement="").split())
-    room = GSM7_SINGLE - septets(f"Reminder: {code} {when}{tail}") - 1
-    place = truncate_septets(place, room) if place and room >= 4 else ""
-    return f"Reminder: {' '.join(p for p in (code, when, place) if p)}{tail}"
+    bare = texts.text("REMINDER", shift=f"{code} {when}", code=code)
+    room = texts.single - texts.units(bare) - 1
+    place = texts.fit(place, room) if place and room >= 4 else ""
+    shift = " ".join(p for p in (code, when, place) if p)
+    return texts.text("REMINDER", shift=shift, code=code)
 
 
 # -- claim windows ------------------------------------------------------------------------------
 
 
-def window_interest(codes: Sequence[str], closes_at: str) -> str:
+def window_interest(codes: Sequence[str], closes_at: str, texts: Catalogue = ENGLISH) -> str:
     """Replied during a claim window: ``You're in for XYZ123. We'll text you by 19:10 if it's
     yours.`` (``closes_at``: the wall-clock time the window closes, HH:MM in the stack's zone;
     the award runs within a minute of it, so "by" the next minute)."""
-    listed = ", ".join(codes)
-    text = f"You're in for {listed}. We'll text you by {closes_at} if it's yours."
-    if septets(text) <= GSM7_SINGLE:
+    text = texts.text("WINDOW_INTEREST", codes=", ".join(codes), at=closes_at)
+    if texts.units(text) <= texts.single:
         return text
-    return f"You're in for {len(codes)} shifts. We'll text you by {closes_at} if they're yours."
+    return texts.count("WINDOW_INTEREST_MANY", len(codes), at=closes_at)
 
 
-def award_lost(code: str) -> str:
+def award_lost(code: str, texts: Catalogue = ENGLISH) -> str:
     """The window closed and ``code`` went to someone else."""
-    return f"{code} went to someone else this time. " + HOW_TO_LIST
+    return texts.text("AWARD_LOST", code=code)

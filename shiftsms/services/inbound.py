@@ -14,7 +14,6 @@ from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, chec
 from shiftsms.core.catalogue import ENGLISH, Catalogue, catalogue
 from shiftsms.core.commands import SPECS, Command, clean_body, parse
 from shiftsms.core.delivery import send_context
-from shiftsms.core.gsm import GSM7_SINGLE, septets
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift, StaffMember
 from shiftsms.core.phone import fingerprint, mask, redact, try_normalise
@@ -249,7 +248,7 @@ class InboundService:
     def on_more(self, req: _Request) -> _Outcome:
         """MORE: the page after the last one sent to this sender (open shifts, or MINE's)."""
         if req.cursor and req.cursor.startswith(MINE_CURSOR):
-            return self._mine(req.sender, after=req.cursor[len(MINE_CURSOR) :])
+            return self._mine(req.sender, req.cursor[len(MINE_CURSOR) :], req.texts)
         return self._list(req.roles, after=req.cursor, texts=req.texts)
 
     def on_book(self, req: _Request) -> _Outcome:
@@ -265,21 +264,21 @@ class InboundService:
     def on_wait(self, req: _Request) -> _Outcome:
         """WAIT code: join the waitlist of a taken shift."""
         if self.waitlist is None:
-            return _Outcome(Action.INVALID, replies.NOT_A_CODE)
+            return _Outcome(Action.INVALID, req.texts.text("NOT_A_CODE"))
         if len(req.command.codes) != 1:
-            return _Outcome(Action.INVALID, replies.WAIT_ONE_CODE)
+            return _Outcome(Action.INVALID, req.texts.text("WAIT_ONE_CODE"))
         (code,) = req.command.codes
         result = self.waitlist.join(code, req.sender)
-        return _Outcome(Action.WAITLISTED, replies.join_reply(code, result))
+        return _Outcome(Action.WAITLISTED, replies.join_reply(code, result, req.texts))
 
     def on_yes(self, req: _Request) -> _Outcome:
         """YES: book the single shift of the latest offer sent to the sender."""
         code = self.waitlist.yes_code(req.sender, self.clock()) if self.waitlist else None
         if code is None:
-            return _Outcome(Action.INVALID, replies.YES_WHICH)
+            return _Outcome(Action.INVALID, req.texts.text("YES_WHICH"))
         outcome, reply = self._book_outcomes((code,), req.sender, req.roles, req.sms, req.texts)
         if outcome.get(code) in (BookingOutcome.TAKEN, BookingOutcome.UNKNOWN):
-            return _Outcome(Action.BOOKED, replies.YES_WHICH)
+            return _Outcome(Action.BOOKED, req.texts.text("YES_WHICH"))
         return _Outcome(Action.BOOKED, reply)
 
     def on_agent(self, req: _Request) -> _Outcome:
@@ -288,11 +287,11 @@ class InboundService:
 
     def on_mine(self, req: _Request) -> _Outcome:
         """MINE: the sender's upcoming booked shifts, soonest first."""
-        return self._mine(req.sender, after=None)
+        return self._mine(req.sender, None, req.texts)
 
     def on_commands(self, req: _Request) -> _Outcome:
         """COMMANDS: what they can text, in one segment."""
-        return _Outcome(Action.COMMANDS, replies.COMMAND_LIST)
+        return _Outcome(Action.COMMANDS, req.texts.text("COMMAND_LIST"))
 
     def on_snooze(self, req: _Request) -> _Outcome:
         """SNOOZE [N]: no campaign offers for 7 (or N, at most 60) days."""
@@ -301,17 +300,17 @@ class InboundService:
         try:
             days = snooze_days(words[1] if len(words) > 1 else "")
         except BadSnooze:
-            return _Outcome(Action.INVALID, replies.BAD_SNOOZE)
+            return _Outcome(Action.INVALID, req.texts.text("BAD_SNOOZE"))
         # From when the text was sent, so a retried SNOOZE sets the same end.
         until = self._sent_or_now(req.sms) + timedelta(days=days)
         self.staff.set_snooze(req.sender, until, self.clock())
         zone = time_zone(self.settings.time_zone)
-        return _Outcome(Action.SNOOZED, replies.snoozed(until, zone))
+        return _Outcome(Action.SNOOZED, replies.snoozed(until, zone, req.texts))
 
     def on_resume(self, req: _Request) -> _Outcome:
         """RESUME: campaign offers again."""
         self.staff.set_snooze(req.sender, None, self.clock())
-        return _Outcome(Action.RESUMED, replies.RESUMED)
+        return _Outcome(Action.RESUMED, req.texts.text("RESUMED"))
 
     def on_too_many(self, req: _Request) -> _Outcome:
         """More codes than one text may hold."""
@@ -360,7 +359,7 @@ class InboundService:
         except ShiftTimeError:
             return self.clock()
 
-    def _mine(self, sender: str, after: str | None) -> _Outcome:
+    def _mine(self, sender: str, after: str | None, texts: Catalogue = ENGLISH) -> _Outcome:
         """One page of the sender's upcoming booked timed shifts after ``after``."""
         now = self.clock()
         held, _, _ = self.shifts.held(sender)
@@ -372,7 +371,7 @@ class InboundService:
         elif after is not None:
             upcoming = [(key, h) for key, h in upcoming if key > after]
         if not upcoming:
-            text = replies.NO_BOOKED_SHIFTS if after is None else replies.NO_MORE_BOOKED
+            text = texts.text("NO_BOOKED_SHIFTS" if after is None else "NO_MORE_BOOKED")
             return _Outcome(Action.LISTED_MINE, text, MINE_CURSOR + END_OF_LIST, moves_cursor=True)
         page = upcoming[:PAGE_FETCH]
         found = self.shifts.get_many([h.shift_id for _, h in page])
@@ -385,7 +384,7 @@ class InboundService:
             for _, h in page
         ]
         zone = time_zone(self.settings.time_zone)
-        text, shown = replies.booked_page(entries, zone, len(upcoming) - len(page))
+        text, shown = replies.booked_page(entries, zone, len(upcoming) - len(page), texts)
         cursor = END_OF_LIST if shown == len(upcoming) else page[shown - 1][0]
         return _Outcome(Action.LISTED_MINE, text, MINE_CURSOR + cursor, moves_cursor=True)
 
@@ -454,11 +453,11 @@ class InboundService:
             return outcomes, booking
         log.info("window interest", extra={"sender": mask(sender), "shifts": list(registered)})
         by = reply_by(max(registered.values()), self.settings.time_zone)
-        interest = replies.window_interest(list(registered), by)
+        interest = replies.window_interest(list(registered), by, texts)
         if not outcomes and not refusals:
             return outcomes, interest
         both = f"{booking} {interest}"
-        return outcomes, both if septets(both) <= GSM7_SINGLE else interest
+        return outcomes, both if texts.units(both) <= texts.single else interest
 
     def _schedule_reminders(
         self, booked: list[tuple[str, Span]], sender: str, at: datetime

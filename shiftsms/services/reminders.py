@@ -21,7 +21,9 @@ from datetime import datetime
 
 from shiftsms.core import replies
 from shiftsms.core.campaigns import SendJob
+from shiftsms.core.catalogue import catalogue
 from shiftsms.core.due import DueItem
+from shiftsms.core.models import StaffMember
 from shiftsms.core.phone import fingerprint, mask
 from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.core.self_service import QuietHours, reminder_at, reminder_key
@@ -74,7 +76,8 @@ class Reminders:
         shift_id, holder = item.data.get("shift_id", ""), item.data.get("holder", "")
         ctx = {"shift_id": shift_id, "recipient": mask(holder)}
         start = from_iso(item.data["starts_at"])
-        why = self._stale(shift_id, holder, start, now)
+        member = self.staff.get(holder)
+        why = self._stale(shift_id, holder, start, now, member)
         if why:
             log.info(f"reminder not sent: {why}", extra=ctx)
             return
@@ -86,12 +89,15 @@ class Reminders:
             return
         shift = self.shifts.get(shift_id)
         location = (shift.location or "") if shift else ""
-        text = replies.reminder(shift_id, start, location, zone)
+        texts = catalogue(member.language if member else None)
+        text = replies.reminder(shift_id, start, location, zone, texts)
         self.replies.enqueue(ReplyJob(f"reminder#{item.key}", holder, text, self.origination))
         log.info("reminder queued", extra=ctx)
 
-    def _stale(self, shift_id: str, holder: str, start: datetime, now: datetime) -> str:
-        """Why the reminder must not go ("" if it may)."""
+    def _stale(
+        self, shift_id: str, holder: str, start: datetime, now: datetime, member: StaffMember | None
+    ) -> str:
+        """Why the reminder must not go ("" if it may); ``member``: the holder's entry."""
         if now >= start:
             return "the shift has started"
         shift = self.shifts.get(shift_id)
@@ -105,7 +111,6 @@ class Reminders:
             moved = True
         if moved:
             return "the shift moved"
-        member = self.staff.get(holder)
         if member is None:
             return "no longer on the allow list"
         if member.opted_out:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from shiftsms.core.catalogue import ENGLISH, Catalogue, catalogue
 from shiftsms.core.commands import InvalidShiftId, validate_shift_id
 from shiftsms.core.delivery import send_context
-from shiftsms.core.gsm import GSM7_SINGLE, septets, to_gsm7, truncate_septets
+from shiftsms.core.gsm import to_gsm7
 from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.core.phone import fingerprint
 from shiftsms.core.shift_info import check_location, check_role, compose_info, role_key
@@ -32,7 +33,7 @@ from shiftsms.errors import (
     ShiftNotFound,
     ShiftNotTaken,
 )
-from shiftsms.ports import ShiftStore, SmsSender
+from shiftsms.ports import ShiftStore, SmsSender, StaffStore
 from shiftsms.services.csv_rows import ImportResult, duplicates, read_csv, write_new_in_chunks
 from shiftsms.services.waitlist import WaitlistService
 
@@ -289,6 +290,8 @@ class ShiftService:
     clock: Callable[[], datetime] = utc_now
     # Offers a released shift to the first eligible person on its waitlist (None: no offers).
     waitlist: WaitlistService | None = None
+    # The allow list, for the holder's language (None: the holder is told in English).
+    staff: StaffStore | None = None
 
     def add(
         self,
@@ -403,8 +406,7 @@ class ShiftService:
             self.store.release_as_seen(before)
         except ShiftChanged as exc:
             raise _changed(before, exc.now, "nothing was released") from exc
-        text = cancelled_text(before, removed=False)
-        told = self._tell_holder(before, text) if notify else None
+        told = self._tell_holder(before, removed=False) if notify else None
         offered = self.waitlist.advance(before.shift_id, self.clock()) if self.waitlist else None
         return Cancelled(before, told, offered)
 
@@ -420,12 +422,16 @@ class ShiftService:
             raise _changed(seen, exc.now, "nothing was removed") from exc
         told = None
         if notify and seen.shift_status is ShiftStatus.TAKEN:
-            told = self._tell_holder(seen, cancelled_text(seen, removed=True))
+            told = self._tell_holder(seen, removed=True)
         return Cancelled(seen, told)
 
-    def _tell_holder(self, shift: Shift, text: str) -> HolderText | None:
+    def _tell_holder(self, shift: Shift, *, removed: bool) -> HolderText | None:
         if not shift.employee:
             return None
+        member = self.staff.get(shift.employee) if self.staff is not None else None
+        text = cancelled_text(
+            shift, removed=removed, texts=catalogue(member.language if member else None)
+        )
         if self.sms is None or not self.origination:
             return HolderText(shift.employee, text, error="no SMS sender configured")
         try:
@@ -485,12 +491,11 @@ def _changed(seen: Shift, now: Shift, what: str) -> ShiftChanged:
     return ShiftChanged(f"shift {seen.shift_id} changed since it was read: {state}; {what}", now)
 
 
-def cancelled_text(shift: Shift, *, removed: bool) -> str:
-    """The one-segment GSM-7 text telling the holder the ward cancelled their booking."""
-    head = f"{shift.shift_id}" if removed else f"Your booking of {shift.shift_id}"
-    tail = " was cancelled by the ward. Text REQUEST for open shifts."
+def cancelled_text(shift: Shift, *, removed: bool, texts: Catalogue = ENGLISH) -> str:
+    """The one-segment text telling the holder the ward cancelled their booking."""
+    key = "SHIFT_CANCELLED" if removed else "BOOKING_CANCELLED"
+    code = to_gsm7(shift.shift_id)
     info = " ".join(to_gsm7(shift.shift_info, replacement="").split())
-    room = GSM7_SINGLE - septets(head + tail) - len(" ()")
-    if info and room >= 8:
-        head += f" ({truncate_septets(info, room)})"
-    return truncate_septets(to_gsm7(head) + tail, GSM7_SINGLE)
+    room = texts.single - texts.units(texts.text(key, shift=code)) - len(" ()")
+    named = f"{code} ({texts.fit(info, room)})" if info and room >= 8 else code
+    return texts.fit(texts.text(key, shift=named), texts.single)

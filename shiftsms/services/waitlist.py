@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import RuleSettings, ShiftToBook, check_booking
+from shiftsms.core.catalogue import catalogue
 from shiftsms.core.commands import MAX_CODES_PER_TEXT
 from shiftsms.core.due import DueItem
 from shiftsms.core.models import Shift
@@ -123,7 +124,9 @@ class WaitlistService:
         code = view.shift.shift_id
         if self.schedule is not None:
             self.schedule(HOLD_EXPIRY, code, until)
-        text = replies.held_offer(code, until, self.zone)
+        member = self.staff.get(holder)
+        texts = catalogue(member.language if member else None)
+        text = replies.held_offer(code, until, self.zone, texts)
         context = {"kind": "offer", "recipient": fingerprint(holder)}
         try:
             self.sms.send(holder, text, self.origination, context=context)

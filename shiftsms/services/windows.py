@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from shiftsms.core import replies
 from shiftsms.core.award import AwardRule, Replier, award_order
 from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
+from shiftsms.core.catalogue import catalogue
 from shiftsms.core.due import WINDOW_CLOSE, DueItem
 from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import BookingOutcome, Shift
@@ -102,11 +103,13 @@ class WindowAward:
         Returns the winner's number (None if nobody could have it)."""
         repliers: dict[str, Replier] = {}
         roles: dict[str, tuple[str, ...]] = {}
+        languages: dict[str, str] = {}
         for reply in self.windows.close(shift_id, campaign_id):
             member = self.staff.get(reply.phone)
             if member is None or member.opted_out:  # removed or opted out: never texted
                 continue
             roles[reply.phone] = member.roles
+            languages[reply.phone] = member.language
             repliers[reply.phone] = Replier(
                 reply.phone, reply.replied_at, self.hours(reply.phone, now)
             )
@@ -139,10 +142,11 @@ class WindowAward:
             # refused by the rules (overlap, rest, hours, role): the next one
         zone = time_zone(self.zone_name)
         for phone in [p for p in repliers if p not in told]:
+            texts = catalogue(languages[phone])
             text = (
-                replies.booking_reply({shift_id: BookingOutcome.BOOKED}, [], zone)
+                replies.booking_reply({shift_id: BookingOutcome.BOOKED}, [], zone, texts)
                 if phone == winner
-                else replies.award_lost(shift_id)
+                else replies.award_lost(shift_id, texts)
             )
             self.replies.enqueue(
                 ReplyJob(f"{ref}-{fingerprint(phone)}", phone, text, self.origination)

@@ -57,4 +57,39 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "WAIT_HINT_ONE": "Reply WAIT {code} to join its waitlist.",
     "WAITLIST_OPEN_HINT": "Reply WAIT and a code to join its waitlist.",
     "TOO_LATE": "Too close to the start to drop by text, please call the ward",
+    # Waitlists (WAIT), held offers and YES
+    "YES_WHICH": "Please reply with the code of the shift you want. Reply REQUEST for open shifts.",
+    "WAIT_ONE_CODE": "Please send WAIT and one shift code, like WAIT XYZ123.",
+    "WAITLIST_JOINED": "You're number {position} for {code}. We'll text you if it is free again.",
+    "WAITLIST_ALREADY": "You're already number {position} for {code}. "
+    "We'll text you if it is free again.",
+    "WAITLIST_FULL": "The waitlist for {code} is full. Reply REQUEST for open shifts.",
+    "WAITLIST_OPEN": "{code} is open: reply {code} to book it.",
+    "WAITLIST_YOURS": "{code} is already yours.",
+    "HELD_OFFER": "{code} is free again and held for you until {at}. Reply YES to take it.",
+    # Self-service: COMMANDS, MINE, SNOOZE, RESUME, reminders ("{when}": "Sat 15/08 19:00")
+    "COMMAND_LIST": "Text REQUEST for open shifts, a code to book, DROP code to give one back, "
+    "MINE for yours, SNOOZE or SNOOZE 3 to pause offers, RESUME, AGENT for a call.",
+    "NO_BOOKED_SHIFTS": "You have no upcoming booked shifts. Reply REQUEST for open shifts.",
+    "NO_MORE_BOOKED": "No more booked shifts. Reply MINE to see them again.",
+    "BAD_SNOOZE": "Reply SNOOZE to pause offers for 7 days, or SNOOZE and 1-60 days, "
+    "e.g. SNOOZE 3.",
+    "RESUMED": "Offers are back on. Reply SNOOZE to pause them again.",
+    "SNOOZED": "No offers until {when}. Bookings, REQUEST and reminders still work. "
+    "Reply RESUME to get offers again.",
+    "YOUR_SHIFTS": "Your shifts",
+    "REMINDER": "Reminder: {shift}. Reply DROP {code} if you can't make it.",
+    # The weekdays of a date ("Sat 15/08"), Monday first, separated by spaces.
+    "WEEKDAYS": "Mon Tue Wed Thu Fri Sat Sun",
+    # Claim windows ("{at}": 19:10)
+    "WINDOW_INTEREST": "You're in for {codes}. We'll text you by {at} if it's yours.",
+    "WINDOW_INTEREST_MANY": (
+        "You're in for {n} shift. We'll text you by {at} if it's yours.",
+        "You're in for {n} shifts. We'll text you by {at} if they're yours.",
+    ),
+    "AWARD_LOST": "{code} went to someone else this time. Reply REQUEST for open shifts.",
+    # An operator's release or removal, told to the holder ("{shift}": "XYZ123 (15/08 nights)")
+    "BOOKING_CANCELLED": "Your booking of {shift} was cancelled by the ward. "
+    "Text REQUEST for open shifts.",
+    "SHIFT_CANCELLED": "{shift} was cancelled by the ward. Text REQUEST for open shifts.",
 }

@@ -55,4 +55,42 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "WAIT_HINT_ONE": "Responda WAIT {code} para entrar en su lista de espera.",
     "WAITLIST_OPEN_HINT": "Responda WAIT y un código para entrar en su lista de espera.",
     "TOO_LATE": "Demasiado cerca del inicio para dejarlo por SMS, llame a la unidad",
+    "YES_WHICH": "Responda con el código del turno que desea. "
+    "Responda REQUEST para ver los turnos libres.",
+    "WAIT_ONE_CODE": "Envíe WAIT y un solo código de turno, por ejemplo WAIT XYZ123.",
+    "WAITLIST_JOINED": "Es el número {position} para {code}. "
+    "Le avisaremos si vuelve a quedar libre.",
+    "WAITLIST_ALREADY": "Ya es el número {position} para {code}. "
+    "Le avisaremos si vuelve a quedar libre.",
+    "WAITLIST_FULL": "La lista de espera de {code} está completa. "
+    "Responda REQUEST para ver los turnos libres.",
+    "WAITLIST_OPEN": "{code} está libre: responda {code} para reservarlo.",
+    "WAITLIST_YOURS": "{code} ya es suyo.",
+    "HELD_OFFER": "{code} vuelve a estar libre y se lo guardamos hasta las {at}. "
+    "Responda YES para quedárselo.",
+    "COMMAND_LIST": "REQUEST: turnos libres. Un código: reservar. DROP y código: dejarlo. "
+    "MINE: los suyos. SNOOZE o SNOOZE 3: pausar ofertas. RESUME. AGENT: llamada.",
+    "NO_BOOKED_SHIFTS": "No tiene próximos turnos reservados. "
+    "Responda REQUEST para ver los turnos libres.",
+    "NO_MORE_BOOKED": "No hay más turnos reservados. Responda MINE para verlos de nuevo.",
+    "BAD_SNOOZE": "Responda SNOOZE para pausar las ofertas 7 días, o SNOOZE y de 1 a 60 días, "
+    "p. ej. SNOOZE 3.",
+    "RESUMED": "Vuelve a recibir ofertas. Responda SNOOZE para pausarlas de nuevo.",
+    "SNOOZED": "Sin ofertas hasta el {when}. Reservas, REQUEST y recordatorios siguen "
+    "activos. Responda RESUME para volver a recibir ofertas.",
+    "YOUR_SHIFTS": "Sus turnos",
+    "REMINDER": "Recordatorio: {shift}. Responda DROP {code} si no puede acudir.",
+    "WEEKDAYS": "lun mar mié jue vie sáb dom",
+    "WINDOW_INTEREST": "Queda anotado su interés en {codes}. "
+    "Le daremos el resultado antes de las {at}.",
+    "WINDOW_INTEREST_MANY": (
+        "Queda anotado su interés en {n} turno. Le daremos el resultado antes de las {at}.",
+        "Queda anotado su interés en {n} turnos. Le daremos el resultado antes de las {at}.",
+    ),
+    "AWARD_LOST": "{code} se ha asignado a otra persona esta vez. "
+    "Responda REQUEST para ver los turnos libres.",
+    "BOOKING_CANCELLED": "La unidad ha cancelado su reserva de {shift}. "
+    "Responda REQUEST para ver los turnos libres.",
+    "SHIFT_CANCELLED": "La unidad ha cancelado el turno {shift}. "
+    "Responda REQUEST para ver los turnos libres.",
 }

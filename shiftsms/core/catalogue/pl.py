@@ -58,4 +58,40 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "WAIT_HINT_ONE": "Odpowiedz WAIT {code}, aby dołączyć do listy oczekujących.",
     "WAITLIST_OPEN_HINT": "Odpowiedz WAIT i kod, aby dołączyć do listy oczekujących.",
     "TOO_LATE": "Za blisko początku, by oddać SMS-em, proszę zadzwonić na oddział",
+    "YES_WHICH": "Odpisz kodem zmiany, którą chcesz wziąć. "
+    "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "WAIT_ONE_CODE": "Wyślij WAIT i jeden kod zmiany, np. WAIT XYZ123.",
+    "WAITLIST_JOINED": "Jesteś nr {position} na liście do {code}. "
+    "Napiszemy, jeśli znów się zwolni.",
+    "WAITLIST_ALREADY": "Już jesteś nr {position} na liście do {code}. "
+    "Napiszemy, jeśli znów się zwolni.",
+    "WAITLIST_FULL": "Lista oczekujących na {code} jest pełna. "
+    "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "WAITLIST_OPEN": "{code} jest wolna: odpisz {code}, aby ją zarezerwować.",
+    "WAITLIST_YOURS": "{code} jest już Twoja.",
+    "HELD_OFFER": "{code} znów jest wolna i czeka na Ciebie do {at}. Odpisz YES, aby ją wziąć.",
+    "COMMAND_LIST": "REQUEST: wolne zmiany. Kod: rezerwacja. DROP i kod: oddanie. "
+    "MINE: Twoje zmiany. SNOOZE lub SNOOZE 3: pauza ofert. RESUME. AGENT: telefon.",
+    "NO_BOOKED_SHIFTS": "Nie masz nadchodzących zarezerwowanych zmian. "
+    "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "NO_MORE_BOOKED": "Nie ma więcej zarezerwowanych zmian. Odpisz MINE, aby zobaczyć je znowu.",
+    "BAD_SNOOZE": "Odpisz SNOOZE, aby wstrzymać oferty na 7 dni, lub SNOOZE i 1-60 dni, "
+    "np. SNOOZE 3.",
+    "RESUMED": "Oferty znów włączone. Odpisz SNOOZE, aby je ponownie wstrzymać.",
+    "SNOOZED": "Bez ofert do {when}. Rezerwacje, REQUEST i przypomnienia nadal działają. "
+    "Odpisz RESUME, aby znów dostawać oferty.",
+    "YOUR_SHIFTS": "Twoje zmiany",
+    "REMINDER": "Przypomnienie: {shift}. Odpisz DROP {code}, jeśli nie możesz przyjść.",
+    "WEEKDAYS": "pon. wt. śr. czw. pt. sob. niedz.",
+    "WINDOW_INTEREST": "Przyjęto Twoje zgłoszenie: {codes}. Wynik napiszemy do {at}.",
+    "WINDOW_INTEREST_MANY": (
+        "Przyjęto Twoje zgłoszenie: {n} zmiana. Wynik napiszemy do {at}.",
+        "Przyjęto Twoje zgłoszenie: {n} zmiany. Wynik napiszemy do {at}.",
+        "Przyjęto Twoje zgłoszenie: {n} zmian. Wynik napiszemy do {at}.",
+    ),
+    "AWARD_LOST": "{code} tym razem trafiła do kogoś innego. "
+    "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "BOOKING_CANCELLED": "Oddział odwołał Twoją rezerwację {shift}. "
+    "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
+    "SHIFT_CANCELLED": "Oddział odwołał zmianę {shift}. Odpisz REQUEST, aby zobaczyć wolne zmiany.",
 }
