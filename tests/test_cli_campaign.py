@@ -18,6 +18,7 @@ from shiftsms.core.campaign_text import SAMPLE_CAMPAIGN_MESSAGE
 from shiftsms.core.campaigns import Campaign
 from shiftsms.core.delivery import parse_event
 from shiftsms.core.models import StaffMember
+from shiftsms.core.phone import mask
 from shiftsms.handlers.sender import SenderApp
 from tests.campaign_support import (
     CampaignStack,
@@ -234,9 +235,12 @@ def test_show_after_a_booking(stack: CampaignStack, monkeypatch: pytest.MonkeyPa
         "Delivery:   delivered 0, failed 0, pending 2 (0 parts, cost $0.0000)",
         "Dead-lettered: 0 send jobs in the send DLQ (all campaigns)",
         "Shifts:     1 of 2 booked",
-        f"  XYZ123  15/08 5h nightshift: booked by Ana ({ANA}), 3m 20s after the text",
+        f"  XYZ123  15/08 5h nightshift: booked by Ana ({mask(ANA)}), 3m 20s after the text",
         "  XYZ124  18/08 3h dayshift: not booked",
     ]
+    # The holder's whole number only when asked for.
+    full = invoke("campaign", "show", "c1", "--full-numbers").stdout
+    assert f"booked by Ana ({ANA}), 3m 20s after the text" in full
 
 
 def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> None:

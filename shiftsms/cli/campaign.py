@@ -16,6 +16,7 @@ from shiftsms.cli.output import confirm, handle_errors, print_json, say, stdout,
 from shiftsms.core import spend
 from shiftsms.core.award import AwardRule, CampaignMode, parse_duration
 from shiftsms.core.models import ShiftStatus
+from shiftsms.core.phone import mask
 from shiftsms.core.shift_times import date_window, time_zone
 from shiftsms.errors import InvalidInput
 from shiftsms.services.campaigns import (
@@ -347,11 +348,12 @@ def _duration(seconds: int) -> str:
     return f"{secs}s"
 
 
-def _fill_line(fill: ShiftFill) -> str:
+def _fill_line(fill: ShiftFill, full_numbers: bool = False) -> str:
     head = f"  {fill.shift_id}  {fill.shift_info}: "
     if fill.employee is None:
         return head + ("not booked" if fill.status == ShiftStatus.AVAILABLE else fill.status)
-    who = f"{fill.employee_name} ({fill.employee})" if fill.employee_name else fill.employee
+    number = fill.employee if full_numbers else mask(fill.employee)
+    who = f"{fill.employee_name} ({number})" if fill.employee_name else number
     when = (
         f", {_duration(fill.seconds_to_book)} after the text"
         if fill.seconds_to_book is not None
@@ -360,7 +362,7 @@ def _fill_line(fill: ShiftFill) -> str:
     return head + f"booked by {who}{when}"
 
 
-def _show_summary(s: CampaignSummary) -> None:
+def _show_summary(s: CampaignSummary, full_numbers: bool = False) -> None:
     say(f"Campaign:   {s.campaign_id}")
     say(f"Status:     {s.status}")
     say(f"Created:    {s.created_at or '-'}")
@@ -392,7 +394,7 @@ def _show_summary(s: CampaignSummary) -> None:
     booked = sum(1 for f in s.shifts if f.employee)
     say(f"Shifts:     {booked} of {len(s.shifts)} booked")
     for fill in s.shifts:
-        say(_fill_line(fill))
+        say(_fill_line(fill, full_numbers))
 
 
 @app.command("show")
@@ -409,7 +411,7 @@ def show(
     ] = False,
     full_numbers: Annotated[
         bool,
-        typer.Option("--full-numbers", help="Show recipients' whole numbers (masked otherwise)."),
+        typer.Option("--full-numbers", help="Show whole phone numbers; masked otherwise."),
     ] = False,
 ) -> None:
     """One campaign: status, delivery receipts and cost, and who booked each shift, how soon."""
@@ -422,7 +424,7 @@ def show(
             data["recipients_list"] = [line.to_json() for line in lines]
         print_json(data)
         return
-    _show_summary(summary)
+    _show_summary(summary, full_numbers)
     if lines is not None:
         _show_recipients(lines)
 
