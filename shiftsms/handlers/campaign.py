@@ -10,7 +10,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
-    process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
@@ -22,8 +21,8 @@ from shiftsms.aws.clients import client
 from shiftsms.aws.dynamo import stamp_writes
 from shiftsms.aws.send_queue import SqsSendQueue
 from shiftsms.aws.staff_table import StaffTable
-from shiftsms.core.actor import acting_as, fn_actor
 from shiftsms.core.metrics import OFFERED
+from shiftsms.handlers.batch import process_batch
 from shiftsms.handlers.logs import logger
 from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.services.campaigns import CampaignFanOut
@@ -66,18 +65,9 @@ class CampaignApp:
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Process a stream batch; failed records are reported for retry (bisected by Lambda)."""
-        try:
-            with acting_as(fn_actor(getattr(context, "function_name", None) or "campaign")):
-                return dict(
-                    process_partial_response(
-                        event=event,
-                        record_handler=self.record,
-                        processor=self.processor,
-                        context=context,
-                    )
-                )
-        finally:
-            self.metrics.flush()
+        return process_batch(
+            event, context, self.record, self.processor, metrics=self.metrics, function="campaign"
+        )
 
 
 @functools.cache

@@ -15,12 +15,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
-    process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shiftsms.aws.clients import client
 from shiftsms.aws.delivery_records import DynamoSendRecords
+from shiftsms.handlers.batch import process_batch
 from shiftsms.handlers.logs import logger  # noqa: F401 (JSON logs for shiftsms.*)
 from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.services.delivery import DeliveryRecorder
@@ -63,17 +63,9 @@ class DeliveryApp:
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Process an SQS batch; failed records are reported for retry."""
-        try:
-            return dict(
-                process_partial_response(
-                    event=event,
-                    record_handler=self.record,
-                    processor=self.processor,
-                    context=context,
-                )
-            )
-        finally:
-            self.metrics.flush()
+        return process_batch(
+            event, context, self.record, self.processor, metrics=self.metrics, function="delivery"
+        )
 
 
 @functools.cache

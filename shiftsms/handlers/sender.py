@@ -17,7 +17,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
-    process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -33,7 +32,6 @@ from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
-from shiftsms.core.actor import acting_as, fn_actor
 from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.campaigns import SendJob, SendOutcome
 from shiftsms.core.gsm import segment_info
@@ -41,6 +39,7 @@ from shiftsms.core.metrics import SEGMENTS, TEXTS_SENT
 from shiftsms.core.phone import redact
 from shiftsms.core.reply_jobs import SENT, ReplyJob
 from shiftsms.core.self_service import QuietHours
+from shiftsms.handlers.batch import process_batch
 from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.ports import ReplyRate, SendRateLimiter, SmsSender
 from shiftsms.services.campaigns import CampaignSender
@@ -162,18 +161,9 @@ class SenderApp:
         self.deadline = (
             self.now() + remaining() / 1000 - DEADLINE_MARGIN_SECONDS if remaining else None
         )
-        try:
-            with acting_as(fn_actor(getattr(context, "function_name", None) or "sender")):
-                return dict(
-                    process_partial_response(
-                        event=event,
-                        record_handler=self.record,
-                        processor=self.processor,
-                        context=context,
-                    )
-                )
-        finally:
-            self.metrics.flush()
+        return process_batch(
+            event, context, self.record, self.processor, metrics=self.metrics, function="sender"
+        )
 
 
 def live_offers(dynamodb: Any, settings: SenderSettings) -> LiveOffers | None:
