@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from shiftsms.aws.campaigns_table import campaign_from_item
 from shiftsms.aws.dynamo import from_item, values
 from shiftsms.aws.queues import QueueDepth, queue_depths
-from shiftsms.aws.shifts_table import START_INDEX, START_KEY, shift_from_item
+from shiftsms.aws.shifts_table import START_INDEX, START_KEY, ShiftsTable, shift_from_item
 from shiftsms.core.campaigns import CampaignStatus
 from shiftsms.core.models import Shift
 from shiftsms.core.shift_times import sort_key
@@ -118,19 +118,8 @@ class BoardReader:
         ]
 
     def _taken(self, ids: list[str]) -> set[str]:
-        table = self.outputs["ShiftsTableName"]
-        taken: set[str] = set()
-        for start in range(0, len(ids), 100):
-            keys: list[Any] = [{"shift_id": {"S": i}} for i in ids[start : start + 100]]
-            request: dict[str, Any] = {table: {"Keys": keys}}
-            while request:
-                resp = self.dynamodb.batch_get_item(RequestItems=request)
-                for raw in resp.get("Responses", {}).get(table, []):
-                    shift = shift_from_item(from_item(raw))
-                    if not shift.available and shift.employee:
-                        taken.add(shift.shift_id)
-                request = dict(resp.get("UnprocessedKeys") or {})
-        return taken
+        shifts = ShiftsTable(self.dynamodb, self.outputs["ShiftsTableName"])
+        return {i for i, s in shifts.get_many(ids).items() if not s.available and s.employee}
 
     def read(self, now: datetime) -> Board:
         """The board at ``now``."""
