@@ -10,7 +10,6 @@ topics and the event types they match), where the sandbox's End User Messaging
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
 from shiftsms.local.protect import register_with_moto
+from shiftsms.local.registry import Registry
 
 RESOURCE_TYPE = "AWS::SMSVOICE::ConfigurationSet"
 ACCOUNT_ID = "123456789012"
@@ -51,35 +51,16 @@ class ConfigurationSet:
         return [d.topic_arn for d in self.destinations if d.matches(event_type)]
 
 
-class ConfigurationSetRegistry:
-    """Every configuration set of this process (moto's state is per process too)."""
+class ConfigurationSetRegistry(Registry[ConfigurationSet]):
+    """Every configuration set of this process, by name or ARN."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.items: dict[str, ConfigurationSet] = {}
+        super().__init__(lambda item: item.name)
 
     def create(self, region: str, name: str, destinations: list[Destination]) -> ConfigurationSet:
         """A configuration set named ``name`` (replacing one of that name)."""
         arn = f"arn:aws:sms-voice:{region}:{ACCOUNT_ID}:configuration-set/{name}"
-        item = ConfigurationSet(name, arn, destinations)
-        with self.lock:
-            self.items[name] = item
-        return item
-
-    def find(self, ident: str) -> ConfigurationSet | None:
-        """By name or ARN."""
-        with self.lock:
-            for item in self.items.values():
-                if ident in (item.name, item.arn):
-                    return item
-        return None
-
-    def delete(self, ident: str) -> None:
-        """Forget one (a deleted stack's)."""
-        item = self.find(ident)
-        if item is not None:
-            with self.lock:
-                self.items.pop(item.name, None)
+        return self.add(ConfigurationSet(name, arn, destinations))
 
 
 REGISTRY = ConfigurationSetRegistry()

@@ -10,7 +10,6 @@ and updates them. As on AWS, a new protect configuration allows every country.
 from __future__ import annotations
 
 import hashlib
-import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,8 @@ from typing import Any
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
+
+from shiftsms.local.registry import Registry
 
 RESOURCE_TYPE = "AWS::SMSVOICE::ProtectConfiguration"
 ACCOUNT_ID = "123456789012"
@@ -36,16 +37,15 @@ class ProtectConfiguration:
         return self.rules.get(capability, {}).get(country, "ALLOW")
 
 
-class ProtectRegistry:
-    """Every protect configuration of this process (moto's state is per process too)."""
+class ProtectRegistry(Registry[ProtectConfiguration]):
+    """Every protect configuration of this process, by id or ARN."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.items: dict[str, ProtectConfiguration] = {}
+        super().__init__(lambda item: item.protect_id)
 
     def create(
         self, region: str, rules: dict[str, dict[str, str]] | None = None, *, name: str = ""
-    ) -> Any:
+    ) -> ProtectConfiguration:
         """A new protect configuration with ``rules`` (capability -> country -> status).
 
         Its id is derived from ``name`` (the resource name CloudFormation generated, which the
@@ -54,25 +54,8 @@ class ProtectRegistry:
         seed = f"{region}/{name}" if name else uuid.uuid4().hex
         protect_id = f"protect-{hashlib.sha256(seed.encode()).hexdigest()[:32]}"
         arn = f"arn:aws:sms-voice:{region}:{ACCOUNT_ID}:protect-configuration/{protect_id}"
-        item = ProtectConfiguration(protect_id, arn, {k: dict(v) for k, v in (rules or {}).items()})
-        with self.lock:
-            self.items[protect_id] = item
-        return item
-
-    def find(self, ident: str) -> ProtectConfiguration | None:
-        """By id or ARN."""
-        with self.lock:
-            for item in self.items.values():
-                if ident in (item.protect_id, item.arn):
-                    return item
-        return None
-
-    def delete(self, ident: str) -> None:
-        """Forget one (a deleted stack's)."""
-        item = self.find(ident)
-        if item is not None:
-            with self.lock:
-                self.items.pop(item.protect_id, None)
+        rule_copy = {k: dict(v) for k, v in (rules or {}).items()}
+        return self.add(ProtectConfiguration(protect_id, arn, rule_copy))
 
 
 REGISTRY = ProtectRegistry()
