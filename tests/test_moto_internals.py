@@ -1,8 +1,10 @@
 """The private moto internals the sandbox's emulator patches are still there, as it expects.
 
 ``shiftsms/local/emulator.py`` replaces three ``LambdaBackend`` methods and ``ChangeSet.apply``
-and reads a few backend attributes. The ``local`` extra pins moto to the minor release these
-were tested on; when a moto update moves one of them, this module names it.
+(and ``shiftsms/local/dynamo_transactions.py`` DynamoDB's ``transact_write_items`` and
+``StreamShard.add``) and reads a few backend attributes. The ``local`` extra pins moto to the
+minor release these were tested on; when a moto update moves one of them, this module names
+it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import pytest
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 from moto.cloudformation.models import ChangeSet, Stack, cloudformation_backends
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import (
@@ -45,6 +49,8 @@ def params(fn: Callable[..., Any]) -> list[str]:
         (LambdaBackend.send_dynamodb_items, ["self", "function_arn", "items", "source"]),
         (LambdaBackend.create_event_source_mapping, ["self", "spec"]),
         (ChangeSet.apply, ["self"]),
+        (DynamoDBBackend.transact_write_items, ["self", "transact_items"]),
+        (StreamShard.add, ["self", "old", "new"]),
         (Stack._parse_template, ["self"]),
         (Stack._create_output_map, ["self"]),
         (moto_api_backend.reset, []),

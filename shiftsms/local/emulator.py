@@ -14,7 +14,8 @@ itself, through Docker (absent here): it clears the stream and re-receives queue
 that fails. While an emulator runs, that delivery is switched off; the sandbox's event pump is
 the poller instead, as Lambda's is in AWS. And where moto executes a change set without
 updating the stack's template, parameters and outputs, the emulator adds that step, as
-CloudFormation does (moto 5.2.5).
+CloudFormation does (moto 5.2.5). A cancelled DynamoDB transaction rolls back in place, its
+tables keeping their streams (:mod:`~shiftsms.local.dynamo_transactions`).
 
 Durability: every request that changes what the sandbox must keep (DynamoDB writes, SQS sends,
 deletes and visibility changes, receives that returned messages (now in flight), SNS calls,
@@ -52,6 +53,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.sqs.models import sqs_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from shiftsms.local import dynamo_transactions
 from shiftsms.local.aws import client
 from shiftsms.local.state import HOST, port_free
 from shiftsms.local.telecom import ApiError, Telecom
@@ -358,7 +360,8 @@ _originals: dict[str, Any] = {}
 
 
 def _install_delivery_patch() -> None:
-    """Stop moto delivering events to Lambda through Docker (ref-counted)."""
+    """Stop moto delivering events to Lambda through Docker, and the emulator's other moto
+    fixes (ref-counted)."""
     global _patch_users  # noqa: PLW0603
     with _patch_lock:
         _patch_users += 1
@@ -403,6 +406,7 @@ def _install_delivery_patch() -> None:
         LambdaBackend.send_sns_message = no_sns  # type: ignore[method-assign]
         LambdaBackend.send_dynamodb_items = keep_stream  # type: ignore[method-assign,assignment]
         LambdaBackend.create_event_source_mapping = create_detached  # type: ignore[method-assign]
+        dynamo_transactions.install()
 
 
 def _remove_delivery_patch() -> None:
@@ -419,6 +423,7 @@ def _remove_delivery_patch() -> None:
             }
             setattr(owners.get(name, LambdaBackend), name, fn)
         _originals.clear()
+        dynamo_transactions.remove()
 
 
 def _reset_moto() -> None:
