@@ -20,9 +20,9 @@ from shiftsms.aws.reply_queue import CLAIM_LEASE_SECONDS as REPLY_LEASE_SECONDS
 from shiftsms.aws.send_markers import (
     CLAIM_LEASE_SECONDS,
     CLAIMED,
-    COUNTER,
     SENDING,
     UNCONFIRMED_REASON,
+    counted_as,
 )
 from shiftsms.aws.send_queue import EnqueueFailed
 from shiftsms.aws.shifts_table import (
@@ -720,7 +720,9 @@ class MemoryLedger:
 
     @staticmethod
     def _key(job: SendJob) -> tuple[str, str, str]:
-        return job.campaign_id, job.run, job.to
+        """(campaign, run, number); a re-offer's run part names its round too."""
+        run = f"{job.run}#reoffer#{job.reoffer}" if job.reoffer else job.run
+        return job.campaign_id, run, job.to
 
     def _ours(self, job: SendJob, token: str) -> Marker | None:
         marker = self.markers.get(self._key(job))
@@ -775,7 +777,9 @@ class MemoryLedger:
         found = self.campaigns.items.get(job.campaign_id)
         if found is None or (job.run and found.fanout_token != job.run):
             return  # deleted or replaced meanwhile: the marker keeps the outcome
-        counter = COUNTER[outcome]
+        counter = counted_as(job, outcome)
+        if counter is None:
+            return
         self.campaigns.items[job.campaign_id] = replace(
             found, **{counter: getattr(found, counter) + 1}
         )

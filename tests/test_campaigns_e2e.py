@@ -13,14 +13,20 @@ from typing import Any
 
 import pytest
 
+from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.send_markers import marker_id
 from shiftsms.aws.send_queue import SqsSendQueue
 from shiftsms.core.campaign_text import SAMPLE_CAMPAIGN_MESSAGE
+from shiftsms.core.due import REOFFER, DueItem
 from shiftsms.core.models import StaffMember
+from shiftsms.core.phone import fingerprint
 from shiftsms.errors import SendRejected
 from shiftsms.handlers import campaign as campaign_handler
+from shiftsms.handlers import due as due_handler
 from shiftsms.handlers import sender as sender_handler
 from shiftsms.services import campaigns as campaigns_service
+from shiftsms.services.due_runner import DueRunner
+from shiftsms.settings import DueSettings
 from tests.campaign_support import (
     CampaignStack,
     FakeContext,
@@ -32,7 +38,7 @@ from tests.campaign_support import (
     stream_event,
 )
 from tests.clitools import invoke
-from tests.conftest import ORIGINATION
+from tests.conftest import ORIGINATION, function_environment
 from tests.fakes import RecordingSms
 
 ANA, BEN, CY = "+447700900101", "+447700900102", "+447700900103"
@@ -409,3 +415,41 @@ def test_no_send_slot_before_the_deadline_retries_the_job(
     assert markers(stack) == {}
     drain(stack, run_sender, FakeContext())
     assert sorted(s.to for s in sms.sent) == [ANA, BEN, CY]
+
+
+def test_a_shift_given_back_is_re_offered_through_its_campaign_once(
+    stack: CampaignStack, sms: RecordingSms
+) -> None:
+    roster(stack)
+    assert (
+        invoke("campaign", "create", "camp-r", "--shifts", "XYZ123,XYZ124", "--yes").exit_code == 0
+    )
+    run_campaign(stack.insert_record("camp-r"))
+    drain(stack, run_sender, FakeContext())
+    assert sorted(s.to for s in sms.sent) == [ANA, BEN, CY]
+
+    # XYZ123 was booked by Ana and given back with nobody waiting: the re-offer is due.
+    now = datetime.now(UTC)
+    settings = DueSettings.from_env(function_environment(stack.outputs["DueFunctionName"]))
+    due = DynamoDueWork(stack.dynamodb, settings.state_table)
+    due.schedule(DueItem(REOFFER, "XYZ123", now, {"not_to": fingerprint(ANA)}))
+    runner = DueRunner(due, due_handler.handlers(settings, stack.dynamodb))
+    assert runner.run(now).ran == [f"{REOFFER}:XYZ123"]
+    assert runner.run(now).ran == []  # once
+    drain(stack, run_sender, FakeContext())
+
+    reoffers = sms.sent[3:]
+    assert sorted(s.to for s in reoffers) == [BEN, CY]
+    for sent in reoffers:
+        assert sent.body == (
+            "Open shifts: 15/08 5h nightshift XYZ123. Reply a code to book, REQUEST for all "
+            "open shifts, STOP to opt out."
+        )
+        assert sent.context is not None
+        assert sent.context["reoffer"] == f"XYZ123@{int(now.timestamp())}"
+    shown = json.loads(invoke("campaign", "show", "camp-r", "--json").stdout)
+    assert (shown["recipients"], shown["sent"], shown["reoffered"]) == (3, 3, 2)
+    assert "Re-offered: 2 texts (shifts given back, open again)" in (
+        invoke("campaign", "show", "camp-r").stdout
+    )
+    assert len(markers(stack)) == 5

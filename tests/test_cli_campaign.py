@@ -263,6 +263,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
         "skipped_filled": 0,
         "dead_lettered": 0,
         "skipped_capped": 0,
+        "reoffered": 0,
         "send_dlq_depth": 0,
         "reason": None,
         "problems": [],

@@ -14,6 +14,7 @@ from shiftsms.core import replies
 from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
 from shiftsms.core.commands import Command, Kind, parse
+from shiftsms.core.due import REOFFER, DueItem
 from shiftsms.core.gsm import GSM7_SINGLE, is_gsm7, septets
 from shiftsms.core.models import BookingOutcome, InboundSms, Shift, ShiftStatus, StaffMember
 from shiftsms.core.phone import fingerprint
@@ -63,7 +64,7 @@ class World:
         self.sms = RecordingSms()
         self.offers = MemoryOfferLog()
         self.scheduled: list[tuple[str, str, datetime]] = []
-        self.opened: list[str] = []
+        self.data: list[dict[str, str]] = []
         self.waitlist = WaitlistService(
             self.shifts,
             self.staff,
@@ -73,8 +74,7 @@ class World:
             LONDON,
             RuleSettings(),
             hold_minutes=15,
-            schedule=lambda kind, key, at: self.scheduled.append((kind, key, at)),
-            on_open=self.opened.append,
+            schedule=self.schedule,
         )
         self.service = InboundService(
             SETTINGS,
@@ -88,6 +88,13 @@ class World:
         self.shifts.put(Shift("XYZ123", "Sat nights", ShiftStatus.AVAILABLE))
         self._ids = 0
         assert self.text("XYZ123", ANA) == "Booked: XYZ123. Thank you!"
+
+    def schedule(self, item: DueItem) -> None:
+        self.scheduled.append((item.kind, item.key, item.due_at))
+        self.data.append(item.data)
+
+    def reoffers(self) -> list[tuple[str, datetime]]:
+        return [(key, at) for kind, key, at in self.scheduled if kind == REOFFER]
 
     def text(self, body: str, sender: str) -> str | None:
         """Deliver one inbound SMS; the reply it got."""
@@ -186,9 +193,15 @@ def test_an_expired_hold_goes_to_the_next_then_opens_to_all(world: World) -> Non
     # A second firing of the same timer finds CAL's hold running.
     assert world.waitlist.expire("XYZ123", later) is None
     assert world.text("YES", BEN) == replies.YES_WHICH  # BEN's offer is gone to CAL
-    assert world.opened == []
-    assert world.waitlist.expire("XYZ123", later + timedelta(minutes=16)) is None
-    assert world.opened == ["XYZ123"]
+    assert world.reoffers() == []
+    last = later + timedelta(minutes=16)
+    assert world.waitlist.expire("XYZ123", last) is None
+    # Nobody left: open to all, and re-offered to the campaign's recipients (at once).
+    assert world.reoffers() == [("XYZ123", last)]
+    assert world.data[-1] == {}
+    # The timer firing again changes nothing and re-offers nothing more.
+    assert world.waitlist.expire("XYZ123", last) is None
+    assert world.reoffers() == [("XYZ123", last)]
     assert world.text("XYZ123", DEE) == "Booked: XYZ123. Thank you!"
 
 
@@ -314,3 +327,16 @@ def test_a_campaign_text_sent_leaves_the_offer_yes_books(world: World) -> None:
     # "5H" reads like a code but is no shift: the offer still names one.
     assert world.offers.latest(BEN, NOW) == Offer(("SUN1", "5H"), "campaign", NOW)
     assert world.text("YES", BEN) == "Booked: SUN1. Thank you!"
+
+
+def test_a_drop_with_nobody_waiting_is_re_offered_but_not_to_who_dropped(world: World) -> None:
+    assert world.text("DROP XYZ123", ANA) == "Released: XYZ123."
+    assert world.reoffers() == [("XYZ123", NOW)]
+    assert world.data[-1] == {"not_to": fingerprint(ANA)}
+    assert world.sms.to(BEN) == []  # a re-offer is sent by the due function, not here
+
+
+def test_a_drop_with_a_waitlist_is_held_first_not_re_offered(world: World) -> None:
+    world.text("WAIT XYZ123", BEN)
+    world.text("DROP XYZ123", ANA)
+    assert world.reoffers() == []

@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from shiftsms.aws.due_work import DynamoDueWork
+from shiftsms.core.due import REOFFER
 from shiftsms.core.models import Shift, StaffMember
 from shiftsms.core.waitlist import HOLD_EXPIRY
 from shiftsms.handlers import due as due_handler
@@ -79,4 +80,12 @@ def test_a_lapsed_hold_is_moved_on_by_the_due_function(
     assert runner.run(next_item.due_at).ran == [f"{HOLD_EXPIRY}:XYZ123"]
     opened = shifts.waitlist_view("XYZ123")
     assert opened is not None and not opened.offering
-    assert due.due(next_item.due_at + timedelta(hours=1), 10) == []
+    # Open to all again: a re-offer is due at once; this shift is in no campaign, so it
+    # texts nobody, and no work is left.
+    later = next_item.due_at + timedelta(hours=1)
+    [reoffer] = due.due(later, 10)
+    assert (reoffer.kind, reoffer.key) == (REOFFER, "XYZ123")
+    texted = len(sms.sent)
+    assert runner.run(later).ran == [f"{REOFFER}:XYZ123"]
+    assert len(sms.sent) == texted
+    assert due.due(later, 10) == []

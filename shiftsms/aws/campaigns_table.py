@@ -26,6 +26,7 @@ COUNTERS = (
     "dead_lettered",
     "skipped_filled",
     "skipped_capped",
+    "reoffered",
 )
 # Live offers (composed at send time from shift_ids) and the numbers told of bookings.
 LIVE = "live_offers"
@@ -87,6 +88,7 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         skipped=number("skipped") or 0,
         dead_lettered=number("dead_lettered") or 0,
         skipped_capped=number("skipped_capped") or 0,
+        reoffered=number("reoffered") or 0,
         reason=text("reason"),
         fanout_token=text("fanout_token"),
         offer_roles=offer_roles,

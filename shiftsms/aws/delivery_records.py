@@ -197,7 +197,7 @@ class DynamoSendRecords:
         # only a campaign text has a send marker and counts on its campaign
         campaign = event.kind == "campaign" and bool(event.campaign_id and event.recipient)
         if campaign and "marker" in optional:
-            marker = marker_id_for(event.campaign_id, event.recipient, event.run)
+            marker = marker_id_for(event.campaign_id, event.recipient, event.run, event.reoffer)
             parts.append(
                 (
                     "marker",

@@ -11,7 +11,9 @@ never sent: the job's redelivery takes the claim over and sends. A ``sending`` m
 may have been sent: it is settled ``unconfirmed`` (counted as failed, with the reason) and
 never sent again.
 Markers carry the fan-out's run id, so a campaign id reused after its item was deleted starts
-clean, and a late settle of the old run never counts on the new item.
+clean, and a late settle of the old run never counts on the new item. A re-offer (a shift
+whose waitlist ran out, offered again) has markers of its own round, in a group of their own,
+and counts only its texts sent (``reoffered``): the campaign's counters stay per recipient.
 """
 
 from __future__ import annotations
@@ -55,22 +57,38 @@ COUNTER = {
     SendOutcome.SKIPPED_FILLED: "skipped_filled",
     SendOutcome.CAPPED: "skipped_capped",
 }
+# A re-offer's texts sent, counted apart from the campaign's own.
+REOFFERED = "reoffered"
 
 
-def marker_id(campaign_id: str, to: str, run: str = "") -> str:
+def counted_as(job: SendJob, outcome: SendOutcome) -> str | None:
+    """The campaign counter ``job`` settled with ``outcome`` adds to; None: none (a
+    re-offer counts only its texts sent, its marker keeps every other outcome)."""
+    if job.reoffer:
+        return REOFFERED if outcome is SendOutcome.SENT else None
+    return COUNTER[outcome]
+
+
+def marker_id(campaign_id: str, to: str, run: str = "", reoffer: str = "") -> str:
     """The state-table key of the marker (the number itself is not stored)."""
-    return marker_id_for(campaign_id, fingerprint(to), run)
+    return marker_id_for(campaign_id, fingerprint(to), run, reoffer)
 
 
-def marker_id_for(campaign_id: str, recipient: str, run: str = "") -> str:
-    """The marker's key from the recipient's fingerprint (as a delivery event's Context has it)."""
+def marker_id_for(campaign_id: str, recipient: str, run: str = "", reoffer: str = "") -> str:
+    """The marker's key from the recipient's fingerprint (as a delivery event's Context has
+    it); ``reoffer``: the re-offer round, "" for the campaign's own offer."""
     run_part = f"{run}#" if run else ""
-    return f"campaign-send#{campaign_id}#{run_part}{recipient}"
+    round_part = f"reoffer#{reoffer}#" if reoffer else ""
+    return f"campaign-send#{campaign_id}#{run_part}{round_part}{recipient}"
 
 
-def campaign_group(campaign_id: str, run: str = "") -> str:
-    """The ``records`` index partition holding a campaign run's markers."""
-    return f"campaign#{campaign_id}#{run}"
+def campaign_group(campaign_id: str, run: str = "", reoffer: str = "") -> str:
+    """The ``records`` index partition holding a campaign run's markers (or a re-offer's)."""
+    return f"campaign#{campaign_id}#{run}" + (f"#reoffer#{reoffer}" if reoffer else "")
+
+
+def _job_marker(job: SendJob) -> str:
+    return marker_id(job.campaign_id, job.to, job.run, job.reoffer)
 
 
 def _epoch(at: datetime) -> int:
@@ -93,7 +111,7 @@ class DynamoSendLedger:
         self.claim_timeout_seconds = claim_timeout_seconds
 
     def _key(self, job: SendJob) -> dict[str, Any]:
-        return {"id": {"S": marker_id(job.campaign_id, job.to, job.run)}}
+        return {"id": {"S": _job_marker(job)}}
 
     def claim(self, job: SendJob, at: datetime) -> str | None:
         """Put a fresh marker, or take over a stale unsent claim; None when neither."""
@@ -105,10 +123,11 @@ class DynamoSendLedger:
                 Item={
                     **self._key(job),
                     # the campaign run's records (``by-group`` index), without the number
-                    RECORD_GROUP: {"S": campaign_group(job.campaign_id, job.run)},
-                    RECORD_KEY: {"S": marker_id(job.campaign_id, job.to, job.run)},
+                    RECORD_GROUP: {"S": campaign_group(job.campaign_id, job.run, job.reoffer)},
+                    RECORD_KEY: {"S": _job_marker(job)},
                     "campaign_id": {"S": job.campaign_id},
                     "run": {"S": job.run},
+                    **({"reoffer": {"S": job.reoffer}} if job.reoffer else {}),
                     "recipient": {"S": fingerprint(job.to)},
                     "state": {"S": CLAIMED},
                     "token": {"S": token},
@@ -214,6 +233,9 @@ class DynamoSendLedger:
         return True
 
     def _count(self, job: SendJob, outcome: SendOutcome) -> None:
+        counter = counted_as(job, outcome)
+        if counter is None:
+            return
         condition = "attribute_exists(campaign_id)"
         extra: dict[str, Any] = {}
         if job.run:
@@ -226,7 +248,7 @@ class DynamoSendLedger:
                 Key={"campaign_id": {"S": job.campaign_id}},
                 UpdateExpression="ADD #counter :one",
                 ConditionExpression=condition,
-                ExpressionAttributeNames={"#counter": COUNTER[outcome]},
+                ExpressionAttributeNames={"#counter": counter},
                 ExpressionAttributeValues={**values(one=1), **extra},
             )
         except ClientError as exc:

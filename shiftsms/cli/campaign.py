@@ -376,6 +376,8 @@ def _show_summary(s: CampaignSummary, full_numbers: bool = False) -> None:
         + (f"over the daily cap {s.skipped_capped}, " if s.skipped_capped else "")
         + f"dead-lettered {s.dead_lettered}, pending {_count(s.pending)})"
     )
+    if s.reoffered:
+        say(f"Re-offered: {_plural(s.reoffered, 'text')} (shifts given back, open again)")
     if s.delivery is not None:
         d = s.delivery
         say(

@@ -13,6 +13,19 @@ from shiftsms.core.campaign_text import campaign_text, clean_message
 MAX_JOB_BYTES = 4096
 # A fan-out's run id: the first hex digits of a hash of its stream record's id.
 RUN_LENGTH = 16
+# The longest re-offer round (:func:`reoffer_round`): a 20-character shift id, '@', seconds.
+REOFFER_LENGTH = 20 + 1 + 11
+
+
+def reoffer_round(shift_id: str, opened_at: int) -> str:
+    """Names one re-offer of ``shift_id`` (opened to all at epoch second ``opened_at``): the
+    send markers of its texts are its own, so a later re-offer of the shift texts again."""
+    return f"{shift_id}@{opened_at}"
+
+
+def reoffered_shift(round_: str) -> str:
+    """The shift a re-offer round names ("" for none)."""
+    return round_.partition("@")[0]
 
 
 class CampaignStatus(StrEnum):
@@ -84,6 +97,8 @@ class Campaign:
     skipped: int = 0
     dead_lettered: int = 0
     skipped_capped: int = 0
+    # Texts of re-offers (a shift whose waitlist ran out, offered again to the recipients).
+    reoffered: int = 0
     reason: str | None = None
     fanout_token: str | None = None
     problems: tuple[str, ...] = field(default=())
@@ -167,6 +182,8 @@ class SendJob:
     run: str = ""
     # The campaign's first_start ("" none): an urgent offer is not held for quiet hours.
     first_start: str = ""
+    # A re-offer of one shift whose waitlist ran out (:func:`reoffer_round`); "" the offer.
+    reoffer: str = ""
 
     def to_json(self) -> str:
         """The queue message body."""
@@ -181,13 +198,21 @@ class SendJob:
             body["run"] = self.run
         if self.first_start:
             body["starts"] = self.first_start
+        if self.reoffer:
+            body["reoffer"] = self.reoffer
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
     def largest_body(cls, text: str) -> int:
         """The size of the largest job body ``text`` can travel in (longest id, number, run)."""
         widest = cls(
-            "x" * 64, "+" + "9" * 15, text, 10**10, "f" * RUN_LENGTH, "2026-08-15T19:00:00+14:00"
+            "x" * 64,
+            "+" + "9" * 15,
+            text,
+            10**10,
+            "f" * RUN_LENGTH,
+            "2026-08-15T19:00:00+14:00",
+            "x" * REOFFER_LENGTH,
         )
         return len(widest.to_json())
 
@@ -213,9 +238,8 @@ class SendJob:
             raise MalformedJob("missing text")
         if not isinstance(expires, int) or isinstance(expires, bool):
             raise MalformedJob("missing expires_at")
-        run, starts = data.get("run", ""), data.get("starts", "")
-        if not isinstance(run, str):
-            raise MalformedJob("run is not a string")
-        if not isinstance(starts, str):
-            raise MalformedJob("starts is not a string")
-        return cls(campaign_id, to, text, expires, run=run, first_start=starts)
+        run, starts, reoffer = (data.get(k, "") for k in ("run", "starts", "reoffer"))
+        for name, value in (("run", run), ("starts", starts), ("reoffer", reoffer)):
+            if not isinstance(value, str):
+                raise MalformedJob(f"{name} is not a string")
+        return cls(campaign_id, to, text, expires, run=run, first_start=starts, reoffer=reoffer)

@@ -133,6 +133,11 @@ class DeliveryEvent:
         return str(self.context.get("run", ""))
 
     @property
+    def reoffer(self) -> str:
+        """The re-offer round of a campaign text ("" for the campaign's own offer)."""
+        return str(self.context.get("reoffer", ""))
+
+    @property
     def recipient(self) -> str:
         """The recipient's phone fingerprint from the Context ("" when none)."""
         return str(self.context.get("recipient", ""))

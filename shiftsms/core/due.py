@@ -13,6 +13,10 @@ from datetime import UTC, datetime
 # Kinds of due work shiftsms schedules (handlers are registered by kind).
 WINDOW_CLOSE = "window-close"
 WAVE = "wave"
+# A shift whose waitlist ran out, offered again to its campaign's recipients (key: shift id).
+REOFFER = "reoffer"
+# A re-offer's data: the fingerprint of who gave the shift back (not offered it again).
+REOFFER_NOT_TO = "not_to"
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 

@@ -6,6 +6,7 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
+from shiftsms.aws.campaign_links import DynamoCampaignLinks
 from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.clients import client
@@ -20,13 +21,14 @@ from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.actor import fn_actor
 from shiftsms.core.award import booked_hours
 from shiftsms.core.booking_rules import RuleSettings
-from shiftsms.core.due import WAVE, WINDOW_CLOSE
+from shiftsms.core.due import REOFFER, WAVE, WINDOW_CLOSE
 from shiftsms.core.self_service import QuietHours
 from shiftsms.core.shift_times import time_zone
 from shiftsms.core.waitlist import HOLD_EXPIRY
 from shiftsms.handlers.logs import logger
 from shiftsms.services.due_runner import DueHandler, DueRunner
 from shiftsms.services.reminders import Reminders
+from shiftsms.services.reoffer import ShiftReoffer
 from shiftsms.services.waitlist import WaitlistService, due_schedule
 from shiftsms.services.waves import WaveSender
 from shiftsms.services.windows import WindowAward
@@ -55,8 +57,9 @@ def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
         rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
         zone_name=settings.time_zone,
     )
+    campaigns = CampaignsTable(dynamodb, settings.campaigns_table)
     waves = WaveSender(
-        campaigns=CampaignsTable(dynamodb, settings.campaigns_table),
+        campaigns=campaigns,
         staff=staff,
         shifts=shifts,
         queue=send_queue,
@@ -78,6 +81,14 @@ def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
         HOLD_EXPIRY: waitlist_service(settings, dynamodb).on_hold_expiry,
         WINDOW_CLOSE: award,
         WAVE: waves,
+        REOFFER: ShiftReoffer(
+            links=DynamoCampaignLinks(dynamodb, settings.shifts_table, settings.campaigns_table),
+            campaigns=campaigns,
+            shifts=shifts,
+            staff=staff,
+            queue=send_queue,
+            message_ttl_seconds=settings.message_ttl_seconds,
+        ),
         **reminders.handlers(),
     }
 

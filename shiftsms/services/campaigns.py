@@ -262,6 +262,8 @@ class CampaignSummary:
     dead_lettered: int = 0
     # Recipients over MaxOffersPerDay at send time: not texted.
     skipped_capped: int = 0
+    # Texts that re-offered a shift whose waitlist ran out (not counted in ``sent``).
+    reoffered: int = 0
     # The send DLQ's depth, all campaigns together (``show`` only; None without the queue).
     send_dlq_depth: int | None = None
     reason: str | None = None
@@ -612,6 +614,7 @@ class CampaignReports:
             skipped_filled=campaign.skipped_filled,
             dead_lettered=campaign.dead_lettered,
             skipped_capped=campaign.skipped_capped,
+            reoffered=campaign.reoffered,
             send_dlq_depth=dead,
             reason=campaign.reason,
             problems=campaign.problems,
@@ -622,7 +625,13 @@ class CampaignReports:
             delivery=DeliverySummary(
                 delivered=campaign.delivered,
                 failed=campaign.delivery_failed,
-                pending=max(0, campaign.sent - campaign.delivered - campaign.delivery_failed),
+                pending=max(
+                    0,
+                    campaign.sent
+                    + campaign.reoffered
+                    - campaign.delivered
+                    - campaign.delivery_failed,
+                ),
                 parts=campaign.parts,
                 cost_usd=campaign.cost_usd,
             ),
@@ -739,7 +748,11 @@ class CampaignSender:
                 text,
                 self.settings.origination_identity,
                 context=send_context(
-                    "campaign", fingerprint(job.to), campaign_id=job.campaign_id, run=job.run
+                    "campaign",
+                    fingerprint(job.to),
+                    campaign_id=job.campaign_id,
+                    run=job.run,
+                    reoffer=job.reoffer,
                 ),
                 ttl_seconds=max(MIN_TTL_SECONDS, remaining),
             )

@@ -486,7 +486,7 @@ class InboundService:
         if self.waitlist is not None:
             for code in released:
                 # The first eligible person waiting gets it held (texted before this reply).
-                self.waitlist.advance(code, self.clock())
+                self.waitlist.advance(code, self.clock(), given_back_by=sender)
         return replies.drop_summary(outcomes, texts), released
 
     def _too_late_to_drop(self, code: str, sender: str) -> bool:

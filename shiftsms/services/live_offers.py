@@ -6,7 +6,8 @@ one invocation, so the DynamoDB work per job is flat in table size), keeps those
 not started that this recipient may take (role, and for timed shifts the booking rules against
 the shifts they hold), and composes the text from them. No shift left at all: the job is not
 sent (``skipped_filled``); some left, none for this recipient: not sent either (``skipped``).
-A typed message, or an item typed in the console, is sent as queued.
+A typed message, or an item typed in the console, is sent as queued. A re-offer's job (a shift
+whose waitlist ran out) offers only that shift.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Protocol
 
 from shiftsms.core.booking_rules import RuleSettings, ShiftToBook, check_booking, may_work
 from shiftsms.core.campaign_text import compose
-from shiftsms.core.campaigns import Campaign, SendJob
+from shiftsms.core.campaigns import Campaign, SendJob, reoffered_shift
 from shiftsms.core.catalogue import catalogue
 from shiftsms.core.gsm import segment_info
 from shiftsms.core.held_shifts import HeldShift, MalformedHeldShifts
@@ -90,6 +91,8 @@ class LiveOffers:
         if campaign is None or not campaign.live or not campaign.shift_ids:
             return LiveText(job.text)
         open_now = [s for s in self._open_shifts(job, campaign) if not _started(s, now)]
+        if job.reoffer:
+            open_now = [s for s in open_now if s.shift_id == reoffered_shift(job.reoffer)]
         if not open_now:
             return LiveText(None, filled=True, reason="every shift offered is taken")
         mine = self._takeable(open_now, member, now)

@@ -50,7 +50,8 @@ def reminder_item(
 
 def offer_item(job: SendJob, until: datetime) -> DueItem:
     """A campaign send job held until ``until`` (the end of quiet hours)."""
-    key = f"{job.campaign_id}#{job.run}#{fingerprint(job.to)}"
+    round_part = f"{job.reoffer}#" if job.reoffer else ""
+    key = f"{job.campaign_id}#{job.run}#{round_part}{fingerprint(job.to)}"
     return DueItem(OFFER, key, until, {"job": job.to_json()})
 
 

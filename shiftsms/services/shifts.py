@@ -407,7 +407,11 @@ class ShiftService:
         except ShiftChanged as exc:
             raise _changed(before, exc.now, "nothing was released") from exc
         told = self._tell_holder(before, removed=False) if notify else None
-        offered = self.waitlist.advance(before.shift_id, self.clock()) if self.waitlist else None
+        offered = (
+            self.waitlist.advance(before.shift_id, self.clock(), given_back_by=before.employee)
+            if self.waitlist
+            else None
+        )
         return Cancelled(before, told, offered)
 
     def remove(self, seen: Shift, *, notify: bool = True) -> Cancelled:

@@ -13,7 +13,7 @@ from shiftsms.core import replies
 from shiftsms.core.booking_rules import RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.catalogue import catalogue
 from shiftsms.core.commands import MAX_CODES_PER_TEXT
-from shiftsms.core.due import DueItem
+from shiftsms.core.due import REOFFER, REOFFER_NOT_TO, DueItem
 from shiftsms.core.models import Shift
 from shiftsms.core.phone import fingerprint, mask
 from shiftsms.core.shift_times import ShiftTimeError, span_from_item
@@ -37,19 +37,14 @@ log = logging.getLogger("shiftsms.waitlist")
 ADVANCE_ATTEMPTS = 8
 HELD_OFFER = "held"
 
-# Schedules a hold's expiry: (kind, key, due at). The due-work engineer's DueWork.schedule
-# wrapped to this shape; None: expiries are not scheduled (a caller runs ``expire``).
-Schedule = Callable[[str, str, datetime], None]
+# Puts due work (a hold's expiry, a re-offer) on the schedule; None: nothing is scheduled
+# (a caller runs ``expire``).
+Schedule = Callable[[DueItem], None]
 
 
 def due_schedule(due: DueWork) -> Schedule:
-    """A :data:`Schedule` that puts the expiry on ``due`` (the same shift: one item)."""
-    return lambda kind, key, at: due.schedule(DueItem(kind, key, at))
-
-
-# Called with a shift id when its waitlist is used up and it opens to all: the hook for a
-# live re-offer to the campaign's recipients.
-OnOpen = Callable[[str], None]
+    """A :data:`Schedule` on ``due`` (one item per kind and shift)."""
+    return due.schedule
 
 
 @dataclass
@@ -66,7 +61,6 @@ class WaitlistService:
     hold_minutes: int = DEFAULT_HOLD_MINUTES
     cap: int = WAITLIST_CAP
     schedule: Schedule | None = None
-    on_open: OnOpen | None = None
 
     def join(self, shift_id: str, phone: str) -> JoinResult:
         """``WAIT CODE`` from ``phone``."""
@@ -88,17 +82,29 @@ class WaitlistService:
         to_book = ShiftToBook(shift.shift_id, span, shift.role)
         return not check_booking(to_book, member.roles, held, self.rules, now)
 
-    def advance(self, shift_id: str, now: datetime, *, lapsed: str | None = None) -> str | None:
+    def advance(
+        self,
+        shift_id: str,
+        now: datetime,
+        *,
+        lapsed: str | None = None,
+        given_back_by: str | None = None,
+    ) -> str | None:
         """Offer an available shift to the next eligible person on its waitlist, unless a
         hold on it is still running; nobody left, open it to all. The holder, or None.
 
         Called after a DROP or release, and when a hold's expiry is due. Conditional on the
         shift as read, so two runs at once make one hold; people skipped leave the list and
         are never texted. ``lapsed``: a holder whose hold ends now (their number opted out).
+        A shift that opens to all is re-offered to its campaign's recipients (due work,
+        scheduled only by the run whose write opened it); so is one just given back by
+        ``given_back_by`` with nobody waiting (not to them).
         """
         for _ in range(ADVANCE_ATTEMPTS):
             view = self.shifts.waitlist_view(shift_id)
             if view is None or not view.offering:
+                if given_back_by and view is not None and view.shift.available:
+                    self._reoffer(shift_id, now, not_to=given_back_by)
                 return None
             running = view.held_until is not None and view.held_until > now
             if view.held_for is not None and view.held_for != lapsed and running:
@@ -113,17 +119,21 @@ class WaitlistService:
             log.info("waitlist skipped", extra={"shift": shift_id, "skipped": len(chosen.skipped)})
         if chosen.holder is None or until is None:
             log.info("waitlist used up: open to all", extra={"shift": shift_id})
-            if self.on_open is not None:
-                self.on_open(view.shift.shift_id)
+            self._reoffer(view.shift.shift_id, now)
             return None
         self._offer(view, chosen.holder, until, now)
         return chosen.holder
+
+    def _reoffer(self, shift_id: str, now: datetime, not_to: str | None = None) -> None:
+        if self.schedule is not None:
+            data = {REOFFER_NOT_TO: fingerprint(not_to)} if not_to else {}
+            self.schedule(DueItem(REOFFER, shift_id, now, data))
 
     def _offer(self, view: WaitView, holder: str, until: datetime, now: datetime) -> None:
         """Schedule the hold's expiry, then text the holder and record the offer for YES."""
         code = view.shift.shift_id
         if self.schedule is not None:
-            self.schedule(HOLD_EXPIRY, code, until)
+            self.schedule(DueItem(HOLD_EXPIRY, code, until))
         member = self.staff.get(holder)
         texts = catalogue(member.language if member else None)
         text = replies.held_offer(code, until, self.zone, texts)
