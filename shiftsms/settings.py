@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from shiftsms.core import phone, spend
 from shiftsms.core.self_service import QuietHours
+from shiftsms.core.waitlist import DEFAULT_HOLD_MINUTES, MIN_HOLD_MINUTES
 from shiftsms.errors import NotConfigured
 
 
@@ -62,6 +63,14 @@ def _hours(env: Mapping[str, str], name: str, default: float) -> float:
     if not math.isfinite(value) or value < 0:
         raise NotConfigured(f"{name} must be 0 (off) or a positive number of hours")
     return value
+
+
+def _hold_minutes(env: Mapping[str, str]) -> float:
+    """``HOLD_MINUTES``: a positive number of minutes, at least :data:`MIN_HOLD_MINUTES`."""
+    value = _float(env, "HOLD_MINUTES", DEFAULT_HOLD_MINUTES)
+    if not math.isfinite(value) or value <= 0 or value > 1440:
+        raise NotConfigured("HOLD_MINUTES must be a number of minutes from 0.05 to 1440")
+    return max(MIN_HOLD_MINUTES, value)
 
 
 def _numbers(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -129,7 +138,7 @@ class InboundSettings:
     campaigns_table: str = ""
     manager_numbers: tuple[str, ...] = ()
     # How long a shift given back is held for the next person on its waitlist.
-    hold_minutes: int = 15
+    hold_minutes: float = DEFAULT_HOLD_MINUTES
     # DROP closer than this to a timed shift's start is refused (0: no cutoff).
     drop_cutoff_hours: float = 0.0
     # A reminder this long before each timed shift booked by text (0: none).
@@ -168,7 +177,7 @@ class InboundSettings:
             send_rate_per_second=_float(env, "SEND_RATE_PER_SECOND", 1.0),
             campaigns_table=env.get("CAMPAIGNS_TABLE", ""),
             manager_numbers=_numbers(env, "MANAGER_NUMBERS"),
-            hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
+            hold_minutes=_hold_minutes(env),
             drop_cutoff_hours=_hours(env, "DROP_CUTOFF_HOURS", 0.0),
             reminder_hours=_hours(env, "REMINDER_HOURS", 12.0),
             configuration_set=env.get("CONFIGURATION_SET", ""),
@@ -290,7 +299,7 @@ class DueSettings:
     protect_configuration_id: str = ""
     max_price_per_message: str = ""
     # How long a shift given back is held for the next person waiting.
-    hold_minutes: int = 15
+    hold_minutes: float = DEFAULT_HOLD_MINUTES
     # Campaign texts due in quiet hours wait for their end (QuietHours, "" = none).
     quiet_hours: str = ""
     # End User Messaging configuration set every held offer names (delivery receipts).
@@ -325,7 +334,7 @@ class DueSettings:
             protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
             max_price_per_message=_max_price(env),
             quiet_hours=_quiet_hours(env),
-            hold_minutes=max(1, _int(env, "HOLD_MINUTES", 15)),
+            hold_minutes=_hold_minutes(env),
             configuration_set=env.get("CONFIGURATION_SET", ""),
         )
 

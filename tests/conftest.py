@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
+from botocore.config import Config
 from botocore.loaders import Loader, create_loader
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
@@ -139,7 +140,10 @@ def deploy_template(name: str = "shiftsms", parameters: dict[str, str] | None = 
         "CodeKey": "bundle.zip",
         **(parameters or {}),
     }
-    cf = boto3.client("cloudformation", region_name=REGION)
+    # One attempt, however long it takes: a retried CreateStack (after a read timeout on a
+    # loaded machine) would fail with AlreadyExists for the stack the first one created.
+    once = Config(retries={"total_max_attempts": 1}, read_timeout=600)
+    cf = boto3.client("cloudformation", region_name=REGION, config=once)
     cf.create_stack(
         StackName=name,
         TemplateBody=TEMPLATE.read_text(),

@@ -57,11 +57,13 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    # The server shares moto's in-process backends: start them empty (whatever an earlier
+    # test of this worker kept there), and leave them empty for the tests after.
+    reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=10).close()
     try:
         yield url
     finally:
-        # The server shares moto's in-process backends: leave them empty for other tests.
-        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
         urllib.request.urlopen(reset, timeout=10).close()
         server.stop()
 

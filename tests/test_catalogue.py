@@ -62,6 +62,7 @@ LOCATION = "Ward 7B Cardiothoracic Surgery North Wng"  # 40 septets: the longest
 # The same evening on each day of a week (Mon 11/08/2031 first): the longest weekday of each
 # language is among them.
 WEEK = [datetime(2031, 8, 11 + d, 18, 59, tzinfo=UTC) for d in range(7)]
+SECONDS = timedelta(seconds=7)
 # A held night 19:00-07:00 (the widest time text) on 15/08.
 HELD = HeldShift(
     "HELD01",
@@ -196,6 +197,9 @@ def _self_service(texts: Catalogue) -> dict[str, tuple[str, tuple[str, ...]]]:
         out[f"wait {outcome.value}"] = (text, (shows,))
     held = _longest(texts, lambda at: replies.held_offer(CODE, at, LONDON, texts))
     out["held offer"] = (held, (CODE, "19:59", "YES"))
+    # A hold shorter than a minute (HoldMinutes below 1) ends on a second, shown as such.
+    brief = _longest(texts, lambda at: replies.held_offer(CODE, at + SECONDS, LONDON, texts))
+    out["held offer, a hold of seconds"] = (brief, (CODE, "19:59:07", "YES"))
     snooze = _longest(texts, lambda at: replies.snoozed(at, LONDON, texts))
     out["snoozed"] = (snooze, ("19:59", "RESUME"))
     # MINE shows each location cut to 20 septets.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -311,6 +312,14 @@ def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
         "Booked: XYZ123. Thank you!",
         "Booked: XYZ124. Thank you!",
         "No longer available: XYZ124.",
+        # a waitlist: the race's loser waits, then Ana; the winner drops it; the first hold
+        # lapses unanswered (HoldMinutes 0.1) and Ana takes it with YES
+        "You're number 1 for XYZ124.",
+        "Ana (+447700900123) <- You're number 2 for XYZ124.",
+        "Released: XYZ124.",
+        "... no answer; the hold lapses ...",
+        "Ana (+447700900123) -> YES",
+        "Ana (+447700900123) <- Booked: XYZ124. Thank you!",
         "$ shiftsms campaign create demo-window --shifts XYZ125 --mode window --window 12s",
         "You're in for XYZ125. We'll text you by",
         "Booked: XYZ125. Thank you!",
@@ -331,7 +340,10 @@ def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
         assert line in out, f"{line!r} missing from the demo's output:\n{out}"
     # The campaign text reached each of the three phones once.
     assert out.count("<- Open shifts: 15/08 5h nightshift XYZ123") == 3
-    # About 50 s on an idle machine (a 12 s claim window included); bounded for a loaded one.
+    # Two held offers of XYZ124, each until a time to the second (a hold shorter than a minute).
+    held = re.findall(r"<- XYZ124 is free again and held for you until \d\d:\d\d:\d\d\. ", out)
+    assert len(held) == 2, out
+    # About 60 s on an idle machine (a 12 s window, a 6 s hold); bounded for a loaded one.
     assert elapsed < 150
     # Nothing left running (no function worker), nothing left in the temporary folder.
     leftovers = processes_mentioning(tmp_path)

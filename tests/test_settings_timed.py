@@ -42,3 +42,17 @@ def test_the_cli_reads_the_stack_time_zone_output() -> None:
     assert info.settings().time_zone == "America/New_York"
     older = StackInfo(name="x", status="UPDATE_COMPLETE", outputs={}, parameters={})
     assert older.settings().time_zone == "Europe/London"
+
+
+HOLDS = [("", 15.0), ("0.1", 0.1), ("0.01", 0.05), ("90", 90.0)]
+
+
+@pytest.mark.parametrize(("raw", "minutes"), HOLDS)
+def test_hold_minutes_may_be_a_fraction_for_trying_the_flow_out(raw: str, minutes: float) -> None:
+    assert InboundSettings.from_env({**BASE, "HOLD_MINUTES": raw}).hold_minutes == minutes
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "nan", "inf", "soon"])
+def test_a_hold_that_is_not_minutes_is_a_configuration_error(raw: str) -> None:
+    with pytest.raises(NotConfigured, match="HOLD_MINUTES"):
+        InboundSettings.from_env({**BASE, "HOLD_MINUTES": raw})

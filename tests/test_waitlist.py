@@ -270,6 +270,23 @@ def test_join_and_next_holder_pure() -> None:
     assert hold_until(at, 15) == datetime(2026, 7, 14, 18, 26, tzinfo=UTC)
 
 
+def test_a_hold_ends_on_a_whole_minute_or_for_short_holds_a_whole_second() -> None:
+    on_the_minute = datetime(2026, 7, 14, 18, 10, tzinfo=UTC)
+    assert hold_until(on_the_minute, 15) == datetime(2026, 7, 14, 18, 25, tzinfo=UTC)
+    assert hold_until(on_the_minute, 1.5) == datetime(2026, 7, 14, 18, 12, tzinfo=UTC)
+    late = datetime(2026, 7, 14, 23, 59, 58, 500000, tzinfo=UTC)  # across midnight
+    assert hold_until(late, 0.1) == datetime(2026, 7, 15, 0, 0, 5, tzinfo=UTC)
+    assert hold_until(late, 0) == datetime(2026, 7, 15, 0, 0, 2, tzinfo=UTC)  # 3 s at least
+    exact = datetime(2026, 7, 14, 18, 10, 30, tzinfo=UTC)
+    assert hold_until(exact, 0.5) == datetime(2026, 7, 14, 18, 11, tzinfo=UTC)
+    assert replies.held_offer("XYZ123", hold_until(late, 0.1), LONDON) == (
+        "XYZ123 is free again and held for you until 01:00:05. Reply YES to take it."
+    )
+    assert replies.held_offer("XYZ123", hold_until(late, 15), LONDON) == (
+        "XYZ123 is free again and held for you until 01:15. Reply YES to take it."
+    )
+
+
 def test_new_texts_are_gsm7_and_one_segment_with_the_longest_values() -> None:
     code = "A" * 20
     until = datetime(2026, 7, 14, 18, 25, tzinfo=UTC)

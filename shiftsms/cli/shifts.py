@@ -133,7 +133,7 @@ def _with_waitlist(ctx: typer.Context, service: ShiftService) -> ShiftService:
             float(params.get("MinRestHours") or DEFAULT_MIN_REST_HOURS),
             float(params.get("MaxWeeklyHours") or DEFAULT_MAX_WEEKLY_HOURS),
         ),
-        hold_minutes=int(params.get("HoldMinutes") or DEFAULT_HOLD_MINUTES),
+        hold_minutes=float(params.get("HoldMinutes") or DEFAULT_HOLD_MINUTES),
         schedule=due_schedule(DynamoDueWork(dynamodb, stack.output("StateTableName"))),
     )
     return service

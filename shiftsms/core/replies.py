@@ -80,7 +80,9 @@ def join_reply(code: str, result: JoinResult, texts: Catalogue = ENGLISH) -> str
 
 def held_offer(code: str, until: datetime, zone: ZoneInfo, texts: Catalogue = ENGLISH) -> str:
     """The text a waitlisted person gets when the shift is given back."""
-    return texts.text("HELD_OFFER", code=code, at=f"{until.astimezone(zone):%H:%M}")
+    local = until.astimezone(zone)
+    at = f"{local:%H:%M}" if local.second == 0 else f"{local:%H:%M:%S}"
+    return texts.text("HELD_OFFER", code=code, at=at)
 
 
 def taken_footer(taken: Sequence[str], texts: Catalogue = ENGLISH) -> str:

@@ -20,7 +20,9 @@ from enum import StrEnum
 from shiftsms.core.models import Shift
 
 WAITLIST_CAP = 20
-DEFAULT_HOLD_MINUTES = 15
+DEFAULT_HOLD_MINUTES = 15.0
+# The shortest hold (3 s): a fraction of a minute is for trying the flow out (the demo).
+MIN_HOLD_MINUTES = 0.05
 # Due-work kind of a hold's expiry (key: the shift id).
 HOLD_EXPIRY = "hold-expiry"
 
@@ -98,11 +100,16 @@ def next_holder(waitlist: Sequence[str], eligible: Callable[[str], bool]) -> Nex
     return NextHold(None, (), tuple(skipped))
 
 
-def hold_until(now: datetime, minutes: int) -> datetime:
-    """When a hold made at ``now`` lapses (to the minute, so the text's time is exact)."""
-    return (now + timedelta(minutes=minutes)).replace(second=0, microsecond=0) + timedelta(
-        minutes=1 if now.second or now.microsecond else 0
-    )
+def hold_until(now: datetime, minutes: float) -> datetime:
+    """When a hold made at ``now`` lapses, rounded up so the time in the text is exact.
+
+    Holds of a minute or more end on a whole minute (the text says ``19:25``); shorter ones,
+    for trying the flow out, on a whole second (``19:25:07``).
+    """
+    end = now + timedelta(minutes=max(minutes, MIN_HOLD_MINUTES))
+    unit = timedelta(minutes=1) if minutes >= 1 else timedelta(seconds=1)
+    floor = end - (end - end.replace(minute=0, second=0, microsecond=0)) % unit
+    return floor if floor == end else floor + unit
 
 
 class YesChoice(StrEnum):

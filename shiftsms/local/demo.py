@@ -52,8 +52,9 @@ SHIFTS = [
 REPLY_TIMEOUT = 45.0
 # Short durations so the demo shows a reminder within seconds: reminders 72 s ahead, for a
 # shift starting 78 s after it is posted (so the reminder is due 6 s later, after the booking),
-# and the due-work rule fired every 2 s.
-DEMO_PARAMETERS = {"ReminderHours": "0.02"}
+# a held offer lasting 6 s (HoldMinutes 0.1), and the due-work rule fired every 2 s.
+HOLD_SECONDS = 6
+DEMO_PARAMETERS = {"ReminderHours": "0.02", "HoldMinutes": str(HOLD_SECONDS / 60)}
 REMINDED_SHIFT_IN = timedelta(seconds=78)
 DEMO_SCHEDULE_SECONDS = 2.0
 # The demo's claim window (the sandbox runs due work every few seconds).
@@ -231,8 +232,11 @@ class Demo:
         if len(winners) != 1:
             raise DemoFailed(f"expected exactly one winner for XYZ124, got {len(winners)}")
 
+        winner = winners[0]["destination"]
+        self._waitlist(winner, ana, loser=cleo if winner == ben else ben)
+
         self.chapter(
-            "6. A claim window",
+            "7. A claim window",
             "With --mode window, replies during the window register interest; when it closes "
             "(due work, run by a schedule every minute on AWS, every few seconds here), the "
             "shift goes to one replier by the award rule, and everyone who replied is told.",
@@ -263,13 +267,13 @@ class Demo:
                 self.show_text(text)
 
         self.chapter(
-            "7. An unknown number",
+            "8. An unknown number",
             "Not on the allow list: one polite refusal (rate-limited), nothing booked.",
         )
         self.expect(self.text(STRANGER, "XYZ125"), "not registered")
 
         self.chapter(
-            "8. AGENT",
+            "9. AGENT",
             "Connect is enabled in the sandbox: AGENT starts an outbound call-back with the note.",
         )
         self.expect(self.text(ben, "AGENT can I swap my Friday shift?"), "agent will call")
@@ -286,7 +290,7 @@ class Demo:
         self._self_service(sandbox, ana, ben, cleo)
 
         self.chapter(
-            "11. Where things stand",
+            "12. Where things stand",
             "End User Messaging reports each text's fate and price through the configuration "
             "set: SNS -> SQS -> delivery function -> the send records. The sandbox's carrier "
             "cannot reach Cleo's phone, and reports Ben's delivery twice: it counts once.",
@@ -297,10 +301,31 @@ class Demo:
         self.shell("campaign", "show", campaign_id, "--recipients")
         return self._totals(sandbox)
 
+    def _waitlist(self, holder: str, first: str, *, loser: str) -> None:
+        """The race's loser and Ana wait; a DROP offers it down the list, past a lapsed hold."""
+        self.chapter(
+            "6. A waitlist",
+            f"{self.names[loser]} lost the race and waits for XYZ124, then Ana does. When "
+            f"{self.names[holder]} gives it back, it is held for the first in line; nobody "
+            "answers, the hold lapses (HoldMinutes, here 6 seconds) and it goes to the next, "
+            "who takes it with YES.",
+        )
+        self.expect(self.text(loser, "WAIT XYZ124"), "You're number 1 for XYZ124")
+        self.expect(self.text(first, "WAIT XYZ124"), "You're number 2 for XYZ124")
+        self.expect(self.text(holder, "DROP XYZ124"), "Released")
+        held = self.wait_for(loser)[0]
+        self.show_text(held)
+        self.expect(held, "XYZ124 is free again and held for you")
+        self.console.print(Text("  ... no answer; the hold lapses ...", style="dim"))
+        offer = self.wait_for(first, timeout=HOLD_SECONDS + REPLY_TIMEOUT)[0]
+        self.show_text(offer)
+        self.expect(offer, "XYZ124 is free again and held for you")
+        self.expect(self.text(first, "YES"), "Booked: XYZ124")
+
     def _self_service(self, sandbox: Sandbox, ana: str, ben: str, cleo: str) -> None:
         """SNOOZE skips a campaign; a timed booking brings MINE and a reminder."""
         self.chapter(
-            "9. SNOOZE",
+            "10. SNOOZE",
             "Cleo pauses campaign offers for 3 days; bookings, REQUEST and reminders still "
             "work. The next campaign skips her at send time.",
         )
@@ -316,7 +341,7 @@ class Demo:
         self.console.print(Text(f"  {self.who(cleo)}: no offer (snoozed)", style="dim"))
 
         self.chapter(
-            "10. A reminder",
+            "11. A reminder",
             "A timed shift booked by text gets one reminder ReminderHours before it starts "
             "(here 72 seconds, so it comes at once); MINE lists what they hold.",
         )

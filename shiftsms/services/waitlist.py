@@ -58,7 +58,7 @@ class WaitlistService:
     origination: str
     zone: ZoneInfo
     rules: RuleSettings
-    hold_minutes: int = DEFAULT_HOLD_MINUTES
+    hold_minutes: float = DEFAULT_HOLD_MINUTES
     cap: int = WAITLIST_CAP
     schedule: Schedule | None = None
 
