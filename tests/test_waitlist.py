@@ -353,6 +353,17 @@ def test_a_drop_with_nobody_waiting_is_re_offered_but_not_to_who_dropped(world: 
     assert world.sms.to(BEN) == []  # a re-offer is sent by the due function, not here
 
 
+def test_a_retried_drop_schedules_the_same_re_offer_round_not_a_second(world: World) -> None:
+    # SNS delivers the DROP again minutes later: the re-offer is keyed by when it was sent,
+    # so the retry names the same round (each person texted once), not a new one.
+    sent = NOW - timedelta(seconds=2)
+    drop = InboundSms("m-drop", ANA, WARD, "DROP XYZ123", sent_at=sent.isoformat())
+    assert world.service.handle(drop).reply == "Released: XYZ123."
+    world.now = NOW + timedelta(minutes=5)
+    assert world.service.handle(drop).reply == "Released: XYZ123."
+    assert world.reoffers() == [("XYZ123", sent), ("XYZ123", sent)]
+
+
 def test_a_drop_with_a_waitlist_is_held_first_not_re_offered(world: World) -> None:
     world.text("WAIT XYZ123", BEN)
     world.text("DROP XYZ123", ANA)

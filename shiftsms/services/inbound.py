@@ -484,9 +484,10 @@ class InboundService:
             )
         released = tuple(c for c, o in outcomes.items() if o is DropOutcome.RELEASED)
         if self.waitlist is not None:
+            sent = self._sent_or_now(sms)
             for code in released:
                 # The first eligible person waiting gets it held (texted before this reply).
-                self.waitlist.advance(code, self.clock(), given_back_by=sender)
+                self.waitlist.advance(code, self.clock(), given_back_by=sender, given_back_at=sent)
         return replies.drop_summary(outcomes, texts), released
 
     def _too_late_to_drop(self, code: str, sender: str) -> bool:

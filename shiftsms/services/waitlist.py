@@ -89,6 +89,7 @@ class WaitlistService:
         *,
         lapsed: str | None = None,
         given_back_by: str | None = None,
+        given_back_at: datetime | None = None,
     ) -> str | None:
         """Offer an available shift to the next eligible person on its waitlist, unless a
         hold on it is still running; nobody left, open it to all. The holder, or None.
@@ -98,13 +99,14 @@ class WaitlistService:
         are never texted. ``lapsed``: a holder whose hold ends now (their number opted out).
         A shift that opens to all is re-offered to its campaign's recipients (due work,
         scheduled only by the run whose write opened it); so is one just given back by
-        ``given_back_by`` with nobody waiting (not to them).
+        ``given_back_by`` with nobody waiting (not to them), as of ``given_back_at`` (when
+        the DROP was sent: a retried DROP names the same re-offer round, not a new one).
         """
         for _ in range(ADVANCE_ATTEMPTS):
             view = self.shifts.waitlist_view(shift_id)
             if view is None or not view.offering:
                 if given_back_by and view is not None and view.shift.available:
-                    self._reoffer(shift_id, now, not_to=given_back_by)
+                    self._reoffer(shift_id, given_back_at or now, not_to=given_back_by)
                 return None
             running = view.held_until is not None and view.held_until > now
             if view.held_for is not None and view.held_for != lapsed and running:
