@@ -304,6 +304,8 @@ class DueSettings:
     quiet_hours: str = ""
     # End User Messaging configuration set every held offer names (delivery receipts).
     configuration_set: str = ""
+    # A claim window's winner of a timed shift is reminded this many hours before (0: never).
+    reminder_hours: float = 12.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
@@ -331,6 +333,7 @@ class DueSettings:
             time_zone=env.get("TIME_ZONE", "") or "Europe/London",
             min_rest_hours=_hours(env, "MIN_REST_HOURS", 11.0),
             max_weekly_hours=_hours(env, "MAX_WEEKLY_HOURS", 48.0),
+            reminder_hours=_hours(env, "REMINDER_HOURS", 12.0),
             protect_configuration_id=env.get("PROTECT_CONFIGURATION_ID", ""),
             max_price_per_message=_max_price(env),
             quiet_hours=_quiet_hours(env),

@@ -150,14 +150,19 @@ def _sent(texts: Catalogue) -> dict[str, tuple[str, tuple[str, ...]]]:
     drops = dict(
         zip(
             CODES,
-            [DropOutcome.RELEASED] * 4 + [DropOutcome.NOT_YOURS] * 3 + [DropOutcome.UNKNOWN] * 3,
+            [DropOutcome.RELEASED] * 3
+            + [DropOutcome.TOO_LATE] * 2
+            + [DropOutcome.NOT_YOURS] * 2
+            + [DropOutcome.UNKNOWN] * 3,
             strict=True,
         )
     )
     dropped = replies.drop_summary(drops, texts)
     out["drop, every outcome"] = (
         dropped,
-        tuple(f"{texts.text(k)}: " for k in ("RELEASED", "NOT_YOURS", "NOT_VALID_CODE")),
+        tuple(
+            f"{texts.text(k)}: " for k in ("RELEASED", "TOO_LATE", "NOT_YOURS", "NOT_VALID_CODE")
+        ),
     )
     for refusal in _refusals():
         sentence = f"{CODE} {refusal.reason(LONDON, texts)}."

@@ -9,14 +9,17 @@ from typing import Any
 
 import pytest
 
+from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.due_work import DynamoDueWork
 from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.core.award import AwardRule
 from shiftsms.core.campaigns import SendJob
 from shiftsms.core.models import Shift, StaffMember
 from shiftsms.core.self_service import QuietHours
 from shiftsms.handlers import due as due_handler
 from shiftsms.services.due_runner import DueRunner
 from shiftsms.services.reminders import Reminders, offer_item, reminder_item
+from shiftsms.services.windows import open_windows
 from shiftsms.settings import DueSettings
 from tests.campaign_support import disable_emulated_mappings
 from tests.conftest import Deployed, function_environment, module_stack
@@ -206,3 +209,47 @@ def test_a_held_offer_goes_back_on_the_send_queue_as_it_was() -> None:
     assert ANA not in item.key and item.kind == "offer"
     reminders.handlers()["offer"](item, until)
     assert send.jobs == [job]
+
+
+def test_no_reminder_after_the_ward_releases_or_removes_the_shift(h: Harness) -> None:
+    timed(h, "N1", START)
+    timed(h, "N2", START + timedelta(days=1))
+    h.text(ANA, "N1")
+    h.text(ANA, "N2")
+    assert len(due_items(h)) == 2
+    shifts(h).release("N1")  # as `shiftsms shifts release` does it
+    shifts(h).delete("N2")  # and `shiftsms shifts remove`
+    run_due(h, START + timedelta(days=1) - timedelta(hours=12))
+    assert [t for t in h.sms.to(ANA) if t.startswith("Reminder")] == []
+    assert due_items(h) == []
+
+
+def test_no_reminder_after_opting_out_but_one_while_snoozed(h: Harness) -> None:
+    timed(h, "N1", START)
+    h.text(ANA, "N1")
+    h.text(BEN, "SNOOZE 7")  # pauses campaign offers, not reminders
+    timed(h, "N2", START)
+    h.text(BEN, "N2")
+    h.app.service.staff.set_opted_out(ANA, True, NOON)  # STOP
+    run_due(h, START - timedelta(hours=12))
+    assert [t for t in h.sms.to(ANA) if t.startswith("Reminder")] == []
+    assert h.sms.to(BEN)[-1].startswith("Reminder: N2 Mon 30/11 19:00 Ward 7.")
+
+
+def test_the_winner_of_a_claim_window_is_reminded_through_the_due_function(h: Harness) -> None:
+    timed(h, "N1", START)
+    state = h.deployed.outputs["StateTableName"]
+    closes = NOON + timedelta(minutes=10)
+    open_windows(
+        DynamoClaimWindows(h.deployed.dynamodb, state),
+        DynamoDueWork(h.deployed.dynamodb, state),
+        campaign_id="C1",
+        shift_ids=("N1",),
+        closes_at=closes,
+        award=AwardRule.EARLIEST,
+    )
+    h.text(ANA, "N1")
+    run_due(h, closes)
+    assert h.sms.to(ANA)[-1] == "Booked: N1. Thank you!"
+    run_due(h, START - timedelta(hours=12))
+    assert h.sms.to(ANA)[-1] == REMINDER

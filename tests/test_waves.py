@@ -39,7 +39,7 @@ class Roster:
         )
         self.runner = DueRunner(self.due, {"wave": waves})
 
-    def create(self, waves: int = 3) -> Campaign:
+    def create(self, waves: int = 3, first_start: str | None = None) -> Campaign:
         campaign = Campaign(
             "C1",
             "Sat nights XYZ123",
@@ -49,6 +49,7 @@ class Roster:
             text="Open shifts: Sat nights XYZ123. Reply a code to book.",
             waves=waves,
             wave_gap_seconds=int(GAP.total_seconds()),
+            first_start=first_start,
         )
         self.campaigns.create(campaign)
         self.due.schedule(first_wave("C1", NOW))
@@ -108,3 +109,15 @@ def test_a_wave_run_twice_is_counted_once() -> None:
     assert stored is not None
     assert (stored.waves_sent, stored.recipients) == (2, 6)
     assert sorted(set(roster.sent_to())) == sorted(HOURS)
+
+
+def test_every_wave_carries_the_soonest_start_so_an_urgent_offer_is_not_held_by_quiet_hours() -> (
+    None
+):
+    roster = Roster()
+    starts = (NOW + timedelta(hours=2)).isoformat()
+    roster.create(first_start=starts)
+    roster.runner.run(NOW)
+    roster.runner.run(NOW + GAP)
+    assert len(roster.queue.jobs) == 4
+    assert {job.first_start for job in roster.queue.jobs} == {starts}

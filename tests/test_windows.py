@@ -9,6 +9,7 @@ from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.models import InboundSms, Shift, ShiftStatus, StaffMember
 from shiftsms.services.due_runner import DueRunner
 from shiftsms.services.inbound import InboundService
+from shiftsms.services.reminders import REMINDER
 from shiftsms.services.windows import WindowAward, open_windows, reply_by
 from shiftsms.settings import InboundSettings
 from tests.fakes import (
@@ -31,7 +32,7 @@ SETTINGS = InboundSettings("shifts", "staff", origination_identity=NUMBER, time_
 class Ward:
     """The inbound service and the window-close handler on one set of fakes."""
 
-    def __init__(self) -> None:
+    def __init__(self, reminder_hours: float = 0.0) -> None:
         self.now = NOW
         self.staff = MemoryStaff()
         self.shifts = MemoryShifts(staff=self.staff)
@@ -62,16 +63,22 @@ class Ward:
             origination=NUMBER,
             rules=RuleSettings(11, 48),
             zone_name="UTC",
+            due=self.due,
+            reminder_hours=reminder_hours,
         )
         self.runner = DueRunner(self.due, {"window-close": award})
         self._ids = 0
 
-    def open(self, award: AwardRule = AwardRule.FEWEST_HOURS) -> None:
+    def open(
+        self,
+        award: AwardRule = AwardRule.FEWEST_HOURS,
+        shift_ids: tuple[str, ...] = ("XYZ123", "XYZ124"),
+    ) -> None:
         open_windows(
             self.windows,
             self.due,
             campaign_id="C1",
-            shift_ids=("XYZ123", "XYZ124"),
+            shift_ids=shift_ids,
             closes_at=CLOSES,
             award=award,
         )
@@ -192,3 +199,24 @@ def test_a_retry_after_the_booking_keeps_the_winner_though_their_hours_grew() ->
     assert shift is not None
     assert shift.employee == BEN
     assert set(ward.texts_to(BEN)) == {"Booked: XYZ123. Thank you!"}
+
+
+def test_the_winner_of_a_timed_shift_gets_its_reminder_the_others_none() -> None:
+    ward = Ward(reminder_hours=12)
+    starts = NOW + timedelta(days=2)
+    timed = Shift(
+        "TIM1",
+        "Thu 03/12 19:00-07:00 ICU",
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(hours=12)).isoformat(),
+    )
+    ward.shifts.put(timed)
+    ward.open(shift_ids=("TIM1",))
+    ward.text("TIM1", ANA, 1)
+    ward.text("TIM1", BEN, 2)  # fewest hours: the winner
+    ward.runner.run(CLOSES)
+    ward.runner.run(CLOSES + timedelta(seconds=30))  # the timer again: still one reminder
+    reminders = [i for (kind, _), i in ward.due.items.items() if kind == REMINDER]
+    assert [(r.item.data["holder"], r.item.data["shift_id"], r.item.due_at) for r in reminders] == [
+        (BEN, "TIM1", starts - timedelta(hours=12))
+    ]

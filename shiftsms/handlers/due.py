@@ -56,6 +56,8 @@ def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
         origination=settings.origination_identity,
         rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
         zone_name=settings.time_zone,
+        due=due,
+        reminder_hours=settings.reminder_hours,
     )
     campaigns = CampaignsTable(dynamodb, settings.campaigns_table)
     waves = WaveSender(

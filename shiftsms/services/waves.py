@@ -63,7 +63,12 @@ class WaveSender:
         this = order[: len(wave_slices(len(order), left)[0])]
         rest = order[len(this) :]
         expires_at = campaign.expires_at or int(now.timestamp()) + self.message_ttl_seconds
-        jobs = [SendJob(campaign.campaign_id, phone, text, expires_at, run=token) for phone in this]
+        # first_start: a wave offering a shift that starts before quiet hours end goes now.
+        first = campaign.first_start or ""
+        jobs = [
+            SendJob(campaign.campaign_id, phone, text, expires_at, run=token, first_start=first)
+            for phone in this
+        ]
         for start in range(0, len(jobs), ENQUEUE_CHUNK):
             self.queue.enqueue(jobs[start : start + ENQUEUE_CHUNK])
         if wave == 1:

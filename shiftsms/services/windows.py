@@ -28,6 +28,7 @@ from shiftsms.core.phone import fingerprint, mask
 from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.core.shift_times import Span, time_zone
 from shiftsms.ports import BookingCheck, ClaimWindows, DueWork, ReplyQueue, ShiftStore, StaffStore
+from shiftsms.services.reminders import reminder_item
 
 log = logging.getLogger("shiftsms.windows")
 
@@ -79,6 +80,9 @@ class WindowAward:
     rules: RuleSettings
     zone_name: str = "Europe/London"
     on_lost: OnLost | None = None
+    # Where the winner's reminder is scheduled (ReminderHours before a timed shift; 0: none).
+    due: DueWork | None = None
+    reminder_hours: float = 0.0
 
     def __call__(self, item: DueItem, now: datetime) -> None:
         """Close every shift's window of the campaign ``item`` names, awarding each."""
@@ -87,15 +91,27 @@ class WindowAward:
         for shift_id in [s for s in item.data.get("shifts", "").split(",") if s]:
             self.award(campaign_id, shift_id, rule, now)
 
-    def _check(self, roles: tuple[str, ...], now: datetime) -> BookingCheck:
+    def _check(self, roles: tuple[str, ...], now: datetime, spans: dict[str, Span]) -> BookingCheck:
         def check(
             shift: Shift, span: Span | None, held: tuple[HeldShift, ...]
         ) -> tuple[Refusal, ...]:
+            if span is not None:
+                spans[shift.shift_id] = span
             return check_booking(
                 ShiftToBook(shift.shift_id, span, shift.role), roles, held, self.rules, now
             )
 
         return check
+
+    def _schedule_reminder(
+        self, shift_id: str, winner: str, span: Span | None, now: datetime
+    ) -> None:
+        """The winner of a timed shift gets its reminder, as one booked by text does."""
+        if self.due is None or span is None or not self.reminder_hours:
+            return
+        item = reminder_item(shift_id, winner, span.start, now, self.reminder_hours)
+        if item is not None:
+            self.due.schedule(item)
 
     def award(self, campaign_id: str, shift_id: str, rule: AwardRule, now: datetime) -> str | None:
         """Close one shift's window; book it for the first eligible replier; text everyone.
@@ -122,17 +138,19 @@ class WindowAward:
         holder = shift.employee if shift is not None and not shift.available else None
         order.sort(key=lambda r: r.who != holder)
         told: set[str] = set()
+        spans: dict[str, Span] = {}
         for candidate in order:
             result = self.shifts.book_checked(
                 shift_id,
                 candidate.who,
                 ref,
                 now,
-                check=self._check(roles[candidate.who], now),
+                check=self._check(roles[candidate.who], now, spans),
                 keep=self.rules.lookback,
             )
             if result.outcome is BookingOutcome.BOOKED:
                 winner = candidate.who
+                self._schedule_reminder(shift_id, winner, spans.get(shift_id), now)
                 break
             if result.outcome is BookingOutcome.ALREADY_YOURS:  # booked first come: told then
                 told.add(candidate.who)

@@ -54,7 +54,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "MORE_REFUSED": "+{n} más rechazados.",
     "WAIT_HINT_ONE": "Responda WAIT {code} para entrar en su lista de espera.",
     "WAITLIST_OPEN_HINT": "Responda WAIT y un código para entrar en su lista de espera.",
-    "TOO_LATE": "Demasiado cerca del inicio para dejarlo por SMS, llame a la unidad",
+    "TOO_LATE": "Muy cerca del inicio para dejarlo por SMS, llame a la unidad",
     "YES_WHICH": "Responda con el código del turno que desea. "
     "Responda REQUEST para ver los turnos libres.",
     "WAIT_ONE_CODE": "Envíe WAIT y un solo código de turno, por ejemplo WAIT XYZ123.",
