@@ -620,7 +620,10 @@ def expect_text(sms: Stubber, to: str, body: str, shift_id: str) -> None:
                 "shift_id": shift_id,
                 "reason": "cancelled-by-operator",
             },
+            # as the functions send: receipts and cost, countries, the price cap (default)
             "ConfigurationSetName": outputs["ConfigurationSetName"],
+            "ProtectConfigurationId": outputs["ProtectConfigurationId"],
+            "MaxPrice": "0.20",
         },
     )
 

@@ -61,7 +61,10 @@ def test_release_holds_the_shift_for_the_first_eligible_person_waiting(
             "MessageBody": "B2 is free again and held for you until 19:25. Reply YES to take it.",
             "MessageType": "TRANSACTIONAL",
             "Context": {"kind": "offer", "recipient": fingerprint(CAL)},
+            # as the functions send it: receipts and cost, countries, the price cap (default)
+            "ConfigurationSetName": out["ConfigurationSetName"],
             "ProtectConfigurationId": out["ProtectConfigurationId"],
+            "MaxPrice": "0.20",
         },
     )
     result = invoke("shifts", "release", "B2", "--no-notify")

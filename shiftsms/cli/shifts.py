@@ -26,6 +26,7 @@ from shiftsms.cli.output import (
     stdout,
     warn,
 )
+from shiftsms.core import spend
 from shiftsms.core.booking_rules import (
     DEFAULT_MAX_WEEKLY_HOURS,
     DEFAULT_MIN_REST_HOURS,
@@ -34,7 +35,7 @@ from shiftsms.core.booking_rules import (
 from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.core.shift_times import date_window, from_iso, time_zone, to_iso
 from shiftsms.core.waitlist import DEFAULT_HOLD_MINUTES
-from shiftsms.errors import ShiftExists
+from shiftsms.errors import NotConfigured, ShiftExists
 from shiftsms.services.shifts import (
     Cancelled,
     ShiftFilter,
@@ -102,13 +103,27 @@ def _service(ctx: typer.Context, *, notify: bool = False, tz: str | None = None)
     zone = stack_zone(ctx, tz)
     service = ShiftService(table, zone=zone, clock=now)
     if notify:
-        service.sms = EndUserMessagingSms(
-            cli.client("pinpoint-sms-voice-v2"),
-            configuration_set=cli.stack().outputs.get("ConfigurationSetName") or None,
-        )
+        service.sms = _stack_sms(ctx)
         service.origination = cli.output("OriginationIdentity")
         service.staff = StaffTable(cli.client("dynamodb"), cli.output("StaffTableName"))
     return service
+
+
+def _stack_sms(ctx: typer.Context) -> EndUserMessagingSms:
+    """Texts sent as the stack's functions send them: its configuration set (delivery
+    receipts and cost), its protect configuration (countries) and MaxPricePerMessage."""
+    cli = get_context(ctx)
+    stack = cli.stack()
+    try:
+        max_price = spend.max_price(stack.parameters.get("MaxPricePerMessage", ""))
+    except ValueError as exc:
+        raise NotConfigured(f"the stack's MaxPricePerMessage must be {exc}") from exc
+    return EndUserMessagingSms(
+        cli.client("pinpoint-sms-voice-v2"),
+        configuration_set=stack.outputs.get("ConfigurationSetName") or None,
+        protect_configuration=stack.outputs.get("ProtectConfigurationId") or None,
+        max_price=max_price,
+    )
 
 
 def _with_waitlist(ctx: typer.Context, service: ShiftService) -> ShiftService:
@@ -122,10 +137,7 @@ def _with_waitlist(ctx: typer.Context, service: ShiftService) -> ShiftService:
     service.waitlist = WaitlistService(
         shifts=service.store,
         staff=StaffTable(dynamodb, stack.output("StaffTableName")),
-        sms=EndUserMessagingSms(
-            cli.client("pinpoint-sms-voice-v2"),
-            protect_configuration=stack.outputs.get("ProtectConfigurationId") or None,
-        ),
+        sms=_stack_sms(ctx),
         offers=DynamoOfferLog(dynamodb, stack.output("StateTableName")),
         origination=stack.output("OriginationIdentity"),
         zone=service.zone,
