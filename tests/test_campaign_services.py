@@ -182,6 +182,11 @@ def test_a_typed_message_keeps_the_codes_that_name_shifts(world: World) -> None:
         ),
         ({"shift_ids": ["XYZ123", "nope99", "ZZ9"]}, "unknown shift codes: NOPE99, ZZ9"),
         ({"shift_ids": ["ABC456", "XYZ123"]}, "already taken, cannot be offered: ABC456"),
+        # typed in the console without a status: neither offered nor bookable, so refused
+        (
+            {"shift_ids": ["TYPED1", "ABC456"]},
+            "no shift_status (set it to available to offer it), cannot be offered: TYPED1",
+        ),
         ({"shift_ids": [" "]}, "--shifts needs at least one shift code"),
         ({"message": " . "}, "the message is empty"),
     ],
@@ -189,7 +194,11 @@ def test_a_typed_message_keeps_the_codes_that_name_shifts(world: World) -> None:
 def test_a_campaign_that_cannot_be_sent_is_refused(
     world: World, kwargs: dict[str, Any], error: str
 ) -> None:
-    world.open(NIGHTS, Shift("ABC456", "16/08 lates", ShiftStatus.TAKEN, ANA))
+    world.open(
+        NIGHTS,
+        Shift("ABC456", "16/08 lates", ShiftStatus.TAKEN, ANA),
+        Shift("TYPED1", "17/08 days", None),
+    )
     with pytest.raises(InvalidInput) as refused:
         world.planner.prepare("c1", **kwargs)
     assert str(refused.value).startswith(error)

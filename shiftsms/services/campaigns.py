@@ -417,6 +417,12 @@ class CampaignPlanner:
         unknown = [i for i in ids if i not in found]
         if unknown:
             raise InvalidInput(f"unknown shift codes: {', '.join(unknown)}")
+        no_status = [i for i in ids if found[i].shift_status is None]
+        if no_status:
+            raise InvalidInput(
+                "no shift_status (set it to available to offer it), cannot be offered: "
+                + ", ".join(no_status)
+            )
         taken = [i for i in ids if not found[i].available]
         if taken:
             raise InvalidInput(f"already taken, cannot be offered: {', '.join(taken)}")
