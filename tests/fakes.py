@@ -239,7 +239,8 @@ class MemoryShifts:
                 self._change_held(employee, lambda held: remove(held, old.shift_id))
             return DropOutcome.RELEASED
         if ref is not None and record.release_ref == ref:
-            return DropOutcome.RELEASED
+            rebooked = old.shift_status is ShiftStatus.TAKEN and old.employee == employee
+            return DropOutcome.STILL_YOURS if rebooked and employee else DropOutcome.RELEASED
         return DropOutcome.NOT_YOURS
 
     @staticmethod

@@ -164,6 +164,11 @@ def _sent(texts: Catalogue) -> dict[str, tuple[str, tuple[str, ...]]]:
             f"{texts.text(k)}: " for k in ("RELEASED", "TOO_LATE", "NOT_YOURS", "NOT_VALID_CODE")
         ),
     )
+    retried = {CODES[0]: DropOutcome.STILL_YOURS, CODES[1]: DropOutcome.RELEASED}
+    out["drop retried, booked again since"] = (
+        replies.drop_summary(retried, texts),
+        tuple(f"{texts.text(k)}: " for k in ("RELEASED", "STILL_YOURS")),
+    )
     for refusal in _refusals():
         sentence = f"{CODE} {refusal.reason(LONDON, texts)}."
         name = f"refusal {type(refusal).__name__} {refusal.reason(LONDON, ENGLISH)[:12]}"

@@ -156,7 +156,8 @@ def test_an_old_drop_retried_after_booking_again_keeps_the_new_booking(h: Harnes
     assert h.sms.to(ANA) == [
         "Booked: XYZ123. Thank you!",
         "Booked: XYZ123. Thank you!",
-        "Released: XYZ123.",  # the DROP's own reply, at last; the new booking stands
+        # the DROP's reply, at last, says what stands: the new booking
+        "Still yours (booked again since): XYZ123.",
     ]
 
 

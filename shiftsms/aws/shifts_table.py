@@ -179,6 +179,15 @@ def start_key(shift: Shift) -> str:
     return sort_key(from_iso(shift.starts_at))
 
 
+def _released_before(old: dict[str, Any], employee: str | None) -> DropOutcome:
+    """A retried DROP whose first delivery released the shift: RELEASED, unless the sender
+    has booked it again since (then it is still theirs, and the reply says so)."""
+    rebooked = ShiftStatus.read(old.get("shift_status")) is ShiftStatus.TAKEN
+    if rebooked and employee is not None and old.get("employee") == employee:
+        return DropOutcome.STILL_YOURS
+    return DropOutcome.RELEASED
+
+
 class ShiftsTable:
     """ShiftStore on DynamoDB: an untimed booking is one conditional write; a timed one is a
     transaction with the person item (see :meth:`book_checked`)."""
@@ -281,7 +290,7 @@ class ShiftsTable:
                     return DropOutcome.UNKNOWN
                 return self.release(stored, employee, ref=ref, sent=sent)
             if ref is not None and old.get("release_ref") == ref:
-                return DropOutcome.RELEASED
+                return _released_before(old, employee)
             return DropOutcome.NOT_YOURS
         return DropOutcome.RELEASED
 

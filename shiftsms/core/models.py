@@ -150,6 +150,8 @@ class DropOutcome(StrEnum):
     """What happened to one code in a DROP text."""
 
     RELEASED = "released"
+    # A retried DROP that released it, the holder having booked it again since: theirs.
+    STILL_YOURS = "still_yours"
     # Closer to the start than DropCutoffHours: kept, the holder is told to call the ward.
     TOO_LATE = "too_late"
     NOT_YOURS = "not_yours"

@@ -186,6 +186,7 @@ def drop_summary(outcomes: Mapping[str, DropOutcome], texts: Catalogue = ENGLISH
         groups[outcome].append(code)
     titles = [
         (DropOutcome.RELEASED, "RELEASED"),
+        (DropOutcome.STILL_YOURS, "STILL_YOURS"),
         (DropOutcome.TOO_LATE, "TOO_LATE"),
         (DropOutcome.NOT_YOURS, "NOT_YOURS"),
         (DropOutcome.UNKNOWN, "NOT_VALID_CODE"),

@@ -35,6 +35,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "NOT_VALID_CODE": "Not a valid code",
     "THANK_YOU": "Thank you!",
     "RELEASED": "Released",
+    "STILL_YOURS": "Still yours (booked again since)",
     "NOT_YOURS": "Not booked by you",
     "CODES": ("{n} code", "{n} codes"),
     "MORE_CODES": "+{n} more",

@@ -35,6 +35,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "NOT_VALID_CODE": "Código no válido",
     "THANK_YOU": "¡Gracias!",
     "RELEASED": "Liberado",
+    "STILL_YOURS": "Sigue siendo suyo (reservado de nuevo)",
     "NOT_YOURS": "No reservado por usted",
     "CODES": ("{n} código", "{n} códigos"),
     "MORE_CODES": "+{n} más",

@@ -38,6 +38,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "NOT_VALID_CODE": "Nieprawidłowy kod",
     "THANK_YOU": "Dziękujemy!",
     "RELEASED": "Zwolniono",
+    "STILL_YOURS": "Nadal Twoja (zarezerwowano ponownie)",
     "NOT_YOURS": "Nie Twoja rezerwacja",
     "CODES": ("{n} kod", "{n} kody", "{n} kodów"),
     "MORE_CODES": "+{n} więcej",
