@@ -379,6 +379,25 @@ def test_an_entry_is_stored_once_per_stream_event(deployed: Deployed) -> None:
     assert list(table.between(AT + timedelta(seconds=1), AT + timedelta(days=1))) == []
 
 
+def test_an_entry_edited_out_of_shape_is_skipped_not_a_crash(deployed: Deployed) -> None:
+    name = deployed.outputs["AuditTableName"]
+    table = AuditTable(deployed.dynamodb, name)
+    entry = entry_from_images(SHIFT, "e1", AT, None, {"shift_id": "X1"})
+    assert entry is not None and table.record(entry)
+    (good,) = deployed.dynamodb.scan(TableName=name)["Items"]
+    bad = [
+        {"at": {"S": "soon"}},  # not a time
+        {"at": {"N": "12"}, "changes": {"L": [{"S": "x"}]}},  # changes as a list
+    ]
+    for i, changed in enumerate(bad):
+        item = {**good, "at_event": {"S": f"{good['at_event']['S']}-{i}"}, **changed}
+        deployed.dynamodb.put_item(TableName=name, Item=item)
+    missing = {k: v for k, v in good.items() if k != "at"}
+    deployed.dynamodb.put_item(TableName=name, Item={**missing, "at_event": {"S": "z"}})
+    assert [e.event_id for e in table.for_subject("shift#X1")] == ["e1"]
+    assert [e.event_id for e in table.between(AT, AT + timedelta(seconds=1))] == ["e1"]
+
+
 # -- the template --------------------------------------------------------------------------
 
 

@@ -284,3 +284,29 @@ def test_an_offer_naming_the_campaign_counts_on_its_day_not_on_the_campaign(
     assert "delivered" not in _campaign(deployed)
     assert "delivery_status" not in _marker(deployed)
     assert records.day_totals(DAY).delivered == 1
+
+
+def test_records_edited_out_of_shape_read_as_unknown_values_not_a_crash(
+    deployed: Deployed,
+) -> None:
+    records = _setup_campaign(deployed)
+    reply = variant(messageId="reply-1", context={"kind": "reply", "recipient": fingerprint(ANA)})
+    assert records.record(parse_event(reply)).settled
+    state = deployed.outputs["StateTableName"]
+    items = deployed.dynamodb.scan(TableName=state)["Items"]
+    (text,) = [i for i in items if i.get("group_id", {}).get("S") == f"day#{DAY.isoformat()}"]
+    (totals,) = [i for i in items if i["id"]["S"] == f"day-totals#{DAY.isoformat()}"]
+    # As typed by hand in the console: numbers as words, a time that is no time.
+    text.update(price_usd={"S": "cheap"}, parts={"S": "two"}, sent_at={"S": "noon"})
+    totals.update(texts={"S": "many"}, cost_usd={"S": "NaN"})
+    for item in (text, totals):
+        deployed.dynamodb.put_item(TableName=state, Item=item)
+    (record,) = records.sent_on(DAY)
+    assert (record.message_id, record.parts, record.price_usd, record.sent_at) == (
+        "reply-1",
+        None,
+        None,
+        None,
+    )
+    day = records.day_totals(DAY)
+    assert (day.texts, day.cost_usd, day.delivered) == (0, Decimal(0), 1)

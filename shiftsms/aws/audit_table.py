@@ -9,6 +9,7 @@ day in range, never a Scan. Entries expire ``AuditRetentionDays`` after they wer
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,18 @@ def entry_from_item(item: dict[str, Any]) -> AuditEntry:
     )
 
 
+log = logging.getLogger("shiftsms.audit")
+
+
+def _readable(item: dict[str, Any]) -> AuditEntry | None:
+    """The entry of a stored item; None (logged) for one edited out of shape by hand."""
+    try:
+        return entry_from_item(from_item(item))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        log.warning("unreadable audit entry skipped")
+        return None
+
+
 class AuditTable:
     """Writes entries once (by stream event) and reads them by subject or by day."""
 
@@ -99,7 +112,9 @@ class AuditTable:
             page = self.client.query(TableName=self.table_name, **request)
             self.items_read += len(page.get("Items", []))
             for item in page.get("Items", []):
-                yield entry_from_item(from_item(item))
+                entry = _readable(item)
+                if entry is not None:
+                    yield entry
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

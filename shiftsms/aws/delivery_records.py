@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -60,19 +60,28 @@ def totals_id(day: date) -> str:
     return f"day-totals#{day.isoformat()}"
 
 
+# A value that is not a number (an item edited by hand) reads as absent, never as a crash.
+
+
 def _num(item: Mapping[str, Any], name: str) -> Decimal | None:
-    raw = item.get(name)
-    return Decimal(raw) if raw is not None else None
+    try:
+        value = Decimal(str(item[name]))
+    except (KeyError, InvalidOperation):
+        return None
+    return value if value.is_finite() else None
 
 
 def _int(item: Mapping[str, Any], name: str) -> int | None:
-    raw = item.get(name)
-    return int(raw) if raw is not None else None
+    value = _num(item, name)
+    return int(value) if value is not None else None
 
 
 def _millis(item: Mapping[str, Any], name: str) -> datetime | None:
-    raw = item.get(name)
-    return datetime.fromtimestamp(int(raw) / 1000, UTC) if raw is not None else None
+    value = _int(item, name)
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC) if value is not None else None
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _str(item: Mapping[str, Any], name: str) -> str | None:
