@@ -203,3 +203,39 @@ def test_a_campaign_text_due_in_quiet_hours_goes_once_when_they_end(
     assert [s.to for s in sms.sent] == [ANA]
     assert (shown("q1")["sent"], shown("q1")["pending"]) == (1, 0)
     assert runner.run(end + timedelta(minutes=1)).ran == []
+
+
+@pytest.fixture
+def fall_back_stack() -> Iterator[CampaignStack]:
+    """Quiet hours 01:00-06:00 London, over the night the clocks go back (25 Oct 2026)."""
+    with campaign_stack({"QuietHours": "01:00-06:00"}) as deployed:
+        deployed.add_shift("XYZ123", "15/11 nights XYZ123")
+        yield deployed
+
+
+def test_quiet_hours_over_the_night_the_clocks_go_back_through_the_sender(
+    fall_back_stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdas.campaign import handler as campaign
+    from lambdas.sender import handler as sender
+
+    stack, sms = fall_back_stack, RecordingSms()
+    # 01:30 BST, the first of the night's two 01:30s: quiet hours end at 06:00 GMT, five and
+    # a half hours later (not four and a half, as a wall-clock difference would say).
+    first_half_past_one = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    clock = [first_half_past_one.timestamp()]
+    campaign_app, sender_app = apps(stack, sms, now=lambda: clock[0])
+    monkeypatch.setattr(campaign_handler, "app", lambda: campaign_app)
+    monkeypatch.setattr(sender_handler, "app", lambda: sender_app)
+    stack.add_staff(StaffMember(ANA, "Ana"))
+    assert invoke("campaign", "create", "q1", "--shifts", "XYZ123", "--yes").exit_code == 0
+    campaign(stream_event(stack.insert_record("q1")), FakeContext(function_name="c"))
+    drain(stack, sender, FakeContext())
+    assert sms.sent == []
+    state = stack.outputs["StateTableName"]
+    (held,) = [
+        i
+        for i in stack.dynamodb.scan(TableName=state)["Items"]
+        if i["id"]["S"].startswith("due#offer#")
+    ]
+    assert parse_stamp(held["due_at"]["S"]) == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)
