@@ -335,6 +335,9 @@ def test_demo_runs_and_leaves_nothing_behind(tmp_path: Path) -> None:
         # delivery receipts: Cleo's number is unreachable, Ben's receipt comes twice
         "Delivery:   delivered 2, failed 1, pending 0 (3 parts, cost $0.1185)",
         "│ +44********89 │ Cleo │ sent │ UNREACHABLE │ 1     │ $0.0395 │ $0.0000     │",
+        # the manager's report: 7 posted, 4 held at the end (XYZ124 counts for Ana, once)
+        "$ shiftsms report --since 1d",
+        "57% (4 of 7)",
         "Demo finished in",
     ):
         assert line in out, f"{line!r} missing from the demo's output:\n{out}"

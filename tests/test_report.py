@@ -182,6 +182,28 @@ def test_the_numbers_a_manager_asks_for(story: Story) -> None:
     assert people == {"+44********23": (1, 2, 20.0), "+44********56": (1, 1, 12.0)}
 
 
+def drop(story: Story, shift_id: str, phone: str, at: datetime) -> None:
+    story.change(
+        "shift",
+        at,
+        {"shift_id": shift_id, "shift_status": "taken", "employee": phone},
+        {"shift_id": shift_id, "shift_status": "available"},
+    )
+
+
+def test_a_shift_given_back_counts_for_whoever_holds_it_at_the_end_or_not_at_all(
+    story: Story,
+) -> None:
+    drop(story, "B1", BEN, T0 + timedelta(hours=3))  # given back; taken again by Ana
+    story.book("B1", ANA, T0 + timedelta(hours=4))
+    drop(story, "A2", ANA, T0 + timedelta(hours=5))  # given back, still open at the end
+    r = story.build()
+    assert (r.posted, r.filled, r.filled_of_posted) == (3, 2, 2)
+    assert sorted(r.fill_minutes) == [10.0, 30.0]  # B1 was first filled 30 min after its offer
+    people = {p.label: (p.bookings, p.hours) for p in r.people.values()}
+    assert people == {"+44********23": (2, 24.0), "+44********56": (0, 0.0)}
+
+
 def test_a_location_keeps_its_shifts_and_their_campaigns_texts(story: Story) -> None:
     story.offer("c2", T0 + timedelta(hours=3), "B1")
     story.text("c2", BEN, T0 + timedelta(hours=3))

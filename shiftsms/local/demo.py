@@ -299,6 +299,13 @@ class Demo:
         self._settle_campaign(sandbox)
         self._settle_receipts(sandbox, campaign_id)
         self.shell("campaign", "show", campaign_id, "--recipients")
+        self.console.print(
+            Text(
+                "The manager's view of the day, from the audit trail and the send records:",
+                style="dim",
+            )
+        )
+        self.shell("report", "--since", "1d")
         return self._totals(sandbox)
 
     def _waitlist(self, holder: str, first: str, *, loser: str) -> None:

@@ -18,11 +18,10 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from shiftsms.core.audit import CAMPAIGN, CREATED, SHIFT, STAFF, AuditEntry
+from shiftsms.core.models import ShiftStatus
 from shiftsms.core.phone import mask
 from shiftsms.core.shift_times import UnreadableTime, from_iso
 from shiftsms.ports import AuditTrail, ShiftStore
-
-TAKEN = "taken"
 
 
 class SendRecordLike(Protocol):
@@ -124,6 +123,10 @@ class _Shift:
     taken_at: datetime | None = None
     holder: str | None = None
     holder_label: str | None = None
+    # Given back (DROP, release) since it was last taken, and not taken again: not filled.
+    given_back: bool = False
+    # Everyone who took it (fingerprint -> masked number), for the per-person labels.
+    takers: dict[str, str] = field(default_factory=dict)
 
 
 def _new(entry: AuditEntry, name: str) -> str | None:
@@ -201,7 +204,7 @@ class FillReport:
         self._count_shifts(report, chosen, offered, zone)
         filtered = location is not None or role is not None
         wanted = {c for c, ids in campaigns.items() if set(ids) & set(chosen)} if filtered else None
-        labels = {s.holder: s.holder_label for s in shifts.values() if s.holder and s.holder_label}
+        labels = {who: label for s in shifts.values() for who, label in s.takers.items()}
         self._count_sends(report, start, end, wanted, labels)
         return report
 
@@ -212,11 +215,20 @@ class FillReport:
                 setattr(shift, name, _new(entry, name))
         if entry.action == CREATED:
             shift.posted_at = entry.at
-        if _new(entry, "shift_status") == TAKEN and shift.taken_at is None:
-            shift.taken_at = entry.at
+        status = ShiftStatus.read(_new(entry, "shift_status"))
+        if status is ShiftStatus.TAKEN:
+            # Filled when first taken; credited to whoever holds it last (a shift given
+            # back and taken by someone else counts for them, once).
+            shift.taken_at = shift.taken_at or entry.at
             shift.holder = entry.holder
             employee = next(iter(entry.numbers), None)
             shift.holder_label = mask(employee) if employee else None
+            shift.given_back = False
+            if shift.holder and shift.holder_label:
+                shift.takers[shift.holder] = shift.holder_label
+        elif status is ShiftStatus.AVAILABLE and shift.taken_at is not None:
+            shift.holder = shift.holder_label = None
+            shift.given_back = True
 
     def _fill_in_older(self, shifts: Mapping[str, _Shift]) -> None:
         """Shifts posted before the range: location, role and times from their items."""
@@ -240,8 +252,8 @@ class FillReport:
             if shift.posted_at is not None:
                 report.posted += 1
                 days[shift.posted_at.astimezone(zone).date()][0] += 1
-                report.filled_of_posted += shift.taken_at is not None
-            if shift.taken_at is None:
+                report.filled_of_posted += shift.taken_at is not None and not shift.given_back
+            if shift.taken_at is None or shift.given_back:
                 continue
             report.filled += 1
             days[shift.taken_at.astimezone(zone).date()][1] += 1
