@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -161,14 +162,15 @@ def quiet_stack() -> Iterator[CampaignStack]:
         yield deployed
 
 
-def test_a_campaign_text_due_in_quiet_hours_goes_once_when_they_end(
-    quiet_stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def send_in_quiet_hours(
+    stack: CampaignStack, monkeypatch: pytest.MonkeyPatch, clock: list[float]
+) -> tuple[RecordingSms, Any, list[dict[str, Any]]]:
+    """Campaign q1 of XYZ123 to Ana through the campaign and sender handlers, the sender on
+    ``clock``: the texts sent, the sender handler, and the due items holding texts back."""
     from lambdas.campaign import handler as campaign
     from lambdas.sender import handler as sender
 
-    stack, sms = quiet_stack, RecordingSms()
-    clock = [time.time()]
+    sms = RecordingSms()
     campaign_app, sender_app = apps(stack, sms, now=lambda: clock[0])
     monkeypatch.setattr(campaign_handler, "app", lambda: campaign_app)
     monkeypatch.setattr(sender_handler, "app", lambda: sender_app)
@@ -176,14 +178,22 @@ def test_a_campaign_text_due_in_quiet_hours_goes_once_when_they_end(
     assert invoke("campaign", "create", "q1", "--shifts", "XYZ123", "--yes").exit_code == 0
     campaign(stream_event(stack.insert_record("q1")), FakeContext(function_name="c"))
     drain(stack, sender, FakeContext())
+    held = [
+        i
+        for i in stack.dynamodb.scan(TableName=stack.outputs["StateTableName"])["Items"]
+        if i["id"]["S"].startswith("due#offer#")
+    ]
+    return sms, sender, held
+
+
+def test_a_campaign_text_due_in_quiet_hours_goes_once_when_they_end(
+    quiet_stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, clock = quiet_stack, [time.time()]
+    sms, sender, held = send_in_quiet_hours(stack, monkeypatch, clock)
     assert sms.sent == []
     assert shown("q1")["pending"] == 1
     state = stack.outputs["StateTableName"]
-    held = [
-        i
-        for i in stack.dynamodb.scan(TableName=state)["Items"]
-        if i["id"]["S"].startswith("due#offer#")
-    ]
     # Keyed by the number's fingerprint; the job it holds names the number, as a send job does.
     assert len(held) == 1 and ANA not in held[0]["id"]["S"]
     # Held until quiet hours end, two hours from now to the minute.
@@ -216,26 +226,11 @@ def fall_back_stack() -> Iterator[CampaignStack]:
 def test_quiet_hours_over_the_night_the_clocks_go_back_through_the_sender(
     fall_back_stack: CampaignStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lambdas.campaign import handler as campaign
-    from lambdas.sender import handler as sender
-
-    stack, sms = fall_back_stack, RecordingSms()
     # 01:30 BST, the first of the night's two 01:30s: quiet hours end at 06:00 GMT, five and
     # a half hours later (not four and a half, as a wall-clock difference would say).
     first_half_past_one = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
-    clock = [first_half_past_one.timestamp()]
-    campaign_app, sender_app = apps(stack, sms, now=lambda: clock[0])
-    monkeypatch.setattr(campaign_handler, "app", lambda: campaign_app)
-    monkeypatch.setattr(sender_handler, "app", lambda: sender_app)
-    stack.add_staff(StaffMember(ANA, "Ana"))
-    assert invoke("campaign", "create", "q1", "--shifts", "XYZ123", "--yes").exit_code == 0
-    campaign(stream_event(stack.insert_record("q1")), FakeContext(function_name="c"))
-    drain(stack, sender, FakeContext())
+    sms, _, (held,) = send_in_quiet_hours(
+        fall_back_stack, monkeypatch, [first_half_past_one.timestamp()]
+    )
     assert sms.sent == []
-    state = stack.outputs["StateTableName"]
-    (held,) = [
-        i
-        for i in stack.dynamodb.scan(TableName=state)["Items"]
-        if i["id"]["S"].startswith("due#offer#")
-    ]
     assert parse_stamp(held["due_at"]["S"]) == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)
