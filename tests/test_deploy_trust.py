@@ -76,17 +76,8 @@ def stubbed() -> Iterator[Stubbed]:
         stub.deactivate()
 
 
-def test_a_new_artifacts_bucket_is_owner_enforced_tls_only_and_private(stubbed: Stubbed) -> None:
-    stubbed.s3_error("head_bucket", "404", 404, OWNER)
-    stubbed.s3.add_response(
-        "create_bucket",
-        {"Location": f"http://{BUCKET}.s3.amazonaws.com/"},
-        {
-            "Bucket": BUCKET,
-            "ObjectOwnership": "BucketOwnerEnforced",
-            "CreateBucketConfiguration": {"LocationConstraint": REGION},
-        },
-    )
+def expect_hardening(stubbed: Stubbed) -> None:
+    """The requests that make the artifacts bucket private, encrypted, versioned, TLS only."""
     stubbed.s3.add_response(
         "put_public_access_block",
         {},
@@ -120,7 +111,44 @@ def test_a_new_artifacts_bucket_is_owner_enforced_tls_only_and_private(stubbed: 
     )
     stubbed.s3.add_response("put_bucket_policy", {}, {**OWNER, "Policy": json.dumps(TLS_ONLY)})
 
+
+def test_a_new_artifacts_bucket_is_owner_enforced_tls_only_and_private(stubbed: Stubbed) -> None:
+    stubbed.s3_error("head_bucket", "404", 404, OWNER)
+    stubbed.s3.add_response(
+        "create_bucket",
+        {"Location": f"http://{BUCKET}.s3.amazonaws.com/"},
+        {
+            "Bucket": BUCKET,
+            "ObjectOwnership": "BucketOwnerEnforced",
+            "CreateBucketConfiguration": {"LocationConstraint": REGION},
+        },
+    )
+    expect_hardening(stubbed)
+
     assert stubbed.deployer.ensure_bucket(None) == BUCKET
+    stubbed.s3.assert_no_pending_responses()
+
+
+def test_the_default_bucket_found_already_there_is_set_up_as_a_new_one(stubbed: Stubbed) -> None:
+    # made by an earlier version: owner-enforced, private and TLS only from this deploy on
+    stubbed.s3.add_response("head_bucket", {}, OWNER)
+    stubbed.s3.add_response(
+        "put_bucket_ownership_controls",
+        {},
+        {
+            **OWNER,
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        },
+    )
+    expect_hardening(stubbed)
+    assert stubbed.deployer.ensure_bucket(None) == BUCKET
+    stubbed.s3.assert_no_pending_responses()
+
+
+def test_a_bucket_given_is_used_as_its_owner_set_it(stubbed: Stubbed) -> None:
+    mine = {"Bucket": "mine", "ExpectedBucketOwner": ACCOUNT}
+    stubbed.s3.add_response("head_bucket", {}, mine)
+    assert stubbed.deployer.ensure_bucket("mine") == "mine"
     stubbed.s3.assert_no_pending_responses()
 
 

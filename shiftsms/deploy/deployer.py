@@ -572,16 +572,25 @@ class Deployer:
         return f"shiftsms-artifacts-{self.account}-{self.region}"
 
     def ensure_bucket(self, bucket: str | None) -> str:
-        """Use ``bucket``, or create the default artifacts bucket if it does not exist.
+        """Use ``bucket``, or the default artifacts bucket, created if it does not exist.
 
         Either way the bucket must belong to this account: every S3 request names the
-        account as ``ExpectedBucketOwner``, and a bucket owned by another is never used.
+        account as ``ExpectedBucketOwner``, and a bucket owned by another is never used. The
+        default bucket, found already there (made by an earlier version, say), is set up as a
+        new one would be; a bucket given with ``--s3-bucket`` is left as its owner set it.
         """
         s3 = self.client("s3")
         given = bucket is not None
         bucket = bucket or self.default_bucket()
         try:
             s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=self.account)
+            if not given:
+                s3.put_bucket_ownership_controls(
+                    Bucket=bucket,
+                    ExpectedBucketOwner=self.account,
+                    OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                )
+                self._harden(bucket)
             return bucket
         except ClientError as exc:
             code = _code(exc)
@@ -617,6 +626,11 @@ class Deployer:
                 raise self._not_ours(bucket, code) from exc
             if code != "BucketAlreadyOwnedByYou":
                 raise
+        self._harden(bucket)
+
+    def _harden(self, bucket: str) -> None:
+        """Private, encrypted, versioned and (on an HTTPS endpoint) TLS only; idempotent."""
+        s3 = self.client("s3")
         owner = {"Bucket": bucket, "ExpectedBucketOwner": self.account}
         s3.put_public_access_block(
             **owner,
