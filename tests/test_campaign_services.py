@@ -410,6 +410,9 @@ def test_a_report_counts_outcomes_and_times_each_booking(world: World) -> None:
         opted_out=0,
         pending=1,
         send_dlq_depth=2,
+        # still sending: what holds the last text is said, never a bare "sending"
+        reason="1 of 3 texts to go: sent at the number's rate, held until quiet hours end, "
+        "or (a sender that stopped) sent again after SendClaimTimeoutSeconds",
         shifts=(
             ShiftFill(
                 "XYZ123",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shiftsms.core.campaigns import Campaign, CampaignStatus
+from shiftsms.core.campaigns import Campaign, CampaignStatus, sending_reason
 from shiftsms.core.due import first_wave
 from shiftsms.core.models import Shift, StaffMember
 from shiftsms.services.campaigns import CampaignFanOut
@@ -121,3 +121,14 @@ def test_every_wave_carries_the_soonest_start_so_an_urgent_offer_is_not_held_by_
     roster.runner.run(NOW + GAP)
     assert len(roster.queue.jobs) == 4
     assert {job.first_start for job in roster.queue.jobs} == {starts}
+
+
+def test_a_campaign_between_waves_says_so() -> None:
+    roster = Roster()
+    roster.create()
+    roster.runner.run(NOW)
+    stored = roster.campaigns.get("C1")
+    assert stored is not None
+    assert sending_reason(stored) == (
+        "wave 1 of 3 sent; the next goes after the wave gap while a shift is open"
+    )

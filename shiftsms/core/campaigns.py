@@ -243,3 +243,22 @@ class SendJob:
             if not isinstance(value, str):
                 raise MalformedJob(f"{name} is not a string")
         return cls(campaign_id, to, text, expires, run=run, first_start=starts, reoffer=reoffer)
+
+
+def sending_reason(campaign: Campaign) -> str | None:
+    """Why a campaign still sending is not done (None once it is, or when it is not sending):
+    later waves to come, or texts still to go and what holds them."""
+    if campaign.effective_status is not CampaignStatus.SENDING:
+        return None
+    if campaign.waves > 1 and (campaign.waves_sent or 0) < campaign.waves:
+        return (
+            f"wave {campaign.waves_sent or 0} of {campaign.waves} sent; the next goes after "
+            "the wave gap while a shift is open"
+        )
+    if campaign.recipients is None:
+        return None
+    left = max(0, campaign.recipients - campaign.settled)
+    return (
+        f"{left} of {campaign.recipients} texts to go: sent at the number's rate, held until "
+        "quiet hours end, or (a sender that stopped) sent again after SendClaimTimeoutSeconds"
+    )

@@ -22,6 +22,7 @@ from shiftsms.core.campaigns import (
     CampaignStatus,
     SendJob,
     SendOutcome,
+    sending_reason,
 )
 from shiftsms.core.catalogue import catalogue
 from shiftsms.core.commands import validate_shift_id
@@ -622,7 +623,7 @@ class CampaignReports:
             skipped_capped=campaign.skipped_capped,
             reoffered=campaign.reoffered,
             send_dlq_depth=dead,
-            reason=campaign.reason,
+            reason=campaign.reason or sending_reason(campaign),
             problems=campaign.problems,
             shifts=fills,
             mode=campaign.mode,
