@@ -776,6 +776,8 @@ def test_a_malformed_console_item_never_breaks_the_listing(stack: CampaignStack)
     ]
     shown = invoke("campaign", "show", "c-typed")
     assert shown.exit_code == 0, shown.output
+    status = invoke("status", "--json")  # the stack's summary reads the campaigns too
+    assert status.exit_code == 0, status.output
 
 
 # -- updates change only what was asked, even with a STOP between read and write ---------------
