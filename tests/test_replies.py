@@ -158,6 +158,15 @@ def test_any_drop_summary_is_gsm7_one_segment_and_complete(
         assert (title in text) == (outcome in outcomes.values())
 
 
+def test_a_drop_found_still_yours_is_said_even_for_many_long_codes() -> None:
+    codes = {f"ABCDEFGHIJKLMNOPQR{i:02d}": DropOutcome.STILL_YOURS for i in range(10)}
+    assert replies.drop_summary(codes) == "Still yours (booked again since): 10 codes."
+    one = {"XYZ123": DropOutcome.STILL_YOURS, "XYZ124": DropOutcome.RELEASED}
+    assert replies.drop_summary(one) == (
+        "Released: XYZ124. Still yours (booked again since): XYZ123."
+    )
+
+
 def test_drop_summary() -> None:
     assert replies.drop_summary({"XYZ123": DropOutcome.RELEASED}) == "Released: XYZ123."
     assert replies.drop_summary(

@@ -180,18 +180,27 @@ def booking_reply(
 
 
 def drop_summary(outcomes: Mapping[str, DropOutcome], texts: Catalogue = ENGLISH) -> str:
-    """One text that sums up a DROP: released / not yours / unknown."""
+    """One text that sums up a DROP: released / too late / not yours / unknown.
+
+    Codes a retried DROP finds booked again by the sender (still theirs) close the text when
+    there is room: only a DROP with four other outcomes leaves no room, and then silence about
+    them is still true, where "Released" would not be."""
     groups: dict[DropOutcome, list[str]] = {o: [] for o in DropOutcome}
     for code, outcome in outcomes.items():
         groups[outcome].append(code)
     titles = [
         (DropOutcome.RELEASED, "RELEASED"),
-        (DropOutcome.STILL_YOURS, "STILL_YOURS"),
         (DropOutcome.TOO_LATE, "TOO_LATE"),
         (DropOutcome.NOT_YOURS, "NOT_YOURS"),
         (DropOutcome.UNKNOWN, "NOT_VALID_CODE"),
     ]
-    return _summary([(texts.text(key), groups[o]) for o, key in titles], "", texts)
+    still = groups[DropOutcome.STILL_YOURS]
+    footer = ""
+    if still:
+        footer = _section(texts.text("STILL_YOURS"), still, len(still), texts)
+        if texts.units(footer) > texts.single:  # too many codes to list: how many
+            footer = _section(texts.text("STILL_YOURS"), still, 0, texts)
+    return _summary([(texts.text(key), groups[o]) for o, key in titles], footer, texts)
 
 
 def _item(shift: Shift, texts: Catalogue) -> str:
