@@ -66,6 +66,7 @@ class Ward:
             due=self.due,
             reminder_hours=reminder_hours,
         )
+        self.award = award
         self.runner = DueRunner(self.due, {"window-close": award})
         self._ids = 0
 
@@ -220,3 +221,8 @@ def test_the_winner_of_a_timed_shift_gets_its_reminder_the_others_none() -> None
     assert [(r.item.data["holder"], r.item.data["shift_id"], r.item.due_at) for r in reminders] == [
         (BEN, "TIM1", starts - timedelta(hours=12))
     ]
+    # The award retried after a crash that lost the reminder: scheduled again, once.
+    for key in [k for k in ward.due.items if k[0] == REMINDER]:
+        del ward.due.items[key]
+    ward.award.award("C1", "TIM1", AwardRule.FEWEST_HOURS, CLOSES + timedelta(minutes=1))
+    assert [k[0] for k in ward.due.items].count(REMINDER) == 1

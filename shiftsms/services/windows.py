@@ -26,7 +26,7 @@ from shiftsms.core.held_shifts import HeldShift
 from shiftsms.core.models import BookingOutcome, Shift
 from shiftsms.core.phone import fingerprint, mask
 from shiftsms.core.reply_jobs import ReplyJob
-from shiftsms.core.shift_times import Span, time_zone
+from shiftsms.core.shift_times import Span, UnreadableTime, from_iso, time_zone
 from shiftsms.ports import BookingCheck, ClaimWindows, DueWork, ReplyQueue, ShiftStore, StaffStore
 from shiftsms.services.reminders import reminder_item
 
@@ -91,25 +91,26 @@ class WindowAward:
         for shift_id in [s for s in item.data.get("shifts", "").split(",") if s]:
             self.award(campaign_id, shift_id, rule, now)
 
-    def _check(self, roles: tuple[str, ...], now: datetime, spans: dict[str, Span]) -> BookingCheck:
+    def _check(self, roles: tuple[str, ...], now: datetime) -> BookingCheck:
         def check(
             shift: Shift, span: Span | None, held: tuple[HeldShift, ...]
         ) -> tuple[Refusal, ...]:
-            if span is not None:
-                spans[shift.shift_id] = span
             return check_booking(
                 ShiftToBook(shift.shift_id, span, shift.role), roles, held, self.rules, now
             )
 
         return check
 
-    def _schedule_reminder(
-        self, shift_id: str, winner: str, span: Span | None, now: datetime
-    ) -> None:
-        """The winner of a timed shift gets its reminder, as one booked by text does."""
-        if self.due is None or span is None or not self.reminder_hours:
+    def _schedule_reminder(self, shift: Shift | None, winner: str, now: datetime) -> None:
+        """The winner of a timed shift gets its reminder, as one booked by text does (a
+        retried award schedules the same item again: one reminder, still)."""
+        if self.due is None or not self.reminder_hours or shift is None or not shift.starts_at:
             return
-        item = reminder_item(shift_id, winner, span.start, now, self.reminder_hours)
+        try:
+            start = from_iso(shift.starts_at)
+        except UnreadableTime:
+            return  # a console item's time the booking rules could not read either
+        item = reminder_item(shift.shift_id, winner, start, now, self.reminder_hours)
         if item is not None:
             self.due.schedule(item)
 
@@ -138,22 +139,22 @@ class WindowAward:
         holder = shift.employee if shift is not None and not shift.available else None
         order.sort(key=lambda r: r.who != holder)
         told: set[str] = set()
-        spans: dict[str, Span] = {}
         for candidate in order:
             result = self.shifts.book_checked(
                 shift_id,
                 candidate.who,
                 ref,
                 now,
-                check=self._check(roles[candidate.who], now, spans),
+                check=self._check(roles[candidate.who], now),
                 keep=self.rules.lookback,
             )
             if result.outcome is BookingOutcome.BOOKED:
                 winner = candidate.who
-                self._schedule_reminder(shift_id, winner, spans.get(shift_id), now)
+                self._schedule_reminder(shift, winner, now)
                 break
             if result.outcome is BookingOutcome.ALREADY_YOURS:  # booked first come: told then
                 told.add(candidate.who)
+                self._schedule_reminder(shift, candidate.who, now)  # or this award, retried
                 break
             if result.outcome is not None:  # taken (first come after the window), or gone
                 break
