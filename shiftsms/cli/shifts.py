@@ -44,7 +44,7 @@ from shiftsms.services.shifts import (
     read_file,
     shift_span_of,
 )
-from shiftsms.services.waitlist import WaitlistService, due_schedule
+from shiftsms.services.waitlist import WaitlistService
 
 app = typer.Typer(
     name="shifts",
@@ -146,7 +146,7 @@ def _with_waitlist(ctx: typer.Context, service: ShiftService) -> ShiftService:
             float(params.get("MaxWeeklyHours") or DEFAULT_MAX_WEEKLY_HOURS),
         ),
         hold_minutes=float(params.get("HoldMinutes") or DEFAULT_HOLD_MINUTES),
-        schedule=due_schedule(DynamoDueWork(dynamodb, stack.output("StateTableName"))),
+        schedule=DynamoDueWork(dynamodb, stack.output("StateTableName")).schedule,
     )
     return service
 

@@ -29,7 +29,7 @@ from shiftsms.handlers.logs import logger
 from shiftsms.services.due_runner import DueHandler, DueRunner
 from shiftsms.services.reminders import Reminders
 from shiftsms.services.reoffer import ShiftReoffer
-from shiftsms.services.waitlist import WaitlistService, due_schedule
+from shiftsms.services.waitlist import WaitlistService
 from shiftsms.services.waves import WaveSender
 from shiftsms.services.windows import WindowAward
 from shiftsms.settings import DueSettings
@@ -111,7 +111,7 @@ def waitlist_service(settings: DueSettings, dynamodb: Any) -> WaitlistService:
         zone=time_zone(settings.time_zone),
         rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
         hold_minutes=settings.hold_minutes,
-        schedule=due_schedule(DynamoDueWork(dynamodb, settings.state_table)),
+        schedule=DynamoDueWork(dynamodb, settings.state_table).schedule,
     )
 
 

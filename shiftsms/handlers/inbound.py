@@ -44,7 +44,7 @@ from shiftsms.ports import Caller, SmsSender
 from shiftsms.services.inbound import Action, Allowed, InboundService
 from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reply_outbox import ReplyOutbox
-from shiftsms.services.waitlist import WaitlistService, due_schedule
+from shiftsms.services.waitlist import WaitlistService
 from shiftsms.settings import Settings
 
 
@@ -103,7 +103,7 @@ class InboundApp:
                 zone=time_zone(settings.time_zone),
                 rules=RuleSettings(settings.min_rest_hours, settings.max_weekly_hours),
                 hold_minutes=settings.hold_minutes,
-                schedule=due_schedule(DynamoDueWork(dynamodb, settings.state_table)),
+                schedule=DynamoDueWork(dynamodb, settings.state_table).schedule,
             )
         self.service = InboundService(
             settings=settings,

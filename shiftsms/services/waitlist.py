@@ -29,7 +29,7 @@ from shiftsms.core.waitlist import (
     resolve_yes,
 )
 from shiftsms.errors import RecipientOptedOut, SendError, ShiftsmsError
-from shiftsms.ports import DueWork, OfferLog, SmsSender, StaffStore, WaitlistStore
+from shiftsms.ports import OfferLog, SmsSender, StaffStore, WaitlistStore
 
 log = logging.getLogger("shiftsms.waitlist")
 
@@ -40,11 +40,6 @@ HELD_OFFER = "held"
 # Puts due work (a hold's expiry, a re-offer) on the schedule; None: nothing is scheduled
 # (a caller runs ``expire``).
 Schedule = Callable[[DueItem], None]
-
-
-def due_schedule(due: DueWork) -> Schedule:
-    """A :data:`Schedule` on ``due`` (one item per kind and shift)."""
-    return due.schedule
 
 
 @dataclass
