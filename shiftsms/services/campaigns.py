@@ -81,6 +81,12 @@ ENQUEUE_CHUNK = 100
 MIN_TTL_SECONDS = 5
 
 
+def enqueue_chunked(queue: SendQueue, jobs: Sequence[SendJob]) -> None:
+    """Queue ``jobs`` :data:`ENQUEUE_CHUNK` at a time (one wave's, or one re-offer's)."""
+    for start in range(0, len(jobs), ENQUEUE_CHUNK):
+        queue.enqueue(jobs[start : start + ENQUEUE_CHUNK])
+
+
 def run_id(token: str) -> str:
     """The fan-out's run id for the stream record ``token``: short, fixed length, stable."""
     return hashlib.sha256(token.encode()).hexdigest()[:RUN_LENGTH]

@@ -23,7 +23,7 @@ from shiftsms.core.catalogue import catalogue
 from shiftsms.core.due import REOFFER_NOT_TO, DueItem
 from shiftsms.core.phone import fingerprint
 from shiftsms.ports import CampaignStore, SendQueue, ShiftStore, StaffStore
-from shiftsms.services.campaigns import ENQUEUE_CHUNK
+from shiftsms.services.campaigns import enqueue_chunked
 
 log = logging.getLogger("shiftsms.reoffer")
 
@@ -84,8 +84,7 @@ class ShiftReoffer:
                     reoffer=round_,
                 )
             )
-        for start in range(0, len(jobs), ENQUEUE_CHUNK):
-            self.queue.enqueue(jobs[start : start + ENQUEUE_CHUNK])
+        enqueue_chunked(self.queue, jobs)
         log.info(
             "re-offered",
             extra={"shift": shift_id, "campaign_id": campaign.campaign_id, "jobs": len(jobs)},

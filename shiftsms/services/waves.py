@@ -18,7 +18,7 @@ from shiftsms.core.award import AwardRule, wave_order, wave_slices
 from shiftsms.core.campaigns import Campaign, SendJob
 from shiftsms.core.due import WAVE, DueItem
 from shiftsms.ports import CampaignStore, DueWork, SendQueue, ShiftStore, StaffStore
-from shiftsms.services.campaigns import ENQUEUE_CHUNK, may_work_one, run_id
+from shiftsms.services.campaigns import enqueue_chunked, may_work_one, run_id
 from shiftsms.services.windows import HoursOf
 
 log = logging.getLogger("shiftsms.waves")
@@ -69,8 +69,7 @@ class WaveSender:
             SendJob(campaign.campaign_id, phone, text, expires_at, run=token, first_start=first)
             for phone in this
         ]
-        for start in range(0, len(jobs), ENQUEUE_CHUNK):
-            self.queue.enqueue(jobs[start : start + ENQUEUE_CHUNK])
+        enqueue_chunked(self.queue, jobs)
         if wave == 1:
             self.campaigns.finish_fan_out(campaign.campaign_id, token, len(this), now)
         self.campaigns.add_wave(campaign.campaign_id, token, wave, len(this) if wave > 1 else 0)
