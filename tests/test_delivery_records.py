@@ -154,6 +154,47 @@ def test_a_text_delivered_once_counts_once_whatever_comes_twice_or_late(
     assert list(records.sent_on(DAY + timedelta(days=1))) == []
 
 
+def test_cost_is_counted_as_soon_as_an_event_reports_it_and_never_twice(
+    deployed: Deployed,
+) -> None:
+    records = _setup_campaign(deployed)
+    # an event before the final one reports the price (what AWS charged so far)
+    assert records.record(parse_event(pending())).applied
+    campaign = _campaign(deployed)
+    assert (campaign.get("parts"), campaign.get("cost_usd")) == (1, Decimal("0.0420"))
+    assert "delivered" not in campaign
+    assert records.day_totals(DAY) == DayTotals(DAY, 1, 1, Decimal("0.0420"), 0, 0)
+    # the final event reports a higher carrier fee: only the difference is added
+    final = variant(totalCarrierFee=0.0045, totalMessageParts=2)
+    assert records.record(parse_event(final)).settled
+    assert records.record(parse_event(final)).applied is False  # redelivered
+    campaign = _campaign(deployed)
+    assert (campaign["delivered"], campaign["parts"], campaign["cost_usd"]) == (
+        1,
+        2,
+        Decimal("0.0440"),
+    )
+    assert records.day_totals(DAY) == DayTotals(DAY, 1, 2, Decimal("0.0440"), 1, 0)
+
+
+def test_a_final_event_without_prices_keeps_the_cost_reported_before(
+    deployed: Deployed,
+) -> None:
+    records = _setup_campaign(deployed)
+    assert records.record(parse_event(pending())).applied
+    bare = variant()
+    for name in ("totalMessagePrice", "totalCarrierFee", "totalMessageParts"):
+        bare.pop(name)
+    assert records.record(parse_event(bare)).settled
+    campaign = _campaign(deployed)
+    assert (campaign["delivered"], campaign["parts"], campaign["cost_usd"]) == (
+        1,
+        1,
+        Decimal("0.0420"),
+    )
+    assert records.day_totals(DAY) == DayTotals(DAY, 1, 1, Decimal("0.0420"), 1, 0)
+
+
 def test_a_first_final_status_is_never_overwritten_by_another(deployed: Deployed) -> None:
     records = _setup_campaign(deployed)
     assert records.record(parse_event(unreachable())).settled

@@ -12,7 +12,9 @@ Items (in the state table, found through its sparse ``by-group`` index on ``grou
 
 One event is one ``TransactWriteItems``, conditional on the text record's version as read, so
 a duplicate or a late non-final event changes nothing, a final status is never overwritten,
-and the counters move with the text's first record (``texts``) and its first final status.
+and the counters move with the text's first record (``texts``), with its first final status
+(``delivered``/``failed``), and with each event reporting parts or a price beyond what was
+counted for that text before (so ``cost_usd`` is the cost reported so far, not only once final).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ RECORD_DAYS = 400
 # Rounds of read-then-write a racing event may cost before the event is given up (retried).
 MAX_ROUNDS = 5
 PENDING_STATES = frozenset({"claimed", "sending"})
+# On a text record: the parts and cost already added to its day's and campaign's counters.
+COUNTED_PARTS, COUNTED_COST = "counted_parts", "counted_cost_usd"
 
 
 def text_id(message_id: str) -> str:
@@ -87,6 +91,49 @@ def _millis(item: Mapping[str, Any], name: str) -> datetime | None:
 def _str(item: Mapping[str, Any], name: str) -> str | None:
     raw = item.get(name)
     return str(raw) if raw else None
+
+
+def _delivery_fields(event: DeliveryEvent, current: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the text record and the send marker say of the event: status, whether final,
+    when, and parts, price and fee (an event without them keeps those reported before)."""
+    parts, price, fee = event.parts, event.price_usd, event.carrier_fee_usd
+    if current is not None:
+        parts = parts if parts is not None else _int(current, "parts")
+        price = price if price is not None else _num(current, "price_usd")
+        fee = fee if fee is not None else _num(current, "carrier_fee_usd")
+    fields: dict[str, Any] = {
+        "delivery_status": event.status,
+        "delivery_final": event.is_final,
+        "delivery_at": int(event.at.timestamp() * 1000),
+    }
+    for name, value in (("parts", parts), ("price_usd", price), ("carrier_fee_usd", fee)):
+        if value is not None:
+            fields[name] = value
+    return fields
+
+
+def _counter_adds(
+    event: DeliveryEvent, current: Mapping[str, Any] | None, fields: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """What the event adds to its day's and its campaign's counters, and what the text record
+    then says was counted for it. Parts and cost count as soon as an event reports them (the
+    cost so far), each by what it adds to what was counted for the text before: never twice."""
+    parts = int(fields.get("parts") or 0)
+    cost = Decimal(fields.get("price_usd") or 0) + Decimal(fields.get("carrier_fee_usd") or 0)
+    counted_parts = (_int(current, COUNTED_PARTS) if current else None) or 0
+    counted_cost = (_num(current, COUNTED_COST) if current else None) or Decimal(0)
+    adds: dict[str, Any] = {}
+    if parts != counted_parts:
+        adds["parts"] = parts - counted_parts
+    if cost != counted_cost:
+        adds["cost_usd"] = cost - counted_cost
+    day, campaign = dict(adds), dict(adds)
+    if current is None:
+        day["texts"] = 1
+    if event.is_final:
+        day.update(delivered=1 if event.delivered else 0, failed=1 if event.failed else 0)
+        campaign["delivered" if event.delivered else "delivery_failed"] = 1
+    return day, campaign, {COUNTED_PARTS: parts, COUNTED_COST: cost}
 
 
 class Cancelled(Exception):
@@ -153,26 +200,12 @@ class DynamoSendRecords:
         self, event: DeliveryEvent, current: Mapping[str, Any] | None, optional: set[str]
     ) -> list[tuple[str, dict[str, Any]]]:
         """The transaction's parts, each named (text, marker, day, campaign)."""
-        parts_count = event.parts
-        price, fee = event.price_usd, event.carrier_fee_usd
-        if current is not None:  # a final event without prices keeps those seen before
-            parts_count = parts_count if parts_count is not None else _int(current, "parts")
-            price = price if price is not None else _num(current, "price_usd")
-            fee = fee if fee is not None else _num(current, "carrier_fee_usd")
-        fields: dict[str, Any] = {
-            "delivery_status": event.status,
-            "delivery_final": event.is_final,
-            "delivery_at": int(event.at.timestamp() * 1000),
-        }
-        if parts_count is not None:
-            fields["parts"] = parts_count
-        if price is not None:
-            fields["price_usd"] = price
-        if fee is not None:
-            fields["carrier_fee_usd"] = fee
+        fields = _delivery_fields(event, current)
+        day_adds, campaign_adds, counted = _counter_adds(event, current, fields)
         expiration = int((event.requested_at + timedelta(days=RECORD_DAYS)).timestamp())
         text_fields = {
             **fields,
+            **counted,
             RECORD_GROUP: day_group(event.day),
             RECORD_KEY: text_id(event.message_id),
             "kind": event.kind or "unknown",
@@ -191,69 +224,35 @@ class DynamoSendRecords:
         else:
             condition = "version = :seen"
             cond_values = values(seen=int(current.get("version", 0)))
-        parts: list[tuple[str, dict[str, Any]]] = [
-            (
-                "text",
-                self._set(
-                    self.state_table,
-                    {"id": text_id(event.message_id)},
-                    text_fields,
-                    condition,
-                    cond_values,
-                ),
-            ),
+        text_key = {"id": text_id(event.message_id)}
+        parts = [
+            ("text", self._set(self.state_table, text_key, text_fields, condition, cond_values))
         ]
         # only a campaign text has a send marker and counts on its campaign
         campaign = event.kind == "campaign" and bool(event.campaign_id and event.recipient)
         if campaign and "marker" in optional:
-            marker = marker_id_for(event.campaign_id, event.recipient, event.run, event.reoffer)
+            marker = {
+                "id": marker_id_for(event.campaign_id, event.recipient, event.run, event.reoffer)
+            }
             parts.append(
-                (
-                    "marker",
-                    self._set(self.state_table, {"id": marker}, fields, "attribute_exists(id)", {}),
-                )
-            )
-        cost = (price or Decimal(0)) + (fee or Decimal(0))
-        day_adds: dict[str, Any] = {}
-        if current is None:
-            day_adds["texts"] = 1
-        if event.is_final:
-            day_adds.update(
-                parts=parts_count or 0,
-                cost_usd=cost,
-                delivered=1 if event.delivered else 0,
-                failed=1 if event.failed else 0,
+                ("marker", self._set(self.state_table, marker, fields, "attribute_exists(id)", {}))
             )
         if day_adds:
-            parts.append(
-                (
-                    "day",
-                    self._add(
-                        self.state_table,
-                        {"id": totals_id(event.day)},
-                        day_adds,
-                        expiration=expiration,
-                    ),
-                )
-            )
-        if campaign and event.is_final and "campaign" in optional:
+            day = {"id": totals_id(event.day)}
+            parts.append(("day", self._add(self.state_table, day, day_adds, expiration=expiration)))
+        if campaign and campaign_adds and "campaign" in optional:
             condition = "attribute_exists(campaign_id)"
             cond_values = {}
             if event.run:
                 condition += " AND fanout_token = :run"
                 cond_values = values(run=event.run)
-            adds = {
-                "delivered" if event.delivered else "delivery_failed": 1,
-                "parts": parts_count or 0,
-                "cost_usd": cost,
-            }
             parts.append(
                 (
                     "campaign",
                     self._add(
                         self.campaigns_table,
                         {"campaign_id": event.campaign_id},
-                        adds,
+                        campaign_adds,
                         condition=condition,
                         cond_values=cond_values,
                     ),
