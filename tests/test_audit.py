@@ -90,6 +90,28 @@ def test_a_write_that_did_not_stamp_the_item_is_by_unknown() -> None:
     assert (removed.action, removed.by) == ("removed", UNKNOWN)
 
 
+def test_a_removal_names_who_marked_the_item_just_before_deleting_it() -> None:
+    booked = {"shift_id": "X1", "employee": ANA, **actor_fields(sms_actor(ANA, "m-1"), AT)}
+    later = actor_fields(CLI, AT + timedelta(minutes=1))
+    marked = {**booked, **later, "removing": later["changed_at"]}
+    assert entry_from_images(SHIFT, "e9", AT, booked, marked) is None  # the mark: no change
+    removed = entry_from_images(SHIFT, "e10", AT, marked, None)
+    assert removed is not None
+    assert (removed.action, removed.by) == ("removed", CLI)
+    assert "removing" not in removed.changes
+    # a mark that is not the last write (a booking since, then a delete in the console)
+    rebooked = {**marked, **actor_fields(sms_actor(ANA, "m-2"), AT + timedelta(minutes=2))}
+    stale = entry_from_images(SHIFT, "e11", AT, rebooked, None)
+    assert stale is not None
+    assert stale.by == UNKNOWN
+
+
+def test_an_alias_item_of_a_console_shift_is_no_change_to_audit() -> None:
+    alias = {"shift_id": "key#XYZ123", "stored_id": "xyz123", **actor_fields(fn_actor("keys"), AT)}
+    assert entry_from_images(SHIFT, "e12", AT, None, alias) is None
+    assert entry_from_images(SHIFT, "e13", AT, alias, None) is None
+
+
 def test_counters_alone_are_not_a_change_but_a_status_is() -> None:
     old = {"campaign_id": "C1", "campaign_status": "sending", "sent": Decimal(3)}
     counted = {**old, "sent": Decimal(4), **actor_fields(fn_actor("sender"), AT)}
@@ -276,6 +298,31 @@ def text_in(deployed: Deployed, sender: str, body: str, message_id: str) -> None
         "previousPublishedMessageId": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     }
     assert app.handle(sns_event(message), None) == {"handled": 1, "dropped": 0}
+
+
+def test_removals_by_the_cli_are_credited_to_its_caller(
+    deployed: Deployed, streams: Streams
+) -> None:
+    assert invoke("allowlist", "add", ANA, "--name", "Ana").exit_code == 0
+    assert invoke("shifts", "add", "XYZ123", "--info", "15/08 nights").exit_code == 0
+    assert invoke("shifts", "add", "XYZ124", "--info", "16/08 nights").exit_code == 0
+    text_in(deployed, ANA, "XYZ123", "m-book-1")
+    assert invoke("shifts", "remove", "XYZ123", "--yes", "--no-notify").exit_code == 0
+    assert invoke("shifts", "remove", "XYZ124", "--yes").exit_code == 0
+    assert invoke("allowlist", "remove", ANA).exit_code == 0
+    assert streams.deliver(streams.records()) == {"batchItemFailures": []}
+    stored = audit_items(deployed)
+    removals = {i["subject"]: i["changed_by"] for i in stored if i["action"] == "removed"}
+    assert removals == {
+        "shift#XYZ123": CLI,
+        "shift#XYZ124": CLI,
+        f"staff#{staff_subject(ANA)}": CLI,
+    }
+    # the marks written before each delete are no entries of their own
+    assert [i["action"] for i in stored if i["subject"] == "shift#XYZ124"] == [
+        "created",
+        "removed",
+    ]
 
 
 def test_every_change_is_recorded_once_with_who_made_it(

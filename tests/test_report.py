@@ -20,7 +20,7 @@ import pytest
 
 from shiftsms.aws.audit_table import AuditTable
 from shiftsms.cli import report as report_cli
-from shiftsms.core.audit import entry_from_images
+from shiftsms.core.audit import AuditEntry, entry_from_images
 from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.core.phone import fingerprint
 from shiftsms.services.report import FillReport, bars
@@ -180,6 +180,23 @@ def test_the_numbers_a_manager_asks_for(story: Story) -> None:
     assert r.per_day == {date(2026, 11, 20): (3, 3)}
     people = {p.label: (p.offers, p.bookings, p.hours) for p in r.people.values()}
     assert people == {"+44********23": (1, 2, 20.0), "+44********56": (1, 1, 12.0)}
+
+
+def test_an_alias_item_kept_on_the_trail_by_an_older_build_is_no_shift_posted(
+    story: Story,
+) -> None:
+    alias = AuditEntry(
+        kind="shift",
+        subject_id="key#A1",
+        at=T0,
+        event_id="old-alias",
+        action="created",
+        by="fn:shift-keys",
+        changes={"shift_id": (None, "key#A1"), "stored_id": (None, "a1")},
+    )
+    story.trail.record(alias)
+    r = story.build()
+    assert (r.posted, r.filled) == (3, 3)
 
 
 def drop(story: Story, shift_id: str, phone: str, at: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from shiftsms.core.actor import current_actor
+from shiftsms.core.actor import CHANGED_AT, CHANGED_BY, REMOVING, current_actor
 
 _SER = TypeSerializer()
 _DE = TypeDeserializer()
@@ -38,9 +39,11 @@ def is_condition_failure(exc: ClientError) -> bool:
 
 # -- who changed an item ------------------------------------------------------------------
 
-CHANGED_BY = "changed_by"
-CHANGED_AT = "changed_at"
 _SET = re.compile(r"(?<![#:\w])SET\s", re.IGNORECASE)
+# The actor of each client stamp_writes set up (see RemovalMark).
+_ACTORS: weakref.WeakKeyDictionary[Any, Callable[[], dict[str, str] | None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def actor_fields(actor: str, now: datetime | None = None) -> dict[str, str]:
@@ -93,7 +96,8 @@ def stamp_writes(
     ``default_actor()`` (called at the first write only when needed); with neither, a write
     goes as it was. PutItem, UpdateItem (``UpdateExpression``), BatchWriteItem puts and
     TransactWriteItems Put/Update are stamped; a write that names ``changed_by`` itself is left
-    alone. Deletes cannot carry attributes: the audit trail records them as by unknown.
+    alone. A delete cannot carry attributes: an adapter marks the item first
+    (:class:`RemovalMark`), so the audit trail knows who removed it.
     """
 
     def names() -> Collection[str]:
@@ -135,9 +139,49 @@ def stamp_writes(
             else:
                 _stamp_update(request, f)
 
+    _ACTORS[client] = fields
     events = client.meta.events
     events.register("before-parameter-build.dynamodb.PutItem", on_put)
     events.register("before-parameter-build.dynamodb.UpdateItem", on_update)
     events.register("before-parameter-build.dynamodb.BatchWriteItem", on_batch)
     events.register("before-parameter-build.dynamodb.TransactWriteItems", on_transact)
     return client
+
+
+class RemovalMark:
+    """Who removes an item, written on it just before the delete (which cannot carry it).
+
+    :meth:`request` is an UpdateItem that sets ``changed_by`` (the client's actor, or none),
+    and ``changed_at`` and ``removing`` to one new time; :attr:`condition` makes the delete
+    go only while that mark is on the item. The audit trail credits a removal to the old
+    image's ``changed_by`` only when its ``removing`` equals its ``changed_at``, so a mark
+    left by a delete that did not go is never credited once anything else wrote the item.
+    """
+
+    condition = "#shiftsms_rm = :shiftsms_rm"
+
+    def __init__(self, client: Any) -> None:
+        resolve = _ACTORS.get(client)
+        stamp = resolve() if resolve else None
+        self.actor = stamp[CHANGED_BY] if stamp else None
+        self.at = stamp[CHANGED_AT] if stamp else actor_fields("")[CHANGED_AT]
+        self.names = {"#shiftsms_rm": REMOVING}
+        self.values = {":shiftsms_rm": _SER.serialize(self.at)}
+
+    def request(self, condition: str, vals: Mapping[str, Any]) -> dict[str, Any]:
+        """The UpdateItem parameters (no table or key) placing the mark under ``condition``
+        (with its serialized ``vals``)."""
+        names = {**self.names, "#shiftsms_at": CHANGED_AT, "#shiftsms_by": CHANGED_BY}
+        expression = "SET #shiftsms_rm = :shiftsms_rm, #shiftsms_at = :shiftsms_rm"
+        marks = dict(self.values)
+        if self.actor:
+            expression += ", #shiftsms_by = :shiftsms_by"
+            marks[":shiftsms_by"] = _SER.serialize(self.actor)
+        else:
+            expression += " REMOVE #shiftsms_by"
+        return {
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {**vals, **marks},
+        }

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shiftsms.aws.decode import ItemReader, is_e164, warn
-from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
+from shiftsms.aws.dynamo import RemovalMark, from_item, is_condition_failure, to_item, values
 from shiftsms.core.booking_rules import may_work
-from shiftsms.core.commands import InvalidShiftId, validate_shift_id
+from shiftsms.core.commands import ALIAS_PREFIX, InvalidShiftId, validate_shift_id
 from shiftsms.core.held_shifts import RETENTION, HeldShift, add, prune, remove
 from shiftsms.core.held_shifts import from_item as held_from_item
 from shiftsms.core.held_shifts import to_item as held_item
@@ -60,7 +60,6 @@ CONSOLE_WINDOWS = 2
 # without start_key) is inserted (``shiftsms.handlers.shift_keys``); shiftsms's own ids are
 # upper case and need none. An alias has no status and no start_key: no index, listing or
 # count reads it, and its id is no shift code staff could text.
-ALIAS_PREFIX = "key#"
 ALIAS_TARGET = "stored_id"
 
 # When the inbound message that last changed the shift was sent (see InboundSms.sent_at).
@@ -109,11 +108,6 @@ def key_of(shift_id: str) -> str:
 def alias_id(shift_id: str) -> str:
     """The id of the alias item that finds ``shift_id`` from the code staff text."""
     return ALIAS_PREFIX + key_of(shift_id)
-
-
-def is_alias(shift_id: str) -> bool:
-    """True for the id of an alias item (never a shift)."""
-    return shift_id.startswith(ALIAS_PREFIX)
 
 
 def id_spellings(code: str) -> list[str]:
@@ -609,12 +603,19 @@ class ShiftsTable:
             raise
 
     def delete(self, shift_id: str) -> None:
-        """Delete a shift that exists."""
+        """Delete a shift that exists (marked first with who removes it)."""
+        key = {"shift_id": {"S": shift_id}}
+        mark = RemovalMark(self.client)
         try:
+            self.client.update_item(
+                TableName=self.table, Key=key, **mark.request("attribute_exists(shift_id)", {})
+            )
             self.client.delete_item(
                 TableName=self.table,
-                Key={"shift_id": {"S": shift_id}},
-                ConditionExpression="attribute_exists(shift_id)",
+                Key=key,
+                ConditionExpression=mark.condition,
+                ExpressionAttributeNames=mark.names,
+                ExpressionAttributeValues=mark.values,
             )
         except ClientError as exc:
             if is_condition_failure(exc):
@@ -691,7 +692,16 @@ class ShiftsTable:
         condition, vals = _as_seen(seen)
         condition += " AND shift_info = :info"
         vals["info"] = seen.shift_info
-        request = {"ConditionExpression": condition, "ExpressionAttributeValues": values(**vals)}
+        # who removes it, marked under the same condition; the delete goes only while marked
+        mark = RemovalMark(self.client)
+        self._write_as_seen(
+            seen, self.client.update_item, **mark.request(condition, values(**vals))
+        )
+        request = {
+            "ConditionExpression": f"{condition} AND {mark.condition}",
+            "ExpressionAttributeNames": mark.names,
+            "ExpressionAttributeValues": {**values(**vals), **mark.values},
+        }
         if seen.employee and self.staff_table:
             self._transact_as_seen(seen, "Delete", request)
             return

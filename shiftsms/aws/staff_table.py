@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shiftsms.aws.decode import ItemReader, is_e164, warn
-from shiftsms.aws.dynamo import from_item, is_condition_failure, to_item, values
+from shiftsms.aws.dynamo import RemovalMark, from_item, is_condition_failure, to_item, values
 from shiftsms.core.catalogue import DEFAULT_LANGUAGE
 from shiftsms.core.models import StaffChange, StaffEdit, StaffMember
 from shiftsms.core.phone import mask
@@ -379,12 +379,19 @@ class StaffTable:
         self.client.update_item(**kwargs)
 
     def delete(self, phone: str) -> None:
-        """Remove ``phone`` from the allow list."""
+        """Remove ``phone`` from the allow list (marked first with who removes it)."""
+        key = {"phone": {"S": phone}}
+        mark = RemovalMark(self.client)
         try:
+            self.client.update_item(
+                TableName=self.table, Key=key, **mark.request("attribute_exists(phone)", {})
+            )
             self.client.delete_item(
                 TableName=self.table,
-                Key={"phone": {"S": phone}},
-                ConditionExpression="attribute_exists(phone)",
+                Key=key,
+                ConditionExpression=mark.condition,
+                ExpressionAttributeNames=mark.names,
+                ExpressionAttributeValues=mark.values,
             )
         except ClientError as exc:
             if is_condition_failure(exc):

@@ -17,6 +17,10 @@ from shiftsms.core.phone import mask
 
 UNKNOWN = "unknown (console or other)"
 
+# The item attributes naming who changed an item and when; ``removing`` is set (to the same
+# time as ``changed_at``) by the write that marks an item just before it is deleted.
+CHANGED_BY, CHANGED_AT, REMOVING = "changed_by", "changed_at", "removing"
+
 _ACTOR: ContextVar[str | None] = ContextVar("shiftsms_actor", default=None)
 
 

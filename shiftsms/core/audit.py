@@ -2,7 +2,8 @@
 
 Entries are derived from the tables' stream records (old and new image), so a change made in
 the console is recorded too. Who made it is the item's ``changed_by`` when that write set it
-(``changed_at`` differs between the images), otherwise :data:`~shiftsms.core.actor.UNKNOWN`.
+(``changed_at`` differs between the images), otherwise :data:`~shiftsms.core.actor.UNKNOWN`;
+a removal names whoever marked the item just before deleting it (see ``_actor``).
 Phone numbers are masked in what an entry shows; the full numbers it mentions are kept
 apart (``numbers``) for ``--full-numbers``.
 """
@@ -17,7 +18,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from shiftsms.core.actor import UNKNOWN
+from shiftsms.core.actor import CHANGED_AT, CHANGED_BY, REMOVING, UNKNOWN
+from shiftsms.core.commands import is_alias
 from shiftsms.core.phone import fingerprint, mask, redact
 
 SHIFT, STAFF, CAMPAIGN = "shift", "staff", "campaign"
@@ -26,12 +28,10 @@ CREATED, CHANGED, REMOVED = "created", "changed", "removed"
 
 # Bookkeeping that changes on every use, not a change anyone needs to see on its own.
 _QUIET = {
-    SHIFT: frozenset({"changed_by", "changed_at", "release_ref", "booking_ref", "message_at"}),
-    STAFF: frozenset({"changed_by", "changed_at", "list_cursor", "held_version"}),
+    SHIFT: frozenset({"release_ref", "booking_ref", "message_at"}),
+    STAFF: frozenset({"list_cursor", "held_version"}),
     CAMPAIGN: frozenset(
         {
-            "changed_by",
-            "changed_at",
             "fanout_cursor",
             "sent",
             "failed",
@@ -44,6 +44,8 @@ _QUIET = {
         }
     ),
 }
+# Who changed an item and when: shown as the entry's author, never as a change.
+_WHO = frozenset({CHANGED_BY, CHANGED_AT, REMOVING})
 _E164 = re.compile(r"\+\d{7,15}")
 # Text people type, where a number may hide in any form: masked wherever it looks like one.
 # Other attributes are structured (times, ids, counters) and only E.164 values are masked.
@@ -116,8 +118,17 @@ class AuditEntry:
 
 
 def _actor(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    if new and new.get("changed_at") and new.get("changed_at") != old.get("changed_at"):
-        return str(new.get("changed_by") or UNKNOWN)
+    """Who wrote ``new`` over ``old``: the ``changed_by`` that write set, else unknown. A
+    removal is credited to the mark written just before it (``removing`` = ``changed_at``)."""
+    if not new:
+        marked = old.get(REMOVING)
+        return (
+            str(old.get(CHANGED_BY) or UNKNOWN)
+            if marked and marked == old.get(CHANGED_AT)
+            else UNKNOWN
+        )
+    if new.get(CHANGED_AT) and new.get(CHANGED_AT) != old.get(CHANGED_AT):
+        return str(new.get(CHANGED_BY) or UNKNOWN)
     return UNKNOWN
 
 
@@ -132,16 +143,16 @@ def entry_from_images(
     person would call a change happened (only bookkeeping attributes moved)."""
     old, new = old or {}, new or {}
     key = new.get(KEYS[kind], old.get(KEYS[kind]))
-    if not isinstance(key, str) or not key:
-        return None
+    if not isinstance(key, str) or not key or (kind == SHIFT and is_alias(key)):
+        return None  # no key, or a shift's alias item (no shift: see shiftsms.core.commands)
     action = CREATED if not old else REMOVED if not new else CHANGED
     numbers: list[str] = []
     changes: dict[str, tuple[str | None, str | None]] = {}
     for name in sorted(set(old) | set(new)):
-        if name in _QUIET[kind] and action == CHANGED:
+        if name in _WHO or (name in _QUIET[kind] and action == CHANGED):
             continue
         before, after = old.get(name), new.get(name)
-        if _text(before) != _text(after) and name not in {"changed_by", "changed_at"}:
+        if _text(before) != _text(after):
             changes[name] = (_shown(name, before, numbers), _shown(name, after, numbers))
     if action == CHANGED and not changes:
         return None
@@ -152,7 +163,7 @@ def entry_from_images(
         at=at.astimezone(UTC),
         event_id=event_id,
         action=action,
-        by=_actor(old, new) if new else UNKNOWN,
+        by=_actor(old, new),
         changes=changes,
         numbers=tuple(numbers),
         holder=fingerprint(holder) if isinstance(holder, str) and holder else None,

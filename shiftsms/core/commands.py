@@ -127,6 +127,16 @@ class InvalidShiftId(ValueError):
     """A shift id staff could not text back (wrong characters, length, or a keyword)."""
 
 
+# The prefix of the shifts table's alias items (``key#XYZ123``), which find a console item
+# whose id is typed in another case; a ``#`` is in no shift id (see shiftsms.aws.shifts_table).
+ALIAS_PREFIX = "key#"
+
+
+def is_alias(shift_id: str) -> bool:
+    """True for the id of an alias item (never a shift)."""
+    return shift_id.startswith(ALIAS_PREFIX)
+
+
 def validate_shift_id(raw: str) -> str:
     """Return ``raw`` as a canonical shift id (upper case) or raise :class:`InvalidShiftId`."""
     code = (raw or "").strip().upper()

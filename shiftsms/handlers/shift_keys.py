@@ -15,7 +15,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from shiftsms.aws.clients import client
-from shiftsms.aws.shifts_table import ShiftsTable, is_alias, key_of
+from shiftsms.aws.shifts_table import ShiftsTable, key_of
+from shiftsms.core.commands import is_alias
 from shiftsms.settings import ShiftKeySettings
 
 

@@ -18,6 +18,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from shiftsms.core.audit import CAMPAIGN, CREATED, SHIFT, STAFF, AuditEntry
+from shiftsms.core.commands import is_alias
 from shiftsms.core.models import ShiftStatus
 from shiftsms.core.phone import mask
 from shiftsms.core.shift_times import UnreadableTime, from_iso
@@ -187,7 +188,8 @@ class FillReport:
         campaigns: dict[str, list[str]] = {}
         for entry in entries:
             if entry.kind == SHIFT:
-                self._shift_entry(shifts[entry.subject_id], entry)
+                if not is_alias(entry.subject_id):  # an alias item a build before kept
+                    self._shift_entry(shifts[entry.subject_id], entry)
             elif entry.kind == CAMPAIGN and entry.action == CREATED:
                 ids = _ids(_new(entry, "shift_ids"))
                 campaigns[entry.subject_id] = ids
