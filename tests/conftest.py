@@ -29,6 +29,7 @@ from moto.awslambda.models import LambdaBackend
 
 from shiftsms.aws.stack import StackInfo, describe
 from shiftsms.deploy import deployer as deployer_module
+from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.local.protect import REGISTRY, register_with_moto
 from tests.sms_voice import InProcessSmsVoice
 
@@ -117,6 +118,13 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)
+
+
+@pytest.fixture(autouse=True)
+def _no_metrics_left_over() -> None:
+    """Powertools Metrics keeps one metric set per process, shared by every instance: what a
+    test counted (a text it sent) without its function's flush stays out of the next test's."""
+    EmfMetrics().metrics.clear_metrics()
 
 
 def tiny_bundle() -> bytes:

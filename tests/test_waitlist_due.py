@@ -1,15 +1,20 @@
 """A DROP schedules the hold's expiry as due work; the due function, once it is due, holds
-the shift for the next person (with the environment the template gives it)."""
+the shift for the next person (with the environment the template gives it), and its
+``SendTextMessage`` for the held offer is pinned against the real API model with Stubber."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
+from shiftsms.aws.clients import client as aws_client
 from shiftsms.aws.due_work import DynamoDueWork
+from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.core.due import REOFFER
 from shiftsms.core.models import Shift, StaffMember
 from shiftsms.core.waitlist import HOLD_EXPIRY
@@ -19,6 +24,7 @@ from shiftsms.services.due_runner import DueRunner
 from shiftsms.settings import DueSettings, Settings
 from tests.conftest import ORIGINATION, REGION, Deployed, function_environment, sns_event
 from tests.fakes import RecordingSms
+from tests.waitlist_support import SHIFT, give_back_to_waitlist
 
 ANA, BEN, CAL = "+447700900101", "+447700900102", "+447700900103"
 
@@ -89,3 +95,45 @@ def test_a_lapsed_hold_is_moved_on_by_the_due_function(
     assert runner.run(later).ran == [f"{REOFFER}:XYZ123"]
     assert len(sms.sent) == texted
     assert due.due(later, 10) == []
+
+
+def test_the_held_offer_send_text_message_request_is_pinned(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given_back = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    until = give_back_to_waitlist(deployed.outputs, RecordingSms(), given_back)
+    env = function_environment(deployed.outputs["DueFunctionName"])
+    settings = DueSettings.from_env(env)
+    # The template's defaults: a configuration set, a protect configuration, MaxPrice $0.20.
+    assert settings.configuration_set and settings.protect_configuration_id
+    assert settings.max_price_per_message == "0.20"
+    # The due function builds its End User Messaging client stubbed (real clients otherwise).
+    sms_client = boto3.client("pinpoint-sms-voice-v2", region_name=REGION)
+    session = boto3.session.Session(region_name=REGION)
+    monkeypatch.setattr(
+        due_handler,
+        "client",
+        lambda service: (
+            sms_client if service == "pinpoint-sms-voice-v2" else aws_client(service, session)
+        ),
+    )
+    app = due_handler.DueApp(settings, clock=lambda: until)
+    expected = {
+        "DestinationPhoneNumber": CAL,
+        "OriginationIdentity": ORIGINATION,
+        "MessageBody": "XYZ123 is free again and held for you until 12:30. Reply YES to take it.",
+        "MessageType": "TRANSACTIONAL",
+        # what the offer is and whom it went to, by phone fingerprint (never the number)
+        "Context": {"kind": "offer", "recipient": hashlib.sha256(CAL.encode()).hexdigest()[:20]},
+        "ConfigurationSetName": env["CONFIGURATION_SET"],
+        "ProtectConfigurationId": env["PROTECT_CONFIGURATION_ID"],
+        "MaxPrice": "0.20",
+    }
+    with Stubber(sms_client) as stub:
+        stub.add_response("send_text_message", {"MessageId": "m-cal"}, expected)
+        assert app.handle({}, None)["ran"] == [f"{HOLD_EXPIRY}:{SHIFT}"]
+        stub.assert_no_pending_responses()
+    shifts = ShiftsTable(deployed.dynamodb, settings.shifts_table, settings.staff_table)
+    view = shifts.waitlist_view(SHIFT)
+    assert view is not None and view.held_for == CAL
+    assert view.held_until == until + timedelta(minutes=15)

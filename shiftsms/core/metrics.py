@@ -16,7 +16,8 @@ TEXTS_SENT = "TextsSent"
 TEXTS_DELIVERED = "TextsDelivered"
 TEXTS_FAILED = "TextsFailed"
 # Shifts booked by SMS (inbound), recipients a campaign was offered to (fan-out), and the
-# SMS segments (parts) of each text sent (sender).
+# SMS segments (parts) of each text sent. TEXTS_SENT and SEGMENTS count every text any function
+# sends (sender, inbound, due), in one place: ``shiftsms.services.metered_sms.MeteredSms``.
 BOOKED = "Booked"
 OFFERED = "Offered"
 SEGMENTS = "Segments"

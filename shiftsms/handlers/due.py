@@ -1,8 +1,13 @@
-"""Due work: an EventBridge schedule (every minute) -> each due item, run once."""
+"""Due work: an EventBridge schedule (every minute) -> each due item, run once.
+
+The texts the due function sends itself (held offers) count in ``TextsSent`` and ``Segments``;
+the invocation's metrics are flushed after each run, even one that raised.
+"""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +31,10 @@ from shiftsms.core.self_service import QuietHours
 from shiftsms.core.shift_times import time_zone
 from shiftsms.core.waitlist import HOLD_EXPIRY
 from shiftsms.handlers.logs import logger
+from shiftsms.handlers.metrics import EmfMetrics
+from shiftsms.ports import MetricSink, SmsSender
 from shiftsms.services.due_runner import DueHandler, DueRunner
+from shiftsms.services.metered_sms import MeteredSms
 from shiftsms.services.reminders import Reminders
 from shiftsms.services.reoffer import ShiftReoffer
 from shiftsms.services.waitlist import WaitlistService
@@ -35,8 +43,11 @@ from shiftsms.services.windows import WindowAward
 from shiftsms.settings import DueSettings
 
 
-def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
-    """The handler for each kind of due work (see ``shiftsms.core.due``)."""
+def handlers(
+    settings: DueSettings, dynamodb: Any, *, metrics: MetricSink | None = None
+) -> dict[str, DueHandler]:
+    """The handler for each kind of due work (see ``shiftsms.core.due``); the texts they send
+    count in ``metrics`` (None: not counted)."""
     sqs = client("sqs")
     shifts = ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table)
     staff = StaffTable(dynamodb, settings.staff_table)
@@ -80,7 +91,7 @@ def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
         quiet=QuietHours.parse(settings.quiet_hours),
     )
     return {
-        HOLD_EXPIRY: waitlist_service(settings, dynamodb).on_hold_expiry,
+        HOLD_EXPIRY: waitlist_service(settings, dynamodb, metrics=metrics).on_hold_expiry,
         WINDOW_CLOSE: award,
         WAVE: waves,
         REOFFER: ShiftReoffer(
@@ -95,17 +106,24 @@ def handlers(settings: DueSettings, dynamodb: Any) -> dict[str, DueHandler]:
     }
 
 
-def waitlist_service(settings: DueSettings, dynamodb: Any) -> WaitlistService:
-    """Held offers as the inbound function makes them: a lapsed hold goes to the next."""
+def waitlist_service(
+    settings: DueSettings, dynamodb: Any, *, metrics: MetricSink | None = None
+) -> WaitlistService:
+    """Held offers as the inbound function makes them: a lapsed hold goes to the next.
+
+    Each held offer sent counts in ``metrics`` (None: not counted)."""
+    sms: SmsSender = EndUserMessagingSms(
+        client("pinpoint-sms-voice-v2"),
+        protect_configuration=settings.protect_configuration_id or None,
+        max_price=settings.max_price_per_message or None,
+        configuration_set=settings.configuration_set or None,
+    )
+    if metrics is not None:
+        sms = MeteredSms(sms, metrics)
     return WaitlistService(
         shifts=ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table),
         staff=StaffTable(dynamodb, settings.staff_table),
-        sms=EndUserMessagingSms(
-            client("pinpoint-sms-voice-v2"),
-            protect_configuration=settings.protect_configuration_id or None,
-            max_price=settings.max_price_per_message or None,
-            configuration_set=settings.configuration_set or None,
-        ),
+        sms=sms,
         offers=DynamoOfferLog(dynamodb, settings.state_table),
         origination=settings.origination_identity,
         zone=time_zone(settings.time_zone),
@@ -115,18 +133,43 @@ def waitlist_service(settings: DueSettings, dynamodb: Any) -> WaitlistService:
     )
 
 
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+class DueApp:
+    """The due-work runner on AWS adapters, its metrics flushed after every run."""
+
+    def __init__(self, settings: DueSettings, *, clock: Callable[[], datetime] = utc_now) -> None:
+        """Wire the adapters from ``settings``; ``clock`` is when each run runs."""
+        # Awards, holds and waves change shifts, people and campaigns: the audit credits this
+        # function.
+        audited = {settings.shifts_table, settings.staff_table, settings.campaigns_table}
+        dynamodb = stamp_writes(client("dynamodb"), audited, lambda: fn_actor("due"))
+        self.clock = clock
+        self.metrics = EmfMetrics()
+        self.runner = DueRunner(
+            DynamoDueWork(dynamodb, settings.state_table),
+            handlers(settings, dynamodb, metrics=self.metrics),
+        )
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Run what is due now; write this invocation's metrics, even when some work failed."""
+        try:
+            report = self.runner.run(self.clock())
+        finally:
+            self.metrics.flush()
+        logger.info("due work run", extra={"ran": len(report.ran), "skipped": len(report.skipped)})
+        return {"ran": report.ran, "skipped": report.skipped, "unknown": report.unknown}
+
+
 @functools.cache
-def app() -> DueRunner:
-    """The runner for this container, built on first use from the environment."""
-    settings = DueSettings.from_env()
-    # Awards, holds and waves change shifts, people and campaigns: the audit credits this function.
-    audited = {settings.shifts_table, settings.staff_table, settings.campaigns_table}
-    dynamodb = stamp_writes(client("dynamodb"), audited, lambda: fn_actor("due"))
-    return DueRunner(DynamoDueWork(dynamodb, settings.state_table), handlers(settings, dynamodb))
+def app() -> DueApp:
+    """The app for this container, built on first use from the environment."""
+    return DueApp(DueSettings.from_env())
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point body (see ``lambdas/due.py``): run what is due now."""
-    report = app().run(datetime.now(UTC))
-    logger.info("due work run", extra={"ran": len(report.ran), "skipped": len(report.skipped)})
-    return {"ran": report.ran, "skipped": report.skipped, "unknown": report.unknown}
+    return app().handle(event, context)

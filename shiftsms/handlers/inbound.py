@@ -42,6 +42,7 @@ from shiftsms.handlers.logs import logger
 from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.ports import Caller, SmsSender
 from shiftsms.services.inbound import Action, Allowed, InboundService
+from shiftsms.services.metered_sms import MeteredSms
 from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.services.waitlist import WaitlistService
@@ -74,11 +75,17 @@ class InboundApp:
         dynamodb = stamp_writes(client("dynamodb"), {settings.shifts_table, settings.staff_table})
         if caller is None and settings.connect:
             caller = ConnectCaller(client("connect"), settings.connect)
-        sms = sms or EndUserMessagingSms(
-            client("pinpoint-sms-voice-v2"),
-            protect_configuration=settings.protect_configuration_id or None,
-            max_price=settings.max_price_per_message or None,
-            configuration_set=settings.configuration_set or None,
+        self.metrics = EmfMetrics()
+        # Each text sent (a reply, a notice, a held offer) counts once, in TextsSent/Segments.
+        sms = MeteredSms(
+            sms
+            or EndUserMessagingSms(
+                client("pinpoint-sms-voice-v2"),
+                protect_configuration=settings.protect_configuration_id or None,
+                max_price=settings.max_price_per_message or None,
+                configuration_set=settings.configuration_set or None,
+            ),
+            self.metrics,
         )
         outbox = None
         if settings.reply_queue_url and settings.state_table:
@@ -134,7 +141,6 @@ class InboundApp:
         persistence = DynamoDBPersistenceLayer(
             table_name=settings.state_table, boto3_client=dynamodb
         )
-        self.metrics = EmfMetrics()
         self._once = idempotent_function(
             self._process,
             data_keyword_argument="sms",

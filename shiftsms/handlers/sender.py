@@ -33,17 +33,16 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.booking_rules import RuleSettings
-from shiftsms.core.campaigns import SendJob, SendOutcome
-from shiftsms.core.gsm import segment_info
-from shiftsms.core.metrics import SEGMENTS, TEXTS_SENT
+from shiftsms.core.campaigns import SendJob
 from shiftsms.core.phone import redact
-from shiftsms.core.reply_jobs import SENT, ReplyJob
+from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.core.self_service import QuietHours
 from shiftsms.handlers.batch import process_batch
 from shiftsms.handlers.metrics import EmfMetrics
 from shiftsms.ports import ReplyRate, SendRateLimiter, SmsSender
 from shiftsms.services.campaigns import CampaignSender
 from shiftsms.services.live_offers import LiveOffers
+from shiftsms.services.metered_sms import MeteredSms
 from shiftsms.services.reminders import offer_item
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import SenderSettings
@@ -71,11 +70,17 @@ class SenderApp:
             client("dynamodb"), {settings.campaigns_table, settings.staff_table}
         )
         self.now = now
-        sms = sms or EndUserMessagingSms(
-            client("pinpoint-sms-voice-v2"),
-            protect_configuration=settings.protect_configuration_id or None,
-            max_price=settings.max_price_per_message or None,
-            configuration_set=settings.configuration_set or None,
+        self.metrics = EmfMetrics()
+        # Each text sent (a campaign text or a queued reply) counts once, in TextsSent/Segments.
+        sms = MeteredSms(
+            sms
+            or EndUserMessagingSms(
+                client("pinpoint-sms-voice-v2"),
+                protect_configuration=settings.protect_configuration_id or None,
+                max_price=settings.max_price_per_message or None,
+                configuration_set=settings.configuration_set or None,
+            ),
+            self.metrics,
         )
         schedule = DynamoSendRateLimiter(
             dynamodb, settings.state_table, settings.send_rate_per_second, clock=now
@@ -111,7 +116,6 @@ class SenderApp:
             raise_on_entire_batch_failure=False,
             logger=logging.getLogger("shiftsms.batch"),
         )
-        self.metrics = EmfMetrics()
         self.deadline: float | None = None
         self.max_receive_count = settings.send_max_receive_count
 
@@ -119,25 +123,14 @@ class SenderApp:
         """Send one job or queued reply. A malformed body raises, so it reaches a DLQ."""
         if ReplyJob.is_reply(record.body):
             reply = ReplyJob.from_json(record.body)
-            state = self.replies.deliver(reply, self.deadline)
-            if state == SENT:
-                self._sent(reply.text)
-            return state
+            return self.replies.deliver(reply, self.deadline)
         job = SendJob.from_json(record.body)
         try:
-            outcome = self.sender.send(job, self.deadline)
-            if outcome is SendOutcome.SENT:
-                self._sent(job.text)
-            return outcome.value
+            return self.sender.send(job, self.deadline).value
         except Exception as exc:
             if self._last_receive(record):
                 self._dead_letter(job, exc)
             raise
-
-    def _sent(self, text: str) -> None:
-        """Count one text handed to End User Messaging, and its segments."""
-        self.metrics.count(TEXTS_SENT)
-        self.metrics.count(SEGMENTS, segment_info(text).segments)
 
     def _last_receive(self, record: SQSRecord) -> bool:
         """True if SQS moves this message to the send DLQ rather than deliver it again."""
