@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -39,6 +40,9 @@ from shiftsms.cli import app
 from tests.conftest import REGION, deploy_template
 
 BATCH_GET, BATCH_WRITE = 100, 25
+# The targets: import needs at most one request per 10 rows; list --json takes at most 1.5
+# times the AWS CLI's query of the same index; a terminal table shows 50 rows and the rest.
+IMPORT_REQUESTS_PER_ROW, LIST_RATIO, TABLE_ROWS = 0.1, 1.5, 50
 
 
 class Requests:
@@ -193,6 +197,7 @@ def main() -> None:
     }
     os.environ.update(env)
     os.environ.pop("AWS_PROFILE", None)
+    verdicts: list[tuple[str, bool]] = []
     try:
         deploy_template("shiftsms")
         theirs = deploy_template("awscli-bench").outputs["ShiftsTableName"]
@@ -221,12 +226,27 @@ def main() -> None:
             assert listed == args.list_size, listed
             row(f"query {args.list_size:,}: AWS CLI", args.list_size, aws.requests, cli_s)
             print(f"{'':34} shiftsms / AWS CLI time: {ours_s / cli_s:.2f}x")
+            verdicts.append(
+                (
+                    f"list --json {args.list_size:,} within {LIST_RATIO}x of the AWS CLI "
+                    f"({ours_s / cli_s:.2f}x)",
+                    ours_s <= LIST_RATIO * cli_s,
+                )
+            )
 
             ours_requests.count = 0
             table_s, out = timed(lambda: shiftsms("--stack-name", "list-bench", "shifts", "list"))
+            last = out.splitlines()[-1]
             print(
                 f"list (table) {args.list_size:,}: {table_s:.2f} s, "
-                f"{ours_requests.count} requests; last line: {out.splitlines()[-1]!r}\n"
+                f"{ours_requests.count} requests; last line: {last!r}\n"
+            )
+            rest = args.list_size - TABLE_ROWS
+            verdicts.append(
+                (
+                    f"the table shows {TABLE_ROWS} rows and says {rest:,} more",
+                    f"{rest:,} more" in last and len(re.findall(r"\bL\d{6}\b", out)) == TABLE_ROWS,
+                )
             )
 
             for n, size in enumerate(sizes):
@@ -240,6 +260,14 @@ def main() -> None:
                 ours_s, out = timed(lambda path=path: shiftsms("shifts", "import", str(path)))
                 assert out.startswith(f"Added {size} shifts"), out
                 row(f"import {size:,}: shiftsms", size, ours_requests, ours_s)
+                per_row = ours_requests.count / size
+                verdicts.append(
+                    (
+                        f"import {size:,}: at most {IMPORT_REQUESTS_PER_ROW} requests per row "
+                        f"({per_row:.3f})",
+                        per_row <= IMPORT_REQUESTS_PER_ROW,
+                    )
+                )
 
                 aws.requests.count = 0
                 cli_s, added = timed(
@@ -250,6 +278,11 @@ def main() -> None:
                 print(f"{'':34} shiftsms / AWS CLI time: {ours_s / cli_s:.2f}x\n")
     finally:
         server.stop()
+    print("targets:")
+    for label, met in verdicts:
+        print(f"  {'met   ' if met else 'MISSED'} {label}")
+    if not all(met for _, met in verdicts):
+        raise SystemExit(1)
 
 
 def row(label: str, rows: int, requests: Requests, seconds: float) -> None:

@@ -232,9 +232,18 @@ def test_local_sandbox_end_to_end(sandbox_dir: Path, tmp_path: Path) -> None:
     finally:
         phone.close()
 
-    outbox = shiftsms("local", "outbox", "--json", "--state-dir", str(sandbox_dir), env=env)
+    # From another folder, with neither --state-dir nor AWS_ENDPOINT_URL: SHIFTSMS_STATE_DIR.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    exported = {**env, "SHIFTSMS_STATE_DIR": str(sandbox_dir)}
+    exported.pop("AWS_ENDPOINT_URL", None)
+    outbox = shiftsms("local", "outbox", "--json", env=exported, cwd=elsewhere)
+    assert outbox.returncode == 0, outbox.stderr
     texts = json.loads(outbox.stdout)
     assert next(t["body"] for t in texts if t["destination"] == ANA) == "Booked: XYZ123. Thank you!"
+    unset = shiftsms("local", "outbox", "--json", env=env, cwd=elsewhere)
+    assert unset.returncode == 1
+    assert "no sandbox is running for .shiftsms" in unset.stderr
     assert all(t["origination"] == "+447700900000" for t in texts)
 
     down(sandbox_dir, port, pid, env)
