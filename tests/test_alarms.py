@@ -18,6 +18,15 @@ from moto import mock_aws
 
 from shiftsms.aws.alarms import alarms_in_alarm
 from shiftsms.aws.stack import StackInfo
+from shiftsms.core.metrics import (
+    BOOKED,
+    NAMESPACE,
+    OFFERED,
+    SEGMENTS,
+    TEXTS_DELIVERED,
+    TEXTS_FAILED,
+    TEXTS_SENT,
+)
 from shiftsms.deploy import deployer
 from tests.clitools import invoke
 from tests.conftest import REGION, TEMPLATE, deploy_template
@@ -138,7 +147,7 @@ def test_a_caller_who_may_not_read_alarms_gets_the_rest_of_the_status(
     assert json.loads(invoke("status", "--json").stdout)["alarms"] is None
 
 
-def test_dashboard_shows_sends_every_functions_errors_and_every_queues_depth(
+def test_dashboard_shows_every_metric_every_functions_errors_and_every_queues_depth(
     stack: tuple[StackInfo, Any],
 ) -> None:
     info, cloudwatch = stack
@@ -176,6 +185,10 @@ def test_dashboard_shows_sends_every_functions_errors_and_every_queues_depth(
     assert ("shiftsms", "TextsSent", "service", "shiftsms") in metric_rows["Texts"]
     assert ("shiftsms", "TextsDelivered", "service", "shiftsms") in metric_rows["Texts"]
     assert ("shiftsms", "TextsFailed", "service", "shiftsms") in metric_rows["Texts"]
+    # every custom metric the functions emit is on the board
+    emitted = {TEXTS_SENT, TEXTS_DELIVERED, TEXTS_FAILED, BOOKED, OFFERED, SEGMENTS}
+    shown = {row[1] for rows in metric_rows.values() for row in rows if row[0] == NAMESPACE}
+    assert shown == emitted
     assert {w["properties"]["region"] for w in widgets.values()} == {REGION}
 
 

@@ -92,7 +92,8 @@ def _two_invocations(
 ) -> tuple[RecordingSms, list[inbound.InboundApp], ShiftsTable]:
     """The template on the threaded server, two inbound apps on it (two invocations) sharing
     one recorded phone network, and the shifts table that keeps each person's shifts."""
-    info = deploy_template()
+    # A fast number: replies go at once (the shared send schedule is not under test here).
+    info = deploy_template(parameters={"SendRatePerSecond": "1000"})
     settings = Settings.from_env(function_environment(info.outputs["InboundFunctionName"]))
     sms = RecordingSms()
     session = boto3.session.Session(region_name=REGION)

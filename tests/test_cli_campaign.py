@@ -273,7 +273,7 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
                 "shift_id": "XYZ123",
                 "shift_info": "15/08 5h nightshift",
                 "status": "taken",
-                "employee": ANA,
+                "employee": mask(ANA),  # masked unless asked
                 "employee_name": "Ana",
                 "booked_at": "2026-11-28T09:03:20+00:00",
                 "seconds_to_book": 200,
@@ -294,6 +294,9 @@ def test_show_json(stack: CampaignStack, monkeypatch: pytest.MonkeyPatch) -> Non
         "waves_sent": None,
         "window_closes_at": None,
     }
+    assert ANA not in result.stdout
+    full = invoke("campaign", "show", "c1", "--json", "--full-numbers")
+    assert json.loads(full.stdout)["shifts"][0]["employee"] == ANA
 
 
 def _receipts(stack: CampaignStack, sms: RecordingSms) -> None:

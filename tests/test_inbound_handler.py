@@ -240,6 +240,8 @@ def stack_with(stack: Deployed, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
     names = itertools.count()
 
     def make(parameters: dict[str, str], sms: Any | None = None) -> Harness:
+        # A fast number, as the shared stack's: replies go at once unless a test says otherwise.
+        parameters = {"SendRatePerSecond": "1000", **parameters}
         info = deploy_template(f"shiftsms-{next(names)}-{uuid.uuid4().hex[:8]}", parameters)
         deployed = Deployed(info=info, dynamodb=stack.dynamodb)
         harness = _harness(deployed, monkeypatch, sms)

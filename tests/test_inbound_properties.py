@@ -140,7 +140,8 @@ def _expected(sender: str, body: str) -> dict[str, tuple[str, str | None]]:
 @pytest.mark.slow
 def test_any_body_from_any_sender(monkeypatch: pytest.MonkeyPatch) -> None:
     with mock_aws():
-        info = deploy_template()
+        # A fast number: every reply goes at once (the shared send schedule is not under test).
+        info = deploy_template(parameters={"SendRatePerSecond": "1000"})
         env = function_environment(info.outputs["InboundFunctionName"])
         sms = RecordingSms()
         app = inbound.InboundApp(Settings.from_env(env), sms=sms)

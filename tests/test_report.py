@@ -101,7 +101,14 @@ class Story:
         assert entry is not None
         self.trail.record(entry)
 
-    def post(self, shift_id: str, at: datetime, hours: int = 12, location: str = "Ward 7") -> None:
+    def post(
+        self,
+        shift_id: str,
+        at: datetime,
+        hours: int = 12,
+        location: str = "Ward 7",
+        role: str = "RN",
+    ) -> None:
         starts = at + timedelta(days=3)
         self.change(
             "shift",
@@ -111,7 +118,7 @@ class Story:
                 "shift_id": shift_id,
                 "shift_status": "available",
                 "location": location,
-                "role": "RN",
+                "role": role,
                 "starts_at": starts.isoformat(),
                 "ends_at": (starts + timedelta(hours=hours)).isoformat(),
             },
@@ -233,6 +240,21 @@ def test_a_location_keeps_its_shifts_and_their_campaigns_texts(story: Story) -> 
     }
 
 
+def test_a_role_keeps_its_shifts_and_their_campaigns_texts(story: Story) -> None:
+    story.post("H1", T0 + timedelta(hours=1), hours=8, role="HCA")
+    story.offer("c3", T0 + timedelta(hours=1, minutes=5), "H1")
+    story.text("c3", ANA, T0 + timedelta(hours=1, minutes=6))
+    story.book("H1", BEN, T0 + timedelta(hours=1, minutes=25))
+    r = story.build(role="hca")  # as typed, in any case
+    assert (r.posted, r.filled, r.fill_minutes) == (1, 1, [20.0])
+    assert r.texts == 1  # only c3 offered an HCA shift
+    assert {p.label: (p.offers, p.bookings, p.hours) for p in r.people.values()} == {
+        "+44********23": (1, 0, 0.0),
+        "+44********56": (0, 1, 8.0),
+    }
+    assert story.build(role="RN").posted == 3
+
+
 def test_a_shift_posted_before_the_range_is_read_by_key_for_its_place(story: Story) -> None:
     story.shifts.put(Shift("OLD1", "x", ShiftStatus.TAKEN, employee=BEN, location="Ward 9"))
     story.book("OLD1", BEN, T0 + timedelta(days=1))
@@ -313,3 +335,11 @@ def test_a_bad_period_is_a_usage_error(deployed: Deployed) -> None:
     result = invoke("report", "--since", "month")
     assert result.exit_code == 2
     assert "'month' is not a period" in result.stderr
+
+
+def test_json_and_csv_together_are_a_usage_error(deployed: Deployed, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    result = invoke("report", "--json", "--csv", str(path))
+    assert result.exit_code == 2
+    assert "give --json or --csv, not both" in result.stderr
+    assert not path.exists()

@@ -13,6 +13,7 @@ from shiftsms.services.reminders import REMINDER
 from shiftsms.services.windows import WindowAward, open_windows, reply_by
 from shiftsms.settings import InboundSettings
 from tests.fakes import (
+    CountingMetrics,
     CountingReplyLimiter,
     FakeDueWork,
     ListReplyQueue,
@@ -45,6 +46,7 @@ class Ward:
         self.replies = ListReplyQueue()
         self.sms = RecordingSms()
         self.hours = {ANA: 36.0, BEN: 12.0, CAI: 24.0}
+        self.metrics = CountingMetrics()
         self.inbound = InboundService(
             SETTINGS,
             self.shifts,
@@ -65,6 +67,7 @@ class Ward:
             zone_name="UTC",
             due=self.due,
             reminder_hours=reminder_hours,
+            metrics=self.metrics,
         )
         self.award = award
         self.runner = DueRunner(self.due, {"window-close": award})
@@ -123,6 +126,7 @@ def test_at_the_close_the_fewest_hours_replier_gets_it_and_everyone_is_told() ->
     # The timer again (or late): the window is done; nothing more is sent.
     ward.runner.run(CLOSES + timedelta(minutes=1))
     assert len(ward.replies.jobs) == 4
+    assert ward.metrics.counts == {"Booked": 2}  # each award that booked, once
 
 
 def test_the_earliest_rule_and_a_first_come_booking_after_the_window() -> None:

@@ -421,7 +421,7 @@ def show(
     summary = reports.summarise(campaign_id)
     lines = reports.recipients(campaign_id, full_numbers=full_numbers) if recipients else None
     if as_json:
-        data = summary.to_json()
+        data = summary.to_json(full_numbers=full_numbers)
         if lines is not None:
             data["recipients_list"] = [line.to_json() for line in lines]
         print_json(data)

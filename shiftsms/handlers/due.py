@@ -69,6 +69,7 @@ def handlers(
         zone_name=settings.time_zone,
         due=due,
         reminder_hours=settings.reminder_hours,
+        metrics=metrics,
     )
     campaigns = CampaignsTable(dynamodb, settings.campaigns_table)
     waves = WaveSender(

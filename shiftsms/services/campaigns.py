@@ -212,7 +212,7 @@ class DeliverySummary:
     """What End User Messaging reported on a campaign's texts so far.
 
     ``pending``: texts sent with no final status yet. ``cost_usd``: prices and carrier fees
-    of the texts settled so far.
+    reported so far (by any event, final or not).
     """
 
     delivered: int
@@ -282,10 +282,16 @@ class CampaignSummary:
     window_closes_at: str | None = None
     delivery: DeliverySummary | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-safe dict (for ``--json``)."""
+    def to_json(self, *, full_numbers: bool = False) -> dict[str, Any]:
+        """A JSON-safe dict (for ``--json``); holders' numbers masked unless ``full_numbers``."""
         data = asdict(self)
-        data["shifts"] = [asdict(s) for s in self.shifts]
+        data["shifts"] = [
+            {
+                **asdict(s),
+                "employee": s.employee if full_numbers or not s.employee else mask(s.employee),
+            }
+            for s in self.shifts
+        ]
         data["delivery"] = self.delivery.to_json() if self.delivery else None
         return data
 

@@ -23,11 +23,20 @@ from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, chec
 from shiftsms.core.catalogue import catalogue
 from shiftsms.core.due import WINDOW_CLOSE, DueItem
 from shiftsms.core.held_shifts import HeldShift
+from shiftsms.core.metrics import BOOKED
 from shiftsms.core.models import BookingOutcome, Shift
 from shiftsms.core.phone import fingerprint, mask
 from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.core.shift_times import Span, UnreadableTime, from_iso, time_zone
-from shiftsms.ports import BookingCheck, ClaimWindows, DueWork, ReplyQueue, ShiftStore, StaffStore
+from shiftsms.ports import (
+    BookingCheck,
+    ClaimWindows,
+    DueWork,
+    MetricSink,
+    ReplyQueue,
+    ShiftStore,
+    StaffStore,
+)
 from shiftsms.services.reminders import reminder_item
 
 log = logging.getLogger("shiftsms.windows")
@@ -83,6 +92,8 @@ class WindowAward:
     # Where the winner's reminder is scheduled (ReminderHours before a timed shift; 0: none).
     due: DueWork | None = None
     reminder_hours: float = 0.0
+    # Each award that books a shift counts in ``Booked``, as a booking by text does.
+    metrics: MetricSink | None = None
 
     def __call__(self, item: DueItem, now: datetime) -> None:
         """Close every shift's window of the campaign ``item`` names, awarding each."""
@@ -151,6 +162,8 @@ class WindowAward:
             if result.outcome is BookingOutcome.BOOKED:
                 winner = candidate.who
                 self._schedule_reminder(shift, winner, now)
+                if self.metrics is not None:
+                    self.metrics.count(BOOKED)
                 break
             if result.outcome is BookingOutcome.ALREADY_YOURS:  # booked first come: told then
                 told.add(candidate.who)
