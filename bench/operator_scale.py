@@ -4,8 +4,9 @@ One ``ThreadedMotoServer`` on 127.0.0.1 holds two stacks of the real template. `
 shifts import`` of N rows runs on one, and the AWS CLI does the same reads and writes on the
 other: ``aws dynamodb batch-get-item`` of 100 ids (consistent, key only) to find those that
 exist, then ``aws dynamodb batch-write-item`` of 25 for the new ones. ``shiftsms shifts list
---json`` of 5,000 shifts is set against ``aws dynamodb query`` of the ``by-status`` index
-(both statuses, paginated by the CLI). Both run in this process (the AWS CLI through its own
+--json`` of 5,000 shifts (one Scan) is set against ``aws dynamodb query`` of the ``by-status``
+index (both statuses, paginated by the CLI; the target) and ``aws dynamodb scan`` of the table
+(the same reads). Both run in this process (the AWS CLI through its own
 driver, ``awscli.clidriver``, so its interpreter start-up is not counted once per request);
 every HTTP request each sends to DynamoDB is counted.
 
@@ -175,6 +176,11 @@ def aws_cli_list(aws: AwsCli, table: str) -> int:
     return total
 
 
+def aws_cli_scan(aws: AwsCli, table: str) -> int:
+    """``aws dynamodb scan`` of the table (the reads ``shifts list`` does); how many items."""
+    return len(aws("dynamodb", "scan", "--table-name", table).get("Items", []))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,50000", help="import sizes, comma separated")
@@ -226,6 +232,10 @@ def main() -> None:
             assert listed == args.list_size, listed
             row(f"query {args.list_size:,}: AWS CLI", args.list_size, aws.requests, cli_s)
             print(f"{'':34} shiftsms / AWS CLI time: {ours_s / cli_s:.2f}x")
+            aws.requests.count = 0
+            scan_s, scanned = timed(lambda: aws_cli_scan(aws, lister))
+            row(f"scan {args.list_size:,}: AWS CLI", scanned, aws.requests, scan_s)
+            print(f"{'':34} shiftsms / AWS CLI scan time: {ours_s / scan_s:.2f}x")
             verdicts.append(
                 (
                     f"list --json {args.list_size:,} within {LIST_RATIO}x of the AWS CLI "

@@ -423,6 +423,10 @@ class MemoryShifts:
     def full_by_status(self, status: str) -> list[Shift]:
         return list(self._with_status(status, None))
 
+    def every_shift(self) -> list[Shift]:
+        shifts = [r.shift for r in self.records.values() if r.shift.shift_status is not None]
+        return sorted(shifts, key=lambda s: s.shift_id)
+
     # -- the operator's writes (AdminShiftStore) -------------------------------------------------
 
     def set_info(self, shift_id: str, shift_info: str) -> Shift:

@@ -427,7 +427,7 @@ def seed_shifts(deployed: Deployed) -> None:
     book(deployed, "B2")
 
 
-def test_list_shows_both_statuses_through_the_index(
+def test_list_shows_both_statuses_reading_each_shift_once(
     deployed: Deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed_shifts(deployed)
@@ -440,9 +440,90 @@ def test_list_shows_both_statuses_through_the_index(
         ["C3", "16/08 day", "available", "", ""],
         ["B2", "15/08 5h", "taken", ANA, "2026-11-28T10:00:00+00:00"],
     ]
-    # per status: by-start holds shiftsms's shifts whole, by-status's keys find console items
-    # (none here, so nothing is read by key)
-    assert calls == ["Query", "Query", "Query", "Query"]
+    # every shift is listed, so the table is read once (a page per MB), not its two indexes
+    assert calls == ["Scan"]
+    # --status reads that status from the indexes, not the table
+    calls.clear()
+    assert invoke("shifts", "list", "--status", "taken").exit_code == 0
+    assert calls == ["Query", "Query"]
+
+
+def test_list_shows_console_items_in_any_spelling_and_no_alias_item(
+    deployed: Deployed,
+) -> None:
+    seed_shifts(deployed)
+    client, name = deployed.dynamodb, deployed.outputs["ShiftsTableName"]
+    for shift_id, status in (("xyz125", "Available"), ("XYZ126", "TAKEN"), ("XYZ127", "")):
+        item = {"shift_id": {"S": shift_id}, "shift_info": {"S": "typed in the console"}}
+        if status:
+            item["shift_status"] = {"S": status}
+        client.put_item(TableName=name, Item=item)
+    client.put_item(
+        TableName=name,
+        Item={"shift_id": {"S": "key#XYZ125"}, "stored_id": {"S": "xyz125"}},
+    )
+    listed = json.loads(invoke("shifts", "list", "--json").stdout)
+    assert [(s["shift_id"], s["shift_status"]) for s in listed] == [
+        ("A1", "available"),
+        ("C3", "available"),
+        ("xyz125", "available"),
+        ("B2", "taken"),
+        ("XYZ126", "taken"),
+    ]
+
+
+def test_every_shift_reads_each_scan_page_asking_only_for_what_a_shift_shows() -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    names = {
+        f"#a{n}": a
+        for n, a in enumerate(
+            [
+                "shift_id",
+                "shift_info",
+                "shift_status",
+                "employee",
+                "booked_at",
+                "starts_at",
+                "ends_at",
+                "location",
+                "role",
+            ]
+        )
+    }
+    asked = {
+        "TableName": "shifts",
+        "ProjectionExpression": ", ".join(names),
+        "ExpressionAttributeNames": names,
+    }
+    late = {
+        "shift_id": {"S": "Z9"},
+        "shift_info": {"S": "Sat night"},
+        "shift_status": {"S": "available"},
+        "starts_at": {"S": "2026-12-05T20:00:00+00:00"},
+        "ends_at": {"S": "2026-12-06T08:00:00+00:00"},
+        "location": {"S": "Ward 4"},
+        "role": {"S": "RN"},
+    }
+    with Stubber(client) as stub:
+        stub.add_response(
+            "scan",
+            {
+                "Items": [{"shift_id": {"S": "A1"}, "shift_status": {"S": "taken"}}],
+                "LastEvaluatedKey": {"shift_id": {"S": "A1"}},
+            },
+            asked,
+        )
+        stub.add_response(
+            "scan", {"Items": [late]}, {**asked, "ExclusiveStartKey": {"shift_id": {"S": "A1"}}}
+        )
+        shifts = ShiftsTable(client, "shifts").every_shift()
+        stub.assert_no_pending_responses()
+    assert [s.shift_id for s in shifts] == ["A1", "Z9"]
+    assert (shifts[1].starts_at, shifts[1].location, shifts[1].role) == (
+        "2026-12-05T20:00:00+00:00",
+        "Ward 4",
+        "RN",
+    )
 
 
 def test_list_json_by_status(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -497,8 +578,8 @@ def test_a_long_list_shows_fifty_rows_and_says_how_many_more(
     assert rows[1] == ["S004", "shift 4", "available", "", ""]
     assert rows[50][0] == "S053"
     assert result.stdout.splitlines()[-1] == "... and 10 more: use --json or --status"
-    # every shift read (they are shown soonest first): whole from by-start, one page each
-    assert calls == ["Query", "Query", "Query", "Query"]
+    # every shift read (they are shown soonest first): one Scan page
+    assert calls == ["Scan"]
     taken = invoke("shifts", "list", "--status", "taken")
     assert [r[0] for r in table_rows(taken.stdout)[1:]] == ["S000", "S001", "S002", "S003", "S059"]
     assert "more" not in taken.stdout

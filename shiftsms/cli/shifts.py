@@ -339,8 +339,8 @@ def list_(
     role: RoleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List shifts, read through the status index: available first, then taken; each
-    soonest first, shifts without a time after those with one.
+    """List shifts: available first, then taken; each soonest first, shifts without a time
+    after those with one. Console items count whatever case their status is typed in.
 
     Times are shown in the stack's time zone; a shift whose start has passed shows as past
     (its stored status is unchanged). --from/--to keep the shifts starting on those days.

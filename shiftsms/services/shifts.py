@@ -152,6 +152,10 @@ class ListingShiftStore(ShiftStore, Protocol):
         """Every shift stored with exactly ``status``, with all its attributes, in id order."""
         ...
 
+    def every_shift(self) -> list[Shift]:
+        """Every shift that has a status (in any spelling), in full, in id order."""
+        ...
+
 
 class AdminShiftStore(ListingShiftStore, Protocol):
     """A ShiftStore with the operator's writes: conditional on what was read, and in bulk."""
@@ -350,11 +354,12 @@ class ShiftService:
         """The shifts of :meth:`listing` that ``only`` takes: available before taken, each
         soonest first with untimed ones after timed ones."""
         keep = only or ShiftFilter()
-        return [
-            shift
-            for wanted in self._statuses(status)
-            for shift in soonest_first(s for s in in_full(self.store, wanted) if keep(s))
-        ]
+        if status is None:  # every shift: each read once, then grouped by status
+            every = self.store.every_shift()
+            groups = [[s for s in every if s.shift_status == w] for w in STATUSES]
+        else:
+            groups = [in_full(self.store, w) for w in self._statuses(status)]
+        return [shift for group in groups for shift in soonest_first(s for s in group if keep(s))]
 
     def started(self, shift: Shift) -> bool:
         """True when ``shift`` is timed and its start has passed (its status is unchanged)."""
