@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
 from shiftsms.aws.dynamo import from_item
-from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.shifts_table import SHIFT_ATTRIBUTES, ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.cli.context import CliContext
 from shiftsms.core.gsm import is_gsm7, segments, septets
@@ -474,22 +475,9 @@ def test_list_shows_console_items_in_any_spelling_and_no_alias_item(
 
 def test_every_shift_reads_each_scan_page_asking_only_for_what_a_shift_shows() -> None:
     client = boto3.client("dynamodb", region_name=REGION)
-    names = {
-        f"#a{n}": a
-        for n, a in enumerate(
-            [
-                "shift_id",
-                "shift_info",
-                "shift_status",
-                "employee",
-                "booked_at",
-                "starts_at",
-                "ends_at",
-                "location",
-                "role",
-            ]
-        )
-    }
+    # a listing shows every field of a Shift: the Scan asks for each of them, and no more
+    assert tuple(f.name for f in dataclasses.fields(Shift)) == SHIFT_ATTRIBUTES
+    names = {f"#a{n}": a for n, a in enumerate(SHIFT_ATTRIBUTES)}
     asked = {
         "TableName": "shifts",
         "ProjectionExpression": ", ".join(names),

@@ -15,6 +15,7 @@ from shiftsms.core.campaigns import Campaign
 from shiftsms.core.models import StaffMember
 from shiftsms.core.waitlist import HOLD_EXPIRY
 from shiftsms.handlers import due as due_handler
+from shiftsms.handlers import texts
 from shiftsms.settings import DueSettings
 from tests.campaign_support import (
     CampaignStack,
@@ -100,7 +101,7 @@ def test_the_due_functions_held_offer_is_counted_with_its_segments(
 ) -> None:
     sms = RecordingSms()
     until = _lapsed_hold(stack, sms)
-    monkeypatch.setattr(due_handler, "EndUserMessagingSms", lambda *a, **k: sms)
+    monkeypatch.setattr(texts, "EndUserMessagingSms", lambda *a, **k: sms)
     app = _due_app(stack, until)
     capsys.readouterr()
     assert app.handle({}, None)["ran"] == [f"{HOLD_EXPIRY}:{SHIFT}"]
@@ -117,7 +118,7 @@ def test_a_held_offer_that_failed_to_send_counts_nothing(
     sms = RecordingSms()
     until = _lapsed_hold(stack, sms)
     sms.throttle_next = 1  # End User Messaging refuses the due function's send
-    monkeypatch.setattr(due_handler, "EndUserMessagingSms", lambda *a, **k: sms)
+    monkeypatch.setattr(texts, "EndUserMessagingSms", lambda *a, **k: sms)
     app = _due_app(stack, until)
     capsys.readouterr()
     assert app.handle({}, None)["ran"] == [f"{HOLD_EXPIRY}:{SHIFT}"]

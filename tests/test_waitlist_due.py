@@ -19,7 +19,7 @@ from shiftsms.core.due import REOFFER
 from shiftsms.core.models import Shift, StaffMember
 from shiftsms.core.waitlist import HOLD_EXPIRY
 from shiftsms.handlers import due as due_handler
-from shiftsms.handlers import inbound
+from shiftsms.handlers import inbound, texts
 from shiftsms.services.due_runner import DueRunner
 from shiftsms.settings import DueSettings, Settings
 from tests.conftest import ORIGINATION, REGION, Deployed, function_environment, sns_event
@@ -69,7 +69,7 @@ def test_a_lapsed_hold_is_moved_on_by_the_due_function(
 
     settings = DueSettings.from_env(function_environment(_function("DueFunction")))
     assert settings.hold_minutes == 15 and settings.shifts_table
-    monkeypatch.setattr(due_handler, "EndUserMessagingSms", lambda *a, **k: sms)
+    monkeypatch.setattr(texts, "EndUserMessagingSms", lambda *a, **k: sms)
     due = DynamoDueWork(deployed.dynamodb, settings.state_table)
     [item] = due.due(until, 10)
     assert (item.kind, item.key, item.due_at) == (HOLD_EXPIRY, "XYZ123", until)

@@ -21,7 +21,6 @@ from shiftsms.aws.offers import DynamoOfferLog
 from shiftsms.aws.reply_queue import SqsReplyQueue
 from shiftsms.aws.send_queue import SqsSendQueue
 from shiftsms.aws.shifts_table import ShiftsTable
-from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.actor import fn_actor
 from shiftsms.core.award import booked_hours
@@ -32,9 +31,9 @@ from shiftsms.core.shift_times import time_zone
 from shiftsms.core.waitlist import HOLD_EXPIRY
 from shiftsms.handlers.logs import logger
 from shiftsms.handlers.metrics import EmfMetrics
-from shiftsms.ports import MetricSink, SmsSender
+from shiftsms.handlers.texts import stack_sms
+from shiftsms.ports import MetricSink
 from shiftsms.services.due_runner import DueHandler, DueRunner
-from shiftsms.services.metered_sms import MeteredSms
 from shiftsms.services.reminders import Reminders
 from shiftsms.services.reoffer import ShiftReoffer
 from shiftsms.services.waitlist import WaitlistService
@@ -113,14 +112,7 @@ def waitlist_service(
     """Held offers as the inbound function makes them: a lapsed hold goes to the next.
 
     Each held offer sent counts in ``metrics`` (None: not counted)."""
-    sms: SmsSender = EndUserMessagingSms(
-        client("pinpoint-sms-voice-v2"),
-        protect_configuration=settings.protect_configuration_id or None,
-        max_price=settings.max_price_per_message or None,
-        configuration_set=settings.configuration_set or None,
-    )
-    if metrics is not None:
-        sms = MeteredSms(sms, metrics)
+    sms = stack_sms(settings, client, metrics)
     return WaitlistService(
         shifts=ShiftsTable(dynamodb, settings.shifts_table, settings.staff_table),
         staff=StaffTable(dynamodb, settings.staff_table),

@@ -29,7 +29,6 @@ from shiftsms.aws.reply_limiter import DynamoReplyLimiter
 from shiftsms.aws.reply_queue import DynamoReplyMarkers, SqsReplyQueue
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.shifts_table import ShiftsTable
-from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.actor import acting_as, sms_actor
 from shiftsms.core.booking_rules import RuleSettings
@@ -40,9 +39,9 @@ from shiftsms.core.phone import redact
 from shiftsms.core.shift_times import time_zone
 from shiftsms.handlers.logs import logger
 from shiftsms.handlers.metrics import EmfMetrics
+from shiftsms.handlers.texts import stack_sms
 from shiftsms.ports import Caller, SmsSender
 from shiftsms.services.inbound import Action, Allowed, InboundService
-from shiftsms.services.metered_sms import MeteredSms
 from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.services.waitlist import WaitlistService
@@ -77,16 +76,7 @@ class InboundApp:
             caller = ConnectCaller(client("connect"), settings.connect)
         self.metrics = EmfMetrics()
         # Each text sent (a reply, a notice, a held offer) counts once, in TextsSent/Segments.
-        sms = MeteredSms(
-            sms
-            or EndUserMessagingSms(
-                client("pinpoint-sms-voice-v2"),
-                protect_configuration=settings.protect_configuration_id or None,
-                max_price=settings.max_price_per_message or None,
-                configuration_set=settings.configuration_set or None,
-            ),
-            self.metrics,
-        )
+        sms = stack_sms(settings, client, self.metrics, sms)
         outbox = None
         if settings.reply_queue_url and settings.state_table:
             outbox = ReplyOutbox(

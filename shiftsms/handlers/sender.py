@@ -30,7 +30,6 @@ from shiftsms.aws.reply_queue import DynamoReplyMarkers
 from shiftsms.aws.send_markers import DynamoSendLedger
 from shiftsms.aws.send_rate import DynamoSendRateLimiter
 from shiftsms.aws.shifts_table import ShiftsTable
-from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.core.booking_rules import RuleSettings
 from shiftsms.core.campaigns import SendJob
@@ -39,10 +38,10 @@ from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.core.self_service import QuietHours
 from shiftsms.handlers.batch import process_batch
 from shiftsms.handlers.metrics import EmfMetrics
+from shiftsms.handlers.texts import stack_sms
 from shiftsms.ports import ReplyRate, SendRateLimiter, SmsSender
 from shiftsms.services.campaigns import CampaignSender
 from shiftsms.services.live_offers import LiveOffers
-from shiftsms.services.metered_sms import MeteredSms
 from shiftsms.services.reminders import offer_item
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.settings import SenderSettings
@@ -72,16 +71,7 @@ class SenderApp:
         self.now = now
         self.metrics = EmfMetrics()
         # Each text sent (a campaign text or a queued reply) counts once, in TextsSent/Segments.
-        sms = MeteredSms(
-            sms
-            or EndUserMessagingSms(
-                client("pinpoint-sms-voice-v2"),
-                protect_configuration=settings.protect_configuration_id or None,
-                max_price=settings.max_price_per_message or None,
-                configuration_set=settings.configuration_set or None,
-            ),
-            self.metrics,
-        )
+        sms = stack_sms(settings, client, self.metrics, sms)
         schedule = DynamoSendRateLimiter(
             dynamodb, settings.state_table, settings.send_rate_per_second, clock=now
         )
