@@ -44,4 +44,22 @@ def test_the_sandbox_records_who_changed_what(sandbox_dir: Path, tmp_path: Path)
     ]
     assert str(entries[1]["by"]).startswith("sms:+44********23:")  # and the message id
     assert ANA not in json.dumps(entries)
+
+    # A campaign: created by the CLI, then moved on by the campaign function on its own.
+    assert shiftsms("shifts", "add", "XYZ124", "--info", "16/08 day", env=aws).returncode == 0
+    created = shiftsms("campaign", "create", "--shifts", "XYZ124", "--yes", env=aws)
+    assert created.returncode == 0, created.stderr
+    deadline = time.monotonic() + 30
+    by_fn: list[dict[str, object]] = []
+    while not by_fn and time.monotonic() < deadline:
+        result = shiftsms("audit", "--since", "1h", "--json", env=aws)
+        assert result.returncode == 0, result.stderr
+        campaign = [e for e in json.loads(result.stdout) if e["kind"] == "campaign"]
+        by_fn = [e for e in campaign if str(e["by"]).startswith("fn:")]
+        time.sleep(0.5)
+    assert campaign[0]["action"] == "created"
+    assert str(campaign[0]["by"]).startswith("cli:")
+    assert by_fn, campaign
+    # credited to the function that made the change, by its deployed name
+    assert all("CampaignFunction" in str(e["by"]) for e in by_fn), by_fn
     down(sandbox_dir, port, pid, env)
