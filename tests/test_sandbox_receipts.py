@@ -48,7 +48,12 @@ def test_a_text_is_reported_delivered_with_its_price(telecom: Telecom) -> None:
     message_id, published = _send(telecom, ANA)
     assert {topic for topic, _ in published} == {TOPIC}
     events = [parse_event(message) for _, message in published]
-    assert [(e.event_type, e.is_final) for e in events] == [("TEXT_DELIVERED", True)]
+    assert [(e.event_type, e.is_final) for e in events] == [
+        ("TEXT_PENDING", False),
+        ("TEXT_DELIVERED", True),
+    ]
+    assert [e.message_id for e in events] == [message_id, message_id]
+    assert events[0].at < events[1].at  # the pending one happened first
     final = events[-1]
     assert final.message_id == message_id
     assert (final.parts, final.price_usd, final.carrier_fee_usd) == (
@@ -64,9 +69,14 @@ def test_a_text_is_reported_delivered_with_its_price(telecom: Telecom) -> None:
 
 def test_the_reserved_numbers_fail_and_are_reported_twice(telecom: Telecom) -> None:
     _, to_cleo = _send(telecom, CLEO)
-    assert [json.loads(m)["eventType"] for _, m in to_cleo] == ["TEXT_UNREACHABLE"]
+    assert [json.loads(m)["eventType"] for _, m in to_cleo] == ["TEXT_PENDING", "TEXT_UNREACHABLE"]
     _, to_ben = _send(telecom, BEN)
-    assert [json.loads(m)["eventType"] for _, m in to_ben] == ["TEXT_DELIVERED", "TEXT_DELIVERED"]
+    assert [json.loads(m)["eventType"] for _, m in to_ben] == [
+        "TEXT_PENDING",
+        "TEXT_DELIVERED",
+        "TEXT_PENDING",  # late: after the final
+        "TEXT_DELIVERED",  # twice
+    ]
 
 
 def test_no_configuration_set_no_events_and_an_unknown_one_is_refused(

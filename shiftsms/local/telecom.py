@@ -12,12 +12,13 @@ reaches no phone; the rule sets are read and changed with
 ``Get``/``UpdateProtectConfigurationCountryRuleSet``.
 
 A send that names a configuration set (``ConfigurationSetName``) has its text events
-published, as End User Messaging does, to the set's SNS event destinations: a final
-``TEXT_DELIVERED`` (no intermediate statuses, to keep the sandbox light), with the parts, a
-price and carrier fee per part from
-:data:`RATES` and the send's ``Context``. Two reserved numbers make the other cases happen:
-texts to :data:`UNREACHABLE` end ``TEXT_UNREACHABLE`` (still in the outbox: the sandbox shows
-what was sent), and the final event of a text to :data:`DELIVERED_TWICE` is published twice.
+published, as End User Messaging does, to the set's SNS event destinations: a
+``TEXT_PENDING`` (not final), then a final ``TEXT_DELIVERED``, each with the parts, a price and
+carrier fee per part from :data:`RATES` and the send's ``Context``. Two reserved numbers make
+the other cases happen: texts to :data:`UNREACHABLE` end ``TEXT_UNREACHABLE`` (still in the
+outbox: the sandbox shows what was sent), and both events of a text to
+:data:`DELIVERED_TWICE` are published again, the pending one after the final (late and out of
+order, as receipts arrive).
 """
 
 from __future__ import annotations
@@ -379,16 +380,18 @@ class Telecom:
         return item
 
     def _emit_events(self, config: config_sets.ConfigurationSet, text: SentText) -> None:
-        """Publish the text's final event to the set's destinations (twice for one number)."""
+        """Publish the text's events to the set's destinations: pending, then final (for one
+        number, both again: the pending one after the final, so out of order)."""
         if self.publish is None:
             return
         country = _country(text.destination)
         price, fee = RATES.get(country, DEFAULT_RATE)
         requested = datetime.fromisoformat(text.sent_at)
         final = "UNREACHABLE" if text.destination in UNREACHABLE else "DELIVERED"
-        steps = [(final, True, 2)]
+        pending, last = ("PENDING", False, 1), (final, True, 2)
+        steps = [pending, last]
         if text.destination in DELIVERED_TWICE:
-            steps.append((final, True, 2))
+            steps += [pending, last]  # the pending one late (after the final), the final again
         for status, is_final, millis in steps:
             event = event_json(
                 status=status,
