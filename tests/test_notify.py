@@ -18,10 +18,11 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.core import replies
 from shiftsms.core.campaigns import Campaign, CampaignStatus
 from shiftsms.core.gsm import is_gsm7, segments
-from shiftsms.core.models import Shift, StaffMember
+from shiftsms.core.models import InboundSms, Shift, StaffMember
 from shiftsms.errors import NotConfigured
 from shiftsms.handlers.inbound import InboundApp
 from shiftsms.services.campaigns import CampaignPlanner
+from shiftsms.services.inbound import InboundService
 from shiftsms.services.notify import ManagerNotifier
 from shiftsms.settings import InboundSettings
 from tests import fakes
@@ -161,6 +162,30 @@ def test_shifts_of_no_campaign_and_campaigns_with_nobody_to_tell_send_nothing() 
     assert w.outbox.sent == {}
 
 
+def test_a_notice_sent_without_an_outbox_names_its_kind_in_context() -> None:
+    w = world("XYZ123")
+    staff = fakes.MemoryStaff()
+    staff.put(StaffMember(ANA, "Ana"))
+    sms = RecordingSms()
+    service = InboundService(
+        InboundSettings("shifts", "staff", origination_identity=ORIGINATION),
+        w.shifts,
+        staff,
+        sms,
+        fakes.CountingReplyLimiter(),
+        None,
+        notifier=w.notifier,
+        clock=lambda: START,
+    )
+    service.handle(InboundSms("m-1", ANA, ORIGINATION, "XYZ123"))
+    assert [(s.to, s.body, (s.context or {}).get("kind")) for s in sms.sent] == [
+        (ANA, "Booked: XYZ123. Thank you!", "reply"),
+        (BOSS, "XYZ123 booked by Ana (c1): 1 of 1 booked.", "notify"),
+        (BOSS, sms.sent[2].body, "notify"),  # and the campaign is filled
+    ]
+    assert sms.sent[2].body.startswith("Campaign c1 filled in ")
+
+
 def test_notices_are_one_gsm7_segment_with_the_longest_values() -> None:
     code, who, campaign = "A" * 20, "Zoë " + "W" * 60, "c" * 64
     for template in (replies.NOTIFY_BOOKED, replies.NOTIFY_DROPPED):
@@ -228,6 +253,9 @@ def test_bookings_and_the_filling_reach_both_the_campaign_and_stack_managers(
         ]
         assert told[2].startswith("Campaign c1 filled in ")
         assert told[3:] == ["XYZ123 dropped by Ana (c1): open again, 1 of 2 booked."]
+    # each notice names its kind in Context, so its receipts and cost are told apart
+    kinds = {(s.to, (s.context or {}).get("kind")) for s in sms.sent}
+    assert kinds == {(ANA, "reply"), (BEN, "reply"), (BOSS, "notify"), (DEPUTY, "notify")}
     stored = stack.campaigns().get("c1")
     assert stored is not None and stored.notify == (BOSS,)
 

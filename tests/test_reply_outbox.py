@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from shiftsms.aws.reply_queue import CLAIM_LEASE_SECONDS, DynamoReplyMarkers
+from shiftsms.core.campaigns import MalformedJob
 from shiftsms.core.reply_jobs import ReplyJob
 from shiftsms.services.reply_outbox import ReplyBusy, ReplyOutbox
 from tests.conftest import Deployed
@@ -78,3 +79,25 @@ def test_a_sent_reply_is_not_sent_again_by_a_retry_or_the_queue(deployed: Deploy
 
 def _args() -> tuple[str, str, str, str]:
     return JOB.ref, JOB.to, JOB.text, JOB.origination
+
+
+def test_a_notice_queued_and_sent_later_keeps_its_kind(deployed: Deployed) -> None:
+    sms, queue = RecordingSms(throttle_next=1), ListQueue()
+    notice = ("notify#booked#XYZ123#m-1#ab12", ANA, "XYZ123 booked by Ana (c1)", JOB.origination)
+    assert outbox(deployed, sms, queue).reply(*notice, sent_as="notify") == "queued"
+    (queued,) = queue.jobs
+    # through the queue's JSON, as the sender function reads it back
+    assert ReplyJob.from_json(queued.to_json()) == queued
+    assert queued.sent_as == "notify"
+    assert outbox(deployed, sms, queue).deliver(queued, None) == "sent"
+    assert [(s.body, (s.context or {}).get("kind")) for s in sms.sent] == [
+        ("XYZ123 booked by Ana (c1)", "notify")
+    ]
+
+
+def test_reply_jobs_without_a_kind_are_replies_and_an_unknown_kind_is_refused() -> None:
+    earlier = '{"v":1,"kind":"reply","ref":"m-1","to":"+447700900123","text":"Hi","from":"+44"}'
+    assert ReplyJob.from_json(earlier).sent_as == "reply"
+    assert '"as"' not in JOB.to_json()  # replies are written as before
+    with pytest.raises(MalformedJob):
+        ReplyJob.from_json(earlier.replace('"v":1', '"v":1,"as":"spam"'))

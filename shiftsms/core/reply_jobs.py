@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shiftsms.core.campaigns import MAX_JOB_BYTES, MalformedJob
+from shiftsms.core.delivery import KINDS
 
 KIND = "reply"
 # Reply marker states (one marker per inbound message, in the state table).
@@ -20,17 +21,22 @@ REJECTED = "rejected"
 
 @dataclass(frozen=True)
 class ReplyJob:
-    """Reply ``text`` to ``to`` from ``origination``, for the inbound message ``ref``."""
+    """Reply ``text`` to ``to`` from ``origination``, for the inbound message ``ref``.
+
+    ``sent_as``: the ``kind`` its send's Context names (``reply``; ``notify`` for a manager's
+    notice), so its delivery events and cost are told apart."""
 
     ref: str
     to: str
     text: str
     origination: str
+    sent_as: str = KIND
 
     def to_json(self) -> str:
-        """The queue message body."""
+        """The queue message body (``as`` only when not a reply, as earlier jobs were)."""
         body = {"v": 1, "kind": KIND, "ref": self.ref, "to": self.to, "text": self.text}
-        return json.dumps({**body, "from": self.origination}, separators=(",", ":"))
+        extra = {"as": self.sent_as} if self.sent_as != KIND else {}
+        return json.dumps({**body, "from": self.origination, **extra}, separators=(",", ":"))
 
     @staticmethod
     def is_reply(body: object) -> bool:
@@ -56,4 +62,7 @@ class ReplyJob:
         if not all(isinstance(f, str) and f for f in fields):
             raise MalformedJob("reply job lacks ref, to, text or from")
         ref, to, text, origination = (str(f) for f in fields)
-        return cls(ref, to, text, origination)
+        sent_as = data.get("as", KIND)
+        if sent_as not in KINDS:
+            raise MalformedJob("reply job sent as an unknown kind")
+        return cls(ref, to, text, origination, sent_as)

@@ -207,9 +207,11 @@ class InboundService:
         origination = sms.destination or self.settings.origination_identity
         try:
             if self.outbox is not None:
-                self.outbox.reply(ref, to, text, origination)
+                self.outbox.reply(ref, to, text, origination, sent_as="notify")
             else:
-                self.sms.send(to, text, origination)
+                self.sms.send(
+                    to, text, origination, context=send_context("notify", fingerprint(to))
+                )
         except RecipientOptedOut:
             log.info("notice not sent: recipient opted out", extra={"recipient": mask(to)})
         except SendRejected as exc:

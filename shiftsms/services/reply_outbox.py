@@ -55,13 +55,16 @@ class ReplyOutbox:
     clock: Callable[[], float] = time.time
     max_wait_seconds: float = MAX_WAIT_SECONDS
 
-    def reply(self, ref: str, to: str, text: str, origination: str) -> str | None:
-        """Send the reply to message ``ref`` now, or queue it.
+    def reply(
+        self, ref: str, to: str, text: str, origination: str, *, sent_as: str = "reply"
+    ) -> str | None:
+        """Send the reply to message ``ref`` now, or queue it; ``sent_as`` is the kind its
+        Context names (``notify`` for a manager's notice).
 
         Returns the message id, ``"queued"``, the state of an earlier attempt's reply, or None
         if the recipient has opted out.
         """
-        job = ReplyJob(ref, to, text, origination)
+        job = ReplyJob(ref, to, text, origination, sent_as)
         now = self.clock()
         mark = self.markers.claim(ref, now)
         if mark.token is None:
@@ -132,7 +135,7 @@ class ReplyOutbox:
                 job.to,
                 job.text,
                 job.origination,
-                context=send_context("reply", fingerprint(job.to)),
+                context=send_context(job.sent_as, fingerprint(job.to)),
             )
         except RecipientOptedOut:
             self.markers.settle(job.ref, token, OPTED_OUT)
