@@ -306,6 +306,8 @@ class DueSettings:
     configuration_set: str = ""
     # A claim window's winner of a timed shift is reminded this many hours before (0: never).
     reminder_hours: float = 12.0
+    # The stack's ManagerNumbers: told of window awards, as of bookings by text.
+    manager_numbers: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DueSettings:
@@ -339,6 +341,7 @@ class DueSettings:
             quiet_hours=_quiet_hours(env),
             hold_minutes=_hold_minutes(env),
             configuration_set=env.get("CONFIGURATION_SET", ""),
+            manager_numbers=_numbers(env, "MANAGER_NUMBERS"),
         )
 
 

@@ -914,6 +914,29 @@ class ListReplyQueue:
 
 
 @dataclass
+class MemoryLinks:
+    """CampaignLinks in dicts, with the adapter's once-per-filling condition."""
+
+    offered: dict[str, str] = field(default_factory=dict)
+    filled: dict[str, str] = field(default_factory=dict)
+
+    def tag(self, shift_ids: Sequence[str], campaign_id: str) -> None:
+        self.offered.update(dict.fromkeys(shift_ids, campaign_id))
+
+    def offered_in(self, shift_id: str) -> str | None:
+        return self.offered.get(shift_id)
+
+    def mark_filled(self, campaign_id: str, ref: str, at: datetime) -> bool:
+        if self.filled.get(campaign_id, ref) != ref:
+            return False
+        self.filled[campaign_id] = ref
+        return True
+
+    def clear_filled(self, campaign_id: str) -> None:
+        self.filled.pop(campaign_id, None)
+
+
+@dataclass
 class MemoryOfferLog:
     """OfferLog in a dict keyed by number; the newest offer wins, expired ones are not read."""
 

@@ -37,29 +37,6 @@ PHONES = {"Ana": ANA, "Ben": BEN}
 
 
 @dataclass
-class MemoryLinks:
-    """CampaignLinks in dicts, with the adapter's once-per-filling condition."""
-
-    offered: dict[str, str] = field(default_factory=dict)
-    filled: dict[str, str] = field(default_factory=dict)
-
-    def tag(self, shift_ids: Any, campaign_id: str) -> None:
-        self.offered.update(dict.fromkeys(shift_ids, campaign_id))
-
-    def offered_in(self, shift_id: str) -> str | None:
-        return self.offered.get(shift_id)
-
-    def mark_filled(self, campaign_id: str, ref: str, at: datetime) -> bool:
-        if self.filled.get(campaign_id, ref) != ref:
-            return False
-        self.filled[campaign_id] = ref
-        return True
-
-    def clear_filled(self, campaign_id: str) -> None:
-        self.filled.pop(campaign_id, None)
-
-
-@dataclass
 class Outbox:
     """Texts by reference: a reference already sent is not sent again (the reply markers)."""
 
@@ -75,7 +52,7 @@ class Outbox:
 @dataclass
 class World:
     shifts: fakes.MemoryShifts
-    links: MemoryLinks
+    links: fakes.MemoryLinks
     notifier: ManagerNotifier
     outbox: Outbox
 
@@ -98,7 +75,7 @@ def world(*codes: str, notify: tuple[str, ...] = (BOSS,), managers: tuple[str, .
         notify=notify,
         live=True,
     )
-    links = MemoryLinks()
+    links = fakes.MemoryLinks()
     links.tag(codes, "c1")
     notifier = ManagerNotifier(links, campaigns, shifts, managers=managers)
     return World(shifts, links, notifier, Outbox())

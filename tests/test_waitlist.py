@@ -12,7 +12,7 @@ import pytest
 
 from shiftsms.core import replies
 from shiftsms.core.booking_rules import RuleSettings
-from shiftsms.core.campaigns import Campaign, SendJob, SendOutcome
+from shiftsms.core.campaigns import Campaign, CampaignStatus, SendJob, SendOutcome
 from shiftsms.core.commands import Command, Kind, parse
 from shiftsms.core.due import REOFFER, DueItem
 from shiftsms.core.gsm import GSM7_SINGLE, is_gsm7, septets
@@ -30,6 +30,7 @@ from shiftsms.core.waitlist import (
 )
 from shiftsms.services.campaigns import CampaignReports, CampaignSender
 from shiftsms.services.inbound import InboundService
+from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.waitlist import WaitlistService
 from shiftsms.settings import InboundSettings, SenderSettings
 from tests.fakes import (
@@ -38,6 +39,7 @@ from tests.fakes import (
     FixedDeadLetters,
     MemoryCampaigns,
     MemoryLedger,
+    MemoryLinks,
     MemoryOfferLog,
     MemoryShifts,
     MemoryStaff,
@@ -243,6 +245,24 @@ def test_yes_books_the_single_shift_of_a_campaign_text(world: World) -> None:
     world.shifts.put(Shift("SUN1", "Sun early"))
     world.offers.record(BEN, ["SUN1"], "campaign", NOW - timedelta(minutes=1))
     assert world.text("yes", BEN) == "Booked: SUN1. Thank you!"
+
+
+def test_a_booking_by_yes_tells_the_campaigns_managers(world: World) -> None:
+    boss = "+447700900909"
+    world.shifts.put(Shift("SUN1", "Sun early"))
+    campaigns = MemoryCampaigns()
+    campaigns.items["c1"] = Campaign(
+        "c1", "x", status=CampaignStatus.SENDING, shift_ids=("SUN1",), notify=(boss,)
+    )
+    links = MemoryLinks()
+    links.tag(("SUN1",), "c1")
+    world.service.notifier = ManagerNotifier(links, campaigns, world.shifts)
+    world.offers.record(BEN, ["SUN1"], "campaign", NOW - timedelta(minutes=1))
+    assert world.text("YES", BEN) == "Booked: SUN1. Thank you!"
+    told = world.sms.to(boss)
+    assert told[0] == "SUN1 booked by +44********02 (c1): 1 of 1 booked."
+    assert told[1].startswith("Campaign c1 filled in ")
+    assert len(told) == 2
 
 
 def test_yes_asks_for_the_code_after_several_none_or_a_taken_one(world: World) -> None:

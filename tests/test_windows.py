@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from shiftsms.core.award import AwardRule
 from shiftsms.core.booking_rules import RuleSettings
+from shiftsms.core.campaigns import Campaign, CampaignStatus
 from shiftsms.core.models import InboundSms, Shift, ShiftStatus, StaffMember
 from shiftsms.services.due_runner import DueRunner
 from shiftsms.services.inbound import InboundService
+from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reminders import REMINDER
 from shiftsms.services.windows import WindowAward, open_windows, reply_by
 from shiftsms.settings import InboundSettings
@@ -17,7 +19,9 @@ from tests.fakes import (
     CountingReplyLimiter,
     FakeDueWork,
     ListReplyQueue,
+    MemoryCampaigns,
     MemoryClaimWindows,
+    MemoryLinks,
     MemoryShifts,
     MemoryStaff,
     RecordingSms,
@@ -33,7 +37,7 @@ SETTINGS = InboundSettings("shifts", "staff", origination_identity=NUMBER, time_
 class Ward:
     """The inbound service and the window-close handler on one set of fakes."""
 
-    def __init__(self, reminder_hours: float = 0.0) -> None:
+    def __init__(self, reminder_hours: float = 0.0, managers: tuple[str, ...] = ()) -> None:
         self.now = NOW
         self.staff = MemoryStaff()
         self.shifts = MemoryShifts(staff=self.staff)
@@ -69,6 +73,16 @@ class Ward:
             reminder_hours=reminder_hours,
             metrics=self.metrics,
         )
+        if managers:  # the campaign C1 offers both shifts; the stack's managers are told
+            self.campaigns = MemoryCampaigns()
+            self.campaigns.items["C1"] = Campaign(
+                "C1", "x", status=CampaignStatus.SENDING, shift_ids=("XYZ123", "XYZ124")
+            )
+            self.links = MemoryLinks()
+            self.links.tag(("XYZ123", "XYZ124"), "C1")
+            award.notifier = ManagerNotifier(
+                self.links, self.campaigns, self.shifts, managers=managers
+            )
         self.award = award
         self.runner = DueRunner(self.due, {"window-close": award})
         self._ids = 0
@@ -127,6 +141,29 @@ def test_at_the_close_the_fewest_hours_replier_gets_it_and_everyone_is_told() ->
     ward.runner.run(CLOSES + timedelta(minutes=1))
     assert len(ward.replies.jobs) == 4
     assert ward.metrics.counts == {"Booked": 2}  # each award that booked, once
+
+
+def test_the_managers_are_told_of_each_award_and_the_filling_once() -> None:
+    boss = "+447700900909"
+    ward = Ward(managers=(boss,))
+    ward.open()
+    ward.text("XYZ123", ANA, 1)
+    ward.text("XYZ124", CAI, 2)
+    ward.runner.run(CLOSES + timedelta(seconds=30))
+    notices = [j for j in ward.replies.jobs if j.to == boss]
+    assert [j.text for j in notices[:2]] == [
+        "XYZ123 booked by Ana (C1): 1 of 2 booked.",
+        "XYZ124 booked by Cai (C1): 2 of 2 booked.",
+    ]
+    assert notices[2].text.startswith("Campaign C1 filled in ")
+    assert len(notices) == 3
+    # queued as notices (their receipts and cost told apart from replies), each once by ref
+    assert {j.sent_as for j in notices} == {"notify"}
+    assert len({j.ref for j in notices}) == 3
+    # the award retried (the run died before its item was done): queued again, if at all,
+    # under the same refs, which the reply markers send once
+    assert ward.award.award("C1", "XYZ123", AwardRule.FEWEST_HOURS, CLOSES) == ANA
+    assert {j.ref for j in ward.replies.jobs if j.to == boss} == {j.ref for j in notices}
 
 
 def test_the_earliest_rule_and_a_first_come_booking_after_the_window() -> None:

@@ -31,6 +31,7 @@ from shiftsms.core.shift_times import time_zone
 from shiftsms.core.waitlist import HOLD_EXPIRY
 from shiftsms.handlers.logs import logger
 from shiftsms.handlers.metrics import EmfMetrics
+from shiftsms.handlers.notices import manager_notifier
 from shiftsms.handlers.texts import stack_sms
 from shiftsms.ports import MetricSink
 from shiftsms.services.due_runner import DueHandler, DueRunner
@@ -69,6 +70,7 @@ def handlers(
         due=due,
         reminder_hours=settings.reminder_hours,
         metrics=metrics,
+        notifier=manager_notifier(dynamodb, settings),
     )
     campaigns = CampaignsTable(dynamodb, settings.campaigns_table)
     waves = WaveSender(

@@ -17,8 +17,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
-from shiftsms.aws.campaign_links import DynamoCampaignLinks
-from shiftsms.aws.campaigns_table import CampaignsTable
 from shiftsms.aws.claim_windows import DynamoClaimWindows
 from shiftsms.aws.clients import client
 from shiftsms.aws.connect import ConnectCaller
@@ -39,25 +37,13 @@ from shiftsms.core.phone import redact
 from shiftsms.core.shift_times import time_zone
 from shiftsms.handlers.logs import logger
 from shiftsms.handlers.metrics import EmfMetrics
+from shiftsms.handlers.notices import manager_notifier
 from shiftsms.handlers.texts import stack_sms
 from shiftsms.ports import Caller, SmsSender
 from shiftsms.services.inbound import Action, Allowed, InboundService
-from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reply_outbox import ReplyOutbox
 from shiftsms.services.waitlist import WaitlistService
 from shiftsms.settings import Settings
-
-
-def notifier(dynamodb: Any, settings: Settings) -> ManagerNotifier | None:
-    """Managers' notices on the stack's tables (None without the campaigns table)."""
-    if not settings.campaigns_table:
-        return None
-    return ManagerNotifier(
-        links=DynamoCampaignLinks(dynamodb, settings.shifts_table, settings.campaigns_table),
-        campaigns=CampaignsTable(dynamodb, settings.campaigns_table),
-        shifts=ShiftsTable(dynamodb, settings.shifts_table),
-        managers=settings.manager_numbers,
-    )
 
 
 class InboundApp:
@@ -117,7 +103,7 @@ class InboundApp:
                 agent_cooldown_minutes=settings.agent_cooldown_minutes,
             ),
             caller=caller,
-            notifier=notifier(dynamodb, settings),
+            notifier=manager_notifier(dynamodb, settings),
             due=DynamoDueWork(dynamodb, settings.state_table) if settings.state_table else None,
             windows=DynamoClaimWindows(dynamodb, settings.state_table)
             if settings.state_table

@@ -281,7 +281,8 @@ class InboundService:
         outcome, reply = self._book_outcomes((code,), req.sender, req.roles, req.sms, req.texts)
         if outcome.get(code) in (BookingOutcome.TAKEN, BookingOutcome.UNKNOWN):
             return _Outcome(Action.BOOKED, req.texts.text("YES_WHICH"))
-        return _Outcome(Action.BOOKED, reply)
+        booked = (code,) if outcome.get(code) is BookingOutcome.BOOKED else ()
+        return _Outcome(Action.BOOKED, reply, changed=booked)
 
     def on_agent(self, req: _Request) -> _Outcome:
         """AGENT [note]: a call-back, when Connect is set up."""

@@ -37,6 +37,7 @@ from shiftsms.ports import (
     ShiftStore,
     StaffStore,
 )
+from shiftsms.services.notify import ManagerNotifier
 from shiftsms.services.reminders import reminder_item
 
 log = logging.getLogger("shiftsms.windows")
@@ -94,6 +95,18 @@ class WindowAward:
     reminder_hours: float = 0.0
     # Each award that books a shift counts in ``Booked``, as a booking by text does.
     metrics: MetricSink | None = None
+    # The campaign's and the stack's managers are told of the award, as of a booking by text.
+    notifier: ManagerNotifier | None = None
+
+    def _notify(self, shift_id: str, who: str, ref: str, now: datetime) -> None:
+        """Tell the managers ``who`` was awarded ``shift_id``: queued, once per ``ref``."""
+        if self.notifier is None:
+            return
+
+        def send(notice_ref: str, to: str, text: str) -> None:
+            self.replies.enqueue(ReplyJob(notice_ref, to, text, self.origination, "notify"))
+
+        self.notifier.booked([shift_id], who, ref, now, send)
 
     def __call__(self, item: DueItem, now: datetime) -> None:
         """Close every shift's window of the campaign ``item`` names, awarding each."""
@@ -132,12 +145,14 @@ class WindowAward:
         repliers: dict[str, Replier] = {}
         roles: dict[str, tuple[str, ...]] = {}
         languages: dict[str, str] = {}
+        names: dict[str, str] = {}
         for reply in self.windows.close(shift_id, campaign_id):
             member = self.staff.get(reply.phone)
             if member is None or member.opted_out:  # removed or opted out: never texted
                 continue
             roles[reply.phone] = member.roles
             languages[reply.phone] = member.language
+            names[reply.phone] = member.name or mask(reply.phone)
             repliers[reply.phone] = Replier(
                 reply.phone, reply.replied_at, self.hours(reply.phone, now)
             )
@@ -164,6 +179,7 @@ class WindowAward:
                 self._schedule_reminder(shift, winner, now)
                 if self.metrics is not None:
                     self.metrics.count(BOOKED)
+                self._notify(shift_id, names[winner], ref, now)
                 break
             if result.outcome is BookingOutcome.ALREADY_YOURS:  # booked first come: told then
                 told.add(candidate.who)
