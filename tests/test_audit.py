@@ -23,6 +23,8 @@ from moto import mock_aws
 from shiftsms.aws.audit_table import AuditTable
 from shiftsms.aws.dynamo import actor_fields, from_item, stamp_writes
 from shiftsms.cli import audit as audit_cli
+from shiftsms.cli import output as cli_output
+from shiftsms.cli.context import CliContext
 from shiftsms.core import lambda_events
 from shiftsms.core.actor import UNKNOWN, acting_as, cli_actor, fn_actor, sms_actor
 from shiftsms.core.audit import CAMPAIGN, SHIFT, STAFF, entry_from_images, staff_subject
@@ -413,6 +415,49 @@ def test_options_that_do_not_go_together_are_refused(deployed: Deployed) -> None
     result = invoke("audit", "--since", "7 days")
     assert result.exit_code == 2
     assert "'7 days' is not a period" in result.stderr
+
+
+UNWRITABLE = {
+    "no folder": ("missing/audit.csv", "cannot write {path}: folder {parent} does not exist"),
+    "folder is a file": ("a-file/audit.csv", "cannot write {path}: {parent} is not a folder"),
+    "a folder": (".", "{path} is a folder, not a file"),
+}
+
+
+def aws_clients(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every AWS client the CLI asks for (and make none)."""
+    services: list[str] = []
+    monkeypatch.setattr(CliContext, "client", lambda self, service: services.append(service))
+    return services
+
+
+@pytest.mark.parametrize(("where", "reason"), UNWRITABLE.values(), ids=UNWRITABLE.keys())
+def test_a_csv_file_that_cannot_be_written_is_refused_before_any_aws_call(
+    where: str, reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    path = tmp_path / where
+    services = aws_clients(monkeypatch)
+    result = invoke("audit", "--csv", str(path))
+    assert result.exit_code == 2
+    message = reason.format(path=path, parent=path.parent)
+    assert result.stderr == (
+        f"Error: Invalid value for '--csv': {message} (see: shiftsms audit --help)\n"
+    )
+    assert result.stdout == ""
+    assert services == []
+
+
+def test_a_csv_file_in_a_folder_that_is_not_writable_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as if the folder were read-only (os.access says yes to root, whatever the mode)
+    monkeypatch.setattr(cli_output.os, "access", lambda path, mode: False)
+    services = aws_clients(monkeypatch)
+    result = invoke("audit", "--csv", str(tmp_path / "audit.csv"))
+    assert result.exit_code == 2
+    assert f"cannot write {tmp_path / 'audit.csv'}: no permission" in result.stderr
+    assert services == []
 
 
 def test_an_entry_is_stored_once_per_stream_event(deployed: Deployed) -> None:

@@ -26,6 +26,7 @@ from tests.clitools import command_paths, invoke, record_dynamodb_calls, table_r
 from tests.conftest import ORIGINATION, REGION, Deployed, deliver_shift_keys, deploy_template
 
 ANA = "+447700900123"
+SHOWN = "+44********23"  # ANA as the CLI shows her number (masked)
 
 
 def stored(deployed: Deployed) -> dict[str, dict[str, Any]]:
@@ -439,7 +440,7 @@ def test_list_shows_both_statuses_reading_each_shift_once(
         ["Shift", "Info", "Status", "Employee", "Booked at"],
         ["A1", "14/08 night", "available", "", ""],
         ["C3", "16/08 day", "available", "", ""],
-        ["B2", "15/08 5h", "taken", ANA, "2026-11-28T10:00:00+00:00"],
+        ["B2", "15/08 5h", "taken", SHOWN, "2026-11-28T10:00:00+00:00"],
     ]
     # every shift is listed, so the table is read once (a page per MB), not its two indexes
     assert calls == ["Scan"]
@@ -524,7 +525,7 @@ def test_list_json_by_status(deployed: Deployed, monkeypatch: pytest.MonkeyPatch
             "shift_id": "B2",
             "shift_info": "15/08 5h",
             "shift_status": "taken",
-            "employee": ANA,
+            "employee": SHOWN,
             "booked_at": "2026-11-28T10:00:00+00:00",
             "starts_at": None,
             "ends_at": None,
@@ -583,7 +584,12 @@ def test_list_json_prints_every_shift(deployed: Deployed) -> None:
     listed = json.loads(invoke("shifts", "list", "--json").stdout)
     assert len(listed) == 60
     assert listed[-1]["shift_id"] == "S010"
-    assert listed[-1]["employee"] == ANA
+    assert listed[-1]["employee"] == SHOWN
+    full = json.loads(invoke("shifts", "list", "--json", "--full-numbers").stdout)
+    assert full[-1]["employee"] == ANA
+    assert SHOWN in invoke("shifts", "list", "--status", "taken").stdout
+    assert ANA not in invoke("shifts", "list", "--status", "taken").stdout
+    assert ANA in invoke("shifts", "list", "--status", "taken", "--full-numbers").stdout
 
 
 # -- release / remove ------------------------------------------------------------------------
@@ -593,7 +599,7 @@ def test_release_makes_a_taken_shift_available(deployed: Deployed) -> None:
     seed_shifts(deployed)
     result = invoke("shifts", "release", "b2")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"Shift B2 is available again (it was taken by {ANA}).\n"
+    assert result.stdout == f"Shift B2 is available again (it was taken by {SHOWN}).\n"
     assert stored(deployed)["B2"] == {
         "shift_id": "B2",
         "shift_info": "15/08 5h",
@@ -617,7 +623,7 @@ def test_remove_asks_first(deployed: Deployed) -> None:
     seed_shifts(deployed)
     result = invoke("shifts", "remove", "B2", input="n\n")
     assert result.exit_code == 1
-    assert result.stdout == f"Remove shift B2 (15/08 5h, taken by {ANA})? [y/N]: n\n"
+    assert result.stdout == f"Remove shift B2 (15/08 5h, taken by {SHOWN})? [y/N]: n\n"
     assert "Aborted" in result.stderr
     assert "B2" in stored(deployed)
     result = invoke("shifts", "remove", "B2", input="y\n")
@@ -704,8 +710,8 @@ def test_release_texts_the_holder(deployed: Deployed, sms: Stubber) -> None:
     result = invoke("shifts", "release", "B2")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        f"Shift B2 is available again (it was taken by {ANA}).",
-        f"Texted {ANA}: {text}",
+        f"Shift B2 is available again (it was taken by {SHOWN}).",
+        f"Texted {SHOWN}: {text}",
     ]
     assert stored(deployed)["B2"]["shift_status"] == "available"
 
@@ -762,7 +768,7 @@ def test_release_and_remove_find_a_console_id_in_mixed_case(
     result = invoke("shifts", "release", "XYZ123")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == (
-        f"Shift xYz123 is available again (it was taken by {ANA})."
+        f"Shift xYz123 is available again (it was taken by {SHOWN})."
     )
     assert stored(deployed)["xYz123"]["shift_status"] == "available"
     result = invoke("shifts", "remove", "xyz123", "--yes")
@@ -774,7 +780,7 @@ def test_release_with_no_notify_texts_nobody(deployed: Deployed, sms: Stubber) -
     seed_shifts(deployed)
     result = invoke("shifts", "release", "B2", "--no-notify")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"Shift B2 is available again (it was taken by {ANA}).\n"
+    assert result.stdout == f"Shift B2 is available again (it was taken by {SHOWN}).\n"
     assert stored(deployed)["B2"]["shift_status"] == "available"
 
 
@@ -785,9 +791,9 @@ def test_a_failed_holder_text_is_reported_and_the_release_stays(
     sms.add_client_error("send_text_message", service_error_code="ThrottlingException")
     result = invoke("shifts", "release", "B2")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"Shift B2 is available again (it was taken by {ANA}).\n"
+    assert result.stdout == f"Shift B2 is available again (it was taken by {SHOWN}).\n"
     assert result.stderr == (
-        f"Warning: could not text {ANA} that their booking is cancelled "
+        f"Warning: could not text {SHOWN} that their booking is cancelled "
         "(ThrottlingException: retry later): tell them\n"
     )
     assert stored(deployed)["B2"]["shift_status"] == "available"
@@ -806,7 +812,7 @@ def test_an_unreachable_sms_endpoint_is_reported_and_the_removal_stays(
     assert result.exit_code == 0, result.output
     assert result.stdout == "Removed shift B2.\n"
     assert result.stderr.startswith(
-        f"Warning: could not text {ANA} that their booking is cancelled "
+        f"Warning: could not text {SHOWN} that their booking is cancelled "
         "(EndpointConnectionError: Could not connect to the endpoint URL"
     )
     assert "B2" not in stored(deployed)
@@ -818,7 +824,7 @@ def test_remove_texts_the_holder(deployed: Deployed, sms: Stubber) -> None:
     expect_text(sms, ANA, text, "B2")
     result = invoke("shifts", "remove", "B2", "--yes")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["Removed shift B2.", f"Texted {ANA}: {text}"]
+    assert result.stdout.splitlines() == ["Removed shift B2.", f"Texted {SHOWN}: {text}"]
     assert "B2" not in stored(deployed)
 
 

@@ -67,7 +67,7 @@ def test_release_holds_the_shift_for_the_first_eligible_person_waiting(
             "MaxPrice": "0.20",
         },
     )
-    result = invoke("shifts", "release", "B2", "--no-notify")
+    result = invoke("shifts", "release", "B2", "--no-notify", "--full-numbers")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         f"Shift B2 is available again (it was taken by {ANA}).",

@@ -33,10 +33,12 @@ from moto.server import ThreadedMotoServer
 from shiftsms import resources
 from shiftsms.aws.clients import client as make_client
 from shiftsms.aws.staff_table import StaffTable
+from shiftsms.cli import deploy as deploy_cli
 from shiftsms.core.models import StaffMember
 from shiftsms.deploy import deployer as deployer_module
 from shiftsms.deploy.bundle import KEY_PREFIX
 from shiftsms.deploy.deployer import Deployer, DeployOptions
+from shiftsms.errors import DeployAborted
 from tests.clitools import invoke, table_rows
 from tests.conftest import REGION, TEMPLATE
 
@@ -277,6 +279,97 @@ def test_a_bad_number_is_a_usage_error_before_anything_is_created(moto_server: s
     assert "Error: '+44 12'" in result.stderr
     assert "Traceback" not in result.output
     assert aws("cloudformation").describe_stacks()["Stacks"] == []
+
+
+@pytest.fixture
+def aws_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of every AWS operation called from now on, through any boto3 session."""
+    calls: list[str] = []
+    original = boto3.session.Session.client
+
+    def client(self: boto3.session.Session, *args: Any, **kwargs: Any) -> Any:
+        made = original(self, *args, **kwargs)
+        made.meta.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
+        return made
+
+    monkeypatch.setattr(boto3.session.Session, "client", client)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ("--origination-number", "abc"),
+            "Error: --origination-number must be an E.164 number such as +447700900000, a "
+            "phone number id or ARN, or a pool id or ARN, got 'abc'",
+        ),
+        (
+            ("--origination-number", "+44 12"),
+            "Error: --origination-number: '+44 12': too short",
+        ),
+        (
+            ("--origination-number", ORIGINATION, "--allowed-countries", "ZZ"),
+            "Error: --allowed-countries must be comma-separated ISO 3166-1 alpha-2 country "
+            "codes such as GB,IE (unknown: ZZ)",
+        ),
+        (
+            ("--origination-number", ORIGINATION, "--allowed-countries", "gb,GBR,ie,XX"),
+            "Error: --allowed-countries must be comma-separated ISO 3166-1 alpha-2 country "
+            "codes such as GB,IE (unknown: GBR, XX)",
+        ),
+    ],
+    ids=["not an identity", "not a possible number", "unknown country", "alpha-3 and unknown"],
+)
+def test_a_bad_origination_or_country_is_a_usage_error_before_any_aws_call(
+    moto_server: str, aws_requests: list[str], args: tuple[str, ...], error: str
+) -> None:
+    result = invoke("deploy", *args, "--yes")
+    assert result.exit_code == 2
+    assert result.stderr == error + "\n"
+    assert result.stdout == ""
+    assert aws_requests == []
+    assert aws("cloudformation").describe_stacks()["Stacks"] == []
+    assert aws_requests == ["DescribeStacks"]  # the hook counts what is asked
+
+
+@pytest.mark.parametrize(
+    ("given", "passed"),
+    [
+        ("+44 7700 900000", ORIGINATION),
+        ("phone-0123456789abcdef0123456789abcdef", "phone-0123456789abcdef0123456789abcdef"),
+        ("pool-0123456789abcdef0123456789abcdef", "pool-0123456789abcdef0123456789abcdef"),
+        (
+            "arn:aws:sms-voice:eu-west-2:123456789012:phone-number/phone-0123456789abcdef",
+            "arn:aws:sms-voice:eu-west-2:123456789012:phone-number/phone-0123456789abcdef",
+        ),
+        (
+            "arn:aws-us-gov:sms-voice:us-gov-west-1:123456789012:pool/pool-0123456789abcdef",
+            "arn:aws-us-gov:sms-voice:us-gov-west-1:123456789012:pool/pool-0123456789abcdef",
+        ),
+    ],
+)
+def test_every_origination_identity_the_deploy_takes_gets_through(
+    monkeypatch: pytest.MonkeyPatch, given: str, passed: str
+) -> None:
+    seen: list[DeployOptions] = []
+
+    class Recording:
+        def __init__(self, session: Any, **_: Any) -> None:
+            pass
+
+        def deploy(self, options: DeployOptions) -> Any:
+            seen.append(options)
+            raise DeployAborted("stopped here")
+
+    monkeypatch.setattr(deploy_cli, "Deployer", Recording)
+    result = invoke(
+        "deploy", "--origination-number", given, "--allowed-countries", "gb, ie", "--yes"
+    )
+    assert result.stderr == "Error: stopped here\n"
+    (options,) = seen
+    assert options.origination_number == passed
+    assert options.parameters["AllowedCountries"] == "GB,IE"
 
 
 def test_a_first_deploy_needs_the_origination_number(moto_server: str) -> None:

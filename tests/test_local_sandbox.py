@@ -187,7 +187,7 @@ def test_local_sandbox_end_to_end(sandbox_dir: Path, tmp_path: Path) -> None:
     )
     assert booked.returncode == 0, booked.stderr
     assert booked.stdout == "Booked: XYZ123. Thank you!\n"
-    listed = shiftsms("shifts", "list", "--json", env=aws)
+    listed = shiftsms("shifts", "list", "--json", "--full-numbers", env=aws)
     assert listed.returncode == 0, listed.stderr
     shifts = {s["shift_id"]: s for s in json.loads(listed.stdout)}
     assert shifts["XYZ123"]["shift_status"] == "taken"
@@ -250,7 +250,7 @@ def test_local_sandbox_end_to_end(sandbox_dir: Path, tmp_path: Path) -> None:
 
     # State survives a restart: the tables and the outbox come back.
     pid = up(sandbox_dir, port, env)
-    listed = shiftsms("shifts", "list", "--json", env=aws)
+    listed = shiftsms("shifts", "list", "--json", "--full-numbers", env=aws)
     shifts = {s["shift_id"]: s for s in json.loads(listed.stdout)}
     assert (shifts["XYZ123"]["employee"], shifts["XYZ124"]["employee"]) == (ANA, BEN)
     outbox = shiftsms("local", "outbox", "--json", "--state-dir", str(sandbox_dir), env=env)
@@ -498,7 +498,7 @@ def test_kill_9_loses_nothing_the_sandbox_confirmed(sandbox_dir: Path, tmp_path:
     assert sum(_offers_on_disk(sandbox_dir, "XYZ124").values()) >= 3
     pid = _kill_and_restart(sandbox_dir, pid, port, env)
     assert _outputs(endpoint) == names  # the same tables, queues, topic and key
-    listed = shiftsms("shifts", "list", "--json", env=aws, cwd=elsewhere)
+    listed = shiftsms("shifts", "list", "--json", "--full-numbers", env=aws, cwd=elsewhere)
     shifts = {s["shift_id"]: s for s in json.loads(listed.stdout)}
     assert (shifts["XYZ123"]["shift_status"], shifts["XYZ123"]["employee"]) == ("taken", ANA)
     again = shiftsms("local", "sms", "--from", BEN, "XYZ123", env=aws, cwd=elsewhere)

@@ -20,6 +20,7 @@ import pytest
 
 from shiftsms.aws.audit_table import AuditTable
 from shiftsms.cli import report as report_cli
+from shiftsms.cli.context import CliContext
 from shiftsms.core.audit import AuditEntry, entry_from_images
 from shiftsms.core.models import Shift, ShiftStatus
 from shiftsms.core.phone import fingerprint
@@ -343,3 +344,32 @@ def test_json_and_csv_together_are_a_usage_error(deployed: Deployed, tmp_path: P
     assert result.exit_code == 2
     assert "give --json or --csv, not both" in result.stderr
     assert not path.exists()
+
+
+UNWRITABLE = {
+    "no folder": ("missing/people.csv", "cannot write {path}: folder {parent} does not exist"),
+    "a folder": (".", "{path} is a folder, not a file"),
+}
+
+
+@pytest.mark.parametrize(("where", "reason"), UNWRITABLE.values(), ids=UNWRITABLE.keys())
+def test_a_csv_file_that_cannot_be_written_is_refused_before_the_report_is_built(
+    where: str, reason: str, deployed: Deployed, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    services: list[str] = []
+    original = CliContext.client
+
+    def client(self: CliContext, service: str) -> Any:
+        services.append(service)
+        return original(self, service)
+
+    monkeypatch.setattr(CliContext, "client", client)
+    path = tmp_path / where
+    result = invoke("report", "--csv", str(path))
+    assert result.stdout == ""  # no report printed first
+    assert result.exit_code == 2
+    message = reason.format(path=path, parent=path.parent)
+    assert result.stderr == (
+        f"Error: Invalid value for '--csv': {message} (see: shiftsms report --help)\n"
+    )
+    assert services == []

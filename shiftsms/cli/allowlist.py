@@ -12,6 +12,7 @@ from rich.table import Table
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import get_context
+from shiftsms.cli.options import JsonOpt
 from shiftsms.cli.output import handle_errors, print_json, progress, read_text, say, stdout, warn
 from shiftsms.core.catalogue import CATALOGUES, DEFAULT_LANGUAGE
 from shiftsms.core.models import Shift, StaffChange, StaffMember
@@ -38,7 +39,6 @@ RegionOpt = Annotated[
         "(default: the stack's DefaultPhoneRegion, else GB).",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _service(ctx: typer.Context, region: str | None) -> AllowlistService:

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from shiftsms.aws.audit_table import AuditTable
 from shiftsms.cli.context import get_context
-from shiftsms.cli.output import handle_errors, print_json, say, stdout
+from shiftsms.cli.options import FullNumbersOpt, JsonOpt
+from shiftsms.cli.output import handle_errors, print_json, say, stdout, writable_file
 from shiftsms.core.audit import SHIFT, STAFF, AuditEntry, staff_subject, subject_key
 from shiftsms.core.periods import parse_period
 from shiftsms.core.phone import InvalidPhoneNumber, mask, normalise
@@ -133,13 +134,14 @@ def audit(
             help="How far back, like 12h, 7d or 2w (default 7d; with --shift/--phone: all).",
         ),
     ] = None,
-    as_json_: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    as_json_: JsonOpt = False,
     csv_file: Annotated[
-        Path | None, typer.Option("--csv", help="Write one row per attribute changed to FILE.")
+        Path | None,
+        typer.Option(
+            "--csv", callback=writable_file, help="Write one row per attribute changed to FILE."
+        ),
     ] = None,
-    full_numbers: Annotated[
-        bool, typer.Option("--full-numbers", help="Show phone numbers in full (masked otherwise).")
-    ] = False,
+    full_numbers: FullNumbersOpt = False,
 ) -> None:
     """Every change to a shift, an allow-list entry or a campaign: what, when and by whom.
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from shiftsms.aws.stack import StackInfo
 from shiftsms.aws.wiring import campaign_planner, campaign_reports
 from shiftsms.cli.context import get_context
+from shiftsms.cli.options import FullNumbersOpt, JsonOpt
 from shiftsms.cli.output import confirm, handle_errors, print_json, say, stdout, warn
 from shiftsms.core import spend
 from shiftsms.core.award import AwardRule, CampaignMode, parse_duration
@@ -37,7 +38,6 @@ app = typer.Typer(
 )
 
 EXIT_DECLINED = 1
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def now() -> datetime:
@@ -411,10 +411,7 @@ def show(
             "--recipients", help="List each recipient: status, parts and price of their text."
         ),
     ] = False,
-    full_numbers: Annotated[
-        bool,
-        typer.Option("--full-numbers", help="Show whole phone numbers; masked otherwise."),
-    ] = False,
+    full_numbers: FullNumbersOpt = False,
 ) -> None:
     """One campaign: status, delivery receipts and cost, and who booked each shift, how soon."""
     reports = _reports(ctx)

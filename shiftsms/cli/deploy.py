@@ -12,8 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from shiftsms.cli.context import get_context
+from shiftsms.cli.options import JsonOpt
 from shiftsms.cli.output import confirm, fail, handle_errors, print_json, say, stderr, stdout, warn
 from shiftsms.core import spend
+from shiftsms.core.phone import InvalidPhoneNumber, normalise
 from shiftsms.deploy.deployer import (
     BundleReady,
     ChangeSetReady,
@@ -26,6 +28,7 @@ from shiftsms.deploy.deployer import (
     StackStatus,
     parse_numbers,
 )
+from shiftsms.deploy.protect import country_codes, every_region
 from shiftsms.deploy.stack import ChangeSet, StackEvent
 from shiftsms.errors import InvalidInput, StackFailed
 
@@ -175,6 +178,43 @@ def _print_result(result: DeployResult) -> None:
         )
 
 
+# A phone number or pool as End User Messaging names it: its id, or its ARN.
+_ARN = r"arn:aws(-[a-z]+)*:sms-voice:[a-z0-9-]+:\d{12}:"
+_IDENTITY = re.compile(rf"({_ARN}phone-number/)?phone-[0-9A-Za-z]+|({_ARN}pool/)?pool-[0-9A-Za-z]+")
+
+
+def _origination(raw: str | None) -> str | None:
+    """``--origination-number``: E.164 (normalised), a phone number or pool id or ARN, or None
+    if not given or blank (InvalidInput if wrong)."""
+    value = (raw or "").strip()
+    if not value:
+        return None
+    if value.startswith("+"):
+        try:
+            return normalise(value)
+        except InvalidPhoneNumber as exc:
+            raise InvalidInput(f"--origination-number: {exc}") from exc
+    if not _IDENTITY.fullmatch(value):
+        raise InvalidInput(
+            "--origination-number must be an E.164 number such as +447700900000, a phone "
+            f"number id or ARN, or a pool id or ARN, got {raw!r}"
+        )
+    return value
+
+
+def _allowed_countries(raw: str) -> str:
+    """``--allowed-countries`` as the AllowedCountries parameter, blank for the default
+    (InvalidInput if a code is not an ISO 3166-1 alpha-2 country phonenumbers knows)."""
+    codes, known = country_codes(raw), every_region()
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise InvalidInput(
+            "--allowed-countries must be comma-separated ISO 3166-1 alpha-2 country codes "
+            f"such as GB,IE (unknown: {', '.join(unknown)})"
+        )
+    return ",".join(codes)
+
+
 def _alarm_and_spend_parameters(
     alarm_email: str | None, max_price: str | None, price_per_segment: str | None
 ) -> dict[str, str]:
@@ -292,7 +332,7 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
     cli = get_context(ctx)
     options = DeployOptions(
         stack_name=cli.stack_name,
-        origination_number=origination_number,
+        origination_number=_origination(origination_number),
         approved_numbers=None if approved_numbers is None else approved_numbers.split(","),
         connect=_connect(
             connect_instance_id, connect_contact_flow_id, connect_queue_id, connect_source_number
@@ -303,11 +343,7 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
             **(
                 {}
                 if allowed_countries is None
-                else {
-                    "AllowedCountries": ",".join(
-                        c.strip().upper() for c in allowed_countries.split(",") if c.strip()
-                    )
-                }
+                else {"AllowedCountries": _allowed_countries(allowed_countries)}
             ),
             **_alarm_and_spend_parameters(alarm_email, max_price_per_message, price_per_segment),
             **(
@@ -336,7 +372,7 @@ def deploy(  # noqa: PLR0917 (Typer passes every option as a parameter)
 @handle_errors
 def status(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Stack status and outputs, both versions, shifts, allow list, queues, campaigns, alarms.
 

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from shiftsms.cli.options import JsonOpt
 from shiftsms.cli.output import fail, handle_errors, print_json, say, stderr, stdout
 from shiftsms.core.phone import normalise
 from shiftsms.local.aws import DEFAULT_REGION, environment
@@ -52,7 +53,6 @@ StateDirOpt = Annotated[
         help="Folder for the sandbox's state (default: ./.shiftsms). Delete it to start afresh.",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _state_dir(given: Path | None) -> Path:

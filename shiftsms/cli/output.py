@@ -162,6 +162,25 @@ def read_text(path: Path) -> str:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
+def writable_file(path: Path | None) -> Path | None:
+    """An option callback for a file the command will write (``--csv FILE``): a usage error,
+    before any AWS call, if it is a folder or its folder is missing or not writable."""
+    if path is None:
+        return None
+    parent = path.parent
+    if path.is_dir():
+        reason = f"{path} is a folder, not a file"
+    elif not parent.exists():
+        reason = f"cannot write {path}: folder {parent} does not exist"
+    elif not parent.is_dir():
+        reason = f"cannot write {path}: {parent} is not a folder"
+    elif not os.access(path if path.exists() else parent, os.W_OK):
+        reason = f"cannot write {path}: no permission"
+    else:
+        return path
+    raise typer.BadParameter(reason)
+
+
 def _client_error(exc: ClientError) -> str:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))

@@ -15,7 +15,8 @@ from shiftsms.aws.audit_table import AuditTable
 from shiftsms.aws.delivery_records import DynamoSendRecords
 from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.cli.context import CliContext, get_context
-from shiftsms.cli.output import handle_errors, print_json, say, stdout
+from shiftsms.cli.options import JsonOpt
+from shiftsms.cli.output import handle_errors, print_json, say, stdout, writable_file
 from shiftsms.core.periods import parse_period
 from shiftsms.core.shift_times import time_zone
 from shiftsms.errors import InvalidInput
@@ -160,9 +161,10 @@ def report(
         str | None, typer.Option("--location", help="Only shifts at L (any case).")
     ] = None,
     role: Annotated[str | None, typer.Option("--role", help="Only shifts needing R.")] = None,
-    as_json_: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    as_json_: JsonOpt = False,
     csv_file: Annotated[
-        Path | None, typer.Option("--csv", help="Write the per-person numbers to FILE.")
+        Path | None,
+        typer.Option("--csv", callback=writable_file, help="Write the per-person numbers to FILE."),
     ] = None,
 ) -> None:
     """Shifts posted and filled, fill rate, time to fill, texts, cost, opt-outs, per person.

@@ -16,6 +16,7 @@ from shiftsms.aws.shifts_table import ShiftsTable
 from shiftsms.aws.sms import EndUserMessagingSms
 from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import get_context
+from shiftsms.cli.options import FullNumbersOpt, JsonOpt
 from shiftsms.cli.output import (
     confirm,
     handle_errors,
@@ -33,6 +34,7 @@ from shiftsms.core.booking_rules import (
     RuleSettings,
 )
 from shiftsms.core.models import Shift, ShiftStatus
+from shiftsms.core.phone import mask
 from shiftsms.core.shift_times import date_window, from_iso, time_zone, to_iso
 from shiftsms.core.waitlist import DEFAULT_HOLD_MINUTES
 from shiftsms.errors import NotConfigured, ShiftExists
@@ -59,7 +61,6 @@ MAX_TABLE_ROWS = 50
 ShiftIdArg = Annotated[
     str, typer.Argument(metavar="SHIFT_ID", help="Shift code staff text back, e.g. XYZ123.")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 TzOpt = Annotated[
     str | None,
     typer.Option(
@@ -151,14 +152,20 @@ def _with_waitlist(ctx: typer.Context, service: ShiftService) -> ShiftService:
     return service
 
 
-def _report_holder_text(done: Cancelled) -> None:
+def _number(number: str | None, full_numbers: bool) -> str | None:
+    """A holder's number as shown: masked unless ``full_numbers`` (None stays None)."""
+    return number if full_numbers or not number else mask(number)
+
+
+def _report_holder_text(done: Cancelled, full_numbers: bool) -> None:
     told = done.told
     if told is None:
         return
+    to = _number(told.to, full_numbers)
     if told.error is None:
-        say(f"Texted {told.to}: {told.text}")
+        say(f"Texted {to}: {told.text}")
     else:
-        warn(f"could not text {told.to} that their booking is cancelled ({told.error}): tell them")
+        warn(f"could not text {to} that their booking is cancelled ({told.error}): tell them")
 
 
 def _local(stored: str | None, zone: ZoneInfo) -> str | None:
@@ -181,13 +188,13 @@ def _shown(stored: str | None, zone: ZoneInfo) -> str:
         return stored
 
 
-def _as_json(shift: Shift, service: ShiftService) -> dict[str, Any]:
+def _as_json(shift: Shift, service: ShiftService, full_numbers: bool) -> dict[str, Any]:
     zone = service.zone
     return {
         "shift_id": shift.shift_id,
         "shift_info": shift.shift_info,
         "shift_status": shift.shift_status,
-        "employee": shift.employee,
+        "employee": _number(shift.employee, full_numbers),
         "booked_at": shift.booked_at,
         "starts_at": _local(shift.starts_at, zone),
         "ends_at": _local(shift.ends_at, zone),
@@ -338,19 +345,21 @@ def list_(
     location: LocationOpt = None,
     role: RoleOpt = None,
     as_json: JsonOpt = False,
+    full_numbers: FullNumbersOpt = False,
 ) -> None:
     """List shifts: available first, then taken; each soonest first, shifts without a time
     after those with one. Console items count whatever case their status is typed in.
 
     Times are shown in the stack's time zone; a shift whose start has passed shows as past
     (its stored status is unchanged). --from/--to keep the shifts starting on those days.
+    Holders' numbers are masked unless --full-numbers.
     """
     service = _service(ctx)
     wanted = status.value if status else None
     only = ShiftFilter(date_window(first, last, service.zone), location, role)
     shifts = service.matching(wanted, only)
     if as_json:
-        print_json([_as_json(s, service) for s in shifts])
+        print_json([_as_json(s, service, full_numbers) for s in shifts])
         return
     if not shifts:
         filtered = only != ShiftFilter()
@@ -374,7 +383,7 @@ def list_(
             *((*when, s.location or "", s.role or "") if timed else ()),
             s.shift_info,
             f"past ({s.status_text})" if past else s.status_text,
-            s.employee or "",
+            _number(s.employee, full_numbers) or "",
             s.booked_at or "",
             style=style,
         )
@@ -392,16 +401,21 @@ def release(
     no_notify: Annotated[
         bool, typer.Option("--no-notify", help="Do not text the holder that it is cancelled.")
     ] = False,
+    full_numbers: FullNumbersOpt = False,
 ) -> None:
     """Make a taken shift available again (staff can book it by SMS)."""
     service = _with_waitlist(ctx, _service(ctx, notify=not no_notify))
     done = service.release(shift_id, notify=not no_notify)
     before = done.before
-    held = f" (it was taken by {before.employee})" if before.employee else ""
+    holder = _number(before.employee, full_numbers)
+    held = f" (it was taken by {holder})" if holder else ""
     say(f"Shift {before.shift_id} is available again{held}.")
-    _report_holder_text(done)
+    _report_holder_text(done, full_numbers)
     if done.offered_to:
-        say(f"Held for {done.offered_to}, the first on its waitlist who may take it.")
+        say(
+            f"Held for {_number(done.offered_to, full_numbers)}, the first on its waitlist "
+            "who may take it."
+        )
 
 
 @app.command("remove")
@@ -413,13 +427,15 @@ def remove(
     no_notify: Annotated[
         bool, typer.Option("--no-notify", help="Do not text the holder that it is cancelled.")
     ] = False,
+    full_numbers: FullNumbersOpt = False,
 ) -> None:
     """Delete a shift (asks first unless --yes)."""
     service = _service(ctx, notify=not no_notify)
     shift = service.get(shift_id)
     if not yes:
-        held = f", taken by {shift.employee}" if shift.employee else ""
+        holder = _number(shift.employee, full_numbers)
+        held = f", taken by {holder}" if holder else ""
         confirm(f"Remove shift {shift.shift_id} ({shift.shift_info}{held})?", abort=True)
     done = service.remove(shift, notify=not no_notify)
     say(f"Removed shift {shift.shift_id}.")
-    _report_holder_text(done)
+    _report_holder_text(done, full_numbers)

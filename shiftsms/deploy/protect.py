@@ -33,15 +33,20 @@ class CountryRules:
     changed: int
 
 
+def country_codes(raw: str) -> tuple[str, ...]:
+    """The comma-separated codes of ``raw`` (``gb, IE``): upper case, each once, in order."""
+    return tuple(dict.fromkeys(c.strip().upper() for c in raw.split(",") if c.strip()))
+
+
 def allowed_countries(raw: str, origination: str, default_region: str) -> tuple[str, ...]:
     """The ``AllowedCountries`` parameter as codes; empty: the origination number's country.
 
     An origination identity that is not an E.164 number (an id, ARN or pool) says no country
     here, so ``default_region`` stands in for it.
     """
-    codes = [c.strip().upper() for c in raw.split(",") if c.strip()]
+    codes = country_codes(raw)
     if codes:
-        return tuple(dict.fromkeys(codes))
+        return codes
     if origination.startswith("+"):
         try:
             number = phonenumbers.parse(origination)
@@ -58,7 +63,8 @@ def allowed_countries(raw: str, origination: str, default_region: str) -> tuple[
     return (default_region.strip().upper(),)
 
 
-def _every_region() -> set[str]:
+def every_region() -> set[str]:
+    """Every ISO 3166-1 alpha-2 code ``phonenumbers`` knows as a region."""
     return {r for r in phonenumbers.SUPPORTED_REGIONS if len(r) == 2}
 
 
@@ -67,7 +73,7 @@ def apply_country_rules(sms: Any, protect_id: str, allowed: Sequence[str]) -> Co
     current = sms.get_protect_configuration_country_rule_set(
         ProtectConfigurationId=protect_id, NumberCapability=CAPABILITY
     ).get("CountryRuleSet", {})
-    countries = set(current) or _every_region()
+    countries = set(current) or every_region()
     unknown = sorted(set(allowed) - countries)
     if unknown:
         raise DeployError(
