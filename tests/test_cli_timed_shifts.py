@@ -87,6 +87,25 @@ def test_add_keeps_the_given_info_and_reads_times_in_tz(deployed: Deployed) -> N
     assert "location" not in item
 
 
+def test_times_read_in_tz_are_composed_on_the_stacks_clock(
+    deployed: Deployed, tmp_path: Path
+) -> None:
+    # 20:00 in New York is 01:00 the next day in London: staff see the stack's day and time,
+    # as in every list, reply and reminder.
+    result = invoke(
+        "shifts", "add", "NY2", "--start", "2026-08-15 20:00", "--end", "2026-08-16 04:00",
+        "--tz", "America/New_York",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Added shift NY2: Sun 16/08 01:00-09:00\n"
+    assert stored(deployed)["NY2"]["starts_at"] == "2026-08-15T20:00-04:00"
+    path = write_csv(
+        tmp_path, "shift_id,shift_info,starts_at,ends_at\nNY3,,2026-08-15 20:00,2026-08-16 04:00\n"
+    )
+    assert invoke("shifts", "import", path, "--tz", "America/New_York").exit_code == 0
+    assert stored(deployed)["NY3"]["shift_info"] == "Sun 16/08 01:00-09:00"
+
+
 def test_add_across_the_clocks_going_back(deployed: Deployed) -> None:
     result = invoke(
         "shifts", "add", "DST1", "--start", "2026-10-24 22:00", "--end", "2026-10-25 06:00"

@@ -91,18 +91,20 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def stack_zone(ctx: typer.Context, tz: str | None = None) -> ZoneInfo:
-    """``--tz`` if given, else the stack's time zone."""
-    return time_zone(tz if tz is not None else get_context(ctx).stack().settings().time_zone)
+def stack_zone(ctx: typer.Context) -> ZoneInfo:
+    """The stack's time zone: where times are shown and shift texts composed."""
+    return time_zone(get_context(ctx).stack().settings().time_zone)
 
 
 def _service(ctx: typer.Context, *, notify: bool = False, tz: str | None = None) -> ShiftService:
+    """The shift service on the stack's table; times without an offset read in ``tz`` (the
+    stack's zone when None), shown and composed in the stack's zone."""
     cli = get_context(ctx)
     table = ShiftsTable(
         cli.client("dynamodb"), cli.output("ShiftsTableName"), cli.output("StaffTableName")
     )
-    zone = stack_zone(ctx, tz)
-    service = ShiftService(table, zone=zone, clock=now)
+    read_in = time_zone(tz) if tz is not None else None
+    service = ShiftService(table, zone=stack_zone(ctx), clock=now, read_in=read_in)
     if notify:
         service.sms = _stack_sms(ctx)
         service.origination = cli.output("OriginationIdentity")
@@ -295,7 +297,7 @@ def import_(
     an empty shift_info is then composed from the row's times, location and role.
     """
     service = _service(ctx, tz=tz)
-    parsed = read_file(read_text(file), service.zone, service.clock())
+    parsed = read_file(read_text(file), service.zone, service.clock(), read_in=service.read_in)
     with progress("Importing shifts", len(parsed.rows)) as advance:
         result = service.import_rows(parsed.rows, on_row=lambda _row: advance())
     if as_json:

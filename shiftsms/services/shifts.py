@@ -64,19 +64,27 @@ class ShiftTerms:
 
 
 def timed_shift(
-    code: str, info: str | None, terms: ShiftTerms, zone: ZoneInfo, now: datetime
+    code: str,
+    info: str | None,
+    terms: ShiftTerms,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    read_in: ZoneInfo | None = None,
 ) -> Shift:
-    """The available shift ``code`` with ``terms`` checked; ``info`` composed when None.
+    """The available shift ``code`` with ``terms`` checked; ``info`` composed when None, its
+    times on the wall clock of ``zone`` (the stack's, as staff see every other time).
 
-    Raises InvalidInput (a ShiftTimeError or UnreadableLabel among them) for a start without
-    an end (or the reverse), a time that cannot be read in ``zone``, an end not after the
-    start or over 24 h after it, a start before ``now``, a role or location staff could not
-    read, or neither info nor a time, location or role to compose it from.
+    Times without an offset are read in ``read_in`` (default ``zone``). Raises InvalidInput
+    (a ShiftTimeError or UnreadableLabel among them) for a start without an end (or the
+    reverse), a time that cannot be read, an end not after the start or over 24 h after it,
+    a start before ``now``, a role or location staff could not read, or neither info nor a
+    time, location or role to compose it from.
     """
     if (terms.start is None) != (terms.end is None):
         raise InvalidInput("give both a start and an end, or neither")
     span = (
-        shift_span(terms.start, terms.end, zone, now)
+        shift_span(terms.start, terms.end, read_in or zone, now)
         if terms.start is not None and terms.end is not None
         else None
     )
@@ -236,12 +244,18 @@ class ShiftFile:
         return [r for r in self.rows if r.given_info != r.shift.shift_info]
 
 
-def read_file(text: str, zone: ZoneInfo | None = None, now: datetime | None = None) -> ShiftFile:
+def read_file(
+    text: str,
+    zone: ZoneInfo | None = None,
+    now: datetime | None = None,
+    *,
+    read_in: ZoneInfo | None = None,
+) -> ShiftFile:
     """Validate a ``shift_id,shift_info[,shift_status][,starts_at,ends_at,location,role]``
     CSV; raise RowsRejected if any row is bad (bad id, empty info with nothing to compose it
     from, unknown status, a time, location or role ``shifts add`` would refuse, an id
-    repeated in the file). Times without an offset are read in ``zone`` and checked at
-    ``now``."""
+    repeated in the file). Times without an offset are read in ``read_in`` (default
+    ``zone``) and checked at ``now``; composed infos show them in ``zone``."""
     zone = zone or ZoneInfo("Europe/London")
     now = now or utc_now()
     table = read_csv(text)
@@ -264,7 +278,9 @@ def read_file(text: str, zone: ZoneInfo | None = None, now: datetime | None = No
         given = (rec.cells.get(INFO_COLUMN) or "").strip()
         try:
             code = validate_shift_id(rec.get(ID_COLUMN))
-            shift = timed_shift(code, given or (None if terms.given else ""), terms, zone, now)
+            shift = timed_shift(
+                code, given or (None if terms.given else ""), terms, zone, now, read_in=read_in
+            )
         except (InvalidShiftId, InvalidInput) as exc:
             problems.append((rec.line, str(exc)))
             continue
@@ -292,6 +308,8 @@ class ShiftService:
     origination: str = ""
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
     clock: Callable[[], datetime] = utc_now
+    # Where times given without an offset are read (``--tz``; None: ``zone``).
+    read_in: ZoneInfo | None = None
     # Offers a released shift to the first eligible person on its waitlist (None: no offers).
     waitlist: WaitlistService | None = None
     # The allow list, for the holder's language (None: the holder is told in English).
@@ -316,7 +334,7 @@ class ShiftService:
         terms = terms or ShiftTerms()
         if replace and terms.given:
             raise InvalidInput("--replace changes only the info: remove the shift to change more")
-        shift = timed_shift(code, info, terms, self.zone, self.clock())
+        shift = timed_shift(code, info, terms, self.zone, self.clock(), read_in=self.read_in)
         given = info.strip() if info is not None else shift.shift_info
         try:
             self.store.put(shift)
