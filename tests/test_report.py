@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shiftsms.aws.audit_table import AuditTable
+from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli import report as report_cli
 from shiftsms.cli.context import CliContext
 from shiftsms.core.audit import AuditEntry, entry_from_images
-from shiftsms.core.models import Shift, ShiftStatus
+from shiftsms.core.models import Shift, ShiftStatus, StaffMember
 from shiftsms.core.phone import fingerprint
 from shiftsms.services.report import FillReport, bars
 from tests.clitools import invoke, record_dynamodb_calls, table_rows
@@ -302,33 +303,47 @@ def test_report_reads_by_day_never_a_scan_and_prints_masked(
     story.offer("c1", T0 + timedelta(minutes=5), "A1")
     story.text("c1", ANA, T0 + timedelta(minutes=6))
     story.book("A1", ANA, T0 + timedelta(minutes=47))
+    story.text("c1", BEN, T0 + timedelta(minutes=6))  # offered, booked nothing
+    staff = StaffTable(deployed.dynamodb, deployed.outputs["StaffTableName"])
+    staff.put(StaffMember(ANA, "Ana"))
+    staff.put(StaffMember(BEN, "Ben"))
     monkeypatch.setattr(report_cli, "now", lambda: END)
     monkeypatch.setattr(report_cli, "send_records", lambda cli: story.sends)
     calls = record_dynamodb_calls(monkeypatch)
     result = invoke("report", "--since", "30d")
     assert result.exit_code == 0, result.output
-    assert calls == ["Query"] * 31  # one per UTC day of the audit's by-day index
+    # one per UTC day of the audit's by-day index, and the allow list's recipients index
+    assert calls == ["Query"] * 32
     rows = {r[0]: r[1] for r in table_rows(result.stdout) if len(r) == 2}
     assert rows["Shifts posted"] == "1"
     assert rows["Fill rate"] == "100% (1 of 1)"
     assert rows["Time to fill (from the first offer)"] == "median 42 min, p90 42 min"
-    assert rows["Cost"] == "$0.0430 ($0.0430 per filled shift)"
+    assert rows["Cost"] == "$0.0860 ($0.0860 per filled shift)"
     assert "Fill report 2026-10-31 to 2026-11-30 (Europe/London)" in result.stdout
-    assert ["+44********23", "1", "1", "12", "█" * 30] in table_rows(result.stdout)
-    assert ANA not in result.stdout
+    people = [r for r in table_rows(result.stdout) if len(r) == 6]
+    # Ben booked nothing: the send records know him only by a fingerprint, the allow list
+    # by name and number
+    assert people == [
+        ["Person", "Name", "Offers", "Bookings", "Hours", ""],
+        ["+44********23", "Ana", "1", "1", "12", "█" * 30],
+        ["+44********56", "Ben", "1", "0", "0", ""],
+    ]
+    assert ANA not in result.stdout and BEN not in result.stdout
 
     result = invoke("report", "--json")
     data = json.loads(result.stdout)
-    assert (data["shifts_filled"], data["fill_rate"], data["cost_usd"]) == (1, 1.0, "0.0430")
+    assert (data["shifts_filled"], data["fill_rate"], data["cost_usd"]) == (1, 1.0, "0.0860")
     assert data["people"] == [
-        {"person": "+44********23", "offers": 1, "bookings": 1, "hours": 12.0}
+        {"person": "+44********23", "name": "Ana", "offers": 1, "bookings": 1, "hours": 12.0},
+        {"person": "+44********56", "name": "Ben", "offers": 1, "bookings": 0, "hours": 0.0},
     ]
 
     path = tmp_path / "people.csv"
     assert invoke("report", "--csv", str(path)).exit_code == 0
     assert list(csv.reader(path.open(encoding="utf-8"))) == [
-        ["person", "offers", "bookings", "hours"],
-        ["+44********23", "1", "1", "12.0"],
+        ["person", "name", "offers", "bookings", "hours"],
+        ["+44********23", "Ana", "1", "1", "12.0"],
+        ["+44********56", "Ben", "1", "0", "0.0"],
     ]
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from shiftsms.aws.audit_table import AuditTable
 from shiftsms.aws.delivery_records import DynamoSendRecords
 from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.aws.staff_table import StaffTable
 from shiftsms.cli.context import CliContext, get_context
 from shiftsms.cli.options import JsonOpt
 from shiftsms.cli.output import handle_errors, print_json, say, stdout, writable_file
@@ -88,6 +89,7 @@ def as_json(report: Report) -> dict[str, Any]:
         "people": [
             {
                 "person": p.label,
+                "name": p.name or None,
                 "offers": p.offers,
                 "bookings": p.bookings,
                 "hours": round(p.hours, 2),
@@ -130,13 +132,11 @@ def _render(report: Report, title: str) -> None:
     people = people_by_bookings(report)
     if people:
         table = Table(title="Per person")
-        for column in ("Person", "Offers", "Bookings", "Hours", ""):
+        for column in ("Person", "Name", "Offers", "Bookings", "Hours", ""):
             table.add_column(column)
         booked = bars([p.bookings for p in people])
-        for person, bar in zip(people, booked, strict=True):
-            table.add_row(
-                person.label, str(person.offers), str(person.bookings), f"{person.hours:g}", bar
-            )
+        for p, bar in zip(people, booked, strict=True):
+            table.add_row(p.label, p.name, str(p.offers), str(p.bookings), f"{p.hours:g}", bar)
         out.print(table)
 
 
@@ -144,9 +144,9 @@ def _write_csv(path: Path, report: Report) -> int:
     people = people_by_bookings(report)
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["person", "offers", "bookings", "hours"])
+        writer.writerow(["person", "name", "offers", "bookings", "hours"])
         for p in people:
-            writer.writerow([p.label, p.offers, p.bookings, round(p.hours, 2)])
+            writer.writerow([p.label, p.name, p.offers, p.bookings, round(p.hours, 2)])
     return len(people)
 
 
@@ -182,6 +182,7 @@ def report(
         AuditTable(dynamodb, stack.output("AuditTableName")),
         send_records(cli),
         ShiftsTable(dynamodb, settings.shifts_table),
+        StaffTable(dynamodb, settings.staff_table),
     )
     end = now()
     zone = time_zone(settings.time_zone)

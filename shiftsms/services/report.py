@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 from shiftsms.core.audit import CAMPAIGN, CREATED, SHIFT, STAFF, AuditEntry
 from shiftsms.core.commands import is_alias
-from shiftsms.core.models import ShiftStatus
-from shiftsms.core.phone import mask
+from shiftsms.core.models import ShiftStatus, StaffMember
+from shiftsms.core.phone import fingerprint, mask
 from shiftsms.core.shift_times import UnreadableTime, from_iso
 from shiftsms.ports import AuditTrail, ShiftStore
 
@@ -77,6 +77,8 @@ class Person:
     offers: int = 0
     bookings: int = 0
     hours: float = 0.0
+    # Their name on the allow list ("" when not found there).
+    name: str = ""
 
 
 @dataclass
@@ -162,14 +164,30 @@ def _matches(value: str | None, wanted: str | None) -> bool:
     return wanted is None or (value or "").casefold() == wanted.casefold()
 
 
+class Roster(Protocol):
+    """The allow list, as far as the report reads it."""
+
+    def recipients(self) -> Iterator[StaffMember]:
+        """The people campaigns are sent to (an index, not a Scan)."""
+        ...
+
+
 class FillReport:
     """Builds a :class:`Report` from the audit trail, the send records and the shifts."""
 
-    def __init__(self, trail: AuditTrail, sends: SendRecordsLike, shifts: ShiftStore) -> None:
-        """The three stores the report reads (none is written)."""
+    def __init__(
+        self,
+        trail: AuditTrail,
+        sends: SendRecordsLike,
+        shifts: ShiftStore,
+        roster: Roster | None = None,
+    ) -> None:
+        """The stores the report reads (none is written); ``roster`` names the people (the
+        allow list's campaign recipients; None: people are shown by masked number only)."""
         self.trail = trail
         self.sends = sends
         self.shifts = shifts
+        self.roster = roster
 
     def build(
         self,
@@ -208,7 +226,20 @@ class FillReport:
         wanted = {c for c, ids in campaigns.items() if set(ids) & set(chosen)} if filtered else None
         labels = {who: label for s in shifts.values() for who, label in s.takers.items()}
         self._count_sends(report, start, end, wanted, labels)
+        self._name_people(report)
         return report
+
+    def _name_people(self, report: Report) -> None:
+        """Name each person the roster knows; one only a fingerprint stands for gets their
+        masked number (both from the allow list: the send records hold no numbers)."""
+        if self.roster is None or not report.people:
+            return
+        known = {fingerprint(m.phone): m for m in self.roster.recipients()}
+        for who, person in report.people.items():
+            member = known.get(who)
+            if member is not None:
+                person.name = member.name or ""
+                person.label = mask(member.phone)
 
     @staticmethod
     def _shift_entry(shift: _Shift, entry: AuditEntry) -> None:
