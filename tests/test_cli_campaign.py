@@ -14,12 +14,14 @@ import pytest
 from shiftsms.aws.delivery_records import DynamoSendRecords
 from shiftsms.aws.dynamo import from_item
 from shiftsms.aws.shifts_table import ShiftsTable
+from shiftsms.cli import campaign as campaign_cli
 from shiftsms.core.campaign_text import SAMPLE_CAMPAIGN_MESSAGE
 from shiftsms.core.campaigns import Campaign
 from shiftsms.core.delivery import parse_event
 from shiftsms.core.models import StaffMember
 from shiftsms.core.phone import mask
 from shiftsms.handlers.sender import SenderApp
+from shiftsms.services.campaigns import RecipientLine
 from tests.campaign_support import (
     CampaignStack,
     FakeContext,
@@ -495,3 +497,19 @@ def test_show_unknown_campaign(stack: CampaignStack) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == ["Error: no campaign nope"]
+
+
+def test_a_text_that_was_never_sent_shows_no_delivery_to_wait_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = (
+        RecipientLine("+44********01", "Ana", "sent", None, None, None, None),
+        RecipientLine("+44********02", "Ben", "failed", None, None, None, None),
+        RecipientLine("+44********03", None, "opted_out", None, None, None, None),
+    )
+    campaign_cli._show_recipients(lines)
+    assert table_rows(capsys.readouterr().out)[1:] == [
+        ["+44********01", "Ana", "sent", "pending", "-", "-", "-"],  # a receipt may come
+        ["+44********02", "Ben", "failed", "-", "-", "-", "-"],  # none ever will
+        ["+44********03", "-", "opted_out", "-", "-", "-", "-"],
+    ]

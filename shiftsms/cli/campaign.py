@@ -442,7 +442,7 @@ def _show_recipients(lines: tuple[RecipientLine, ...]) -> None:
             line.recipient,
             line.name or "-",
             line.outcome,
-            line.delivery_status or "pending",
+            line.delivery_status or ("pending" if line.outcome == "sent" else "-"),
             "-" if line.parts is None else str(line.parts),
             _price(line.price_usd),
             _price(line.carrier_fee_usd),
