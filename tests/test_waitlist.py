@@ -207,6 +207,19 @@ def test_an_expired_hold_goes_to_the_next_then_opens_to_all(world: World) -> Non
     assert world.text("XYZ123", DEE) == "Booked: XYZ123. Thank you!"
 
 
+def test_wait_for_a_shift_needing_a_role_the_sender_lacks_is_refused(world: World) -> None:
+    world.shifts.put(Shift("RN1", "Sat nights RN", ShiftStatus.AVAILABLE, role="RN"))
+    world.staff.put(StaffMember(ANA, roles=("RN",)))
+    assert world.text("RN1", ANA) == "Booked: RN1. Thank you!"
+    assert world.text("WAIT RN1", BEN) == "RN1 needs RN."
+    view = world.shifts.waitlist_view("RN1")
+    assert view is not None and view.waitlist == ()
+    world.staff.put(StaffMember(BEN, roles=("rn",)))  # given the role: any case
+    assert world.text("WAIT RN1", BEN) == (
+        "You're number 1 for RN1. We'll text you if it is free again."
+    )
+
+
 def test_opted_out_removed_and_ineligible_waiters_are_skipped_never_texted(
     world: World,
 ) -> None:
