@@ -549,7 +549,8 @@ def test_list_when_empty(deployed: Deployed) -> None:
 def test_list_rejects_an_unknown_status(deployed: Deployed) -> None:
     result = invoke("shifts", "list", "--status", "booked")
     assert result.exit_code == 2
-    assert "'booked' is not one of 'available', 'taken'" in result.stderr
+    assert "'--status': 'booked' is not one of 'available', 'taken'" in result.stderr
+    assert "Value error" not in result.stderr
 
 
 def test_a_long_list_shows_fifty_rows_and_says_how_many_more(

@@ -38,7 +38,9 @@ def format_usage_error(exc: Any) -> None:
         return
     ctx = getattr(exc, "ctx", None)
     hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
-    line = Text("Error: ", style="bold red") + Text(exc.format_message().rstrip(".") + hint)
+    # Typer's validation prefixes its reason with "Value error, ": the reason says it all
+    message = exc.format_message().replace("Value error, ", "").rstrip(".")
+    line = Text("Error: ", style="bold red") + Text(message + hint)
     stderr().print(line, soft_wrap=True)
 
 
