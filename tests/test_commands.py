@@ -104,9 +104,14 @@ def test_drop(body: str, codes: tuple[str, ...]) -> None:
     assert parse(body) == Command(Kind.DROP, codes=codes)
 
 
-@pytest.mark.parametrize("body", ["DROP", "DROP 🙂", "drop XYZ_1"])
+@pytest.mark.parametrize("body", ["DROP 🙂", "drop XYZ_1"])
 def test_drop_without_a_valid_code_is_unknown(body: str) -> None:
     assert parse(body) == Command(Kind.UNKNOWN)
+
+
+@pytest.mark.parametrize(("body", "kind"), [("DROP", Kind.DROP), (" wait, ", Kind.WAIT)])
+def test_a_bare_drop_or_wait_is_that_command_without_its_code(body: str, kind: Kind) -> None:
+    assert parse(body) == Command(kind)
 
 
 @pytest.mark.parametrize("word", sorted(OPT_OUT_KEYWORDS))

@@ -220,6 +220,14 @@ def test_wait_for_a_shift_needing_a_role_the_sender_lacks_is_refused(world: Worl
     )
 
 
+def test_a_bare_wait_or_drop_says_how_to_send_it(world: World) -> None:
+    assert world.text("WAIT", BEN) == "Please send WAIT and one shift code, like WAIT XYZ123."
+    assert world.text("drop", ANA) == (
+        "Please send DROP and the code of the shift to give back, like DROP XYZ123."
+    )
+    assert world.shifts.items["XYZ123"].employee == ANA  # nothing given back
+
+
 def test_opted_out_removed_and_ineligible_waiters_are_skipped_never_texted(
     world: World,
 ) -> None:

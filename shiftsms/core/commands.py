@@ -198,5 +198,6 @@ def parse(body: object) -> Command:
         note = text[first_match.end() :].strip(" :,-")
         return Command(spec.kind, note=note[:MAX_NOTE_LENGTH].rstrip())
     if spec.args is Args.CODES:
-        return _with_codes(spec.kind, tokens[1:])
+        # a bare WAIT or DROP is that command missing its code (its reply says how to send it)
+        return _with_codes(spec.kind, tokens[1:]) if tokens[1:] else Command(spec.kind)
     return Command(spec.kind)

@@ -268,6 +268,8 @@ class InboundService:
 
     def on_drop(self, req: _Request) -> _Outcome:
         """DROP codes: give back those the sender holds."""
+        if not req.command.codes:
+            return _Outcome(Action.INVALID, req.texts.text("DROP_WHICH"))
         reply, released = self._drop(req.command.codes, req.sender, req.sms, req.texts)
         return _Outcome(Action.DROPPED_SHIFT, reply, changed=released)
 

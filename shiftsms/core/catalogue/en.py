@@ -61,6 +61,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     # Waitlists (WAIT), held offers and YES
     "YES_WHICH": "Please reply with the code of the shift you want. Reply REQUEST for open shifts.",
     "WAIT_ONE_CODE": "Please send WAIT and one shift code, like WAIT XYZ123.",
+    "DROP_WHICH": "Please send DROP and the code of the shift to give back, like DROP XYZ123.",
     "WAITLIST_JOINED": "You're number {position} for {code}. We'll text you if it is free again.",
     "WAITLIST_ALREADY": "You're already number {position} for {code}. "
     "We'll text you if it is free again.",

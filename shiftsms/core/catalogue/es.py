@@ -59,6 +59,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "YES_WHICH": "Responda con el código del turno que desea. "
     "Responda REQUEST para ver los turnos libres.",
     "WAIT_ONE_CODE": "Envíe WAIT y un solo código de turno, por ejemplo WAIT XYZ123.",
+    "DROP_WHICH": "Envíe DROP y el código del turno que deja, por ejemplo DROP XYZ123.",
     "WAITLIST_JOINED": "Es el número {position} para {code}. "
     "Le avisaremos si vuelve a quedar libre.",
     "WAITLIST_ALREADY": "Ya es el número {position} para {code}. "

@@ -62,6 +62,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "YES_WHICH": "Odpisz kodem zmiany, którą chcesz wziąć. "
     "Odpisz REQUEST, aby zobaczyć wolne zmiany.",
     "WAIT_ONE_CODE": "Wyślij WAIT i jeden kod zmiany, np. WAIT XYZ123.",
+    "DROP_WHICH": "Wyślij DROP i kod zmiany, którą oddajesz, np. DROP XYZ123.",
     "WAITLIST_JOINED": "Jesteś nr {position} na liście do {code}. "
     "Napiszemy, jeśli znów się zwolni.",
     "WAITLIST_ALREADY": "Już jesteś nr {position} na liście do {code}. "
