@@ -232,7 +232,7 @@ def test_update_refusals(deployed: Deployed, args: list[str], code: int, message
     ("args", "message"),
     [
         (["12"], "Error: '12': too short"),
-        (["hello"], "Error: 'hello': not a phone number"),
+        (["hello"], "Error: 'hello': a phone number has no letters"),
         (["+999 123 456"], "Error: '+999 123 456': unknown country code"),
         ([ANA, "--default-region", "XX"], "Error: 'XX' is not a region code such as GB, US or FR"),
         ([ANA, "--group", " "], "Error: a group name cannot be empty"),

@@ -47,7 +47,11 @@ def test_normalise(raw: str, region: str | None, expected: str) -> None:
         ("+44 7700", None, "too short"),
         ("+44 12", None, "too short"),
         ("+44 7700 900123 456789", None, "too long"),
-        ("hello", None, "not a phone number"),
+        ("hello", None, "a phone number has no letters"),
+        ("+1-800-FLOWERS", None, "a phone number has no letters"),
+        ("07700 900123x", "GB", "a phone number has no letters"),  # phonenumbers drops the x
+        ("+44 7700 900123 ext 5", None, "a phone number has no letters"),
+        ("+44 (0) --", None, "not a phone number"),
         ("555 0123", "US", "missing its area code"),
     ],
 )

@@ -34,6 +34,10 @@ def normalise(raw: str, default_region: str | None = None) -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidPhoneNumber("empty phone number")
+    if any(c.isalpha() for c in text):
+        # phonenumbers reads letters as a keypad word or an extension ("...123x"): for a
+        # staff member's number they are a typo, never part of it
+        raise InvalidPhoneNumber(f"{raw!r}: a phone number has no letters")
     region = default_region.upper() if default_region else None
     try:
         parsed = phonenumbers.parse(text, region)
