@@ -524,4 +524,6 @@ def test_kill_9_loses_nothing_the_sandbox_confirmed(sandbox_dir: Path, tmp_path:
     assert f"Sandbox running on {endpoint} (pid {pid})" in status.stdout
     result = shiftsms("local", "down", env=aws, cwd=elsewhere)
     assert result.returncode == 0, result.stderr
+    # the folder the sandbox ran from, not this one's ./.shiftsms
+    assert result.stdout == f"Sandbox stopped; state saved in {sandbox_dir.resolve()}.\n"
     assert not alive(pid)

@@ -251,7 +251,10 @@ def down(state_dir: StateDirOpt = None) -> None:
     folder = _state_dir(state_dir)
     info = _running(folder)
     try:
-        SandboxClient(info.endpoint, timeout=5).shutdown()
+        control = SandboxClient(info.endpoint, timeout=5)
+        # the folder it runs from, which is not ours when found through AWS_ENDPOINT_URL
+        folder = Path(str(control.status().get("state_dir") or folder))
+        control.shutdown()
     except SandboxUnreachable:
         os.kill(info.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT
