@@ -129,6 +129,7 @@ def test_a_campaign_for_named_shifts_lists_them_for_every_recipient(world: World
         left_out=0,
         recipients=2,
         live=True,
+        countries=(("GB", 2),),
     )
     assert (draft.info.encoding, draft.info.segments, draft.billed_segments) == ("GSM-7", 1, 2)
     assert world.campaigns.items == {}  # nothing written until create

@@ -90,6 +90,20 @@ def test_dry_run_shows_text_and_cost_and_writes_nothing(stack: CampaignStack) ->
     assert campaign_items(stack) == {}
 
 
+def test_a_draft_warns_of_recipients_outside_the_stacks_countries(stack: CampaignStack) -> None:
+    # the stack's countries default to its number's (GB); a French and a Polish number too
+    stack.add_staff(StaffMember("+33612345678", "Zoe"), StaffMember("+48512345678", "Ola"))
+    result = invoke("campaign", "create", "c1", "--shifts", "XYZ123", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Recipients: 4" in result.stdout.splitlines()
+    warning = " ".join(result.stderr.split())
+    assert warning.startswith(
+        "Warning: 2 recipients outside the stack's countries (GB): FR 1, PL 1; their texts "
+        "will be refused and counted failed"
+    ), warning
+    # (with GB numbers only, the draft warns of nothing: see the dry-run test above)
+
+
 def test_create_offers_a_console_id_in_mixed_case_by_its_code(stack: CampaignStack) -> None:
     deliver_shift_keys(stack.outputs)  # what the fixture and earlier tests wrote
     stack.add_shift("nIght7", "20/08 nights")

@@ -19,6 +19,7 @@ from shiftsms.core.award import AwardRule, CampaignMode, parse_duration
 from shiftsms.core.models import ShiftStatus
 from shiftsms.core.phone import mask
 from shiftsms.core.shift_times import date_window, time_zone
+from shiftsms.deploy.protect import allowed_countries
 from shiftsms.errors import InvalidInput
 from shiftsms.services.campaigns import (
     CampaignDraft,
@@ -95,6 +96,28 @@ def _show_draft(draft: CampaignDraft, stack: StackInfo) -> None:
         f"({_plural(draft.recipients, 'recipient')} x {_plural(info.segments, 'segment')}){cost}"
     )
     _warn_over_max_price(draft, stack, per_segment)
+    _warn_blocked_countries(draft, stack)
+
+
+def _warn_blocked_countries(draft: CampaignDraft, stack: StackInfo) -> None:
+    """Warn when some recipients are in countries the stack's protect configuration blocks
+    (their texts are refused by End User Messaging, and counted failed)."""
+    settings = stack.settings()
+    allowed = allowed_countries(
+        stack.parameters.get("AllowedCountries", ""),
+        stack.outputs.get("OriginationIdentity", ""),
+        settings.default_region,
+    )
+    outside = draft.outside(allowed)
+    if not outside:
+        return
+    count = sum(n for _, n in outside)
+    where = ", ".join(f"{c or 'unknown'} {n}" for c, n in outside)
+    warn(
+        f"{_plural(count, 'recipient')} outside the stack's countries ({', '.join(allowed)}): "
+        f"{where}; their texts will be refused and counted failed (shiftsms deploy "
+        "--allowed-countries adds countries)"
+    )
 
 
 def _warn_over_max_price(

@@ -56,6 +56,21 @@ def normalise(raw: str, default_region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def country_of(number: str) -> str | None:
+    """The ISO 3166-1 alpha-2 country of an E.164 number (None if it names none).
+
+    A number in a range ``phonenumbers`` does not list (a test or drama range) still has a
+    calling code: its main country (``+44 7700 900xxx`` is GB)."""
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(
+        parsed
+    ) or phonenumbers.region_code_for_country_code(parsed.country_code or 0)
+    return region if region and len(region) == 2 else None
+
+
 def try_normalise(raw: str, default_region: str | None = None) -> str | None:
     """Like :func:`normalise`, but ``None`` for an invalid number."""
     try:

@@ -16,6 +16,7 @@ from typing import Any
 
 import phonenumbers
 
+from shiftsms.core.phone import country_of
 from shiftsms.errors import DeployError
 
 CAPABILITY = "SMS"
@@ -47,19 +48,9 @@ def allowed_countries(raw: str, origination: str, default_region: str) -> tuple[
     codes = country_codes(raw)
     if codes:
         return codes
-    if origination.startswith("+"):
-        try:
-            number = phonenumbers.parse(origination)
-        except phonenumbers.NumberParseException:
-            region = None
-        else:
-            # a number in a range phonenumbers does not list (a test or drama range) still
-            # has a calling code: its main country
-            region = phonenumbers.region_code_for_number(
-                number
-            ) or phonenumbers.region_code_for_country_code(number.country_code or 0)
-        if region and len(region) == 2:
-            return (region,)
+    region = country_of(origination) if origination.startswith("+") else None
+    if region:
+        return (region,)
     return (default_region.strip().upper(),)
 
 

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,7 @@ from shiftsms.core.delivery import send_context
 from shiftsms.core.due import first_wave
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
-from shiftsms.core.phone import fingerprint, mask, normalise
+from shiftsms.core.phone import country_of, fingerprint, mask, normalise
 from shiftsms.core.self_service import QuietHours, cap_day, hold_offer_until, snoozed
 from shiftsms.core.shift_info import role_key
 from shiftsms.core.shift_times import ShiftTimeError, span_from_item, time_zone, to_iso
@@ -171,6 +172,12 @@ class CampaignDraft:
     live: bool = False
     # Numbers told of bookings, drops and the campaign filled (``--notify``).
     notify: tuple[str, ...] = ()
+    # The recipients by country (ISO code, or "" when the number names none), most first.
+    countries: tuple[tuple[str, int], ...] = ()
+
+    def outside(self, allowed: Sequence[str]) -> tuple[tuple[str, int], ...]:
+        """The recipients' countries not in ``allowed``, with how many in each."""
+        return tuple((c, n) for c, n in self.countries if c not in allowed)
 
     @property
     def fits_one_text(self) -> bool:
@@ -417,9 +424,19 @@ class CampaignPlanner:
         problem = oversized(text)
         if problem:
             raise InvalidInput(f"{problem}: shorten the message")
-        recipients = sum(1 for m in self.staff.recipients() if may_work_one(roles, m))
+        countries = Counter(
+            country_of(m.phone) or "" for m in self.staff.recipients() if may_work_one(roles, m)
+        )
         return CampaignDraft(
-            campaign_id, message, text, segment_info(text), ids, left_out, recipients, roles
+            campaign_id,
+            message,
+            text,
+            segment_info(text),
+            ids,
+            left_out,
+            countries.total(),
+            roles,
+            countries=tuple(countries.most_common()),
         )
 
     def _requested(self, raw_ids: Sequence[str]) -> list[Shift]:
