@@ -286,6 +286,27 @@ def test_a_booking_by_yes_tells_the_campaigns_managers(world: World) -> None:
     assert len(told) == 2
 
 
+def test_a_yes_that_comes_back_before_the_held_offers_send_returns_books_it(
+    world: World,
+) -> None:
+    world.text("WAIT XYZ123", BEN)
+    world.shifts.put(Shift("SUN1", "Sun early"))  # a campaign text offered Ben two shifts
+    world.offers.record(BEN, ["XYZ123", "SUN1"], "campaign", NOW - timedelta(minutes=5))
+    replies_to_ben: list[str | None] = []
+    send = world.sms.send
+
+    def send_and_answer_at_once(to: str, body: str, origination: str, **kw: object) -> str:
+        message_id = send(to, body, origination, **kw)  # type: ignore[arg-type]
+        if to == BEN and "held for you" in body:  # Ben's phone answers at once
+            replies_to_ben.append(world.text("YES", BEN))
+        return message_id
+
+    world.sms.send = send_and_answer_at_once  # type: ignore[method-assign]
+    world.text("DROP XYZ123", ANA)
+    assert replies_to_ben == ["Booked: XYZ123. Thank you!"]
+    assert world.shifts.items["XYZ123"].employee == BEN
+
+
 def test_yes_asks_for_the_code_after_several_none_or_a_taken_one(world: World) -> None:
     assert world.text("YES", BEN) == replies.YES_WHICH  # nothing offered
     world.shifts.put(Shift("SUN1", "Sun early"))

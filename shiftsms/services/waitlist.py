@@ -127,7 +127,7 @@ class WaitlistService:
             self.schedule(DueItem(REOFFER, shift_id, now, data))
 
     def _offer(self, view: WaitView, holder: str, until: datetime, now: datetime) -> None:
-        """Schedule the hold's expiry, then text the holder and record the offer for YES."""
+        """Schedule the hold's expiry, record the offer for YES, then text the holder."""
         code = view.shift.shift_id
         if self.schedule is not None:
             self.schedule(DueItem(HOLD_EXPIRY, code, until))
@@ -135,6 +135,9 @@ class WaitlistService:
         texts = catalogue(member.language if member else None)
         text = replies.held_offer(code, until, self.zone, texts)
         context = {"kind": "offer", "recipient": fingerprint(holder)}
+        # Recorded first: a YES can come back before the send call returns. Should the text
+        # not go, the hold is theirs all the same until it lapses.
+        self.offers.record(holder, [code], HELD_OFFER, now)
         try:
             self.sms.send(holder, text, self.origination, context=context)
         except RecipientOptedOut:
@@ -146,7 +149,6 @@ class WaitlistService:
             # The hold stands: its expiry moves the shift on if nobody answers.
             log.error("held offer not sent", extra={"sender": mask(holder), "shift": code})
             return
-        self.offers.record(holder, [code], HELD_OFFER, now)
         log.info("held offer", extra={"sender": mask(holder), "shift": code})
 
     def expire(self, shift_id: str, now: datetime) -> str | None:
