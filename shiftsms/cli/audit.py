@@ -17,7 +17,7 @@ from shiftsms.cli.options import FullNumbersOpt, JsonOpt
 from shiftsms.cli.output import handle_errors, print_json, say, stdout, writable_file
 from shiftsms.core.audit import SHIFT, STAFF, AuditEntry, staff_subject, subject_key
 from shiftsms.core.periods import parse_period
-from shiftsms.core.phone import InvalidPhoneNumber, mask, normalise
+from shiftsms.core.phone import InvalidPhoneNumber, normalise, shown
 from shiftsms.core.shift_times import time_zone
 from shiftsms.errors import InvalidInput
 
@@ -62,7 +62,7 @@ def subject_label(entry: AuditEntry, full_numbers: bool) -> str:
     phone = next((n for n in entry.numbers if staff_subject(n) == entry.subject_id), None)
     if phone is None:
         return f"#{entry.subject_id[:8]}"
-    return phone if full_numbers else mask(phone)
+    return shown(phone, full_numbers)
 
 
 def as_json(entry: AuditEntry, full_numbers: bool) -> dict[str, Any]:

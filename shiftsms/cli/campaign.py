@@ -17,7 +17,7 @@ from shiftsms.cli.output import confirm, handle_errors, print_json, say, stdout,
 from shiftsms.core import spend
 from shiftsms.core.award import AwardRule, CampaignMode, parse_duration
 from shiftsms.core.models import ShiftStatus
-from shiftsms.core.phone import mask
+from shiftsms.core.phone import shown
 from shiftsms.core.shift_times import date_window, time_zone
 from shiftsms.deploy.protect import allowed_countries
 from shiftsms.errors import InvalidInput
@@ -375,7 +375,7 @@ def _fill_line(fill: ShiftFill, full_numbers: bool = False) -> str:
     head = f"  {fill.shift_id}  {fill.shift_info}: "
     if fill.employee is None:
         return head + ("not booked" if fill.status == ShiftStatus.AVAILABLE else fill.status)
-    number = fill.employee if full_numbers else mask(fill.employee)
+    number = shown(fill.employee, full_numbers)
     who = f"{fill.employee_name} ({number})" if fill.employee_name else number
     when = (
         f", {_duration(fill.seconds_to_book)} after the text"

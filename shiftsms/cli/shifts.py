@@ -34,7 +34,7 @@ from shiftsms.core.booking_rules import (
     RuleSettings,
 )
 from shiftsms.core.models import Shift, ShiftStatus
-from shiftsms.core.phone import mask
+from shiftsms.core.phone import shown
 from shiftsms.core.shift_times import date_window, from_iso, time_zone, to_iso
 from shiftsms.core.waitlist import DEFAULT_HOLD_MINUTES
 from shiftsms.errors import NotConfigured, ShiftExists
@@ -155,8 +155,8 @@ def _with_waitlist(ctx: typer.Context, service: ShiftService) -> ShiftService:
 
 
 def _number(number: str | None, full_numbers: bool) -> str | None:
-    """A holder's number as shown: masked unless ``full_numbers`` (None stays None)."""
-    return number if full_numbers or not number else mask(number)
+    """A holder's number as shown (None stays None)."""
+    return shown(number, full_numbers) if number else None
 
 
 def _report_holder_text(done: Cancelled, full_numbers: bool) -> None:

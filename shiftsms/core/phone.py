@@ -92,6 +92,11 @@ def mask(number: str) -> str:
     return number[:head] + "*" * (len(number) - head - tail) + number[len(number) - tail :]
 
 
+def shown(number: str, full_numbers: bool) -> str:
+    """A number as output shows it: whole with ``--full-numbers``, else :func:`mask`."""
+    return number if full_numbers else mask(number)
+
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -31,7 +31,7 @@ from shiftsms.core.delivery import send_context
 from shiftsms.core.due import first_wave
 from shiftsms.core.gsm import SegmentInfo, segment_info
 from shiftsms.core.models import Shift, ShiftStatus, StaffMember
-from shiftsms.core.phone import country_of, fingerprint, mask, normalise
+from shiftsms.core.phone import country_of, fingerprint, mask, normalise, shown
 from shiftsms.core.self_service import QuietHours, cap_day, hold_offer_until, snoozed
 from shiftsms.core.shift_info import role_key
 from shiftsms.core.shift_times import ShiftTimeError, span_from_item, time_zone, to_iso
@@ -688,7 +688,7 @@ class CampaignReports:
             if member is None:
                 who = f"not on the allow list ({record.recipient[:8]})"
             else:
-                who = member.phone if full_numbers else mask(member.phone)
+                who = shown(member.phone, full_numbers)
             lines.append(
                 RecipientLine(
                     recipient=who,
