@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import logging
 import time
@@ -117,18 +118,9 @@ def id_spellings(code: str) -> list[str]:
     return [i for i in dict.fromkeys([code.lower(), code.capitalize()]) if i != code]
 
 
-# The attributes a Shift is read from (what a listing asks DynamoDB for).
-SHIFT_ATTRIBUTES = (
-    "shift_id",
-    "shift_info",
-    "shift_status",
-    "employee",
-    "booked_at",
-    "starts_at",
-    "ends_at",
-    "location",
-    "role",
-)
+# The attributes a Shift is read from (what a listing asks DynamoDB for): its fields are
+# stored under their own names, the sample's among them.
+SHIFT_ATTRIBUTES = tuple(f.name for f in dataclasses.fields(Shift))
 
 
 def shift_from_item(item: dict[str, Any]) -> Shift:
