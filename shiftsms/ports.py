@@ -143,9 +143,17 @@ class WaitlistStore(Protocol):
         """The shift with its waitlist, hold and version (strongly consistent), or None."""
         ...
 
-    def join_waitlist(self, shift_id: str, phone: str, cap: int = WAITLIST_CAP) -> JoinResult:
+    def join_waitlist(
+        self,
+        shift_id: str,
+        phone: str,
+        cap: int = WAITLIST_CAP,
+        *,
+        roles: Sequence[str] | None = None,
+    ) -> JoinResult:
         """Add ``phone`` to the end of a taken (or held) shift's waitlist: conditional, no
-        duplicates, at most ``cap``."""
+        duplicates, at most ``cap``, never someone lacking its role (``roles`` None: not
+        checked)."""
         ...
 
     def set_hold(

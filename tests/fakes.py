@@ -298,11 +298,18 @@ class MemoryShifts:
             record.shift, record.waitlist, record.held_for, record.held_until, record.wait_version
         )
 
-    def join_waitlist(self, shift_id: str, phone: str, cap: int = WAITLIST_CAP) -> JoinResult:
+    def join_waitlist(
+        self,
+        shift_id: str,
+        phone: str,
+        cap: int = WAITLIST_CAP,
+        *,
+        roles: Sequence[str] | None = None,
+    ) -> JoinResult:
         view = self.waitlist_view(shift_id)
         if view is None:
             return JoinResult(JoinOutcome.UNKNOWN)
-        result, changes = join_waitlist(view, phone, cap)
+        result, changes = join_waitlist(view, phone, cap, roles)
         if changes:
             record = self.records[view.shift.shift_id]
             record.waitlist = (*record.waitlist, phone)

@@ -202,9 +202,10 @@ def _self_service(texts: Catalogue) -> dict[str, tuple[str, tuple[str, ...]]]:
     """The waitlist, self-service and claim-window texts with the longest values."""
     out: dict[str, tuple[str, tuple[str, ...]]] = {}
     for outcome in JoinOutcome:
-        text = replies.join_reply(CODE, JoinResult(outcome, WAITLIST_CAP), texts)
+        role = ROLE if outcome is JoinOutcome.NEEDS_ROLE else None
+        text = replies.join_reply(CODE, JoinResult(outcome, WAITLIST_CAP, role), texts)
         shows = texts.text("NOT_A_CODE") if outcome is JoinOutcome.UNKNOWN else CODE
-        out[f"wait {outcome.value}"] = (text, (shows,))
+        out[f"wait {outcome.value}"] = (text, (shows, *((role,) if role else ())))
     held = _longest(texts, lambda at: replies.held_offer(CODE, at, LONDON, texts))
     out["held offer"] = (held, (CODE, "19:59", "YES"))
     # A hold shorter than a minute (HoldMinutes below 1) ends on a second, shown as such.

@@ -68,6 +68,19 @@ def test_join_appends_once_in_order_and_is_capped(backend: Deployed | None) -> N
     assert (view.waitlist, view.held_for, view.version) == ((BEN, CAL), None, 2)
 
 
+def test_join_refuses_who_lacks_the_shifts_role_and_writes_nothing(
+    backend: Deployed | None,
+) -> None:
+    store = _stores(backend)
+    store.put(Shift("RN1", "Sat nights", role="RN"))
+    assert store.book("RN1", ANA, "m1", AT) is BookingOutcome.BOOKED
+    refused = store.join_waitlist("RN1", BEN, roles=("HCA",))
+    assert refused == JoinResult(JoinOutcome.NEEDS_ROLE, role="RN")
+    assert store.join_waitlist("RN1", CAL, roles=("rn",)) == JoinResult(JoinOutcome.JOINED, 1)
+    view = store.waitlist_view("RN1")
+    assert view is not None and view.waitlist == (CAL,)
+
+
 def test_join_an_open_shift_changes_nothing(backend: Deployed | None) -> None:
     store = _stores(backend)
     store.put(Shift("OPEN1"))

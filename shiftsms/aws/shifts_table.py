@@ -912,8 +912,16 @@ class ShiftsTable:
             item = self._item(stored) if stored else None
         return _wait_view(item) if item is not None else None
 
-    def join_waitlist(self, shift_id: str, phone: str, cap: int = WAITLIST_CAP) -> JoinResult:
-        """Put ``phone`` at the end of the shift's waitlist (no duplicates, at most ``cap``).
+    def join_waitlist(
+        self,
+        shift_id: str,
+        phone: str,
+        cap: int = WAITLIST_CAP,
+        *,
+        roles: Sequence[str] | None = None,
+    ) -> JoinResult:
+        """Put ``phone`` at the end of the shift's waitlist (no duplicates, at most ``cap``,
+        nobody lacking its role when ``roles`` are given).
 
         One conditional write on the version read, and only while the shift is still taken or
         reserved for its waitlist: a list joined as the shift opened would block it.
@@ -922,7 +930,7 @@ class ShiftsTable:
             view = self.waitlist_view(shift_id)
             if view is None:
                 return JoinResult(JoinOutcome.UNKNOWN)
-            result, changes = join(view, phone, cap)
+            result, changes = join(view, phone, cap, roles)
             if not changes:
                 return result
             condition, vals = _version_is(view.version)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shiftsms.core.booking_rules import Refusal, refusal_text
+from shiftsms.core.booking_rules import LacksRole, Refusal, refusal_text
 from shiftsms.core.catalogue import ENGLISH, Catalogue
 from shiftsms.core.gsm import GSM7_PART, GSM7_SINGLE, to_gsm7, truncate_septets
 from shiftsms.core.models import BookingOutcome, DropOutcome, Shift
@@ -75,6 +75,9 @@ def join_reply(code: str, result: JoinResult, texts: Catalogue = ENGLISH) -> str
         return waitlist_open(code, texts)
     if result.outcome is JoinOutcome.YOURS:
         return waitlist_yours(code, texts)
+    if result.outcome is JoinOutcome.NEEDS_ROLE and result.role:
+        # the booking refusal's sentence ("RN1 needs RN."): the reason needs no zone
+        return refusal_text([LacksRole(code, result.role)], ZoneInfo("UTC"), texts=texts)
     return texts.text("NOT_A_CODE")
 
 

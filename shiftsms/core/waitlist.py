@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from shiftsms.core.booking_rules import may_work
 from shiftsms.core.models import Shift
 
 WAITLIST_CAP = 20
@@ -35,15 +36,18 @@ class JoinOutcome(StrEnum):
     FULL = "full"
     OPEN = "open"  # available and nobody holds it: book it instead
     YOURS = "yours"  # the sender holds it (booked, or a hold)
+    NEEDS_ROLE = "needs_role"  # the shift needs a role the sender lacks: never held for them
     UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class JoinResult:
-    """A join's outcome and the sender's place on the list (1 = next), 0 when not on it."""
+    """A join's outcome and the sender's place on the list (1 = next), 0 when not on it;
+    for NEEDS_ROLE, the role."""
 
     outcome: JoinOutcome
     position: int = 0
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,11 +68,19 @@ class WaitView:
         return self.shift.available and (self.held_for is not None or bool(self.waitlist))
 
 
-def join(view: WaitView, phone: str, cap: int = WAITLIST_CAP) -> tuple[JoinResult, bool]:
-    """What ``phone`` texting WAIT for ``view``'s shift does, and whether the list changes."""
+def join(
+    view: WaitView,
+    phone: str,
+    cap: int = WAITLIST_CAP,
+    roles: Sequence[str] | None = None,
+) -> tuple[JoinResult, bool]:
+    """What ``phone`` (holding ``roles``; None: not checked) texting WAIT for ``view``'s
+    shift does, and whether the list changes."""
     shift = view.shift
     if phone in (shift.employee, view.held_for):
         return JoinResult(JoinOutcome.YOURS), False
+    if roles is not None and not may_work(shift.role, roles):
+        return JoinResult(JoinOutcome.NEEDS_ROLE, role=shift.role), False
     if phone in view.waitlist:
         return JoinResult(JoinOutcome.ALREADY, view.waitlist.index(phone) + 1), False
     if shift.available and not view.offering:

@@ -10,15 +10,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from shiftsms.core import replies
-from shiftsms.core.booking_rules import (
-    LacksRole,
-    Refusal,
-    RuleSettings,
-    ShiftToBook,
-    check_booking,
-    may_work,
-    refusal_text,
-)
+from shiftsms.core.booking_rules import Refusal, RuleSettings, ShiftToBook, check_booking
 from shiftsms.core.catalogue import ENGLISH, Catalogue, catalogue
 from shiftsms.core.commands import SPECS, Command, clean_body, parse
 from shiftsms.core.delivery import send_context
@@ -27,6 +19,7 @@ from shiftsms.core.models import BookingOutcome, DropOutcome, InboundSms, Shift,
 from shiftsms.core.phone import fingerprint, mask, redact, try_normalise
 from shiftsms.core.self_service import BadSnooze, drop_too_late, snooze_days
 from shiftsms.core.shift_times import ShiftTimeError, Span, from_iso, sort_key, time_zone
+from shiftsms.core.waitlist import JoinOutcome
 from shiftsms.errors import CallError, RecipientOptedOut, SendRejected
 from shiftsms.ports import (
     Caller,
@@ -280,14 +273,9 @@ class InboundService:
         if len(req.command.codes) != 1:
             return _Outcome(Action.INVALID, req.texts.text("WAIT_ONE_CODE"))
         (code,) = req.command.codes
-        shift = self.shifts.get(code)
-        if shift is not None and shift.role is not None and not may_work(shift.role, req.roles):
-            # never held for someone who could not take it when it comes free
-            zone = time_zone(self.settings.time_zone)
-            refused = refusal_text([LacksRole(shift.shift_id, shift.role)], zone, texts=req.texts)
-            return _Outcome(Action.INVALID, refused)
-        result = self.waitlist.join(code, req.sender)
-        return _Outcome(Action.WAITLISTED, replies.join_reply(code, result, req.texts))
+        result = self.waitlist.join(code, req.sender, req.roles)
+        action = Action.INVALID if result.outcome is JoinOutcome.NEEDS_ROLE else Action.WAITLISTED
+        return _Outcome(action, replies.join_reply(code, result, req.texts))
 
     def on_yes(self, req: _Request) -> _Outcome:
         """YES: book the single shift of the latest offer sent to the sender."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -57,9 +57,9 @@ class WaitlistService:
     cap: int = WAITLIST_CAP
     schedule: Schedule | None = None
 
-    def join(self, shift_id: str, phone: str) -> JoinResult:
-        """``WAIT CODE`` from ``phone``."""
-        return self.shifts.join_waitlist(shift_id, phone, self.cap)
+    def join(self, shift_id: str, phone: str, roles: Sequence[str] | None = None) -> JoinResult:
+        """``WAIT CODE`` from ``phone``, who holds ``roles`` (None: not checked)."""
+        return self.shifts.join_waitlist(shift_id, phone, self.cap, roles=roles)
 
     def eligible(self, shift: Shift, phone: str, *, now: datetime) -> bool:
         """True when ``phone`` may still take ``shift``: on the allow list, not opted out, and
